@@ -1,0 +1,1 @@
+/* header-only target: the contract lives in include/semsegloss.h */

@@ -1,0 +1,131 @@
+// MARK: - Losses by name
+
+/// Every loss of the library as a value, so that callers (the C ABI, the trainer) can pick
+/// one by name and evaluate it with fully specialised kernels (no existentials).
+public enum LossFunction: Sendable {
+    case bce(BCELoss)
+    case focal(FocalLoss)
+    case dice(DiceLoss)
+    case jaccard(JaccardLoss)
+    case tversky(TverskyLoss)
+    case focalTversky(FocalTverskyLoss)
+    case diceBCE(DiceBCELoss)
+}
+
+/// A loss together with its common options, ready to evaluate.
+public struct ConfiguredLoss: Sendable {
+    public var name: String
+    public var function: LossFunction
+    public var options: LossOptions
+
+    public init(name: String, function: LossFunction, options: LossOptions) {
+        self.name = name
+        self.function = function
+        self.options = options
+    }
+
+    /// Shape of the unreduced output (`[]` for mean/sum).
+    public func outputShape(input: TensorShape) -> [Int] {
+        switch function {
+        case .bce, .focal: PixelLossEvaluator.outputShape(input: input, options: options)
+        case .dice(let l): RegionLossEvaluator.outputShape(input: input, options: options, region: l.region)
+        case .jaccard(let l): RegionLossEvaluator.outputShape(input: input, options: options, region: l.region)
+        case .tversky(let l): RegionLossEvaluator.outputShape(input: input, options: options, region: l.region)
+        case .focalTversky(let l): RegionLossEvaluator.outputShape(input: input, options: options, region: l.region)
+        case .diceBCE: []
+        }
+    }
+
+    /// Evaluates the loss; see `LossOutputs` for the optional outputs.
+    @_specialize(exported: true, where S == Float)
+    @_specialize(exported: true, where S == Double)
+    public func evaluate<S: SegScalar>(
+        input: TensorView<S>, target: TensorView<S>, outputs: LossOutputs<S> = LossOutputs()
+    ) throws(SegLossError) -> Double {
+        switch function {
+        case .bce(let l): try PixelLossEvaluator.evaluate(l, input: input, target: target, options: options, outputs: outputs)
+        case .focal(let l): try PixelLossEvaluator.evaluate(l, input: input, target: target, options: options, outputs: outputs)
+        case .dice(let l): try RegionLossEvaluator.evaluate(l, input: input, target: target, options: options, outputs: outputs)
+        case .jaccard(let l): try RegionLossEvaluator.evaluate(l, input: input, target: target, options: options, outputs: outputs)
+        case .tversky(let l): try RegionLossEvaluator.evaluate(l, input: input, target: target, options: options, outputs: outputs)
+        case .focalTversky(let l): try RegionLossEvaluator.evaluate(l, input: input, target: target, options: options, outputs: outputs)
+        case .diceBCE(let l): try l.evaluate(input: input, target: target, options: options, outputs: outputs)
+        }
+    }
+
+    /// Convenience for Swift arrays: returns the loss, the gradient and (for `none`) the
+    /// unreduced values.
+    public func callAsFunction<S: SegScalar>(
+        _ input: [S], _ target: [S], shape dims: [Int], gradOutput: [S]? = nil
+    ) throws(SegLossError) -> LossResult<S> {
+        let shape = try TensorShape(dims)
+        let outShape = outputShape(input: shape)
+        let outCount = outShape.reduce(1, *)
+        if let gradOutput, gradOutput.count != outCount || options.reduction != .none {
+            throw .shape("grad_output", "needs reduction='none' and \(outCount) elements, got \(gradOutput.count)")
+        }
+        var gradient = [S](repeating: 0, count: shape.count)
+        var values = [S](repeating: 0, count: options.reduction == .none ? outCount : 0)
+        let go = gradOutput ?? []
+        let value = try input.withTensorView(shape: shape, argument: "input") { x throws(SegLossError) in
+            try target.withTensorView(shape: shape, argument: "target") { t throws(SegLossError) in
+                try gradient.withUnsafeMutableBufferPointer { gb throws(SegLossError) in
+                    try values.withUnsafeMutableBufferPointer { vb throws(SegLossError) in
+                        try go.withUnsafeBufferPointer { ob throws(SegLossError) in
+                            try evaluate(input: x, target: t, outputs: LossOutputs(
+                                gradient: gb.baseAddress, values: vb.baseAddress,
+                                gradOutput: gradOutput == nil ? nil : ob.baseAddress))
+                        }
+                    }
+                }
+            }
+        }
+        return LossResult(value: value, gradient: gradient, values: values, valuesShape: outShape)
+    }
+}
+
+/// The catalogue: Python-facing names, and construction from named options.
+public enum LossCatalog {
+    /// All loss names, in the order shown to users.
+    public static let names = [
+        "bce_loss", "focal_loss", "dice_loss", "jaccard_loss", "tversky_loss",
+        "focal_tversky_loss", "dice_bce_loss",
+    ]
+
+    /// Builds loss `name` from named options (see each loss's documentation for the names;
+    /// `mode`, `reduction` and `empty` take the numeric codes of `semsegloss.h`).
+    /// Unknown names and options are errors.
+    public static func make(_ name: String, options pairs: [(String, Double)] = []) throws(SegLossError) -> ConfiguredLoss {
+        var r = try OptionReader(owner: name, pairs: pairs)
+        let common = try r.lossOptions()
+        let function: LossFunction
+        switch name {
+        case "bce_loss":
+            function = .bce(BCELoss(posWeight: try r.double("pos_weight", default: 1)))
+        case "focal_loss":
+            function = .focal(FocalLoss(alpha: try r.optional("alpha"), gamma: try r.double("gamma", default: 2)))
+        case "dice_loss":
+            function = .dice(DiceLoss(region: try r.regionOptions(), squaredPrediction: try r.bool("squared_pred", default: false)))
+        case "jaccard_loss":
+            function = .jaccard(JaccardLoss(region: try r.regionOptions(), squaredPrediction: try r.bool("squared_pred", default: false)))
+        case "tversky_loss":
+            function = .tversky(TverskyLoss(
+                alpha: try r.double("alpha", default: 0.3), beta: try r.double("beta", default: 0.7),
+                region: try r.regionOptions()))
+        case "focal_tversky_loss":
+            function = .focalTversky(FocalTverskyLoss(
+                alpha: try r.double("alpha", default: 0.3), beta: try r.double("beta", default: 0.7),
+                gamma: try r.double("gamma", default: 0.75), floor: try r.double("floor", default: 1e-7),
+                region: try r.regionOptions()))
+        case "dice_bce_loss":
+            function = .diceBCE(DiceBCELoss(
+                dice: DiceLoss(region: try r.regionOptions(), squaredPrediction: try r.bool("squared_pred", default: false)),
+                bce: BCELoss(posWeight: try r.double("pos_weight", default: 1)),
+                lambdaDice: try r.double("lambda_dice", default: 1), lambdaBCE: try r.double("lambda_bce", default: 1)))
+        default:
+            throw .option("loss", "unknown loss '\(name)'; available: \(names.joined(separator: ", "))")
+        }
+        try r.finish()
+        return ConfiguredLoss(name: name, function: function, options: common)
+    }
+}

@@ -1,0 +1,82 @@
+// MARK: - Named numeric options
+
+/// Reads named numeric options (the C ABI's `semseg_option_t` list, or a Swift dictionary)
+/// and rejects any name the loss does not accept, listing the accepted ones.
+public struct OptionReader: Sendable {
+    public let owner: String
+    private var values: [String: Double]
+    private var accepted: [String] = []
+
+    /// Fails on duplicated names.
+    public init(owner: String, pairs: [(String, Double)]) throws(SegLossError) {
+        self.owner = owner
+        var v: [String: Double] = [:]
+        for (k, x) in pairs {
+            guard v[k] == nil else { throw .option(k, "given twice to \(owner)") }
+            v[k] = x
+        }
+        values = v
+    }
+
+    public init(owner: String, _ dict: [String: Double] = [:]) {
+        self.owner = owner
+        values = dict
+    }
+
+    /// The value of `name`, or nil when absent. Rejects NaN.
+    public mutating func optional(_ name: String) throws(SegLossError) -> Double? {
+        accepted.append(name)
+        guard let x = values[name] else { return nil }
+        guard !x.isNaN else { throw .value(name, "must be a number, got NaN") }
+        return x
+    }
+
+    public mutating func double(_ name: String, default d: Double) throws(SegLossError) -> Double {
+        try optional(name) ?? d
+    }
+
+    public mutating func bool(_ name: String, default d: Bool) throws(SegLossError) -> Bool {
+        guard let x = try optional(name) else { return d }
+        guard x == 0 || x == 1 else { throw .value(name, "must be a boolean (0 or 1), got \(x)") }
+        return x == 1
+    }
+
+    /// An enum option given by its raw code.
+    public mutating func code<E: RawRepresentable & CaseIterable>(
+        _ name: String, default d: E, names: (E) -> String
+    ) throws(SegLossError) -> E where E.RawValue == Int32 {
+        guard let x = try optional(name) else { return d }
+        if let raw = Int32(exactly: x), let e = E(rawValue: raw) { return e }
+        let valid = E.allCases.map { "\($0.rawValue) (\(names($0)))" }.joined(separator: ", ")
+        throw .option(name, "unknown code \(x); expected one of \(valid)")
+    }
+
+    /// Throws if any given name was never asked for.
+    public func finish() throws(SegLossError) {
+        let unknown = values.keys.filter { !accepted.contains($0) }.sorted()
+        if let first = unknown.first {
+            throw .option(first, "is not an option of \(owner); accepted options: \(Set(accepted).sorted().joined(separator: ", "))")
+        }
+    }
+
+    // MARK: Common groups
+
+    /// mode, from_logits, reduction, ignore_index, include_background.
+    public mutating func lossOptions() throws(SegLossError) -> LossOptions {
+        LossOptions(
+            mode: try code("mode", default: SegmentationMode.binary, names: { $0.name }),
+            fromLogits: try bool("from_logits", default: true),
+            reduction: try code("reduction", default: Reduction.mean, names: { "\($0)" }),
+            ignoreIndex: try optional("ignore_index"),
+            includeBackground: try bool("include_background", default: true))
+    }
+
+    /// smooth_nr, smooth_dr, batch, empty.
+    public mutating func regionOptions() throws(SegLossError) -> RegionOptions {
+        RegionOptions(
+            smoothNumerator: try double("smooth_nr", default: 1e-5),
+            smoothDenominator: try double("smooth_dr", default: 1e-5),
+            batch: try bool("batch", default: false),
+            emptyTarget: try code("empty", default: EmptyTargetPolicy.smooth, names: { "\($0)" }))
+    }
+}

@@ -1,0 +1,121 @@
+// MARK: - Options shared by every loss
+
+/// How input channels and targets are interpreted (segmentation_models_pytorch's modes).
+public enum SegmentationMode: Int32, Sendable, CaseIterable {
+    /// One channel, the foreground; sigmoid activation. Target: same shape, values in [0, 1].
+    case binary = 0
+    /// C independent channels (overlapping labels); sigmoid per channel. Target: same shape.
+    case multilabel = 1
+    /// C mutually exclusive classes; softmax over channels. Target: integer label map
+    /// (N, *spatial) or one-hot/soft (N, C, *spatial).
+    case multiclass = 2
+
+    public var name: String {
+        switch self {
+        case .binary: "binary"
+        case .multilabel: "multilabel"
+        case .multiclass: "multiclass"
+        }
+    }
+}
+
+/// How per-element (pixel losses) or per-(image, class) (region losses) values are combined.
+public enum Reduction: Int32, Sendable, CaseIterable {
+    /// Mean over valid entries (ignored pixels and fully ignored images leave the mean).
+    case mean = 0
+    /// Sum over valid entries.
+    case sum = 1
+    /// No reduction: pixel losses return the full input shape, region losses (N, C)
+    /// (or (C,) with `batch = true`).
+    case none = 2
+}
+
+/// What region losses do for an (image, class) entry whose target is empty (G = 0).
+///
+/// With G = 0 the soft Dice is D = s_n / (P + s_d): with MONAI's default smoothing
+/// (1e-5) the loss is ~1 as soon as anything is predicted, but its gradient
+/// s_n/(P + s_d)² is ~0 (LOSSES.md §4.5), and it is exactly 0 when nothing is predicted.
+public enum EmptyTargetPolicy: Int32, Sendable, CaseIterable {
+    /// The value follows from the smoothing terms (MONAI / SegLoss behaviour). Default.
+    case smooth = 0
+    /// Entries with an empty target leave the mean and sum (reported as NaN with
+    /// `reduction = none`, and given no gradient). If every entry is skipped the loss is 0.
+    case skip = 1
+}
+
+/// Options every loss accepts.
+public struct LossOptions: Sendable, Equatable {
+    public var mode: SegmentationMode
+    /// `true`: the input holds logits (sigmoid or softmax applied inside, stably);
+    /// `false`: the input holds probabilities in [0, 1] and gradients are w.r.t. them.
+    public var fromLogits: Bool
+    public var reduction: Reduction
+    /// Target value marking pixels to ignore (binary/multilabel: a target value,
+    /// e.g. 255 or −1; multiclass: a label). Ignored pixels leave every sum.
+    public var ignoreIndex: Double?
+    /// Multilabel/multiclass: `false` drops channel 0 from region losses and metrics.
+    public var includeBackground: Bool
+
+    public init(
+        mode: SegmentationMode = .binary, fromLogits: Bool = true, reduction: Reduction = .mean,
+        ignoreIndex: Double? = nil, includeBackground: Bool = true
+    ) {
+        self.mode = mode
+        self.fromLogits = fromLogits
+        self.reduction = reduction
+        self.ignoreIndex = ignoreIndex
+        self.includeBackground = includeBackground
+    }
+
+    /// Checks the options against an input shape.
+    public func validate(for shape: TensorShape) throws(SegLossError) {
+        if let ignoreIndex { try SegLossError.requireFinite(ignoreIndex, "ignore_index") }
+        switch mode {
+        case .binary:
+            guard shape.channels == 1 else {
+                throw .shape("input", "mode='binary' expects exactly 1 channel, got shape \(shape) with \(shape.channels) channels; use mode='multilabel' for independent channels or mode='multiclass' for exclusive classes")
+            }
+            guard includeBackground else {
+                throw .option("include_background", "has no meaning in mode='binary' (the single channel is the foreground); leave it True")
+            }
+        case .multilabel:
+            guard includeBackground || shape.channels > 1 else {
+                throw .option("include_background", "False would drop the only channel of shape \(shape)")
+            }
+        case .multiclass:
+            guard shape.channels > 1 else {
+                throw .shape("input", "mode='multiclass' needs at least 2 channels (softmax over channels), got shape \(shape); use mode='binary' for one channel")
+            }
+        }
+    }
+
+    /// First channel kept by region losses and metrics.
+    public var firstChannel: Int { includeBackground ? 0 : 1 }
+}
+
+/// Options of region (overlap) losses: smoothing and the domain of the sums.
+public struct RegionOptions: Sendable, Equatable {
+    /// s_n, added to the numerator (MONAI `smooth_nr`, default 1e-5).
+    public var smoothNumerator: Double
+    /// s_d, added to the denominator (MONAI `smooth_dr`, default 1e-5).
+    public var smoothDenominator: Double
+    /// `false`: one score per (image, class), then averaged (MONAI default);
+    /// `true`: sums pooled over the batch per class (smp, nnU-Net "batch dice").
+    public var batch: Bool
+    public var emptyTarget: EmptyTargetPolicy
+
+    public init(
+        smoothNumerator: Double = 1e-5, smoothDenominator: Double = 1e-5, batch: Bool = false,
+        emptyTarget: EmptyTargetPolicy = .smooth
+    ) {
+        self.smoothNumerator = smoothNumerator
+        self.smoothDenominator = smoothDenominator
+        self.batch = batch
+        self.emptyTarget = emptyTarget
+    }
+
+    public func validate() throws(SegLossError) {
+        try SegLossError.requireAtLeast(smoothNumerator, 0, "smooth_nr")
+        try SegLossError.requireAtLeast(smoothDenominator, 0, "smooth_dr")
+    }
+}

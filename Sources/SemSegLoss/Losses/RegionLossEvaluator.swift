@@ -1,0 +1,111 @@
+// MARK: - Driving a region objective over a batch
+
+/// Evaluates a `RegionObjective` on dense (N, C, *spatial) input and target (binary and
+/// multilabel modes): pass 1 sums (TP, P, G) per row, the objective gives ℓ and its
+/// partials per entry, the reduction weighs the entries, pass 2 writes the gradient.
+///
+/// Entries are (image, class) pairs, or classes pooled over the batch when
+/// `region.batch`; channel 0 is dropped when `includeBackground` is false. An entry with
+/// no valid voxel (all ignored) has loss 0, no gradient, and leaves the mean. With
+/// `EmptyTargetPolicy.skip` entries with G = 0 also leave the mean (NaN under `none`).
+public enum RegionLossEvaluator {
+    /// Shape of the unreduced output: (N, C′) or (C′,) with `batch`, where C′ counts the
+    /// kept channels; `[]` (a scalar) for mean and sum.
+    public static func outputShape(
+        input: TensorShape, options: LossOptions, region: RegionOptions
+    ) -> [Int] {
+        guard options.reduction == .none else { return [] }
+        let kept = input.channels - options.firstChannel
+        return region.batch ? [kept] : [input.batch, kept]
+    }
+
+    /// Returns the reduced loss (for `none`, the sum of the included entries) and writes
+    /// the requested outputs. The gradient is multiplied by `scale` and added to the buffer
+    /// when `accumulate` (used by compound losses).
+    public static func evaluate<S: SegScalar, O: RegionObjective>(
+        _ objective: O, input: TensorView<S>, target: TensorView<S>, options: LossOptions,
+        outputs: LossOutputs<S>, scale: Double = 1, accumulate: Bool = false
+    ) throws(SegLossError) -> Double {
+        let shape = input.shape
+        try options.validate(for: shape)
+        try objective.validate()
+        guard options.mode != .multiclass else {
+            throw .option("mode", "'multiclass' is not supported by this loss yet; use 'binary' or 'multilabel'")
+        }
+        guard target.shape == shape else {
+            throw .shape("target", "must have the input's shape \(shape), got \(target.shape)")
+        }
+        let config = RegionStatsKernel.Config<S>(
+            fromLogits: options.fromLogits, squared: objective.squaredSums,
+            ignore: options.ignoreIndex.map { S($0) })
+        let (stats, scan) = RegionStatsKernel.forward(input: input, target: target, config: config)
+        try scan.check(input: input, target: target, fromLogits: options.fromLogits, ignoreIndex: config.ignore)
+
+        // Entries
+        let channels = shape.channels, c0 = options.firstChannel, kept = channels - c0
+        let region = objective.region
+        let entryCount = region.batch ? kept : shape.batch * kept
+        var entryStats = [RegionStats](repeating: RegionStats(), count: entryCount)
+        for n in 0..<shape.batch {
+            for c in c0..<channels {
+                let e = region.batch ? c - c0 : n * kept + (c - c0)
+                entryStats[e] = entryStats[e] + stats[n * channels + c]
+            }
+        }
+        var terms = [RegionTerm](repeating: RegionTerm(loss: 0, dIntersection: 0, dPrediction: 0), count: entryCount)
+        var included = [Bool](repeating: false, count: entryCount)
+        var includedCount = 0
+        for e in 0..<entryCount {
+            let s = entryStats[e]
+            if s.valid == 0 { continue }
+            if region.emptyTarget == .skip && s.target == 0 {
+                terms[e].loss = .nan
+                continue
+            }
+            terms[e] = objective.term(s)
+            included[e] = true
+            includedCount += 1
+        }
+
+        // Reduction weights
+        var weights = [Double](repeating: 0, count: entryCount)
+        var value = 0.0
+        switch options.reduction {
+        case .mean, .sum:
+            let w = options.reduction == .sum ? 1.0 : (includedCount > 0 ? 1.0 / Double(includedCount) : 0)
+            for e in 0..<entryCount where included[e] {
+                weights[e] = w
+                value += terms[e].loss
+            }
+            value *= w
+        case .none:
+            for e in 0..<entryCount {
+                if let values = outputs.values { values[e] = S(terms[e].loss) }
+                guard included[e] else { continue }
+                value += terms[e].loss
+                let go = outputs.gradOutput.map { Double($0[e]) } ?? 1
+                guard go.isFinite else {
+                    throw .value("grad_output", "must be finite, got \(go) at index \(e)")
+                }
+                weights[e] = go
+            }
+        }
+
+        // Pass 2
+        if let gradient = outputs.gradient {
+            var a = [Double](repeating: 0, count: shape.rows)
+            var b = [Double](repeating: 0, count: shape.rows)
+            for n in 0..<shape.batch {
+                for c in c0..<channels {
+                    let e = region.batch ? c - c0 : n * kept + (c - c0)
+                    a[n * channels + c] = scale * weights[e] * terms[e].dIntersection
+                    b[n * channels + c] = scale * weights[e] * terms[e].dPrediction
+                }
+            }
+            RegionStatsKernel.backward(
+                input: input, target: target, config: config, a: a, b: b,
+                gradient: gradient, accumulate: accumulate)
+        }
+        return value
+    }
+}

@@ -1,0 +1,50 @@
+// MARK: - Region losses as functions of (TP, P, G)
+
+/// Value and partial derivatives of one region-loss term ℓ(TP, P, G).
+public struct RegionTerm: Sendable, Equatable {
+    public var loss: Double
+    /// ∂ℓ/∂TP
+    public var dIntersection: Double
+    /// ∂ℓ/∂P
+    public var dPrediction: Double
+
+    public init(loss: Double, dIntersection: Double, dPrediction: Double) {
+        self.loss = loss
+        self.dIntersection = dIntersection
+        self.dPrediction = dPrediction
+    }
+}
+
+/// A loss computed per (image, class) — or per class over the batch — from the sums
+/// TP, P, G of `RegionStats`. The gradient then follows by the chain rule
+/// ∂ℓ/∂p_i = ∂ℓ/∂TP · g_i + ∂ℓ/∂P · ∂P/∂p_i (see `RegionStatsKernel`).
+public protocol RegionObjective: Sendable {
+    /// The smoothing, batch and empty-target options.
+    var region: RegionOptions { get }
+    /// `true` when P and G are sums of squares (V-Net denominator).
+    var squaredSums: Bool { get }
+    /// Checks the loss's own parameters (throws naming the Python argument).
+    func validate() throws(SegLossError)
+    /// ℓ and its partials for one entry.
+    func term(_ s: RegionStats) -> RegionTerm
+}
+
+extension RegionObjective {
+    public var squaredSums: Bool { false }
+}
+
+// MARK: - Focal transform shared by focal Tversky (and later exp-log variants)
+
+/// ℓ = max(x, floor)^γ with ∂ℓ/∂x = γ·x^(γ−1) where x > floor and 0 below: the floor keeps
+/// the gradient finite for γ < 1 at a perfect prediction (LOSSES.md §4.10, SemSegLoss #2).
+@inlinable
+func clampedPower(_ x: Double, gamma: Double, floor: Double) -> (value: Double, derivative: Double) {
+    if x <= floor {
+        return (pow(max(floor, 0), gamma), 0)
+    }
+    return (pow(x, gamma), gamma * pow(x, gamma - 1))
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,122 @@
+// MARK: - Metrics from confusion counts
+
+/// What a metric returns when its denominator is 0 (e.g. IoU of an empty prediction on an
+/// empty target). Default `nan` (as MONAI's `ignore_empty`): NaN entries are left out of
+/// the mean and sum; a mean of only NaN entries is NaN.
+public enum EmptyMetricPolicy: Int32, Sendable, CaseIterable {
+    case nan = 0
+    /// 1, "perfect" (smp's `zero_division=1.0`, LovaszSoftmax's EMPTY = 1).
+    case one = 1
+    case zero = 2
+}
+
+/// The thresholded overlap metrics (LOSSES.md §3), each a ratio of confusion counts:
+///
+///     iou         TP / (TP + FP + FN)            dice_score  2TP / (2TP + FP + FN)
+///     precision   TP / (TP + FP)                 recall      TP / (TP + FN)
+///     specificity TN / (TN + FP)                 accuracy    (TP + TN) / (TP + FP + FN + TN)
+///     f_beta      (1 + β²)TP / ((1 + β²)TP + β²FN + FP)
+///     mcc         (TP·TN − FP·FN) / √((TP+FP)(TP+FN)(TN+FP)(TN+FN))
+public enum OverlapMetric: String, Sendable, CaseIterable {
+    case iou, diceScore = "dice_score", precision, recall, specificity, accuracy
+    case fBeta = "f_beta", mcc
+
+    /// The metric of one entry, or `empty`'s value when the denominator is 0.
+    public func value(_ c: ConfusionCounts, beta: Double = 1, empty: EmptyMetricPolicy = .nan) -> Double {
+        let tp = Double(c.truePositive), fp = Double(c.falsePositive)
+        let fn = Double(c.falseNegative), tn = Double(c.trueNegative)
+        let (num, den): (Double, Double)
+        switch self {
+        case .iou: (num, den) = (tp, tp + fp + fn)
+        case .diceScore: (num, den) = (2 * tp, 2 * tp + fp + fn)
+        case .precision: (num, den) = (tp, tp + fp)
+        case .recall: (num, den) = (tp, tp + fn)
+        case .specificity: (num, den) = (tn, tn + fp)
+        case .accuracy: (num, den) = (tp + tn, tp + fp + fn + tn)
+        case .fBeta:
+            let b2 = beta * beta
+            (num, den) = ((1 + b2) * tp, (1 + b2) * tp + b2 * fn + fp)
+        case .mcc:
+            (num, den) = (tp * tn - fp * fn, ((tp + fp) * (tp + fn)).squareRoot() * ((tn + fp) * (tn + fn)).squareRoot())
+        }
+        if den == 0 {
+            switch empty {
+            case .nan: return .nan
+            case .one: return 1
+            case .zero: return 0
+            }
+        }
+        return num / den
+    }
+
+    /// Evaluates the metric per entry and reduces it (NaN entries are skipped by mean/sum).
+    public static func reduce(_ values: [Double], _ reduction: Reduction) -> Double {
+        let kept = values.filter { !$0.isNaN }
+        switch reduction {
+        case .mean: return kept.isEmpty ? .nan : kept.reduce(0, +) / Double(kept.count)
+        case .sum, .none: return kept.isEmpty ? .nan : kept.reduce(0, +)
+        }
+    }
+}
+
+/// A metric with its options, built by name (`MetricCatalog.make`).
+public struct ConfiguredMetric: Sendable {
+    public var metric: OverlapMetric
+    public var options: MetricOptions
+    public var beta: Double
+    public var empty: EmptyMetricPolicy
+
+    /// Shape of the per-entry values with `reduction = none`, else `[]`.
+    public func outputShape(input: TensorShape) -> [Int] {
+        guard options.options.reduction == .none else { return [] }
+        return entryShape(input: input)
+    }
+
+    /// (N, C′) or (C′,) with batch.
+    public func entryShape(input: TensorShape) -> [Int] {
+        let kept = input.channels - options.options.firstChannel
+        return options.batch ? [kept] : [input.batch, kept]
+    }
+
+    /// Per-entry values and their reduction.
+    @_specialize(exported: true, where S == Float)
+    @_specialize(exported: true, where S == Double)
+    public func evaluate<S: SegScalar>(input: TensorView<S>, target: TensorView<S>) throws(SegLossError) -> (value: Double, values: [Double]) {
+        let counts = try ConfusionKernel.counts(input: input, target: target, metric: options)
+        let values = counts.map { metric.value($0, beta: beta, empty: empty) }
+        return (OverlapMetric.reduce(values, options.options.reduction), values)
+    }
+}
+
+public enum MetricCatalog {
+    public static let names = OverlapMetric.allCases.map(\.rawValue)
+
+    /// Options: mode, threshold, from_logits (default 0), ignore_index, include_background,
+    /// batch, reduction, empty, and beta (f_beta only).
+    public static func make(_ name: String, options pairs: [(String, Double)] = [], countsOnly: Bool = false) throws(SegLossError) -> ConfiguredMetric {
+        guard let metric = countsOnly ? .iou : OverlapMetric(rawValue: name) else {
+            throw .option("metric", "unknown metric '\(name)'; available: \(names.joined(separator: ", "))")
+        }
+        var r = try OptionReader(owner: name, pairs: pairs)
+        let common = LossOptions(
+            mode: try r.code("mode", default: SegmentationMode.binary, names: { $0.name }),
+            fromLogits: try r.bool("from_logits", default: false),
+            reduction: countsOnly ? .none : try r.code("reduction", default: Reduction.mean, names: { "\($0)" }),
+            ignoreIndex: try r.optional("ignore_index"),
+            includeBackground: try r.bool("include_background", default: true))
+        let threshold = try r.double("threshold", default: 0.5)
+        let batch = try r.bool("batch", default: false)
+        var beta = 1.0, empty = EmptyMetricPolicy.nan
+        if !countsOnly {
+            empty = try r.code("empty", default: EmptyMetricPolicy.nan, names: { "\($0)" })
+            if metric == .fBeta {
+                beta = try r.double("beta", default: 1)
+                guard beta.isFinite, beta > 0 else { throw .value("beta", "must be a finite number > 0, got \(beta)") }
+            }
+        }
+        try r.finish()
+        return ConfiguredMetric(
+            metric: metric, options: MetricOptions(threshold: threshold, options: common, batch: batch),
+            beta: beta, empty: empty)
+    }
+}

@@ -1,0 +1,89 @@
+import CSemSegLoss
+import SemSegLoss
+
+// MARK: - Metric section of semsegloss.h
+
+@c @implementation
+public func semseg_metric_output_shape(
+    _ metric: UnsafePointer<CChar>?, _ options: UnsafePointer<semseg_option_t>?, _ nOptions: Int64,
+    _ input: UnsafePointer<semseg_tensor_t>?, _ outShape: UnsafeMutablePointer<Int64>?,
+    _ outNdim: UnsafeMutablePointer<Int32>?, _ err: UnsafeMutablePointer<CChar>?, _ errLen: Int
+) -> semseg_status_t {
+    guard let outShape else { return nullPointer("out_shape", err, errLen) }
+    guard let outNdim else { return nullPointer("out_ndim", err, errLen) }
+    return reportingStatus(err, errLen) { () throws(SegLossError) in
+        let m = try MetricCatalog.make(try decodeName(metric, argument: "metric"), options: try decodeOptions(options, nOptions))
+        let shape = try DecodedTensor(input, argument: "input").shape("input")
+        try m.options.options.validate(for: shape)
+        writeShape(m.outputShape(input: shape), outShape, outNdim)
+    }
+}
+
+@c @implementation
+public func semseg_metric(
+    _ metric: UnsafePointer<CChar>?, _ options: UnsafePointer<semseg_option_t>?, _ nOptions: Int64,
+    _ input: UnsafePointer<semseg_tensor_t>?, _ target: UnsafePointer<semseg_tensor_t>?,
+    _ value: UnsafeMutablePointer<Double>?, _ values: UnsafeMutablePointer<Double>?,
+    _ err: UnsafeMutablePointer<CChar>?, _ errLen: Int
+) -> semseg_status_t {
+    guard let value else { return nullPointer("value", err, errLen) }
+    return reportingStatus(err, errLen) { () throws(SegLossError) in
+        let m = try MetricCatalog.make(try decodeName(metric, argument: "metric"), options: try decodeOptions(options, nOptions))
+        let (x, t, shape, tshape) = try decodePair(input, target)
+        let result: (value: Double, values: [Double])
+        switch x.type {
+        case .float32: result = try m.evaluate(input: x.view(Float.self, shape: shape), target: t.view(Float.self, shape: tshape))
+        case .float64: result = try m.evaluate(input: x.view(Double.self, shape: shape), target: t.view(Double.self, shape: tshape))
+        case .int64, .uint8: throw SegLossError(.dtype, argument: "input", "must be float32 or float64, got \(x.type.name)")
+        }
+        value.pointee = result.value
+        if let values {
+            guard m.options.options.reduction == .none else {
+                throw .option("values", "per-entry values are only written with reduction='none'")
+            }
+            for (i, v) in result.values.enumerated() { values[i] = v }
+        }
+    }
+}
+
+@c @implementation
+public func semseg_confusion_counts(
+    _ options: UnsafePointer<semseg_option_t>?, _ nOptions: Int64,
+    _ input: UnsafePointer<semseg_tensor_t>?, _ target: UnsafePointer<semseg_tensor_t>?,
+    _ out: UnsafeMutablePointer<Int64>?, _ outLen: Int64,
+    _ err: UnsafeMutablePointer<CChar>?, _ errLen: Int
+) -> semseg_status_t {
+    guard let out else { return nullPointer("out", err, errLen) }
+    return reportingStatus(err, errLen) { () throws(SegLossError) in
+        let m = try MetricCatalog.make("confusion_counts", options: try decodeOptions(options, nOptions), countsOnly: true)
+        let (x, t, shape, tshape) = try decodePair(input, target)
+        let counts: [ConfusionCounts]
+        switch x.type {
+        case .float32: counts = try ConfusionKernel.counts(input: x.view(Float.self, shape: shape), target: t.view(Float.self, shape: tshape), metric: m.options)
+        case .float64: counts = try ConfusionKernel.counts(input: x.view(Double.self, shape: shape), target: t.view(Double.self, shape: tshape), metric: m.options)
+        case .int64, .uint8: throw SegLossError(.dtype, argument: "input", "must be float32 or float64, got \(x.type.name)")
+        }
+        guard outLen == Int64(counts.count * 4) else {
+            throw .shape("out", "must hold \(counts.count * 4) values (entries × 4), got \(outLen)")
+        }
+        for (i, c) in counts.enumerated() {
+            out[4 * i] = c.truePositive
+            out[4 * i + 1] = c.falsePositive
+            out[4 * i + 2] = c.falseNegative
+            out[4 * i + 3] = c.trueNegative
+        }
+    }
+}
+
+/// Decodes an (input, target) pair of the same float dtype.
+private func decodePair(
+    _ input: UnsafePointer<semseg_tensor_t>?, _ target: UnsafePointer<semseg_tensor_t>?
+) throws(SegLossError) -> (DecodedTensor, DecodedTensor, TensorShape, TensorShape) {
+    let x = try DecodedTensor(input, argument: "input")
+    let t = try DecodedTensor(target, argument: "target")
+    let shape = try x.shape("input"), tshape = try t.shape("target")
+    guard t.type == x.type else {
+        throw SegLossError(.dtype, argument: "target", "dtype \(t.type.name) differs from the input's \(x.type.name)")
+    }
+    return (x, t, shape, tshape)
+}

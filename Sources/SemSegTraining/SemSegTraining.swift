@@ -1,0 +1,1 @@
+// The U-Net trainer lands here (issue 5).

@@ -1,0 +1,117 @@
+/* NumPy arrays in and out: dtype resolution, contiguity, descriptors. */
+#include "semseg_py.h"
+
+static int resolve_float_type(PyArray_Descr *descr) {
+    switch (descr->type_num) {
+    case NPY_FLOAT32:
+    case NPY_FLOAT64:
+        return descr->type_num;
+    case NPY_FLOAT16:
+        return NPY_FLOAT32;
+    case NPY_BOOL:
+    case NPY_INT8: case NPY_UINT8: case NPY_INT16: case NPY_UINT16:
+    case NPY_INT32: case NPY_UINT32: case NPY_INT64: case NPY_UINT64:
+    case NPY_LONGDOUBLE:
+        return NPY_FLOAT64;
+    default:
+        return -1;
+    }
+}
+
+PyArrayObject *semseg_py_array_as(PyObject *obj, int typenum, const char *argname) {
+    if (obj == NULL || obj == Py_None) {
+        PyErr_Format(PyExc_TypeError, "%s: expected an array, got None", argname);
+        return NULL;
+    }
+    PyArray_Descr *want = PyArray_DescrFromType(typenum); /* stolen below */
+    if (want == NULL) return NULL;
+    PyObject *arr = PyArray_FromAny(obj, want, 0, 0, NPY_ARRAY_IN_ARRAY | NPY_ARRAY_FORCECAST, NULL);
+    if (arr == NULL) {
+        PyObject *type, *value, *tb;
+        PyErr_Fetch(&type, &value, &tb);
+        PyErr_Format(PyExc_TypeError, "%s: cannot be converted to a numeric array (%S)", argname,
+                     value ? value : Py_None);
+        Py_XDECREF(type); Py_XDECREF(value); Py_XDECREF(tb);
+        return NULL;
+    }
+    return (PyArrayObject *)arr;
+}
+
+PyArrayObject *semseg_py_float_array(PyObject *obj, const char *argname) {
+    if (obj == NULL || obj == Py_None) {
+        PyErr_Format(PyExc_TypeError, "%s: expected an array, got None", argname);
+        return NULL;
+    }
+    PyArrayObject *probe = (PyArrayObject *)PyArray_FROM_O(obj);
+    if (probe == NULL) {
+        PyErr_Clear();
+        PyErr_Format(PyExc_TypeError, "%s: expected a numeric array, got %s", argname, Py_TYPE(obj)->tp_name);
+        return NULL;
+    }
+    int typenum = resolve_float_type(PyArray_DESCR(probe));
+    if (typenum < 0) {
+        PyErr_Format(PyExc_TypeError, "%s: dtype %S is not supported; use float32 or float64", argname,
+                     (PyObject *)PyArray_DESCR(probe));
+        Py_DECREF(probe);
+        return NULL;
+    }
+    PyArrayObject *out = semseg_py_array_as((PyObject *)probe, typenum, argname);
+    Py_DECREF(probe);
+    return out;
+}
+
+PyArrayObject *semseg_py_float_array_as(PyObject *obj, int typenum, const char *argname) {
+    if (obj == NULL || obj == Py_None) {
+        PyErr_Format(PyExc_TypeError, "%s: expected an array, got None", argname);
+        return NULL;
+    }
+    PyArrayObject *probe = (PyArrayObject *)PyArray_FROM_O(obj);
+    if (probe == NULL) {
+        PyErr_Clear();
+        PyErr_Format(PyExc_TypeError, "%s: expected a numeric array, got %s", argname, Py_TYPE(obj)->tp_name);
+        return NULL;
+    }
+    if (resolve_float_type(PyArray_DESCR(probe)) < 0) {
+        PyErr_Format(PyExc_TypeError, "%s: dtype %S is not supported; use a real numeric dtype", argname,
+                     (PyObject *)PyArray_DESCR(probe));
+        Py_DECREF(probe);
+        return NULL;
+    }
+    PyArrayObject *out = semseg_py_array_as((PyObject *)probe, typenum, argname);
+    Py_DECREF(probe);
+    return out;
+}
+
+int semseg_py_describe(PyArrayObject *arr, semseg_tensor_t *t, int64_t *shape, const char *argname) {
+    int nd = PyArray_NDIM(arr);
+    if (nd > 8) {
+        PyErr_Format(PyExc_ValueError, "%s: has %d dimensions; at most 8 are supported", argname, nd);
+        return -1;
+    }
+    npy_intp *dims = PyArray_DIMS(arr);
+    for (int i = 0; i < nd; i++) shape[i] = (int64_t)dims[i];
+    switch (PyArray_TYPE(arr)) {
+    case NPY_FLOAT32: t->dtype = SEMSEG_FLOAT32; break;
+    case NPY_FLOAT64: t->dtype = SEMSEG_FLOAT64; break;
+    case NPY_INT64: t->dtype = SEMSEG_INT64; break;
+    case NPY_UINT8: t->dtype = SEMSEG_UINT8; break;
+    default:
+        PyErr_Format(PyExc_TypeError, "%s: internal dtype %d not supported", argname, PyArray_TYPE(arr));
+        return -1;
+    }
+    /* A zero-size array still needs a non-NULL pointer; the library rejects its shape. */
+    static const double empty_sentinel = 0.0;
+    t->data = PyArray_SIZE(arr) > 0 ? PyArray_DATA(arr) : (const void *)&empty_sentinel;
+    t->shape = shape;
+    t->ndim = nd;
+    return 0;
+}
+
+PyObject *semseg_py_shape_str(int ndim, const int64_t *shape) {
+    PyObject *tuple = PyTuple_New(ndim);
+    if (tuple == NULL) return NULL;
+    for (int i = 0; i < ndim; i++) PyTuple_SET_ITEM(tuple, i, PyLong_FromLongLong(shape[i]));
+    PyObject *s = PyObject_Str(tuple);
+    Py_DECREF(tuple);
+    return s;
+}

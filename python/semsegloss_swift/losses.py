@@ -1,0 +1,304 @@
+"""Loss functions: thin keyword wrappers over the Swift library (all maths is in Swift).
+
+Every function has the signature ``name(input, target, **options)`` and returns the loss,
+or ``(loss, grad)`` with ``return_grad=True`` where ``grad`` is d(loss)/d(input) with the
+input's shape and dtype. See DESIGN.md §2 and the README's loss table.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from ._loss_api import evaluate
+
+_COMMON = """
+    input : array_like, shape (N, C, *spatial)
+        Logits (``from_logits=True``) or probabilities, float32 or float64 (other real
+        dtypes are converted to float64, float16 to float32). 1 to 3 spatial dims.
+    target : array_like
+        Same shape as ``input``: binary, one-hot or soft labels in [0, 1] (values equal
+        to ``ignore_index`` excepted).
+    mode : {"binary", "multilabel"}
+        ``"binary"``: one channel, the foreground. ``"multilabel"``: C independent
+        channels. (``"multiclass"`` arrives with the full catalogue.)
+    from_logits : bool, default True
+        Apply a numerically stable sigmoid inside; with False the input holds
+        probabilities and the gradient is with respect to them.
+    reduction : {"mean", "sum", "none"}
+    ignore_index : float, optional
+        Target value marking voxels to ignore (e.g. 255): they leave every sum, numerator
+        and denominator, and get zero gradient. All voxels ignored gives 0.
+    include_background : bool, default True
+        Multilabel: False drops channel 0.
+    return_grad : bool, default False
+        Also return d(loss)/d(input).
+    grad_output : array_like, optional
+        With ``reduction="none"``: upstream gradient of the unreduced loss; the returned
+        gradient is then the vector-Jacobian product."""
+
+_REGION = """
+    smooth_nr, smooth_dr : float, default 1e-5
+        Smoothing added to numerator and denominator (MONAI's names and defaults).
+    batch : bool, default False
+        False: one score per (image, class), then averaged (MONAI). True: sums pooled
+        over the batch per class (smp, nnU-Net "batch dice").
+    empty : {"smooth", "skip"}, default "smooth"
+        Entries whose target is empty: ``"smooth"`` lets the smoothing decide (loss 0 for
+        an empty prediction, ~1 with ~0 gradient otherwise); ``"skip"`` leaves them out
+        of the mean (NaN under ``reduction="none"``)."""
+
+_RETURNS = """
+    Returns
+    -------
+    loss : float or ndarray
+        A float for ``reduction="mean"|"sum"``; for ``"none"`` an array of shape
+        (N, C) for region losses ((C,) with ``batch=True``) or the input's shape for
+        pixel losses.
+    grad : ndarray
+        Only with ``return_grad=True``: same shape and dtype as ``input``."""
+
+
+def _doc(extra: str = ""):
+    def wrap(f):
+        f.__doc__ = f.__doc__.replace("{common}", _COMMON + extra).replace("{returns}", _RETURNS)
+        return f
+    return wrap
+
+
+@_doc()
+def bce_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
+             reduction: str = "mean", ignore_index: Optional[float] = None,
+             include_background: bool = True, pos_weight: float = 1.0,
+             return_grad: bool = False, grad_output: Any = None):
+    """Binary cross-entropy, ``-[q g log p + (1 - g) log(1 - p)]``.
+
+    From logits it is computed as ``(1-g) z + (1 + (q-1) g)(log1p(exp(-|z|)) + max(-z, 0))``,
+    which never overflows; from probabilities, p is clamped to [1e-7, 1 - 1e-7].
+
+    Parameters
+    ----------{common}
+    pos_weight : float, default 1
+        q, the weight of the positive term (> 0). SemSegLoss's weighted CE uses
+        q = beta / (1 - beta).
+{returns}
+
+    Examples
+    --------
+    >>> import numpy as np, semsegloss_swift as ss
+    >>> z = np.array([[[[2.0, -1.0], [0.5, -3.0]]]], dtype=np.float32)
+    >>> g = np.array([[[[1.0, 0.0], [1.0, 0.0]]]], dtype=np.float32)
+    >>> round(ss.bce_loss(z, g), 6)
+    0.240714
+    """
+    return evaluate("bce_loss", input, target, return_grad, grad_output, dict(
+        mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
+        include_background=include_background, pos_weight=pos_weight))
+
+
+@_doc()
+def focal_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
+               reduction: str = "mean", ignore_index: Optional[float] = None,
+               include_background: bool = True, alpha: Optional[float] = 0.25, gamma: float = 2.0,
+               return_grad: bool = False, grad_output: Any = None):
+    """Sigmoid focal loss (Lin et al., ICCV 2017), soft-target form.
+
+    ``-alpha g (1-p)^gamma log p - (1-alpha)(1-g) p^gamma log(1-p)``; log-probabilities
+    come from the logits in closed form.
+
+    Parameters
+    ----------{common}
+    alpha : float or None, default 0.25
+        Weight of the positive class (paper, torchvision, SemSegLoss); None weighs both 1
+        (smp / MONAI default).
+    gamma : float, default 2
+        Focusing exponent (>= 0). gamma=0, alpha=None is BCE.
+{returns}
+
+    Examples
+    --------
+    >>> import numpy as np, semsegloss_swift as ss
+    >>> z = np.zeros((1, 1, 2, 2)); g = np.array([[[[1.0, 0.0], [1.0, 0.0]]]])
+    >>> round(ss.focal_loss(z, g, alpha=None, gamma=0.0), 6)  # = BCE = log 2
+    0.693147
+    """
+    return evaluate("focal_loss", input, target, return_grad, grad_output, dict(
+        mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
+        include_background=include_background, alpha=alpha, gamma=gamma))
+
+
+@_doc(_REGION)
+def dice_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
+              reduction: str = "mean", ignore_index: Optional[float] = None,
+              include_background: bool = True, smooth_nr: float = 1e-5, smooth_dr: float = 1e-5,
+              squared_pred: bool = False, batch: bool = False, empty: str = "smooth",
+              return_grad: bool = False, grad_output: Any = None):
+    """Soft Dice loss, ``1 - (2 TP + s_n) / (P + G + s_d)`` (Milletari et al., V-Net 2016).
+
+    TP = sum p g, P = sum p, G = sum g over the voxels of each (image, class).
+
+    Parameters
+    ----------{common}
+    squared_pred : bool, default False
+        V-Net denominator ``sum p^2 + sum g^2`` (MONAI ``squared_pred``).
+{returns}
+
+    Examples
+    --------
+    >>> import numpy as np, semsegloss_swift as ss
+    >>> p = np.array([0.9, 0.2, 0.7, 0.1]).reshape(1, 1, 2, 2)
+    >>> g = np.array([1.0, 0.0, 1.0, 0.0]).reshape(1, 1, 2, 2)
+    >>> round(ss.dice_loss(p, g, from_logits=False, smooth_nr=0, smooth_dr=0), 6)
+    0.179487
+    >>> loss, grad = ss.dice_loss(p, g, from_logits=False, smooth_nr=0, smooth_dr=0, return_grad=True)
+    >>> np.round(grad.ravel(), 6).tolist()
+    [-0.302433, 0.210388, -0.302433, 0.210388]
+    """
+    return evaluate("dice_loss", input, target, return_grad, grad_output, dict(
+        mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
+        include_background=include_background, smooth_nr=smooth_nr, smooth_dr=smooth_dr,
+        squared_pred=squared_pred, batch=batch, empty=empty))
+
+
+@_doc(_REGION)
+def jaccard_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
+                 reduction: str = "mean", ignore_index: Optional[float] = None,
+                 include_background: bool = True, smooth_nr: float = 1e-5, smooth_dr: float = 1e-5,
+                 squared_pred: bool = False, batch: bool = False, empty: str = "smooth",
+                 return_grad: bool = False, grad_output: Any = None):
+    """Soft Jaccard (IoU) loss, ``1 - (TP + s_n) / (P + G - TP + s_d)``.
+
+    Unlike SemSegLoss's unsmoothed ``jacard_loss`` it is finite when prediction and target
+    are both empty (loss 0 with the default equal smoothing). MONAI's ``jaccard=True``
+    uses ``(2TP + s_n)/(2(P + G - TP) + s_d)`` instead (halved smoothing).
+
+    Parameters
+    ----------{common}
+    squared_pred : bool, default False
+        Use sums of squares for P and G.
+{returns}
+
+    Examples
+    --------
+    >>> import numpy as np, semsegloss_swift as ss
+    >>> p = np.array([0.9, 0.2, 0.7, 0.1]).reshape(1, 1, 2, 2)
+    >>> g = np.array([1.0, 0.0, 1.0, 0.0]).reshape(1, 1, 2, 2)
+    >>> round(ss.jaccard_loss(p, g, from_logits=False, smooth_nr=0, smooth_dr=0), 6)
+    0.304348
+    """
+    return evaluate("jaccard_loss", input, target, return_grad, grad_output, dict(
+        mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
+        include_background=include_background, smooth_nr=smooth_nr, smooth_dr=smooth_dr,
+        squared_pred=squared_pred, batch=batch, empty=empty))
+
+
+_TVERSKY_LETTERS = """
+    alpha : float, default 0.3
+        Weight of false positives (MONAI / smp meaning).
+    beta : float, default 0.7
+        Weight of false negatives. SemSegLoss and the focal Tversky paper use the opposite
+        letters: their ``alpha=0.7`` (on FN) is ``beta=0.7`` here."""
+
+
+@_doc(_REGION + _TVERSKY_LETTERS)
+def tversky_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
+                 reduction: str = "mean", ignore_index: Optional[float] = None,
+                 include_background: bool = True, smooth_nr: float = 1e-5, smooth_dr: float = 1e-5,
+                 batch: bool = False, empty: str = "smooth", alpha: float = 0.3, beta: float = 0.7,
+                 return_grad: bool = False, grad_output: Any = None):
+    """Tversky loss (Salehi et al., MLMI 2017), ``1 - (TP + s_n)/(TP + alpha FP + beta FN + s_d)``.
+
+    alpha = beta = 0.5 is Dice (with doubled smoothing); alpha = beta = 1 is Jaccard.
+
+    Parameters
+    ----------{common}
+{returns}
+
+    Examples
+    --------
+    >>> import numpy as np, semsegloss_swift as ss
+    >>> p = np.array([0.9, 0.2, 0.7, 0.1]).reshape(1, 1, 2, 2)
+    >>> g = np.array([1.0, 0.0, 1.0, 0.0]).reshape(1, 1, 2, 2)
+    >>> round(ss.tversky_loss(p, g, from_logits=False, smooth_nr=0, smooth_dr=0), 6)
+    0.187817
+    """
+    return evaluate("tversky_loss", input, target, return_grad, grad_output, dict(
+        mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
+        include_background=include_background, smooth_nr=smooth_nr, smooth_dr=smooth_dr,
+        batch=batch, empty=empty, alpha=alpha, beta=beta))
+
+
+@_doc(_REGION + _TVERSKY_LETTERS)
+def focal_tversky_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
+                       reduction: str = "mean", ignore_index: Optional[float] = None,
+                       include_background: bool = True, smooth_nr: float = 1e-5,
+                       smooth_dr: float = 1e-5, batch: bool = False, empty: str = "smooth",
+                       alpha: float = 0.3, beta: float = 0.7, gamma: float = 0.75,
+                       floor: float = 1e-7, return_grad: bool = False, grad_output: Any = None):
+    """Focal Tversky loss (Abraham & Khan, ISBI 2019), ``max(1 - T_c, floor)^gamma`` per class.
+
+    The exponent is applied per (image, class) before averaging, as in the paper (smp and
+    SegLoss apply it after the class mean). ``gamma`` is the exponent itself: the paper's
+    1/γ with γ = 4/3, i.e. 0.75. For gamma < 1 the gradient of (1 - T)^gamma diverges at a
+    perfect prediction (the NaN reported in SemSegLoss issue #2): the base is clamped at
+    ``floor``, where the gradient is 0.
+
+    Parameters
+    ----------{common}
+    gamma : float, default 0.75
+        Exponent (>= 0).
+    floor : float, default 1e-7
+        Lower clamp of the base 1 - T (must be > 0 when gamma < 1).
+{returns}
+
+    Examples
+    --------
+    >>> import numpy as np, semsegloss_swift as ss
+    >>> p = np.array([0.9, 0.2, 0.7, 0.1]).reshape(1, 1, 2, 2)
+    >>> g = np.array([1.0, 0.0, 1.0, 0.0]).reshape(1, 1, 2, 2)
+    >>> round(ss.focal_tversky_loss(p, g, from_logits=False, smooth_nr=0, smooth_dr=0), 6)
+    0.2853
+    """
+    return evaluate("focal_tversky_loss", input, target, return_grad, grad_output, dict(
+        mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
+        include_background=include_background, smooth_nr=smooth_nr, smooth_dr=smooth_dr,
+        batch=batch, empty=empty, alpha=alpha, beta=beta, gamma=gamma, floor=floor))
+
+
+@_doc(_REGION)
+def dice_bce_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
+                  reduction: str = "mean", ignore_index: Optional[float] = None,
+                  include_background: bool = True, smooth_nr: float = 1e-5, smooth_dr: float = 1e-5,
+                  squared_pred: bool = False, batch: bool = False, empty: str = "smooth",
+                  pos_weight: float = 1.0, lambda_dice: float = 1.0, lambda_bce: float = 1.0,
+                  return_grad: bool = False, grad_output: Any = None):
+    """Dice + BCE, ``lambda_dice * Dice + lambda_bce * BCE``.
+
+    Defaults 1, 1 (MONAI's DiceCE weighting); SemSegLoss's ``bce_dice_loss`` is
+    ``lambda_dice=0.5, lambda_bce=0.5``. ``reduction="none"`` is not available (the two
+    parts have different shapes).
+
+    Parameters
+    ----------{common}
+    squared_pred : bool, default False
+    pos_weight : float, default 1
+        BCE positive weight.
+    lambda_dice, lambda_bce : float, default 1
+        Weights of the two parts (>= 0).
+{returns}
+
+    Examples
+    --------
+    >>> import numpy as np, semsegloss_swift as ss
+    >>> z = np.zeros((1, 1, 2, 2)); g = np.array([[[[1.0, 0.0], [1.0, 0.0]]]])
+    >>> round(ss.dice_bce_loss(z, g, smooth_nr=0, smooth_dr=0), 6)  # 0.5 + log 2
+    1.193147
+    """
+    return evaluate("dice_bce_loss", input, target, return_grad, grad_output, dict(
+        mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
+        include_background=include_background, smooth_nr=smooth_nr, smooth_dr=smooth_dr,
+        squared_pred=squared_pred, batch=batch, empty=empty, pos_weight=pos_weight,
+        lambda_dice=lambda_dice, lambda_bce=lambda_bce))
+
+
+#: name -> function, for every loss of this module.
+LOSSES = {f.__name__: f for f in (bce_loss, focal_loss, dice_loss, jaccard_loss, tversky_loss,
+                                   focal_tversky_loss, dice_bce_loss)}

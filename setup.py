@@ -1,0 +1,62 @@
+"""Build glue: compile the Swift C-ABI library, then the CPython extension against it.
+
+`pip install .` runs `swift build -c release --product SemSegLossC -Xswiftc -static-stdlib`
+(so the shared library needs nothing from the Swift toolchain at run time), copies
+`libSemSegLossC.so` into the package, and links `semsegloss_swift._core` to it with an
+rpath of `$ORIGIN`. Set SEMSEGLOSS_SWIFT=/path/to/swift to choose the toolchain.
+"""
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+ROOT = os.path.dirname(os.path.abspath(__file__))
+SCRATCH = os.path.join(ROOT, ".build")
+LIB_NAME = "libSemSegLossC.so"
+
+
+def swift_executable():
+    swift = os.environ.get("SEMSEGLOSS_SWIFT") or shutil.which("swift")
+    if not swift:
+        sys.exit("semsegloss-swift: the Swift toolchain (swift) is needed to build from source; "
+                 "put it on PATH or set SEMSEGLOSS_SWIFT")
+    return swift
+
+
+class BuildSwiftThenExtension(build_ext):
+    def run(self):
+        swift = swift_executable()
+        cmd = [swift, "build", "-c", "release", "--product", "SemSegLossC",
+               "--scratch-path", SCRATCH, "-Xswiftc", "-static-stdlib"]
+        print("semsegloss-swift: " + " ".join(cmd), flush=True)
+        subprocess.check_call(cmd, cwd=ROOT)
+        bin_dir = subprocess.check_output(cmd + ["--show-bin-path"], cwd=ROOT, text=True).strip()
+        lib = os.path.join(bin_dir, LIB_NAME)
+        for ext in self.extensions:
+            ext.library_dirs.append(bin_dir)
+        super().run()
+        # Ship the Swift library next to the extension (found through rpath $ORIGIN).
+        dest_dir = os.path.join(self.build_lib, "semsegloss_swift")
+        os.makedirs(dest_dir, exist_ok=True)
+        shutil.copy2(lib, os.path.join(dest_dir, LIB_NAME))
+        if self.inplace:
+            shutil.copy2(lib, os.path.join(ROOT, "python", "semsegloss_swift", LIB_NAME))
+
+
+core = Extension(
+    "semsegloss_swift._core",
+    sources=[os.path.join("python", "csrc", f) for f in
+             ("module.c", "arrays.c", "options.c", "status.c", "losses.c", "metrics.c")],
+    include_dirs=[numpy.get_include(), os.path.join("Sources", "CSemSegLoss", "include"),
+                  os.path.join("python", "csrc")],
+    libraries=["SemSegLossC"],
+    extra_compile_args=["-O2", "-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter",
+                        "-Wno-missing-field-initializers"],
+    extra_link_args=["-Wl,-rpath,$ORIGIN"],
+)
+
+setup(ext_modules=[core], cmdclass={"build_ext": BuildSwiftThenExtension})
