@@ -3,7 +3,13 @@
 `pip install .` runs `swift build -c release --product SemSegLossC -Xswiftc -static-stdlib`
 (so the shared library needs nothing from the Swift toolchain at run time), copies
 `libSemSegLossC.so` into the package, and links `semsegloss_swift._core` to it with an
-rpath of `$ORIGIN`. Set SEMSEGLOSS_SWIFT=/path/to/swift to choose the toolchain.
+rpath of `$ORIGIN`.
+
+Environment:
+  SEMSEGLOSS_SWIFT=/path/to/swift     the toolchain (default: `swift` on PATH)
+  SEMSEGLOSS_TARGET_CPU=native        CPU to compile the kernels for (default `native`: the
+                                      machine that runs pip; use e.g. `x86-64` for a wheel
+                                      that must run on other machines)
 """
 import os
 import shutil
@@ -32,6 +38,9 @@ class BuildSwiftThenExtension(build_ext):
         swift = swift_executable()
         cmd = [swift, "build", "-c", "release", "--product", "SemSegLossC",
                "--scratch-path", SCRATCH, "-Xswiftc", "-static-stdlib"]
+        cpu = os.environ.get("SEMSEGLOSS_TARGET_CPU", "native")
+        if cpu:
+            cmd += ["-Xswiftc", "-target-cpu", "-Xswiftc", cpu]
         print("semsegloss-swift: " + " ".join(cmd), flush=True)
         subprocess.check_call(cmd, cwd=ROOT)
         bin_dir = subprocess.check_output(cmd + ["--show-bin-path"], cwd=ROOT, text=True).strip()
@@ -49,13 +58,14 @@ class BuildSwiftThenExtension(build_ext):
 
 core = Extension(
     "semsegloss_swift._core",
-    sources=[os.path.join("python", "csrc", f) for f in
-             ("module.c", "arrays.c", "options.c", "status.c", "losses.c", "metrics.c")],
+    sources=sorted(os.path.join("python", "csrc", f) for f in os.listdir(os.path.join(ROOT, "python", "csrc"))
+                   if f.endswith(".c")),
     include_dirs=[numpy.get_include(), os.path.join("Sources", "CSemSegLoss", "include"),
                   os.path.join("python", "csrc")],
     libraries=["SemSegLossC"],
     extra_compile_args=["-O2", "-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter",
                         "-Wno-missing-field-initializers"],
+    depends=[os.path.join("python", "csrc", "semseg_py.h"), os.path.join("Sources", "CSemSegLoss", "include", "semsegloss.h")],
     extra_link_args=["-Wl,-rpath,$ORIGIN"],
 )
 

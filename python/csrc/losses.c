@@ -3,7 +3,7 @@
  * Marshalling only: arrays in, the Swift library computes, arrays out (GIL released). */
 #include "semseg_py.h"
 
-PyObject *semseg_py_loss(PyObject *self, PyObject *args, PyObject *kwargs) {
+static PyObject *semseg_py_loss(PyObject *self, PyObject *args, PyObject *kwargs) {
     (void)self;
     static char *kwlist[] = {"name", "input", "target", "options", "return_grad", "grad_output", NULL};
     const char *name;
@@ -86,3 +86,9 @@ done:
     Py_XDECREF(grad);
     return result;
 }
+
+PyMethodDef semseg_py_loss_methods[] = {
+    {"loss", (PyCFunction)(void (*)(void))semseg_py_loss, METH_VARARGS | METH_KEYWORDS,
+     "loss(name, input, target, options=None, return_grad=False, grad_output=None) -> (value, values, grad)"},
+    {NULL, NULL, 0, NULL},
+};

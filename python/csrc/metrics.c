@@ -17,7 +17,7 @@ static int prepare(PyObject *input_obj, PyObject *target_obj, PyObject *options_
     return 0;
 }
 
-PyObject *semseg_py_metric(PyObject *self, PyObject *args, PyObject *kwargs) {
+static PyObject *semseg_py_metric(PyObject *self, PyObject *args, PyObject *kwargs) {
     (void)self;
     static char *kwlist[] = {"name", "input", "target", "options", NULL};
     const char *name;
@@ -56,7 +56,7 @@ done:
     return result;
 }
 
-PyObject *semseg_py_confusion_counts(PyObject *self, PyObject *args, PyObject *kwargs) {
+static PyObject *semseg_py_confusion_counts(PyObject *self, PyObject *args, PyObject *kwargs) {
     (void)self;
     static char *kwlist[] = {"input", "target", "options", NULL};
     PyObject *input_obj, *target_obj, *options_obj = Py_None, *result = NULL;
@@ -96,3 +96,11 @@ done:
     Py_XDECREF(out);
     return result;
 }
+
+PyMethodDef semseg_py_metric_methods[] = {
+    {"metric", (PyCFunction)(void (*)(void))semseg_py_metric, METH_VARARGS | METH_KEYWORDS,
+     "metric(name, input, target, options=None) -> (value, values)"},
+    {"confusion_counts", (PyCFunction)(void (*)(void))semseg_py_confusion_counts, METH_VARARGS | METH_KEYWORDS,
+     "confusion_counts(input, target, options=None) -> int64 array (..., 4) of TP, FP, FN, TN"},
+    {NULL, NULL, 0, NULL},
+};

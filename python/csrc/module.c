@@ -38,12 +38,6 @@ static PyMethodDef methods[] = {
     {"version", py_version, METH_NOARGS, "Version string of the loaded Swift library."},
     {"loss_names", py_loss_names, METH_NOARGS, "Names of the losses in the Swift catalogue."},
     {"metric_names", py_metric_names, METH_NOARGS, "Names of the metrics in the Swift catalogue."},
-    {"loss", (PyCFunction)(void (*)(void))semseg_py_loss, METH_VARARGS | METH_KEYWORDS,
-     "loss(name, input, target, options=None, return_grad=False, grad_output=None) -> (value, values, grad)"},
-    {"metric", (PyCFunction)(void (*)(void))semseg_py_metric, METH_VARARGS | METH_KEYWORDS,
-     "metric(name, input, target, options=None) -> (value, values)"},
-    {"confusion_counts", (PyCFunction)(void (*)(void))semseg_py_confusion_counts, METH_VARARGS | METH_KEYWORDS,
-     "confusion_counts(input, target, options=None) -> int64 array (..., 4) of TP, FP, FN, TN"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -63,6 +57,14 @@ PyMODINIT_FUNC PyInit__core(void) {
     }
     PyObject *m = PyModule_Create(&moduledef);
     if (m == NULL) return NULL;
+    PyMethodDef *sections[] = {semseg_py_loss_methods, semseg_py_metric_methods, semseg_py_distance_methods,
+                               semseg_py_training_methods};
+    for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++) {
+        if (PyModule_AddFunctions(m, sections[i]) < 0) {
+            Py_DECREF(m);
+            return NULL;
+        }
+    }
     struct { const char *name; long value; } constants[] = {
         {"ABI_VERSION", SEMSEG_ABI_VERSION},
         {"MODE_BINARY", SEMSEG_MODE_BINARY}, {"MODE_MULTILABEL", SEMSEG_MODE_MULTILABEL},

@@ -37,9 +37,10 @@ int semseg_py_describe(PyArrayObject *arr, semseg_tensor_t *t, int64_t *shape, c
  * skipped); names stay valid while `dict` lives. Returns the count or -1 with an error. */
 Py_ssize_t semseg_py_options(PyObject *dict, semseg_option_t *out, Py_ssize_t capacity);
 
-/* losses.c / metrics.c */
-PyObject *semseg_py_loss(PyObject *self, PyObject *args, PyObject *kwargs);
-PyObject *semseg_py_metric(PyObject *self, PyObject *args, PyObject *kwargs);
-PyObject *semseg_py_confusion_counts(PyObject *self, PyObject *args, PyObject *kwargs);
+/* Method tables, one per header section (NULL-terminated); module.c registers them all. */
+extern PyMethodDef semseg_py_loss_methods[];     /* losses.c */
+extern PyMethodDef semseg_py_metric_methods[];   /* metrics.c */
+extern PyMethodDef semseg_py_distance_methods[]; /* distance.c (issue 4) */
+extern PyMethodDef semseg_py_training_methods[]; /* training.c (issue 5) */
 
 #endif

@@ -17,6 +17,8 @@ def evaluate(name: str, input: Any, target: Any, return_grad: bool, grad_output:
         raise TypeError(f"return_grad: expected True or False, got {return_grad!r}")
     if grad_output is not None and options.get("reduction") != "none":
         raise ValueError("grad_output: only accepted with reduction='none'")
+    if grad_output is not None and not return_grad:
+        raise ValueError("grad_output: only used with return_grad=True (it weights the gradient)")
     value, values, grad = _core.loss(name, input, target, encode(options), return_grad, grad_output)
     loss = values if options.get("reduction") == "none" else value
     return (loss, grad) if return_grad else loss

@@ -159,6 +159,14 @@ semseg_status_t semseg_confusion_counts(
     const semseg_tensor_t *input, const semseg_tensor_t *target,
     int64_t *out, int64_t out_len, char *err, size_t err_len);
 
+/* ---------------------------------------------------------------- distance transforms */
+
+/* (issue 4: declarations go here) */
+
+/* ---------------------------------------------------------------- training */
+
+/* (issue 5: declarations go here) */
+
 #ifdef __cplusplus
 }
 #endif

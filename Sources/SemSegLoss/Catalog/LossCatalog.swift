@@ -72,8 +72,11 @@ public struct ConfiguredLoss: Sendable {
                 try gradient.withUnsafeMutableBufferPointer { gb throws(SegLossError) in
                     try values.withUnsafeMutableBufferPointer { vb throws(SegLossError) in
                         try go.withUnsafeBufferPointer { ob throws(SegLossError) in
+                            // Only hand out `values` for reduction none: an empty array's base
+                            // address is not a buffer to write to.
                             try evaluate(input: x, target: t, outputs: LossOutputs(
-                                gradient: gb.baseAddress, values: vb.baseAddress,
+                                gradient: gb.baseAddress,
+                                values: options.reduction == .none ? vb.baseAddress : nil,
                                 gradOutput: gradOutput == nil ? nil : ob.baseAddress))
                         }
                     }

@@ -1,0 +1,68 @@
+import SemSegLoss
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// MARK: - The loss the trainer minimises
+
+/// A training loss: given one batch of logits and the matching targets, return the scalar
+/// loss and write its gradient with respect to every logit.
+///
+/// - `logits`: `shape` = `(N, out_channels, H, W)`, C-contiguous NCHW `Float`.
+/// - `target`: the batch's targets, C-contiguous, of shape `targetShape` (the training
+///   targets' per-sample shape with the batch size in front: `(N, C_t, H, W)` for
+///   binary / one-hot / soft masks, or `(N, H, W)` for integer label maps stored as Float).
+/// - `gradient`: `shape.count` values to overwrite with ∂loss/∂logits.
+/// - returns the loss (finite; the trainer averages batch losses weighted by batch size).
+///
+/// The trainer calls it from one thread at a time. Throw `SegLossError` for invalid
+/// targets; the error propagates out of `Trainer.fit`.
+public protocol TrainingObjective {
+    func lossAndGradient(
+        logits: UnsafePointer<Float>, shape: TensorShape,
+        target: UnsafePointer<Float>, targetShape: [Int],
+        gradient: UnsafeMutablePointer<Float>
+    ) throws(SegLossError) -> Double
+}
+
+/// Wraps a closure as a `TrainingObjective`.
+public struct ClosureObjective: TrainingObjective {
+    public typealias Body = (UnsafePointer<Float>, TensorShape, UnsafePointer<Float>, [Int], UnsafeMutablePointer<Float>) throws(SegLossError) -> Double
+    public let body: Body
+    public init(_ body: @escaping Body) { self.body = body }
+    public func lossAndGradient(
+        logits: UnsafePointer<Float>, shape: TensorShape, target: UnsafePointer<Float>, targetShape: [Int],
+        gradient: UnsafeMutablePointer<Float>
+    ) throws(SegLossError) -> Double {
+        try body(logits, shape, target, targetShape, gradient)
+    }
+}
+
+/// Binary cross-entropy on logits, mean over all elements (PyTorch `BCEWithLogitsLoss`):
+///
+///     ℓ(z, y) = max(z, 0) − z·y + log(1 + e^−|z|),   ∂ℓ/∂z = σ(z) − y,
+///
+/// divided by the element count. Targets must have the logits' shape and lie in [0, 1].
+public struct BCEWithLogitsObjective: TrainingObjective {
+    public init() {}
+
+    public func lossAndGradient(
+        logits: UnsafePointer<Float>, shape: TensorShape, target: UnsafePointer<Float>, targetShape: [Int],
+        gradient: UnsafeMutablePointer<Float>
+    ) throws(SegLossError) -> Double {
+        guard targetShape == shape.dims else {
+            throw .shape("target", "must have the logits' shape \(shape), got \(TensorShape.format(targetShape))")
+        }
+        let n = shape.count
+        let scale = 1 / Double(n)
+        var total = 0.0
+        for i in 0..<n {
+            let z = Double(logits[i]), y = Double(target[i])
+            guard y >= 0, y <= 1 else { throw .value("target", "values must lie in [0, 1], got \(y)") }
+            total += max(z, 0) - z * y + log1p(exp(-abs(z)))
+            let s = z >= 0 ? 1 / (1 + exp(-z)) : exp(z) / (1 + exp(z))
+            gradient[i] = Float((s - y) * scale)
+        }
+        return total * scale
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import Testing
+@testable import SemSegLoss
+
+/// The vectorised Float exp/log against glibc.
+@Suite("FastMath")
+struct FastMathTests {
+    static func ulpError(_ a: Float, _ b: Float) -> Float {
+        abs(a - b) / b.ulp
+    }
+
+    @Test("exp is within 2 ulp of glibc on [-87, 88]")
+    func expAccuracy() {
+        var worst: Float = 0
+        var x: Float = -87
+        while x < 88 {
+            let v = FastMath.exp(SIMD8(repeating: x))[0]
+            worst = max(worst, Self.ulpError(v, Foundation.exp(x)))
+            x += 0.0137
+        }
+        #expect(worst <= 2, "worst ulp error \(worst)")
+    }
+
+    @Test("log is within 2 ulp of glibc on (1e-30, 1e30)")
+    func logAccuracy() {
+        var worst: Float = 0
+        var x: Float = 1e-30
+        while x < 1e30 {
+            let v = FastMath.log(SIMD8(repeating: x))[0]
+            let ref = Foundation.log(x)
+            worst = max(worst, abs(ref) < 1e-3 ? abs(v - ref) / Float.ulpOfOne : Self.ulpError(v, ref))
+            x *= 1.0173
+        }
+        #expect(worst <= 2, "worst ulp error \(worst)")
+    }
+
+    @Test("special values: NaN propagates, clamping at the ends")
+    func specials() {
+        #expect(FastMath.exp(SIMD8(repeating: .nan))[0].isNaN)
+        #expect(FastMath.log(SIMD8(repeating: .nan))[0].isNaN)
+        #expect(FastMath.exp(SIMD8(repeating: -1000))[0] >= 0)
+        #expect(FastMath.exp(SIMD8(repeating: -1000))[0] < 1e-37)
+        #expect(FastMath.exp(SIMD8(repeating: 0))[0] == 1)
+        #expect(FastMath.log(SIMD8(repeating: 1))[0] == 0)
+        #expect(FastMath.log(SIMD8(repeating: 0))[0] < -80)
+    }
+
+    @Test("log1p keeps precision for tiny arguments")
+    func log1p() {
+        let v = Float.vlog1p(SIMD8(repeating: 1e-10))[0]
+        #expect(abs(v - 1e-10) < 1e-16)
+    }
+}

@@ -1,0 +1,51 @@
+import Testing
+@testable import SemSegLoss
+
+/// Metric semantics beyond the golden values: empty policies, thresholds, batching.
+@Suite("Metrics")
+struct MetricTests {
+    func metric(_ name: String, _ options: [(String, Double)], _ x: [Double], _ g: [Double], _ dims: [Int]) throws -> (value: Double, values: [Double]) {
+        let m = try MetricCatalog.make(name, options: options)
+        let shape = try TensorShape(dims)
+        return try x.withTensorView(shape: shape, argument: "input") { xv throws(SegLossError) in
+            try g.withTensorView(shape: shape, argument: "target") { gv throws(SegLossError) in try m.evaluate(input: xv, target: gv) }
+        }
+    }
+
+    @Test("0/0 follows the empty policy; NaN entries leave the mean")
+    func emptyPolicy() throws {
+        let x: [Double] = [0, 0, 0.9, 0.1], g: [Double] = [0, 0, 1, 0]
+        let nan = try metric("iou", [("reduction", 2)], x, g, [2, 1, 2])
+        #expect(nan.values[0].isNaN && nan.values[1] == 1)
+        #expect(try metric("iou", [], x, g, [2, 1, 2]).value == 1)
+        #expect(try metric("iou", [("empty", 1)], x, g, [2, 1, 2]).value == 1)
+        #expect(try metric("iou", [("empty", 2)], x, g, [2, 1, 2]).value == 0.5)
+        #expect(try metric("iou", [], [0, 0], [0, 0], [1, 1, 2]).value.isNaN)
+    }
+
+    @Test("logit threshold equals probability threshold")
+    func logits() throws {
+        var rng = TestRandom(seed: 4)
+        let z = rng.logits(40), g = rng.bits(40)
+        let p = z.map { 1 / (1 + Foundation.exp(-$0)) }
+        for name in MetricCatalog.names {
+            let a = try metric(name, [("from_logits", 1), ("threshold", 0.3)], z, g, [2, 1, 4, 5])
+            let b = try metric(name, [("threshold", 0.3)], p, g, [2, 1, 4, 5])
+            #expect(a.value == b.value || (a.value.isNaN && b.value.isNaN), "\(name)")
+        }
+    }
+
+    @Test("batch pools counts; ignore_index and include_background")
+    func pooling() throws {
+        let x: [Double] = [0.9, 0.2, 0.7, 0.6, 0.4, 0.55, 0.1, 0.8]
+        let g: [Double] = [1, 0, 1, 0, 1, 1, 0, 0]
+        let pooled = try metric("iou", [("batch", 1)], x, g, [2, 1, 2, 2])
+        #expect(abs(pooled.value - 3.0 / 6.0) < 1e-12)  // TP 3, FP 2, FN 1
+        let ignored = try metric("accuracy", [("ignore_index", 255)], x, [1, 255, 1, 0, 1, 1, 0, 0], [2, 1, 2, 2])
+        #expect(abs(ignored.value - (2.0 / 3.0 + 0.5) / 2) < 1e-12)  // image 0: 3 valid voxels, 2 right
+        let noBg = try metric("iou", [("mode", 1), ("include_background", 0), ("reduction", 2)], x, g, [1, 2, 2, 2])
+        #expect(noBg.values.count == 1)
+    }
+}
+
+import Foundation

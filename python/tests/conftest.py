@@ -1,0 +1,87 @@
+"""Shared fixtures: the golden file, tolerance helpers, hypothesis settings, loss tables."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:  # make `import oracles` work whatever the rootdir
+    sys.path.insert(0, str(HERE))
+
+REPO_ROOT = HERE.parents[1]
+GOLDEN_PATH = REPO_ROOT / "Tests" / "Fixtures" / "golden.json"
+
+settings.register_profile("semseg", deadline=None, max_examples=30, derandomize=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("semseg")
+
+#: Region losses accept these options (besides the common ones).
+REGION_LOSSES = ("dice_loss", "jaccard_loss", "tversky_loss", "focal_tversky_loss")
+PIXEL_LOSSES = ("bce_loss", "focal_loss")
+ALL_LOSSES = PIXEL_LOSSES + REGION_LOSSES + ("dice_bce_loss",)
+SQUARED_LOSSES = ("dice_loss", "jaccard_loss", "dice_bce_loss")
+METRIC_NAMES = ("iou", "dice_score", "precision", "recall", "specificity", "accuracy", "f_beta", "mcc")
+
+
+def load_golden() -> dict:
+    with open(GOLDEN_PATH) as f:
+        return json.load(f)
+
+
+@pytest.fixture(scope="session")
+def golden() -> dict:
+    """The whole golden fixture shared with the Swift suite."""
+    return load_golden()
+
+
+def pytest_generate_tests(metafunc):
+    """`golden_loss_case` / `golden_metric_case` parametrize over every case of golden.json."""
+    if "golden_loss_case" in metafunc.fixturenames or "golden_metric_case" in metafunc.fixturenames:
+        data = load_golden()
+        if "golden_loss_case" in metafunc.fixturenames:
+            cases = data["losses"]
+            metafunc.parametrize("golden_loss_case", cases, ids=[c["name"].replace(" ", "_") for c in cases])
+        if "golden_metric_case" in metafunc.fixturenames:
+            cases = data["metrics"]
+            metafunc.parametrize("golden_metric_case", cases, ids=[c["name"] for c in cases])
+
+
+def golden_options(case: dict) -> dict:
+    """Python keyword options of a golden case, passed verbatim (None is a Python value:
+    ``ignore_index=None`` is "no ignore index", ``alpha=None`` is "no class weighting")."""
+    return dict(case["options"])
+
+
+def golden_arrays(case: dict, dtype) -> tuple:
+    shape = tuple(case["shape"])
+    x = np.asarray(case["input"], dtype=np.float64).reshape(shape).astype(dtype)
+    g = np.asarray(case["target"], dtype=np.float64).reshape(shape).astype(dtype)
+    return x, g
+
+
+def assert_close(got, want, rtol, atol=0.0, what=""):
+    """Elementwise |got - want| <= atol + rtol |want|; NaN must match NaN, +-inf the same inf."""
+    got = np.asarray(got, dtype=np.float64)
+    want = np.asarray(want, dtype=np.float64)
+    assert got.shape == want.shape, f"{what}: shape {got.shape} != {want.shape}"
+    nan_got, nan_want = np.isnan(got), np.isnan(want)
+    assert np.array_equal(nan_got, nan_want), f"{what}: NaN pattern differs\n got={got}\nwant={want}"
+    inf_want = np.isinf(want)
+    assert np.array_equal(got[inf_want], want[inf_want]), f"{what}: infinities differ\n got={got}\nwant={want}"
+    ok = ~nan_want & ~inf_want
+    err = np.abs(got[ok] - want[ok])
+    bound = atol + rtol * np.abs(want[ok])
+    if err.size and not np.all(err <= bound):
+        i = int(np.argmax(err - bound))
+        raise AssertionError(f"{what}: max violation at {i}: got {got[ok][i]!r}, want {want[ok][i]!r} "
+                             f"(|err| {err[i]:.3g} > {bound[i]:.3g}; rtol={rtol}, atol={atol})")
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(12345)
