@@ -30,7 +30,7 @@ let package = Package(
             dependencies: ["SemSegLoss", "SemSegTraining", "CSemSegLoss"]
         ),
         .testTarget(name: "SemSegLossTests", dependencies: ["SemSegLoss"]),
-        .testTarget(name: "SemSegLossCTests", dependencies: ["SemSegLossC", "CSemSegLoss"]),
+        .testTarget(name: "SemSegLossCTests", dependencies: ["SemSegLossC", "CSemSegLoss", "SemSegLoss"]),
         .testTarget(name: "SemSegTrainingTests", dependencies: ["SemSegTraining", "SemSegLoss"]),
     ]
 )

@@ -7,6 +7,8 @@ rpath of `$ORIGIN`.
 
 Environment:
   SEMSEGLOSS_SWIFT=/path/to/swift     the toolchain (default: `swift` on PATH)
+  SEMSEGLOSS_SWIFT_SCRATCH=.build-x   SwiftPM scratch directory (default `.build`), so that a
+                                      development checkout can keep several build trees
   SEMSEGLOSS_TARGET_CPU=native        CPU to compile the kernels for (default `native`: the
                                       machine that runs pip; use e.g. `x86-64` for a wheel
                                       that must run on other machines)
@@ -21,7 +23,7 @@ from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
-SCRATCH = os.path.join(ROOT, ".build")
+SCRATCH = os.path.abspath(os.environ.get("SEMSEGLOSS_SWIFT_SCRATCH") or os.path.join(ROOT, ".build"))
 LIB_NAME = "libSemSegLossC.so"
 
 
@@ -65,7 +67,7 @@ core = Extension(
     libraries=["SemSegLossC"],
     extra_compile_args=["-O2", "-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter",
                         "-Wno-missing-field-initializers"],
-    depends=[os.path.join("python", "csrc", "semseg_py.h"), os.path.join("Sources", "CSemSegLoss", "include", "semsegloss.h")],
+    depends=[os.path.join("python", "csrc", "semseg_py.h"), os.path.join("python", "csrc", "training.h"), os.path.join("Sources", "CSemSegLoss", "include", "semsegloss.h")],
     extra_link_args=["-Wl,-rpath,$ORIGIN"],
 )
 

@@ -1,4 +1,10 @@
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+#if os(Linux)
+import Synchronization
+#endif
 
 // MARK: - Deterministic parallel loops
 
@@ -7,14 +13,20 @@ import Dispatch
 /// Chunk boundaries depend only on the range and `chunkSize`, never on the number of
 /// threads, and per-chunk partial results are combined in chunk order by the callers, so
 /// results are bit-for-bit identical whatever the thread count or scheduling.
-/// No global mutable state: any number of callers may run loops concurrently.
+/// No global mutable state is visible: any number of callers may run loops concurrently
+/// (one at a time uses the worker pool, the others run on their own thread).
 public enum Parallel {
     /// Below this many scalar operations, loops run on the calling thread.
     public static let defaultThreshold = 1 << 15
 
-    /// Number of worker threads used by parallel loops (the machine's active processors).
+    /// Number of threads used by parallel loops (the machine's active processors, at most
+    /// `WorkerPool.maxThreads`).
     public static var workerCount: Int {
+        #if os(Linux)
+        WorkerPool.threadCount
+        #else
         max(1, ProcessInfoLite.activeProcessorCount)
+        #endif
     }
 
     /// Calls `body(chunkIndex)` for every chunk index in `0..<chunkCount`, in parallel
@@ -28,10 +40,7 @@ public enum Parallel {
             for i in 0..<chunkCount { body(i) }
             return
         }
-        withoutActuallyEscaping(body) { body in
-            let box = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: chunkCount) { i in box.value(i) }
-        }
+        runParallel(chunkCount, body)
     }
 
     /// Splits `0..<count` into chunks of `chunkSize` (last one shorter) and calls
@@ -49,9 +58,23 @@ public enum Parallel {
             body(c, lo..<min(count, lo + size))
         }
     }
+
+    /// The pool when it is free, else the chunks run on the calling thread.
+    @usableFromInline
+    static func runParallel(_ chunkCount: Int, _ body: (Int) -> Void) {
+        #if os(Linux)
+        if WorkerPool.shared.run(chunkCount, body) { return }
+        for i in 0..<chunkCount { body(i) }
+        #else
+        withoutActuallyEscaping(body) { body in
+            let box = UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: chunkCount) { i in box.value(i) }
+        }
+        #endif
+    }
 }
 
-/// Carries a non-Sendable closure into `concurrentPerform`; the loops above only hand it
+/// Carries a non-Sendable closure to other threads; the loops above only hand it
 /// disjoint chunk indices, and callers write to disjoint memory per chunk.
 @usableFromInline
 struct UncheckedSendable<T>: @unchecked Sendable {
@@ -70,7 +93,3 @@ public enum ProcessInfoLite {
         #endif
     }()
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

@@ -102,50 +102,24 @@ public final class Trainer {
         earlyStopping: EarlyStopping? = nil, checkpointPath: String? = nil
     ) throws(SegLossError) -> [EpochRecord] {
         guard epochs >= 0 else { throw .value("epochs", "must be >= 0, got \(epochs)") }
-        if let es = earlyStopping {
-            guard validation != nil else { throw .value("early_stopping", "needs validation data") }
-            guard es.patience >= 1 else { throw .value("patience", "must be >= 1, got \(es.patience)") }
-            try SegLossError.requireAtLeast(es.minDelta, 0, "min_delta")
-        }
+        try checkFitOptions(earlyStopping, hasValidation: validation != nil)
         try checkData(data, argument: "x")
         if let validation { try checkData(validation, argument: "validation_data") }
         var records: [EpochRecord] = []
         for _ in 0..<epochs {
-            if let es = earlyStopping, epochsWithoutImprovement >= es.patience { break }
+            if shouldStop(earlyStopping) { break }
             let loss = try trainEpoch(data)
-            let scores = try validation.map { v throws(SegLossError) in try evaluate(v) }
-            let record = EpochRecord(epoch: epoch, loss: loss, validation: scores)
-            history.append(record)
-            records.append(record)
-            if let es = earlyStopping, let scores {
-                let v = es.value(scores)
-                if let b = best, !(v > b + es.minDelta) {
-                    epochsWithoutImprovement += 1
-                } else {
-                    best = v
-                    epochsWithoutImprovement = 0
-                }
-            }
-            if let checkpointPath { try save(to: checkpointPath) }
+            records.append(try recordEpoch(loss: loss, validation: validation, earlyStopping: earlyStopping,
+                                           checkpointPath: checkpointPath))
         }
         return records
     }
 
     /// One pass over `data` in a fresh shuffled order; returns the mean training loss.
     public func trainEpoch(_ data: SegmentationData) throws(SegLossError) -> Double {
-        try checkData(data, argument: "x")
-        var order = Array(0..<data.count)
-        rng.shuffle(&order)
-        var total = 0.0
-        var start = 0
-        while start < order.count {
-            let end = min(order.count, start + batchSize)
-            let loss = try step(data, indices: order[start..<end])
-            total += loss * Double(end - start)
-            start = end
-        }
-        epoch += 1
-        return total / Double(data.count)
+        var run = try beginEpoch(data)
+        try trainBatches(data, run: &run, count: run.batchCount)
+        return try endEpoch(run)
     }
 
     func checkData(_ data: SegmentationData, argument: String) throws(SegLossError) {

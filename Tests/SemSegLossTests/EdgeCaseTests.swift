@@ -4,7 +4,7 @@ import Testing
 /// Empty and full masks, all pixels ignored, tiny and odd sizes, confident logits.
 @Suite("Edge cases")
 struct EdgeCaseTests {
-    static let losses = LossCatalog.names
+    static let losses = coreLossNames  // distance-map losses: DistanceLossTests.swift
 
     @Test("all pixels ignored: loss 0 and zero gradient", arguments: losses)
     func allIgnored(_ loss: String) throws {

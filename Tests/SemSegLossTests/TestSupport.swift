@@ -12,7 +12,10 @@ func encodeOptions(_ options: [String: Any], metric: Bool = false) -> [(String, 
     var pairs: [(String, Double)] = []
     let booleans: Set<String> = ["from_logits", "batch", "squared_pred", "include_background"]
     for (k, v) in options.sorted(by: { $0.key < $1.key }) {
-        if v is NSNull { continue }
+        if v is NSNull {
+            if k == "alpha" { pairs.append(("alpha_weighting", 0)) }  // focal alpha=None
+            continue
+        }
         if let s = v as? String {
             let table = k == "mode" ? modes : k == "reduction" ? reductions : empties
             pairs.append((k, table[s] ?? .nan))

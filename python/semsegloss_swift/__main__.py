@@ -1,6 +1,7 @@
 """Command line: ``semsegloss-swift COMMAND`` or ``python -m semsegloss_swift COMMAND``.
 
 Commands:
+  study   train a U-Net with several losses and compare them (see `study --help`)
   demo    evaluate every loss and metric on a synthetic batch and print a table
 """
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 import sys
 from typing import List, Optional
 
-COMMANDS = {"demo": "semsegloss_swift.demo"}
+COMMANDS = {"study": "semsegloss_swift.study", "demo": "semsegloss_swift.demo"}
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -47,7 +47,7 @@ def encode(options: Dict[str, Any], *, empty_table: Mapping[str, int] = EMPTY_LO
             out[key] = choice(key, value, _CHOICES[key])
         elif key == "empty":
             out[key] = choice(key, value, empty_table)
-        elif key in ("from_logits", "include_background", "batch", "squared_pred"):
+        elif key in ("from_logits", "include_background", "batch", "squared_pred", "alpha_weighting"):
             out[key] = flag(key, value)
         elif value is None:
             continue

@@ -25,6 +25,11 @@ REGION_LOSSES = ("dice_loss", "jaccard_loss", "tversky_loss", "focal_tversky_los
 PIXEL_LOSSES = ("bce_loss", "focal_loss")
 ALL_LOSSES = PIXEL_LOSSES + REGION_LOSSES + ("dice_bce_loss",)
 SQUARED_LOSSES = ("dice_loss", "jaccard_loss", "dice_bce_loss")
+#: Distance-map losses and surface metrics (issue 4): tested in test_boundary_losses.py and
+#: test_distance_metrics.py (spatial maps, no region options, no golden-file entries).
+DISTANCE_LOSSES = ("hausdorff_dt_loss", "log_hausdorff_dt_loss", "boundary_loss",
+                   "distance_penalized_ce_loss", "shape_aware_loss")
+SURFACE_METRIC_NAMES = ("hausdorff_distance", "average_surface_distance", "normalized_surface_dice")
 METRIC_NAMES = ("iou", "dice_score", "precision", "recall", "specificity", "accuracy", "f_beta", "mcc")
 
 

@@ -12,7 +12,7 @@ import pytest
 import semsegloss_swift as ss
 import semsegloss_swift.losses
 import semsegloss_swift.metrics
-from conftest import ALL_LOSSES, METRIC_NAMES
+from conftest import ALL_LOSSES, DISTANCE_LOSSES, METRIC_NAMES, SURFACE_METRIC_NAMES
 
 CLASS_NAMES = {
     "bce_loss": "BCELoss", "focal_loss": "FocalLoss", "dice_loss": "DiceLoss",
@@ -24,7 +24,7 @@ REGION_OPTIONS = {"smooth_nr", "smooth_dr", "batch", "empty"}
 
 
 def test_losses_maps_the_seven_names_to_functions():
-    assert set(ss.LOSSES) == set(ALL_LOSSES)
+    assert set(ss.LOSSES) == set(ALL_LOSSES) | set(DISTANCE_LOSSES)
     for name, fn in ss.LOSSES.items():
         assert callable(fn) and fn.__name__ == name
         assert getattr(ss, name) is fn
@@ -123,7 +123,7 @@ def test_metrics_module_functions():
         fn = getattr(ss.metrics, name)
         assert callable(fn) and fn.__name__ == name and fn.__doc__
         assert name in ss.metrics.__all__
-    assert set(ss.metrics.METRICS) == set(METRIC_NAMES)
+    assert set(ss.metrics.METRICS) == set(METRIC_NAMES) | set(SURFACE_METRIC_NAMES)
     sig = inspect.signature(ss.metrics.iou)
     for option, default in [("threshold", 0.5), ("from_logits", False), ("mode", "binary"),
                             ("ignore_index", None), ("reduction", "mean"), ("empty", "nan"),

@@ -10,6 +10,10 @@ public enum LossFunction: Sendable {
     case tversky(TverskyLoss)
     case focalTversky(FocalTverskyLoss)
     case diceBCE(DiceBCELoss)
+    case hausdorffDT(HausdorffDTLoss)
+    case boundary(BoundaryLoss)
+    case distancePenalizedCE(DistancePenalizedCELoss)
+    case shapeAware(ShapeAwareLoss)
 }
 
 /// A loss together with its common options, ready to evaluate.
@@ -33,6 +37,8 @@ public struct ConfiguredLoss: Sendable {
         case .tversky(let l): RegionLossEvaluator.outputShape(input: input, options: options, region: l.region)
         case .focalTversky(let l): RegionLossEvaluator.outputShape(input: input, options: options, region: l.region)
         case .diceBCE: []
+        case .hausdorffDT, .boundary, .distancePenalizedCE, .shapeAware:
+            DistanceLossEvaluator.outputShape(input: input, options: options)
         }
     }
 
@@ -50,6 +56,10 @@ public struct ConfiguredLoss: Sendable {
         case .tversky(let l): try RegionLossEvaluator.evaluate(l, input: input, target: target, options: options, outputs: outputs)
         case .focalTversky(let l): try RegionLossEvaluator.evaluate(l, input: input, target: target, options: options, outputs: outputs)
         case .diceBCE(let l): try l.evaluate(input: input, target: target, options: options, outputs: outputs)
+        case .hausdorffDT(let l): try l.evaluate(input: input, target: target, options: options, outputs: outputs)
+        case .boundary(let l): try l.evaluate(input: input, target: target, options: options, outputs: outputs)
+        case .distancePenalizedCE(let l): try l.evaluate(input: input, target: target, options: options, outputs: outputs)
+        case .shapeAware(let l): try l.evaluate(input: input, target: target, options: options, outputs: outputs)
         }
     }
 
@@ -93,6 +103,8 @@ public enum LossCatalog {
     public static let names = [
         "bce_loss", "focal_loss", "dice_loss", "jaccard_loss", "tversky_loss",
         "focal_tversky_loss", "dice_bce_loss",
+        "hausdorff_dt_loss", "log_hausdorff_dt_loss", "boundary_loss", "distance_penalized_ce_loss",
+        "shape_aware_loss",
     ]
 
     /// Builds loss `name` from named options (see each loss's documentation for the names;
@@ -106,7 +118,11 @@ public enum LossCatalog {
         case "bce_loss":
             function = .bce(BCELoss(posWeight: try r.double("pos_weight", default: 1)))
         case "focal_loss":
-            function = .focal(FocalLoss(alpha: try r.optional("alpha"), gamma: try r.double("gamma", default: 2)))
+            // alpha defaults to 0.25 as FocalLoss(); alpha_weighting=0 weighs both classes 1
+            // (Python's alpha=None, smp/MONAI's default).
+            let alpha = try r.double("alpha", default: 0.25)
+            let weighted = try r.bool("alpha_weighting", default: true)
+            function = .focal(FocalLoss(alpha: weighted ? alpha : nil, gamma: try r.double("gamma", default: 2)))
         case "dice_loss":
             function = .dice(DiceLoss(region: try r.regionOptions(), squaredPrediction: try r.bool("squared_pred", default: false)))
         case "jaccard_loss":
@@ -125,6 +141,15 @@ public enum LossCatalog {
                 dice: DiceLoss(region: try r.regionOptions(), squaredPrediction: try r.bool("squared_pred", default: false)),
                 bce: BCELoss(posWeight: try r.double("pos_weight", default: 1)),
                 lambdaDice: try r.double("lambda_dice", default: 1), lambdaBCE: try r.double("lambda_bce", default: 1)))
+        case "hausdorff_dt_loss", "log_hausdorff_dt_loss":
+            function = .hausdorffDT(HausdorffDTLoss(
+                alpha: try r.double("alpha", default: 2), logarithm: name == "log_hausdorff_dt_loss"))
+        case "boundary_loss":
+            function = .boundary(BoundaryLoss())
+        case "distance_penalized_ce_loss":
+            function = .distancePenalizedCE(DistancePenalizedCELoss())
+        case "shape_aware_loss":
+            function = .shapeAware(ShapeAwareLoss(lambda: try r.double("shape_weight", default: 1)))
         default:
             throw .option("loss", "unknown loss '\(name)'; available: \(names.joined(separator: ", "))")
         }

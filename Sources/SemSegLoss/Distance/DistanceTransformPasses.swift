@@ -103,9 +103,13 @@ enum DistanceTransformPasses {
 
     /// Last pass: envelope along the contiguous last axis, square root included. When
     /// distances are short the line is copied into a padded buffer (`+∞` margins) and the
-    /// windowed minimum runs 8 outputs at a time; otherwise the lower envelope reads the
-    /// line in place. Results go to scratch, then back with a vectorised square root.
-    static func linePass(_ data: UnsafeMutablePointer<Double>, geometry g: DistanceGeometry) throws(SegLossError) {
+    /// windowed minimum runs 8 outputs at a time; otherwise each run of set voxels is solved
+    /// on its own (`TwoSidedTransform.line` restricted to set runs: unset voxels are 0 and
+    /// bound every run, so sites beyond them never matter). Results go to scratch, then back
+    /// with a vectorised square root.
+    static func linePass(
+        _ data: UnsafeMutablePointer<Double>, mask: UnsafeRawPointer, invert: Bool, geometry g: DistanceGeometry
+    ) throws(SegLossError) {
         let axis = g.spatial.count - 1
         let n = g.spatial[axis]
         let w = g.spacing[axis] * g.spacing[axis]
@@ -113,10 +117,10 @@ enum DistanceTransformPasses {
         let padded = n + 2 * margin
         try forEachChunk(
             items: g.totalCount / n, itemsPerChunk: max(1, (1 << 13) / n),
-            scratch: 2 * padded + Kernels.EnvelopeStacks.doubleCount(length: n), work: g.totalCount
+            scratch: 2 * padded + TwoSidedTransform.RunStacks.doubleCount(length: n), work: g.totalCount
         ) { items, scratch in
             let line = scratch + margin, results = scratch + padded
-            let stacks = Kernels.EnvelopeStacks(scratch + 2 * padded, length: n)
+            let stacks = TwoSidedTransform.RunStacks(scratch + 2 * padded, length: n)
             for i in 0..<margin {
                 scratch[i] = .infinity
                 line[n + i] = .infinity
@@ -133,7 +137,8 @@ enum DistanceTransformPasses {
                         padded: line, count: n, weight: w,
                         radius: n <= shortLine ? n - 1 : min(Int(ratio.squareRoot()) + 1, n - 1), out: results)
                 } else {
-                    Kernels.lowerEnvelope(f: row, count: n, step: 1, weight: w, out: results, stacks: stacks)
+                    setRuns(f: row, mask: mask.assumingMemoryBound(to: UInt8.self) + item * n, invert: invert,
+                            count: n, weight: w, out: results, stacks: stacks)
                 }
                 var j = 0
                 while j + 8 <= n {
@@ -146,6 +151,28 @@ enum DistanceTransformPasses {
                     j += 1
                 }
             }
+        }
+    }
+
+    /// `out = ` the envelope pass of one contiguous line, run by run of set voxels (unset
+    /// voxels: 0). Short runs use the direct search, long ones the envelope.
+    static func setRuns(
+        f: UnsafePointer<Double>, mask: UnsafePointer<UInt8>, invert: Bool, count n: Int, weight w: Double,
+        out: UnsafeMutablePointer<Double>, stacks: TwoSidedTransform.RunStacks
+    ) {
+        var a = 0
+        while a < n {
+            while a < n && (mask[a] != 0) == invert {
+                out[a] = 0
+                a &+= 1
+            }
+            if a == n { break }
+            var b = a
+            while b &+ 1 < n && (mask[b &+ 1] != 0) != invert { b &+= 1 }
+            let hasLeft = a > 0, hasRight = b < n &- 1
+            TwoSidedTransform.solveRun(
+                f: f, step: 1, a: a, b: b, hasLeft: hasLeft, hasRight: hasRight, weight: w, out: out, stacks: stacks)
+            a = b &+ 1
         }
     }
 

@@ -20,8 +20,9 @@
 /// Algorithm: separable and exact (Felzenszwalb & Huttenlocher, "Distance Transforms of
 /// Sampled Functions", Theory of Computing 8, 2012): two linear scans along the first axis
 /// (vectorised across planes), then one O(n) lower-envelope-of-parabolas pass per remaining
-/// axis (or an equivalent windowed minimum when distances are short), square root fused
-/// into the last pass. Total work O(d·N) for N voxels. Lines run in parallel
+/// axis (or an equivalent windowed minimum when distances are short; on the last axis each
+/// run of true voxels is solved on its own between its false neighbours, by direct search
+/// or envelope, `DistanceRunSolver.swift`), square root fused into the last pass. Total work O(d·N) for N voxels. Lines run in parallel
 /// (`Parallel`) in fixed chunks with per-chunk scratch (no allocation per line); each
 /// output value depends only on its own lines, so results are bit-identical whatever the
 /// thread count.
@@ -112,7 +113,8 @@ public enum EuclideanDistanceTransform {
                 output, geometry: geometry, axis: 1, inner: geometry.spatial[2])
         }
         if axes >= 2 {
-            try DistanceTransformPasses.linePass(output, geometry: geometry)
+            try DistanceTransformPasses.linePass(
+                output, mask: UnsafeRawPointer(mask), invert: invert, geometry: geometry)
         }
     }
 }

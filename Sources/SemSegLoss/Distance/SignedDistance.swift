@@ -109,33 +109,31 @@ public enum SignedDistance {
 
     enum Kind { case boundaryLoss, symmetric, twoSided }
 
-    /// Computes `e_in` into `output` and `e_out` into scratch, then combines them voxel by
-    /// voxel. An infinite `e_in` (`e_out`) occurs exactly on the voxels of a full (empty)
-    /// image, so the degenerate policy is applied per voxel without rescanning the masks.
+    /// Computes the two-sided distance `e` (`e_in` on object voxels, `e_out` elsewhere) with
+    /// the fused `TwoSidedTransform`, then signs it voxel by voxel. `e` is infinite exactly on
+    /// the voxels of a full or empty image, so the degenerate policy is applied per voxel
+    /// without rescanning the masks.
     static func run<M: DistanceMaskElement>(
         _ masks: UnsafePointer<M>, _ geometry: DistanceGeometry, kind: Kind,
         degenerate: DegenerateMaskPolicy, _ output: UnsafeMutablePointer<Double>
     ) throws(SegLossError) {
         let count = geometry.totalCount
-        guard let outside = DistanceScratch.allocate(Double.self, count: count) else {
-            throw DistanceScratch.failure("mask", count: count, of: "float64")
-        }
-        defer { DistanceScratch.release(outside) }
-        try EuclideanDistanceTransform.run(mask: masks, invert: false, geometry: geometry, output: output)
-        try EuclideanDistanceTransform.run(mask: masks, invert: true, geometry: geometry, output: outside)
+        // Bool and UInt8 masks are both one byte, non-zero = true (DistanceMaskElement).
+        let bytes = UnsafeRawPointer(masks).assumingMemoryBound(to: UInt8.self)
+        try TwoSidedTransform.run(mask: bytes, geometry: geometry, output: output)
         let keepInfinity = degenerate == .infinity
         Parallel.forEachRange(
             count: count, chunkSize: 1 << 16, threshold: DistanceTransformPasses.parallelVoxels
         ) { _, range in
             for i in range {
                 let inside = masks[i].distanceMaskIsSet
-                let e = inside ? output[i] : outside[i]
+                let e = output[i]
                 if e == .infinity {
                     output[i] = keepInfinity ? (inside && kind != .twoSided ? -.infinity : .infinity) : 0
                     continue
                 }
                 switch kind {
-                case .boundaryLoss: output[i] = inside ? -(e - 1) : e
+                case .boundaryLoss: output[i] = inside ? 1 - e : e  // +0 (not −0) on the inner boundary
                 case .symmetric: output[i] = inside ? -e : e
                 case .twoSided: output[i] = e
                 }

@@ -34,12 +34,16 @@ public struct RegionStats: Sendable, Equatable {
 /// again and writes, for row r with coefficients (a_r, b_r) = (∂L/∂TP_r, ∂L/∂P_r),
 ///   ∂L/∂p_i = a_r·g_i + b_r·∂P/∂p_i   (∂P/∂p_i = 1, or 2p_i when squared),
 /// times σ'(z_i) = p_i(1 − p_i) for logits; ignored voxels get 0.
+/// For logits with linear sums, pass 1 can park σ'(z_i) (0 where ignored) in the gradient
+/// buffer (`derivativeOut`), so that pass 2 needs no second exp: g_i·a_r + b_r times it.
+/// The parked value is negated where g_i = 1: in a chunk whose valid targets are all 0 or
+/// 1 (the usual masks), pass 2 then reads the target from the sign and never loads the
+/// target array, a third less memory traffic (`StoredDerivative`).
 /// Work is split into fixed chunks of `chunkSize` voxels (deterministic sums).
+/// Loops follow the scheme described at `Blocks`.
 @usableFromInline
 enum RegionStatsKernel {
     @usableFromInline static let chunkSize = 16_384
-    /// Inner block after which Scalar lane sums are flushed into Double.
-    @usableFromInline static let flushEvery = 32
 
     @usableFromInline
     struct Config<S: SegScalar> {
@@ -48,25 +52,43 @@ enum RegionStatsKernel {
         var ignore: S?
     }
 
+    /// What pass 1 parked in the gradient buffer: d_i = ±σ'(z_i)·[valid], negative where
+    /// g_i = 1; `binaryChunks[u]` tells whether every valid target of chunk u is 0 or 1.
+    @usableFromInline
+    struct StoredDerivative {
+        var binaryChunks: [Bool]
+    }
+
     // MARK: Pass 1
 
+    /// Whether pass 1 can store σ'(z) for pass 2 (logits, linear sums).
+    static func canStoreDerivative<S>(_ config: Config<S>) -> Bool { config.fromLogits && !config.squared }
+
     static func forward<S: SegScalar>(
-        input: TensorView<S>, target: TensorView<S>, config: Config<S>
-    ) -> (stats: [RegionStats], scan: InputScan) {
+        input: TensorView<S>, target: TensorView<S>, config: Config<S>,
+        derivativeOut: UnsafeMutablePointer<S>? = nil
+    ) -> (stats: [RegionStats], scan: InputScan, stored: StoredDerivative?) {
+        let store = canStoreDerivative(config) ? derivativeOut : nil
         let shape = input.shape
         let perRow = (shape.spatialCount + chunkSize - 1) / chunkSize
         let units = shape.rows * perRow
         var partial = [RegionStats](repeating: RegionStats(), count: units)
         var scans = [InputScan](repeating: InputScan(), count: units)
+        var binary = [Bool](repeating: false, count: units)
         partial.withUnsafeMutableBufferPointer { partialBuf in
             scans.withUnsafeMutableBufferPointer { scanBuf in
-                let pb = partialBuf.baseAddress!, sb = scanBuf.baseAddress!
-                Parallel.forEachChunk(units, work: shape.count * 8) { u in
-                    let row = u / perRow, c = u % perRow
-                    let lo = c * chunkSize, hi = min(shape.spatialCount, lo + chunkSize)
-                    let r = accumulate(input.row(row), target.row(row), lo, hi, config)
-                    pb[u] = r.0
-                    sb[u] = r.1
+                binary.withUnsafeMutableBufferPointer { binaryBuf in
+                    let pb = partialBuf.baseAddress!, sb = scanBuf.baseAddress!, bb = binaryBuf.baseAddress!
+                    Parallel.forEachChunk(units, work: shape.count * 8) { u in
+                        let row = u / perRow, c = u % perRow
+                        let lo = c * chunkSize, hi = min(shape.spatialCount, lo + chunkSize)
+                        let r = accumulate(
+                            input.row(row), target.row(row), store.map { $0 + row * shape.spatialCount },
+                            lo, hi, config)
+                        pb[u] = r.stats
+                        sb[u] = r.scan
+                        bb[u] = r.binaryTargets
+                    }
                 }
             }
         }
@@ -76,118 +98,94 @@ enum RegionStatsKernel {
             stats[u / perRow] = stats[u / perRow] + partial[u]
             scan.merge(scans[u])
         }
-        return (stats, scan)
+        return (stats, scan, store == nil ? nil : StoredDerivative(binaryChunks: binary))
     }
 
-    @inline(__always)
+    /// Picks the compiled loop for the options.
     static func accumulate<S: SegScalar>(
-        _ x: UnsafePointer<S>, _ t: UnsafePointer<S>, _ lo: Int, _ hi: Int, _ cfg: Config<S>
-    ) -> (RegionStats, InputScan) {
-        if cfg.fromLogits {
-            return cfg.squared ? accumulate(x, t, lo, hi, cfg.ignore, logits: true, squared: true)
-                : accumulate(x, t, lo, hi, cfg.ignore, logits: true, squared: false)
+        _ x: UnsafePointer<S>, _ t: UnsafePointer<S>, _ d: UnsafeMutablePointer<S>?,
+        _ lo: Int, _ hi: Int, _ cfg: Config<S>
+    ) -> ChunkResult {
+        let ig = cfg.ignore ?? 0
+        if let d {  // logits, linear sums
+            return cfg.ignore == nil
+                ? rowSums(x, t, d, lo, hi, ig, On.self, Off.self, Off.self, On.self)
+                : rowSums(x, t, d, lo, hi, ig, On.self, Off.self, On.self, On.self)
         }
-        return cfg.squared ? accumulate(x, t, lo, hi, cfg.ignore, logits: false, squared: true)
-            : accumulate(x, t, lo, hi, cfg.ignore, logits: false, squared: false)
+        let none = UnsafeMutablePointer(mutating: x)  // never written (Storing is Off)
+        switch (cfg.fromLogits, cfg.squared, cfg.ignore != nil) {
+        case (true, false, false): return rowSums(x, t, none, lo, hi, ig, On.self, Off.self, Off.self, Off.self)
+        case (true, false, true): return rowSums(x, t, none, lo, hi, ig, On.self, Off.self, On.self, Off.self)
+        case (true, true, false): return rowSums(x, t, none, lo, hi, ig, On.self, On.self, Off.self, Off.self)
+        case (true, true, true): return rowSums(x, t, none, lo, hi, ig, On.self, On.self, On.self, Off.self)
+        case (false, false, false): return rowSums(x, t, none, lo, hi, ig, Off.self, Off.self, Off.self, Off.self)
+        case (false, false, true): return rowSums(x, t, none, lo, hi, ig, Off.self, Off.self, On.self, Off.self)
+        case (false, true, false): return rowSums(x, t, none, lo, hi, ig, Off.self, On.self, Off.self, Off.self)
+        case (false, true, true): return rowSums(x, t, none, lo, hi, ig, Off.self, On.self, On.self, Off.self)
+        }
     }
 
-    @inline(__always)
-    static func accumulate<S: SegScalar>(
-        _ x: UnsafePointer<S>, _ t: UnsafePointer<S>, _ lo: Int, _ hi: Int, _ ignore: S?,
-        logits: Bool, squared: Bool
-    ) -> (RegionStats, InputScan) {
-        var tpD = SIMD8<Double>(), pD = SIMD8<Double>(), gD = SIMD8<Double>(), vD = SIMD8<Double>()
-        var badIn = SIMD8<S>(), badT = SIMD8<S>()
-        var i = lo
-        while i < hi {
-            var tp = SIMD8<S>(), ps = SIMD8<S>(), gs = SIMD8<S>(), vc = SIMD8<S>()
-            let blockEnd = min(hi, i + 8 * flushEvery)
-            while i < blockEnd {
-                let z = VectorIO.load(x, i, hi, fill: 0)
-                let gRaw = VectorIO.load(t, i, hi, fill: 0)
-                let inside = VectorIO.inside(i, hi, S.self)
-                var valid = inside
-                if let ignore { valid = valid .& (gRaw .!= ignore) }
-                let v = VectorIO.indicator(valid) as SIMD8<S>
-                let g = gRaw.replacing(with: 0, where: .!valid)
-                let p = logits ? SigmoidParts(logits: z).p : z
-                let pv = p * v
-                tp += pv * g
-                ps += squared ? pv * p : pv
-                gs += squared ? g * g : g
-                vc += v
-                let bad = InputScan.badLanes(x: z, g: gRaw, valid: valid, inside: inside, fromLogits: logits)
-                badIn += bad.input
-                badT += bad.target
-                i += 8
+    /// Pass 1 results of one chunk.
+    struct ChunkResult {
+        var stats: RegionStats
+        var scan: InputScan
+        /// Every valid target is 0 or 1.
+        var binaryTargets: Bool
+    }
+
+    /// Pass 1 over `lo..<hi` of one row: (TP, P, G, valid) and validation counts,
+    /// optionally writing ±σ'(z)·[valid] to `d` (see `StoredDerivative`). Options: logits,
+    /// squared sums, ignore_index, storing σ'.
+    static func rowSums<S: SegScalar, Logits: StaticFlag, Squared: StaticFlag, Ignoring: StaticFlag, Storing: StaticFlag>(
+        _ x: UnsafePointer<S>, _ t: UnsafePointer<S>, _ d: UnsafeMutablePointer<S>,
+        _ lo: Int, _ hi: Int, _ ignore: S,
+        _: Logits.Type, _: Squared.Type, _: Ignoring.Type, _: Storing.Type
+    ) -> ChunkResult {
+        let logits = Logits.isOn, ignoring = Ignoring.isOn, storing = Storing.isOn
+        let scratch = UnsafeMutablePointer<S>.allocate(capacity: 2 * Blocks.size)
+        defer { scratch.deallocate() }
+        let pBuf = scratch, gBuf = scratch + Blocks.size
+        var stats = RegionStats()
+        var valid = 0, badIn = 0, badT = 0, nonBinary = 0
+        var b = lo
+        while b < hi {
+            let n = min(Blocks.size, hi - b)
+            let xb = x + b, tb = t + b, db = d + b
+            var vc: Int32 = 0, bi: Int32 = 0, bt: Int32 = 0, nb: Int32 = 0
+            for j in 0..<n {
+                let z = xb[j], gRaw = tb[j]
+                let v = ignoring ? gRaw != ignore : true
+                let g = v ? gRaw : 0
+                var p = z
+                if logits {
+                    let s = Sigmoid(logits: z)
+                    p = s.p
+                    if storing {
+                        let dv = v ? s.derivative : 0
+                        db[j] = g == 1 ? -dv : dv
+                    }
+                }
+                pBuf[j] = v ? p : 0
+                if ignoring { gBuf[j] = g }  // else the sums read the target itself
+                vc &+= ElementChecks.bit(v)
+                bi &+= ElementChecks.badInput(z, logits: logits)
+                bt &+= ElementChecks.badTarget(g)
+                if storing { nb &+= 1 &- (ElementChecks.bit(g == 0) | ElementChecks.bit(g == 1)) }
             }
-            tpD += SIMD8<Double>(tp)
-            pD += SIMD8<Double>(ps)
-            gD += SIMD8<Double>(gs)
-            vD += SIMD8<Double>(vc)
+            let s = BlockSums.region(pBuf, ignoring ? UnsafePointer(gBuf) : tb, n, Squared.self)
+            stats.intersection += s.tp
+            stats.prediction += s.ps
+            stats.target += s.gs
+            valid += Int(vc)
+            badIn += Int(bi)
+            badT += Int(bt)
+            nonBinary += Int(nb)
+            b += n
         }
+        stats.valid = Double(valid)
         var scan = InputScan()
-        scan.badInput = VectorIO.sum(badIn)
-        scan.badTarget = VectorIO.sum(badT)
-        let stats = RegionStats(
-            intersection: tpD.sum(), prediction: pD.sum(), target: gD.sum(), valid: vD.sum())
-        return (stats, scan)
-    }
-
-    // MARK: Pass 2
-
-    /// Writes (or adds, when `accumulate`) a_r·g_i + b_r·∂P/∂p_i, chained through the
-    /// sigmoid for logits, into `gradient`. `a` and `b` have one entry per row.
-    static func backward<S: SegScalar>(
-        input: TensorView<S>, target: TensorView<S>, config: Config<S>,
-        a: [Double], b: [Double], gradient: UnsafeMutablePointer<S>, accumulate: Bool
-    ) {
-        let shape = input.shape
-        let perRow = (shape.spatialCount + chunkSize - 1) / chunkSize
-        let units = shape.rows * perRow
-        let grad = MutableTensorView(gradient, shape: shape)
-        Parallel.forEachChunk(units, work: shape.count * 8) { u in
-            let row = u / perRow, c = u % perRow
-            let lo = c * chunkSize, hi = min(shape.spatialCount, lo + chunkSize)
-            let ar = S(a[row]), br = S(b[row])
-            let x = input.row(row), t = target.row(row), out = grad.row(row)
-            if config.fromLogits {
-                if config.squared { write(x, t, out, lo, hi, ar, br, config.ignore, true, true, accumulate) }
-                else { write(x, t, out, lo, hi, ar, br, config.ignore, true, false, accumulate) }
-            } else {
-                if config.squared { write(x, t, out, lo, hi, ar, br, config.ignore, false, true, accumulate) }
-                else { write(x, t, out, lo, hi, ar, br, config.ignore, false, false, accumulate) }
-            }
-        }
-    }
-
-    @inline(__always)
-    static func write<S: SegScalar>(
-        _ x: UnsafePointer<S>, _ t: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>,
-        _ lo: Int, _ hi: Int, _ a: S, _ b: S, _ ignore: S?,
-        _ logits: Bool, _ squared: Bool, _ accumulate: Bool
-    ) {
-        var i = lo
-        while i < hi {
-            let z = VectorIO.load(x, i, hi, fill: 0)
-            let gRaw = VectorIO.load(t, i, hi, fill: 0)
-            var g = gRaw
-            var ignored = SIMDMask<SIMD8<S>.MaskStorage>(repeating: false)
-            if let ignore {
-                ignored = gRaw .== ignore
-                g = g.replacing(with: 0, where: ignored)
-            }
-            var d: SIMD8<S>
-            if logits {
-                let s = SigmoidParts(logits: z)
-                d = (a * g + (squared ? 2 * b * s.p : SIMD8(repeating: b))) * s.derivative
-            } else {
-                d = a * g + (squared ? 2 * b * z : SIMD8(repeating: b))
-            }
-            d = d.replacing(with: 0, where: ignored)
-            if accumulate { d += VectorIO.load(UnsafePointer(out), i, hi, fill: 0) }
-            VectorIO.store(d, out, i, hi)
-            i += 8
-        }
+        scan.badInput = Double(badIn)
+        scan.badTarget = Double(badT)
+        return ChunkResult(stats: stats, scan: scan, binaryTargets: nonBinary == 0)
     }
 }

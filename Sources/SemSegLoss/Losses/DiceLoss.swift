@@ -31,7 +31,11 @@ public struct DiceLoss: RegionObjective {
         let num = 2 * s.intersection + region.smoothNumerator
         let u = s.prediction + s.target + region.smoothDenominator
         guard u > 0 else { return RegionTerm(loss: 0, dIntersection: 0, dPrediction: 0) }
-        return RegionTerm(loss: 1 - num / u, dIntersection: -2 / u, dPrediction: num / (u * u))
+        // 1 − D written as (FP + FN + s_d − s_n)/U, FP + FN = P + G − 2TP ≥ 0: no rounding
+        // below 0 when prediction and target agree.
+        let mismatch = max(s.prediction + s.target - 2 * s.intersection, 0)
+        let loss = (mismatch + region.smoothDenominator - region.smoothNumerator) / u
+        return RegionTerm(loss: loss, dIntersection: -2 / u, dPrediction: num / (u * u))
     }
 }
 
@@ -65,6 +69,8 @@ public struct JaccardLoss: RegionObjective {
         let num = s.intersection + region.smoothNumerator
         let v = s.prediction + s.target - s.intersection + region.smoothDenominator
         guard v > 0 else { return RegionTerm(loss: 0, dIntersection: 0, dPrediction: 0) }
-        return RegionTerm(loss: 1 - num / v, dIntersection: -1 / v - num / (v * v), dPrediction: num / (v * v))
+        let mismatch = max(s.prediction + s.target - 2 * s.intersection, 0)  // FP + FN
+        let loss = (mismatch + region.smoothDenominator - region.smoothNumerator) / v
+        return RegionTerm(loss: loss, dIntersection: -1 / v - num / (v * v), dPrediction: num / (v * v))
     }
 }

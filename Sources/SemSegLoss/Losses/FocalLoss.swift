@@ -24,16 +24,65 @@ public struct FocalLoss: PixelObjective {
         try SegLossError.requireAtLeast(gamma, 0, "gamma")
     }
 
-    @inlinable @inline(__always)
-    public func evaluate<S: SegScalar>(_ x: SIMD8<S>, _ g: SIMD8<S>, fromLogits: Bool) -> (loss: SIMD8<S>, grad: SIMD8<S>) {
+    @inlinable @inline(always)
+    public func evaluate<S: SegScalar>(_ x: S, _ g: S, fromLogits: Bool) -> (loss: S, grad: S) {
+        FocalTerms<RealPower>(alpha: alpha, gamma: gamma).evaluate(x, g, fromLogits: fromLogits)
+    }
+
+    /// γ = 2 (the default) gets its powers as products; other γ pay an exp and a log per
+    /// power (`RealPower`, exact for γ = 0 and 1 too). One specialisation per case keeps the
+    /// library small.
+    public func specialize<V: PixelObjectiveVisitor>(_ visitor: V) -> V.Result {
+        gamma == 2
+            ? visitor.visit(FocalTerms<SquarePower>(alpha: alpha, gamma: gamma))
+            : visitor.visit(FocalTerms<RealPower>(alpha: alpha, gamma: gamma))
+    }
+}
+
+// MARK: - The formula, with the power as a type
+
+/// x^γ and γ·x^(γ−1) for x ∈ [0, 1] (0^0 = 1; 0^γ = 0 for γ > 0; γ·x^(γ−1) = 0 at x = 0
+/// for γ < 1 and for γ = 0).
+@usableFromInline
+protocol FocalPower {
+    static func power<S: SegScalar>(_ x: S, _ gamma: S) -> (value: S, derivative: S)
+}
+
+@usableFromInline enum SquarePower: FocalPower {
+    @inlinable @inline(always)
+    static func power<S: SegScalar>(_ x: S, _ gamma: S) -> (value: S, derivative: S) { (x * x, 2 * x) }
+}
+
+@usableFromInline enum RealPower: FocalPower {
+    @inlinable @inline(always)
+    static func power<S: SegScalar>(_ x: S, _ gamma: S) -> (value: S, derivative: S) {
+        (S.spow(x, gamma), gamma == 0 ? 0 : gamma * S.spow(x, gamma - 1))
+    }
+}
+
+/// The focal loss terms for a power law `P` (`FocalLoss` picks `P` from γ).
+@usableFromInline
+struct FocalTerms<P: FocalPower>: PixelObjective {
+    @usableFromInline var alpha: Double?
+    @usableFromInline var gamma: Double
+
+    @inlinable init(alpha: Double?, gamma: Double) {
+        self.alpha = alpha
+        self.gamma = gamma
+    }
+
+    @usableFromInline func validate() throws(SegLossError) {}
+
+    @inlinable @inline(always)
+    func evaluate<S: SegScalar>(_ x: S, _ g: S, fromLogits: Bool) -> (loss: S, grad: S) {
         let wPos = S(alpha ?? 1), wNeg = S(alpha.map { 1 - $0 } ?? 1)
         let gm = S(gamma)
         let pos = wPos * g, neg = wNeg * (1 - g)
         if fromLogits {
-            let s = SigmoidParts(logits: x)
+            let s = Sigmoid(logits: x)
             let (logP, logQ) = s.logs(x)
-            let qg = S.vpow(s.oneMinusP, gm)   // (1 − p)^γ
-            let pg = S.vpow(s.p, gm)           // p^γ
+            let qg = P.power(s.oneMinusP, gm).value   // (1 − p)^γ
+            let pg = P.power(s.p, gm).value           // p^γ
             let loss = -(pos * qg * logP + neg * pg * logQ)
             let grad = pos * qg * (gm * s.p * logP - s.oneMinusP)
                 + neg * pg * (s.p - gm * s.oneMinusP * logQ)
@@ -41,13 +90,10 @@ public struct FocalLoss: PixelObjective {
         }
         // Probabilities: differentiate the clamped form directly.
         let c = ClampedProbabilityLogs(x)
-        let qg = S.vpow(c.q, gm), pg = S.vpow(c.p, gm)
-        let inside = (x .> S.probabilityEpsilon) .& (x .< 1 - S.probabilityEpsilon)
-        let qg1 = gm == 0 ? SIMD8<S>(repeating: 0) : gm * S.vpow(c.q, gm - 1)  // γ(1 − p)^(γ−1)
-        let pg1 = gm == 0 ? SIMD8<S>(repeating: 0) : gm * S.vpow(c.p, gm - 1)  // γ p^(γ−1)
+        let (qg, qg1) = P.power(c.q, gm)  // (1 − p)^γ, γ(1 − p)^(γ−1)
+        let (pg, pg1) = P.power(c.p, gm)  // p^γ, γ p^(γ−1)
         let loss = -(pos * qg * c.logP + neg * pg * c.logQ)
-        var grad = pos * (qg1 * c.logP - qg * c.dLogP) + neg * (-pg1 * c.logQ - pg * c.dLogQ)
-        grad = grad.replacing(with: 0, where: .!inside)
-        return (loss, grad)
+        let grad = pos * (qg1 * c.logP - qg * c.dLogP) + neg * (-pg1 * c.logQ - pg * c.dLogQ)
+        return (loss, c.unclamped ? grad : 0)
     }
 }

@@ -25,6 +25,14 @@ public enum PixelLossEvaluator {
         guard target.shape == shape else {
             throw .shape("target", "must have the input's shape \(shape), got \(target.shape)")
         }
+        // Only reduction none has per-voxel values to write.
+        var outputs = outputs
+        if options.reduction != .none { outputs.values = nil }
+        if !options.includeBackground {
+            return try evaluateWithoutBackground(
+                objective, input: input, target: target, options: options, outputs: outputs,
+                scale: scale, accumulate: accumulate)
+        }
         let ignore = options.ignoreIndex.map { S($0) }
         let total = shape.count
         let chunks = (total + chunkSize - 1) / chunkSize
@@ -32,17 +40,15 @@ public enum PixelLossEvaluator {
         // Denominator of the mean: the valid voxels.
         var validCount = Double(total)
         if let ignore {
-            var counts = [Int](repeating: 0, count: chunks)
+            var counts = [Double](repeating: 0, count: chunks)
             counts.withUnsafeMutableBufferPointer { buf in
                 let cb = buf.baseAddress!
                 Parallel.forEachChunk(chunks, work: total) { c in
                     let lo = c * chunkSize, hi = min(total, lo + chunkSize)
-                    var n = 0
-                    for i in lo..<hi where target.base[i] != ignore { n += 1 }
-                    cb[c] = n
+                    cb[c] = countValid(target.base, lo, hi, ignore)
                 }
             }
-            validCount = Double(counts.reduce(0, +))
+            validCount = counts.reduce(0, +)
         }
         if options.reduction == .none, let go = outputs.gradOutput {
             for i in 0..<total where !go[i].isFinite {
@@ -59,14 +65,10 @@ public enum PixelLossEvaluator {
         var scans = [InputScan](repeating: InputScan(), count: chunks)
         sums.withUnsafeMutableBufferPointer { sumBuf in
             scans.withUnsafeMutableBufferPointer { scanBuf in
-                let sb = sumBuf.baseAddress!, xb = scanBuf.baseAddress!
-                Parallel.forEachChunk(chunks, work: total * 16) { c in
-                    let lo = c * chunkSize, hi = min(total, lo + chunkSize)
-                    let r = run(objective, input.base, target.base, lo, hi, ignore, options.fromLogits,
-                                weight, outputs, accumulate)
-                    sb[c] = r.0
-                    xb[c] = r.1
-                }
+                objective.specialize(Sweep(
+                    input: input, target: target, ignore: ignore, fromLogits: options.fromLogits,
+                    weight: weight, outputs: outputs, accumulate: accumulate,
+                    sums: sumBuf.baseAddress!, scans: scanBuf.baseAddress!))
             }
         }
         var scan = InputScan()
@@ -79,45 +81,172 @@ public enum PixelLossEvaluator {
         }
     }
 
-    @inline(__always)
+    /// The parallel sweep over all chunks, run with the (specialised) objective: chunk c
+    /// writes its loss sum to `sums[c]` and its validation counts to `scans[c]`.
+    struct Sweep<S: SegScalar>: PixelObjectiveVisitor {
+        let input: TensorView<S>, target: TensorView<S>
+        let ignore: S?, fromLogits: Bool, weight: S
+        let outputs: LossOutputs<S>, accumulate: Bool
+        let sums: UnsafeMutablePointer<Double>, scans: UnsafeMutablePointer<InputScan>
+
+        func visit<O: PixelObjective>(_ objective: O) {
+            let total = input.shape.count
+            let chunks = (total + chunkSize - 1) / chunkSize
+            Parallel.forEachChunk(chunks, work: total * 16) { c in
+                let lo = c * chunkSize, hi = min(total, lo + chunkSize)
+                let r = run(objective, input.base, target.base, lo, hi, ignore, fromLogits, weight, outputs, accumulate)
+                sums[c] = r.0
+                scans[c] = r.1
+            }
+        }
+    }
+
+    /// `includeBackground = false` (multilabel): the loss over channels 1..<C only. Each
+    /// image's channels 1..<C are contiguous, so they are evaluated image by image as sums
+    /// with the mean's weight 1/(valid voxels of all kept channels); channel 0 gets a zero
+    /// gradient (and zero values under `none`).
+    static func evaluateWithoutBackground<S: SegScalar, O: PixelObjective>(
+        _ objective: O, input: TensorView<S>, target: TensorView<S>, options: LossOptions,
+        outputs: LossOutputs<S>, scale: Double, accumulate: Bool
+    ) throws(SegLossError) -> Double {
+        let shape = input.shape
+        let plane = shape.spatialCount, kept = (shape.channels - 1) * plane
+        let subShape = try TensorShape([1, shape.channels - 1] + Array(shape.spatial))
+        var valid = Double(shape.batch * kept)
+        if let ignore = options.ignoreIndex.map({ S($0) }) {
+            valid = 0
+            for n in 0..<shape.batch {
+                valid += countValid(target.base + (n * shape.channels + 1) * plane, 0, kept, ignore)
+            }
+        }
+        var sub = options
+        sub.includeBackground = true
+        sub.reduction = options.reduction == .none ? .none : .sum
+        let subScale = options.reduction == .mean ? (valid > 0 ? scale / valid : 0) : scale
+        var total = 0.0
+        for n in 0..<shape.batch {
+            let background = n * shape.channels * plane, offset = background + plane
+            if let g = outputs.gradient, !accumulate { g.advanced(by: background).update(repeating: 0, count: plane) }
+            if let v = outputs.values { v.advanced(by: background).update(repeating: 0, count: plane) }
+            total += try evaluate(
+                objective,
+                input: TensorView(input.base + offset, shape: subShape),
+                target: TensorView(target.base + offset, shape: subShape), options: sub,
+                outputs: LossOutputs(
+                    gradient: outputs.gradient.map { $0 + offset }, values: outputs.values.map { $0 + offset },
+                    gradOutput: outputs.gradOutput.map { $0 + offset }),
+                scale: subScale, accumulate: accumulate)
+        }
+        return options.reduction == .mean ? (valid > 0 ? total / valid : 0) : total
+    }
+
+    /// Number of elements of `lo..<hi` whose target is not `ignore`.
+    static func countValid<S: SegScalar>(_ t: UnsafePointer<S>, _ lo: Int, _ hi: Int, _ ignore: S) -> Double {
+        var n = 0
+        for i in lo..<hi { n &+= Int(ElementChecks.bit(t[i] != ignore)) }
+        return Double(n)
+    }
+
+    /// Picks the compiled loop for the options: the common cases — a gradient and no other
+    /// output, or the loss alone — have loops of their own; the others go through scratch.
     static func run<S: SegScalar, O: PixelObjective>(
         _ objective: O, _ x: UnsafePointer<S>, _ t: UnsafePointer<S>, _ lo: Int, _ hi: Int,
         _ ignore: S?, _ fromLogits: Bool, _ weight: S, _ outputs: LossOutputs<S>, _ accumulate: Bool
     ) -> (Double, InputScan) {
-        var lossD = SIMD8<Double>()
-        var badIn = SIMD8<S>(), badT = SIMD8<S>()
-        var i = lo
-        while i < hi {
-            var acc = SIMD8<S>()
-            let blockEnd = min(hi, i + 8 * 32)
-            while i < blockEnd {
-                let z = VectorIO.load(x, i, hi, fill: 0)
-                let gRaw = VectorIO.load(t, i, hi, fill: 0)
-                let inside = VectorIO.inside(i, hi, S.self)
-                var valid = inside
-                if let ignore { valid = valid .& (gRaw .!= ignore) }
-                let g = gRaw.replacing(with: 0, where: .!valid)
-                var (l, d) = objective.evaluate(fromLogits ? z : z.replacing(with: 0.5, where: .!inside), g, fromLogits: fromLogits)
-                l = l.replacing(with: 0, where: .!valid)
-                d = d.replacing(with: 0, where: .!valid)
-                acc += l
-                if let values = outputs.values { VectorIO.store(l, values, i, hi) }
-                if let gradient = outputs.gradient {
-                    var gd = d * weight
-                    if let go = outputs.gradOutput { gd *= VectorIO.load(go, i, hi, fill: 0) }
-                    if accumulate { gd += VectorIO.load(UnsafePointer(gradient), i, hi, fill: 0) }
-                    VectorIO.store(gd, gradient, i, hi)
+        let ig = ignore ?? 0
+        let none = UnsafeMutablePointer(mutating: x)  // never written unless DirectGradient
+        if outputs.values == nil, outputs.gradOutput == nil, !accumulate {
+            if let gradient = outputs.gradient {
+                switch (fromLogits, ignore != nil) {
+                case (true, false): return run(objective, x, t, lo, hi, ig, weight, On.self, Off.self, DirectGradient.self, gradient, outputs, false)
+                case (true, true): return run(objective, x, t, lo, hi, ig, weight, On.self, On.self, DirectGradient.self, gradient, outputs, false)
+                case (false, false): return run(objective, x, t, lo, hi, ig, weight, Off.self, Off.self, DirectGradient.self, gradient, outputs, false)
+                case (false, true): return run(objective, x, t, lo, hi, ig, weight, Off.self, On.self, DirectGradient.self, gradient, outputs, false)
                 }
-                let bad = InputScan.badLanes(x: z, g: gRaw, valid: valid, inside: inside, fromLogits: fromLogits)
-                badIn += bad.input
-                badT += bad.target
-                i += 8
             }
-            lossD += SIMD8<Double>(acc)
+            switch (fromLogits, ignore != nil) {
+            case (true, false): return run(objective, x, t, lo, hi, ig, weight, On.self, Off.self, LossOnly.self, none, outputs, false)
+            case (true, true): return run(objective, x, t, lo, hi, ig, weight, On.self, On.self, LossOnly.self, none, outputs, false)
+            case (false, false): return run(objective, x, t, lo, hi, ig, weight, Off.self, Off.self, LossOnly.self, none, outputs, false)
+            case (false, true): return run(objective, x, t, lo, hi, ig, weight, Off.self, On.self, LossOnly.self, none, outputs, false)
+            }
+        }
+        switch (fromLogits, ignore != nil) {
+        case (true, false): return run(objective, x, t, lo, hi, ig, weight, On.self, Off.self, Staged.self, none, outputs, accumulate)
+        case (true, true): return run(objective, x, t, lo, hi, ig, weight, On.self, On.self, Staged.self, none, outputs, accumulate)
+        case (false, false): return run(objective, x, t, lo, hi, ig, weight, Off.self, Off.self, Staged.self, none, outputs, accumulate)
+        case (false, true): return run(objective, x, t, lo, hi, ig, weight, Off.self, On.self, Staged.self, none, outputs, accumulate)
+        }
+    }
+
+    /// How a chunk delivers ∂ℓ/∂x: `DirectGradient` writes weight·∂ℓ/∂x straight to the
+    /// gradient (the only output); `LossOnly` computes the loss alone; `Staged` writes ℓ
+    /// and ∂ℓ/∂x of a block to scratch, and simple loops then apply `outputs` (values,
+    /// grad_output, accumulation).
+    protocol OutputMode { static var direct: Bool { get }; static var staged: Bool { get } }
+    enum DirectGradient: OutputMode { static var direct: Bool { true }; static var staged: Bool { false } }
+    enum LossOnly: OutputMode { static var direct: Bool { false }; static var staged: Bool { false } }
+    enum Staged: OutputMode { static var direct: Bool { false }; static var staged: Bool { true } }
+
+    /// One chunk: Σℓ over valid elements, the outputs, and validation counts. Options:
+    /// logits, ignore_index, and the output mode.
+    static func run<S: SegScalar, O: PixelObjective, Logits: StaticFlag, Ignoring: StaticFlag, Mode: OutputMode>(
+        _ objective: O, _ x: UnsafePointer<S>, _ t: UnsafePointer<S>, _ lo: Int, _ hi: Int,
+        _ ignore: S, _ weight: S, _: Logits.Type, _: Ignoring.Type, _: Mode.Type,
+        _ direct: UnsafeMutablePointer<S>, _ outputs: LossOutputs<S>, _ accumulate: Bool
+    ) -> (Double, InputScan) {
+        let logits = Logits.isOn, ignoring = Ignoring.isOn
+        let scratch = UnsafeMutablePointer<S>.allocate(capacity: 2 * Blocks.size)
+        defer { scratch.deallocate() }
+        let lBuf = scratch, dBuf = scratch + Blocks.size
+        var lossD = 0.0
+        var badIn = 0, badT = 0
+        var b = lo
+        while b < hi {
+            let n = min(Blocks.size, hi - b)
+            let xb = x + b, tb = t + b, outb = direct + b
+            var bi: Int32 = 0, bt: Int32 = 0
+            for j in 0..<n {
+                let z = xb[j], gRaw = tb[j]
+                let v = ignoring ? gRaw != ignore : true
+                let g = v ? gRaw : 0
+                let (l, d) = objective.evaluate(z, g, fromLogits: logits)
+                lBuf[j] = v ? l : 0
+                if Mode.direct { outb[j] = v ? d * weight : 0 }
+                if Mode.staged { dBuf[j] = v ? d : 0 }
+                bi &+= ElementChecks.badInput(z, logits: logits)
+                bt &+= ElementChecks.badTarget(g)
+            }
+            if Mode.staged { apply(lBuf, dBuf, b, n, weight, outputs, accumulate) }
+            lossD += BlockSums.sum(lBuf, n)
+            badIn += Int(bi)
+            badT += Int(bt)
+            b += n
         }
         var scan = InputScan()
-        scan.badInput = VectorIO.sum(badIn)
-        scan.badTarget = VectorIO.sum(badT)
-        return (lossD.sum(), scan)
+        scan.badInput = Double(badIn)
+        scan.badTarget = Double(badT)
+        return (lossD, scan)
+    }
+
+    /// Writes one block's outputs from scratch: values ← ℓ; gradient ← weight·∂ℓ/∂x
+    /// (times grad_output, plus the old gradient when accumulating).
+    @inline(never)
+    static func apply<S: SegScalar>(
+        _ l: UnsafePointer<S>, _ d: UnsafePointer<S>, _ b: Int, _ n: Int, _ weight: S,
+        _ outputs: LossOutputs<S>, _ accumulate: Bool
+    ) {
+        if let values = outputs.values {
+            let v = values + b
+            for j in 0..<n { v[j] = l[j] }
+        }
+        guard let gradient = outputs.gradient else { return }
+        let gr = gradient + b
+        switch (outputs.gradOutput, accumulate) {
+        case (let go?, false): let o = go + b; for j in 0..<n { gr[j] = d[j] * weight * o[j] }
+        case (let go?, true): let o = go + b; for j in 0..<n { gr[j] = d[j] * weight * o[j] + gr[j] }
+        case (nil, false): for j in 0..<n { gr[j] = d[j] * weight }
+        case (nil, true): for j in 0..<n { gr[j] = d[j] * weight + gr[j] }
+        }
     }
 }

@@ -1,10 +1,29 @@
 // MARK: - Pixel-wise losses
 
 /// A loss that is a sum of independent per-element terms ℓ(x_i, g_i), where x is a logit
-/// (`fromLogits`) or a probability. Implementations return ℓ and ∂ℓ/∂x for 8 lanes.
+/// (`fromLogits`) or a probability. Implementations return ℓ and ∂ℓ/∂x of one element.
+///
+/// `evaluate` runs inside the kernel's element loop, which LLVM vectorises for Float: mark
+/// it `@inline(always)`, use selects (`c ? a : b`) rather than branches on the data, and
+/// only `SegScalar`'s math (no other calls).
 public protocol PixelObjective: Sendable {
     func validate() throws(SegLossError)
-    func evaluate<S: SegScalar>(_ x: SIMD8<S>, _ g: SIMD8<S>, fromLogits: Bool) -> (loss: SIMD8<S>, grad: SIMD8<S>)
+    func evaluate<S: SegScalar>(_ x: S, _ g: S, fromLogits: Bool) -> (loss: S, grad: S)
+    /// Calls `visitor.visit` with an objective equal to this one in which loop-invariant
+    /// choices are made by type (focal γ = 2 squares instead of calling exp and log), so
+    /// the evaluator's element loop specialises for them. The default passes `self`.
+    func specialize<V: PixelObjectiveVisitor>(_ visitor: V) -> V.Result
+}
+
+/// Work to run with a concrete pixel objective (the evaluator's sweep over a batch);
+/// see `PixelObjective.specialize`.
+public protocol PixelObjectiveVisitor {
+    associatedtype Result
+    func visit<O: PixelObjective>(_ objective: O) -> Result
+}
+
+extension PixelObjective {
+    public func specialize<V: PixelObjectiveVisitor>(_ visitor: V) -> V.Result { visitor.visit(self) }
 }
 
 /// log p and log(1 − p) of probabilities clamped to [ε, 1 − ε] (ε = 1e−7, as Keras and
@@ -12,25 +31,27 @@ public protocol PixelObjective: Sendable {
 /// the clamp is active.
 @usableFromInline
 struct ClampedProbabilityLogs<S: SegScalar> {
-    @usableFromInline var logP: SIMD8<S>
-    @usableFromInline var logQ: SIMD8<S>
+    @usableFromInline var logP: S
+    @usableFromInline var logQ: S
     /// d log p / dp
-    @usableFromInline var dLogP: SIMD8<S>
+    @usableFromInline var dLogP: S
     /// d log(1 − p) / dp
-    @usableFromInline var dLogQ: SIMD8<S>
-    @usableFromInline var p: SIMD8<S>
-    @usableFromInline var q: SIMD8<S>
+    @usableFromInline var dLogQ: S
+    @usableFromInline var p: S
+    @usableFromInline var q: S
+    /// ε < p < 1 − ε (the clamp is inactive).
+    @usableFromInline var unclamped: Bool
 
-    @inlinable @inline(__always)
-    init(_ pIn: SIMD8<S>) {
+    @inlinable @inline(always)
+    init(_ pIn: S) {
         let eps = S.probabilityEpsilon
-        p = pIn.clamped(lowerBound: SIMD8(repeating: eps), upperBound: SIMD8(repeating: 1 - eps))
+        p = S.sclamp(pIn, eps, 1 - eps)
         q = 1 - p
-        logP = S.vlog(p)
-        logQ = S.vlog(q)
-        let inside = (pIn .> eps) .& (pIn .< 1 - eps)
-        dLogP = (1 / p).replacing(with: 0, where: .!inside)
-        dLogQ = (-1 / q).replacing(with: 0, where: .!inside)
+        logP = S.slog(p)
+        logQ = S.slog(q)
+        unclamped = ElementChecks.both(pIn > eps, pIn < 1 - eps)
+        dLogP = unclamped ? 1 / p : 0
+        dLogQ = unclamped ? -1 / q : 0
     }
 }
 
@@ -57,11 +78,11 @@ public struct BCELoss: PixelObjective {
         }
     }
 
-    @inlinable @inline(__always)
-    public func evaluate<S: SegScalar>(_ x: SIMD8<S>, _ g: SIMD8<S>, fromLogits: Bool) -> (loss: SIMD8<S>, grad: SIMD8<S>) {
+    @inlinable @inline(always)
+    public func evaluate<S: SegScalar>(_ x: S, _ g: S, fromLogits: Bool) -> (loss: S, grad: S) {
         let q = S(posWeight)
         if fromLogits {
-            let s = SigmoidParts(logits: x)
+            let s = Sigmoid(logits: x)
             let (logP, logQ) = s.logs(x)
             let loss = -(q * g * logP + (1 - g) * logQ)
             let grad = s.p * (q * g + 1 - g) - q * g

@@ -38,13 +38,38 @@ public enum RegionLossEvaluator {
         let config = RegionStatsKernel.Config<S>(
             fromLogits: options.fromLogits, squared: objective.squaredSums,
             ignore: options.ignoreIndex.map { S($0) })
-        let (stats, scan) = RegionStatsKernel.forward(input: input, target: target, config: config)
-        try scan.check(input: input, target: target, fromLogits: options.fromLogits, ignoreIndex: config.ignore)
-
-        // Entries
         let channels = shape.channels, c0 = options.firstChannel, kept = channels - c0
         let region = objective.region
         let entryCount = region.batch ? kept : shape.batch * kept
+
+        // Without accumulation the gradient buffer can carry σ'(z) from pass 1 to pass 2.
+        let parked = accumulate ? nil : outputs.gradient
+        let stats: [RegionStats], scan: InputScan, stored: RegionStatsKernel.StoredDerivative?
+        let fused: Bool
+        if let parked, rowByRowApplies(shape: shape, config: config, region: region) {
+            // Every entry is one row and is included, so each row's gradient coefficients
+            // follow from its own sums: both passes run row by row (see the kernel).
+            let mean = options.reduction == .mean ? 1.0 / Double(entryCount) : 1.0
+            (stats, scan) = RegionStatsKernel.forwardBackwardByRow(
+                input: input, target: target, config: config, gradient: parked
+            ) { row, s in
+                let c = row % channels
+                guard c >= c0 else { return (0, 0) }
+                let e = (row / channels) * kept + (c - c0)
+                let w = options.reduction == .none ? (outputs.gradOutput.map { Double($0[e]) } ?? 1) : mean
+                let t = objective.term(s)
+                return (scale * w * t.dIntersection, scale * w * t.dPrediction)
+            }
+            stored = nil
+            fused = true
+        } else {
+            (stats, scan, stored) = RegionStatsKernel.forward(
+                input: input, target: target, config: config, derivativeOut: parked)
+            fused = false
+        }
+        try scan.check(input: input, target: target, fromLogits: options.fromLogits, ignoreIndex: config.ignore)
+
+        // Entries
         var entryStats = [RegionStats](repeating: RegionStats(), count: entryCount)
         for n in 0..<shape.batch {
             for c in c0..<channels {
@@ -92,7 +117,7 @@ public enum RegionLossEvaluator {
         }
 
         // Pass 2
-        if let gradient = outputs.gradient {
+        if let gradient = outputs.gradient, !fused {
             var a = [Double](repeating: 0, count: shape.rows)
             var b = [Double](repeating: 0, count: shape.rows)
             for n in 0..<shape.batch {
@@ -104,8 +129,23 @@ public enum RegionLossEvaluator {
             }
             RegionStatsKernel.backward(
                 input: input, target: target, config: config, a: a, b: b,
-                gradient: gradient, accumulate: accumulate)
+                gradient: gradient, accumulate: accumulate,
+                stored: stored)
         }
         return value
+    }
+
+    /// Whether both passes can run row by row: stored σ' (logits, linear sums, a fresh
+    /// gradient), no ignore_index and the smooth empty-target policy (so every entry is
+    /// included and the reduction weights are known before the sums), entries = rows
+    /// (not `batch`), enough rows to keep every thread busy, and rows small enough for a
+    /// core's L2 cache, where pass 2 then finds its data (measured −15% time for 16x256x256).
+    static func rowByRowApplies<S>(
+        shape: TensorShape, config: RegionStatsKernel.Config<S>, region: RegionOptions
+    ) -> Bool {
+        RegionStatsKernel.canStoreDerivative(config) && config.ignore == nil
+            && region.emptyTarget == .smooth && !region.batch
+            && shape.rows >= 2 * Parallel.workerCount
+            && shape.spatialCount <= RegionStatsKernel.rowByRowMaxElements
     }
 }

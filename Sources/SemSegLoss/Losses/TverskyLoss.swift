@@ -28,20 +28,24 @@ public struct TverskyLoss: RegionObjective {
         try SegLossError.requireAtLeast(beta, 0, "beta")
     }
 
-    /// T and its partials ∂T/∂TP, ∂T/∂P, using W = (1 − α − β)TP + αP + βG + s_d.
+    /// 1 − T and the partials ∂T/∂TP, ∂T/∂P, using W = (1 − α − β)TP + αP + βG + s_d.
+    /// 1 − T is evaluated as (α·FP + β·FN + s_d − s_n)/W with FP, FN ≥ 0, so it cannot
+    /// round below 0 when prediction and target agree.
     @inlinable
-    func index(_ s: RegionStats) -> (t: Double, dTP: Double, dP: Double) {
+    func complement(_ s: RegionStats) -> (oneMinusT: Double, dTP: Double, dP: Double) {
         let num = s.intersection + region.smoothNumerator
         let w = (1 - alpha - beta) * s.intersection + alpha * s.prediction + beta * s.target
             + region.smoothDenominator
-        guard w > 0 else { return (1, 0, 0) }
-        return (num / w, 1 / w - num * (1 - alpha - beta) / (w * w), -num * alpha / (w * w))
+        guard w > 0 else { return (0, 0, 0) }
+        let fp = max(s.prediction - s.intersection, 0), fn = max(s.target - s.intersection, 0)
+        let oneMinusT = (alpha * fp + beta * fn + region.smoothDenominator - region.smoothNumerator) / w
+        return (oneMinusT, 1 / w - num * (1 - alpha - beta) / (w * w), -num * alpha / (w * w))
     }
 
     @inlinable
     public func term(_ s: RegionStats) -> RegionTerm {
-        let (t, dt, dp) = index(s)
-        return RegionTerm(loss: 1 - t, dIntersection: -dt, dPrediction: -dp)
+        let (loss, dt, dp) = complement(s)
+        return RegionTerm(loss: loss, dIntersection: -dt, dPrediction: -dp)
     }
 }
 
@@ -84,8 +88,8 @@ public struct FocalTverskyLoss: RegionObjective {
 
     @inlinable
     public func term(_ s: RegionStats) -> RegionTerm {
-        let (t, dt, dp) = tversky.index(s)
-        let (value, dBase) = clampedPower(1 - t, gamma: gamma, floor: floor)
+        let (base, dt, dp) = tversky.complement(s)
+        let (value, dBase) = clampedPower(base, gamma: gamma, floor: floor)
         // ℓ = f(1 − T): ∂ℓ/∂x = f'(1 − T)·(−∂T/∂x)
         return RegionTerm(loss: value, dIntersection: -dBase * dt, dPrediction: -dBase * dp)
     }

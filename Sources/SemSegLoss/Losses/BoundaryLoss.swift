@@ -1,0 +1,50 @@
+// MARK: - Boundary (surface) loss
+
+/// Boundary loss (Kervadec et al., "Boundary loss for highly unbalanced segmentation",
+/// MIDL 2019 / Medical Image Analysis 67, 2021):
+///
+///     ℓᵢ = pᵢ · φ_G,ᵢ,     ∂ℓᵢ/∂pᵢ = φ_G,ᵢ
+///
+/// with `φ_G` the signed distance map of the target mask `G = {g > 0.5}` in the reference
+/// convention (`SignedDistance.Convention.boundaryLoss`): outside `EDT(¬G)` (≥ 1), inside
+/// `−(EDT(G) − 1)` (0 on the inner boundary layer). The map is a constant computed from the
+/// target on each call (the reference precomputes it in the data loader; the values are
+/// the same). An empty or full target row has φ = 0 (no signal; Kervadec's code for empty
+/// classes, and no garbage for full ones, LIVIAETS/boundary-loss#18).
+///
+/// **Negative by design.** The minimum is reached by predicting 1 exactly on the object and
+/// 0 outside, where ℓ = Σ_{i∈G} φᵢ ≤ 0; values below 0 are expected (boundary-loss#17, #35).
+/// Used alone it drives the prediction toward an empty foreground (#20): pair it with a
+/// region loss, as the paper does, `L = L_GDL + α·L_B` (generalized Dice), with α = 0.01 at
+/// the start and increased by 0.01 per epoch (the "rebalance" schedule), or
+/// `(1 − α)·L_GDL + α·L_B`. For binary problems use the foreground channel only (the
+/// default in binary mode; multilabel with `include_background=False` drops channel 0,
+/// whose |φ| can reach hundreds, #12).
+///
+/// Reduction per voxel (`none` = input shape, `mean` over valid voxels of included channels).
+/// Ignored voxels count as background when the target map is built and leave every sum.
+public struct BoundaryLoss: DistanceFieldLoss {
+    public init() {}
+
+    var term: DistanceTerm { .linear }
+    var needsPrediction: Bool { false }
+
+    func validate(_ options: LossOptions) throws(SegLossError) {}
+
+    func fillField(_ b: DistanceFieldBuffers, rows: Int, geometry: DistanceGeometry) throws(SegLossError) {
+        try b.twoSided(b.target, geometry, into: b.field, zeroDegenerate: false)
+        let field = b.field, mask = b.target
+        Parallel.forEachRange(count: b.count, chunkSize: 1 << 15, threshold: 1 << 17) { _, range in
+            for i in range {
+                let e = field[i]  // e_in on the object, e_out outside
+                field[i] = e == .infinity ? 0 : (mask[i] != 0 ? 1 - e : e)
+            }
+        }
+    }
+
+    public func evaluate<S: SegScalar>(
+        input: TensorView<S>, target: TensorView<S>, options: LossOptions, outputs: LossOutputs<S>
+    ) throws(SegLossError) -> Double {
+        try DistanceLossEvaluator.evaluate(self, input: input, target: target, options: options, outputs: outputs)
+    }
+}

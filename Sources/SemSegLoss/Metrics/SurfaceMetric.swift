@@ -1,0 +1,182 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// MARK: - Surface-distance metrics on (N, C, *spatial) tensors
+
+/// The surface-distance metrics, evaluated per (image, channel) on thresholded masks:
+///
+/// - `hausdorffDistance`: `SurfaceDistances.hausdorffDistance` (maximum, or a percentile
+///   such as 95 for HD95; symmetric or directed prediction → target);
+/// - `averageSurfaceDistance`: `SurfaceDistances.averageSurfaceDistance` (symmetric ASSD
+///   by default, or directed);
+/// - `normalizedSurfaceDice`: `SurfaceDistances.normalizedSurfaceDice` at `tolerance`.
+///
+/// Masks: prediction `p ≥ threshold` (p = σ(z) with `from_logits`), target `g ≥ 0.5`, as
+/// the overlap metrics; voxels whose target equals `ignore_index` are background in both.
+/// Surfaces are `SurfaceExtraction`'s (face-connected border voxels, the image edge counts
+/// as background), distances exact EDTs in physical units with `spacing`.
+public enum SurfaceMetricKind: String, Sendable, CaseIterable {
+    case hausdorffDistance = "hausdorff_distance"
+    case averageSurfaceDistance = "average_surface_distance"
+    case normalizedSurfaceDice = "normalized_surface_dice"
+}
+
+/// A surface metric with its options, built by `SurfaceMetricCatalog.make`.
+public struct ConfiguredSurfaceMetric: Sendable {
+    public var kind: SurfaceMetricKind
+    /// mode, from_logits (default false), reduction, ignore_index, include_background.
+    public var options: LossOptions
+    public var threshold: Double = 0.5
+    /// Physical voxel size per spatial axis; `nil` means 1.
+    public var spacing: [Double]?
+    /// Hausdorff: `nil` for the maximum, else a percentile in [0, 100].
+    public var percentile: Double?
+    /// Hausdorff and ASD: prediction → target only.
+    public var directed = false
+    public var percentileMode = HausdorffPercentileMode.pooled
+    /// NSD tolerance τ (physical units, ≥ 0).
+    public var tolerance = 0.0
+    public var empty: EmptyMaskPolicy
+
+    public init(kind: SurfaceMetricKind, options: LossOptions = LossOptions(fromLogits: false),
+                empty: EmptyMaskPolicy? = nil) {
+        self.kind = kind
+        self.options = options
+        self.empty = empty ?? (kind == .normalizedSurfaceDice ? .surfaceDiceDefault : .nan)
+    }
+
+    /// (N, C′) with `reduction = none`, else `[]`.
+    public func outputShape(input: TensorShape) -> [Int] {
+        options.reduction == .none ? [input.batch, input.channels - options.firstChannel] : []
+    }
+
+    /// Per-entry values (N·C′, row-major) and their reduction (NaN entries skipped; a mean
+    /// of only NaN entries is NaN).
+    @_specialize(exported: true, where S == Float)
+    @_specialize(exported: true, where S == Double)
+    public func evaluate<S: SegScalar>(input: TensorView<S>, target: TensorView<S>) throws(SegLossError) -> (value: Double, values: [Double]) {
+        let shape = input.shape
+        try options.validate(for: shape)
+        guard options.mode != .multiclass else {
+            throw .option("mode", "'multiclass' metrics are not supported yet; use 'binary' or 'multilabel'")
+        }
+        guard target.shape == shape else {
+            throw .shape("target", "must have the input's shape \(shape), got \(target.shape)")
+        }
+        guard threshold.isFinite, threshold > 0, threshold < 1 else {
+            throw .value("threshold", "must lie strictly between 0 and 1, got \(threshold)")
+        }
+        if let percentile { try LinearPercentile.validate(percentile) }
+        if kind == .normalizedSurfaceDice { try SegLossError.requireAtLeast(tolerance, 0, "tolerance") }
+        let geometry = try DistanceGeometry(
+            batch: 1, spatial: Array(shape.spatial), spacing: spacing,
+            maskArgument: "input", spacingArgument: "spacing")
+        if kind == .normalizedSurfaceDice, empty.bothEmpty == .imageDiagonal || empty.oneEmpty == .imageDiagonal {
+            throw .option("empty", "image_diagonal applies to distance metrics, not to the normalized surface Dice")
+        }
+        let ignore = options.ignoreIndex.map { S($0) }
+        _ = try DistanceLossChecks.validate(input: input, target: target, options: options, ignore: ignore)
+
+        let n = shape.spatialCount
+        guard let masks = DistanceScratch.allocate(UInt8.self, count: 2 * n) else {
+            throw DistanceScratch.failure("input", count: 2 * n, of: "uint8")
+        }
+        defer { DistanceScratch.release(masks) }
+        let t = threshold
+        let cut = S(options.fromLogits ? log(t / (1 - t)) : t)
+        let half: S = 0.5
+        let c0 = options.firstChannel, kept = shape.channels - c0
+        var values = [Double](repeating: .nan, count: shape.batch * kept)
+        for b in 0..<shape.batch {
+            for c in c0..<shape.channels {
+                let row = b * shape.channels + c
+                let x = input.row(row), g = target.row(row)
+                for i in 0..<n {
+                    let ignored = ignore.map { g[i] == $0 } ?? false
+                    masks[i] = !ignored && x[i] >= cut ? 1 : 0
+                    masks[n + i] = !ignored && g[i] >= half ? 1 : 0
+                }
+                let d = try SurfaceDistances.run(UnsafePointer(masks), UnsafePointer(masks + n), geometry)
+                values[b * kept + (c - c0)] = try value(d)
+            }
+        }
+        return (OverlapMetric.reduce(values, options.reduction), values)
+    }
+
+    /// The metric of one entry.
+    public func value(_ d: SurfaceDistances) throws(SegLossError) -> Double {
+        switch kind {
+        case .hausdorffDistance:
+            try d.hausdorffDistance(percentile: percentile, directed: directed, mode: percentileMode, empty: empty)
+        case .averageSurfaceDistance:
+            try d.averageSurfaceDistance(symmetric: !directed, empty: empty)
+        case .normalizedSurfaceDice:
+            try d.normalizedSurfaceDice(tolerance: tolerance, empty: empty)
+        }
+    }
+}
+
+// MARK: - By name
+
+public enum SurfaceMetricCatalog {
+    public static let names = SurfaceMetricKind.allCases.map(\.rawValue)
+
+    /// Codes of the `empty_both` / `empty_one` options (`SEMSEG_SURFACE_EMPTY_*`).
+    public static func emptyResult(code: Double, value: Double?, _ argument: String) throws(SegLossError) -> EmptyMaskResult {
+        switch code {
+        case 0: return .nan
+        case 1:
+            guard let value, !value.isNaN else {
+                throw .value(argument + "_value", "is required (a number) when \(argument) is 'value'")
+            }
+            return .value(value)
+        case 2: return .infinity
+        case 3: return .imageDiagonal
+        default:
+            throw .option(argument, "unknown code \(code); expected 0 (nan), 1 (value), 2 (inf) or 3 (image_diagonal)")
+        }
+    }
+
+    /// Options: mode, threshold (0.5), from_logits (0), ignore_index, include_background
+    /// (1), reduction (mean); hausdorff_distance: percentile (absent = maximum), directed,
+    /// percentile_mode (0 pooled, 1 max of directed); average_surface_distance: directed;
+    /// normalized_surface_dice: tolerance (required); all: empty_both, empty_one (codes
+    /// above) with empty_both_value / empty_one_value for code 1.
+    public static func make(_ name: String, options pairs: [(String, Double)] = [], spacing: [Double]? = nil) throws(SegLossError) -> ConfiguredSurfaceMetric {
+        guard let kind = SurfaceMetricKind(rawValue: name) else {
+            throw .option("metric", "unknown surface metric '\(name)'; available: \(names.joined(separator: ", "))")
+        }
+        var r = try OptionReader(owner: name, pairs: pairs)
+        let common = LossOptions(
+            mode: try r.code("mode", default: SegmentationMode.binary, names: { $0.name }),
+            fromLogits: try r.bool("from_logits", default: false),
+            reduction: try r.code("reduction", default: Reduction.mean, names: { "\($0)" }),
+            ignoreIndex: try r.optional("ignore_index"),
+            includeBackground: try r.bool("include_background", default: true))
+        var m = ConfiguredSurfaceMetric(kind: kind, options: common)
+        m.threshold = try r.double("threshold", default: 0.5)
+        m.spacing = spacing
+        switch kind {
+        case .hausdorffDistance:
+            m.percentile = try r.optional("percentile")
+            m.directed = try r.bool("directed", default: false)
+            m.percentileMode = try r.bool("percentile_mode", default: false) ? .maxOfDirected : .pooled
+        case .averageSurfaceDistance:
+            m.directed = try r.bool("directed", default: false)
+        case .normalizedSurfaceDice:
+            guard let tolerance = try r.optional("tolerance") else {
+                throw .value("tolerance", "is required for normalized_surface_dice (a distance >= 0 in the units of spacing)")
+            }
+            m.tolerance = tolerance
+        }
+        if let code = try r.optional("empty_both") {
+            m.empty.bothEmpty = try emptyResult(code: code, value: try r.optional("empty_both_value"), "empty_both")
+        } else { _ = try r.optional("empty_both_value") }
+        if let code = try r.optional("empty_one") {
+            m.empty.oneEmpty = try emptyResult(code: code, value: try r.optional("empty_one_value"), "empty_one")
+        } else { _ = try r.optional("empty_one_value") }
+        try r.finish()
+        return m
+    }
+}

@@ -1,0 +1,79 @@
+import SemSegLoss
+
+// MARK: - Any catalogue loss as the training objective
+
+/// Drives training with a loss of `LossCatalog` (chosen by name, with its options): the
+/// loss's analytic gradient ∂ℓ/∂z with respect to the logits is the network's upstream
+/// gradient.
+///
+/// The network outputs logits and the trainer minimises one number per batch, so:
+/// - `from_logits` must stay `true` (the default) and `reduction` must stay `mean`
+///   (the mean over the batch's pixels or (image, class) entries, as the loss defines it);
+///   other values are refused with `SegLossError.option`;
+/// - when `mode` is not given and the model has more than one output channel, the
+///   objective uses `mode = multilabel` (independent sigmoid channels), since `binary`
+///   needs exactly one channel.
+///
+/// Targets must have the logits' shape `(N, out_channels, H, W)`. Errors from the loss are
+/// reported with trainer spelling: `target` becomes `y`, `input` becomes `logits`.
+///
+///     let objective = try CatalogObjective("dice_bce_loss", options: [("smooth_nr", 1)])
+///     let trainer = try Trainer(model: try UNet(), objective: objective)
+public struct CatalogObjective: TrainingObjective, Sendable {
+    /// The configured loss (Float evaluation, reduction mean, from logits).
+    public let loss: ConfiguredLoss
+
+    /// Builds loss `name` from `options` (the names and numeric codes of `LossCatalog.make`).
+    /// `outChannels` picks the default mode (see the type's documentation) and is checked
+    /// against the mode.
+    public init(_ name: String, options: [(String, Double)] = [], outChannels: Int = 1) throws(SegLossError) {
+        var pairs = options
+        if outChannels > 1 && !options.contains(where: { $0.0 == "mode" }) {
+            pairs.append(("mode", Double(SegmentationMode.multilabel.rawValue)))
+        }
+        try self.init(LossCatalog.make(name, options: pairs), outChannels: outChannels)
+    }
+
+    /// Wraps an already configured loss after checking that it can drive training.
+    public init(_ loss: ConfiguredLoss, outChannels: Int = 1) throws(SegLossError) {
+        guard loss.options.fromLogits else {
+            throw .option("from_logits", "the U-Net outputs logits: the training loss needs from_logits=True")
+        }
+        guard loss.options.reduction == .mean else {
+            throw .option("reduction", "the trainer minimises the mean loss of each batch: leave reduction='mean' (got \(loss.options.reduction))")
+        }
+        guard outChannels >= 1 else { throw .value("out_channels", "must be at least 1, got \(outChannels)") }
+        let probe = try TensorShape([1, outChannels, 1, 1], argument: "out_channels")
+        do { try loss.options.validate(for: probe) } catch { throw Self.rename(error) }
+        self.loss = loss
+    }
+
+    public func lossAndGradient(
+        logits: UnsafePointer<Float>, shape: TensorShape, target: UnsafePointer<Float>, targetShape: [Int],
+        gradient: UnsafeMutablePointer<Float>
+    ) throws(SegLossError) -> Double {
+        guard targetShape == shape.dims else {
+            throw .shape("y", "must have the model output's shape (N, out_channels, H, W) = \(shape) per batch, got \(TensorShape.format(targetShape)) (loss \(loss.name))")
+        }
+        do {
+            return try loss.evaluate(
+                input: TensorView(logits, shape: shape), target: TensorView(target, shape: shape),
+                outputs: LossOutputs(gradient: gradient))
+        } catch {
+            throw Self.rename(error)
+        }
+    }
+
+    /// Loss-library argument names -> trainer names.
+    static func rename(_ error: SegLossError) -> SegLossError {
+        var e = error
+        switch e.argument {
+        case "target": e.argument = "y"
+        case "input":
+            e.argument = "logits"
+            if e.kind == .value { e.message += " (the model produced non-finite logits: check x, or lower the learning rate)" }
+        default: break
+        }
+        return e
+    }
+}

@@ -1,0 +1,80 @@
+"""Argument checks of the training API (types and Python-side ranges; the Swift library
+validates everything again and names the argument in its messages)."""
+from __future__ import annotations
+
+import numbers
+import os
+from typing import Any, Dict, Mapping, Optional
+
+import numpy as np
+
+from . import _core
+from ._options import encode
+
+
+def check_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name}: expected an int, got {value!r}")
+    return int(value)
+
+
+def check_real(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name}: expected a number, got {value!r}")
+    return float(value)
+
+
+def check_seed(value: Any) -> int:
+    seed = check_int("seed", value)
+    if not 0 <= seed < 2 ** 64:
+        raise ValueError(f"seed: must be an integer in [0, 2**64), got {seed}")
+    return seed
+
+
+def check_threads(value: Any) -> int:
+    if value is None:
+        return 0
+    n = check_int("threads", value)
+    if n < 1:
+        raise ValueError(f"threads: must be None (one per core) or >= 1, got {n}")
+    return n
+
+
+def check_path(name: str, value: Any) -> str:
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{name}: expected a str or os.PathLike path, got {type(value).__name__}")
+    return os.fspath(value)
+
+
+def as_float32(name: str, value: Any) -> np.ndarray:
+    """`value` as a C-contiguous float32 array (real dtypes only)."""
+    if value is None:
+        raise TypeError(f"{name}: expected an array, got None")
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name}: dtype {arr.dtype} is not supported; use a real numeric dtype")
+    with np.errstate(over="ignore", invalid="ignore"):  # out-of-range values become inf: reported
+        return np.ascontiguousarray(arr, dtype=np.float32)
+
+
+def resolve_loss(loss: Any) -> str:
+    """Catalogue name of `loss`; the ``_loss`` suffix is optional (``"dice_bce"``)."""
+    if not isinstance(loss, str):
+        raise TypeError(f"loss: expected a loss name (str), got {type(loss).__name__}")
+    names = _core.loss_names()
+    for candidate in (loss, loss + "_loss"):
+        if candidate in names:
+            return candidate
+    raise ValueError(f"loss: unknown loss {loss!r}; valid names (the '_loss' suffix is optional): "
+                     f"{', '.join(names)}")
+
+
+def loss_options(options: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
+    if options is None:
+        return {}
+    if not isinstance(options, Mapping):
+        raise TypeError(f"loss_options: expected a dict of loss options, got {type(options).__name__}")
+    for key in options:
+        if not isinstance(key, str):
+            raise TypeError(f"loss_options: option names must be str, got {key!r}")
+    return encode(dict(options))

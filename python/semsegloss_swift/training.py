@@ -1,0 +1,475 @@
+"""U-Net training: :class:`UNet` and :class:`Trainer` (the maths runs in Swift).
+
+The model is the 2-D U-Net of the SemSegLoss study: widths ``w, 2w, 4w, 8w, 16w``
+(``w = base_channels``), two (3x3 conv + ReLU) blocks per level, 2x2 max-pooling, 2x2
+transposed convolutions, concatenated skips and a 1x1 head producing logits. The trainer
+minimises any loss of the catalogue with Adam; its analytic gradient is the network's
+upstream gradient. Training is bitwise deterministic for a given seed and thread count.
+
+>>> import numpy as np, semsegloss_swift as ss
+>>> rng = np.random.default_rng(0)
+>>> y = (rng.random((8, 1, 16, 16)) > 0.5).astype(np.float32)
+>>> x = y + 0.1 * rng.standard_normal(y.shape).astype(np.float32)
+>>> model = ss.UNet(base_channels=4, depth=2, threads=1)
+>>> trainer = ss.Trainer(model, loss="dice_bce", lr=1e-2, batch_size=4)
+>>> history = trainer.fit(x, y, epochs=2, verbose=False)
+>>> len(history["loss"]), model.predict(x).shape
+(2, (8, 1, 16, 16))
+"""
+from __future__ import annotations
+
+import math
+import os
+import time
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
+
+import numpy as np
+
+from . import _core
+from ._progress import Progress
+from ._training_args import (as_float32, check_int, check_path, check_real, check_seed, check_threads,
+                             loss_options as encode_loss_options, resolve_loss)
+
+__all__ = ["UNet", "Trainer"]
+
+PathLike = Union[str, "os.PathLike[str]"]
+_CODES = _core.training_codes()
+_HISTORY_KEYS = ("epoch", "loss", "val_loss", "val_iou", "val_dice", "val_accuracy", "time")
+
+
+# ---------------------------------------------------------------- the model
+
+class UNet:
+    """The U-Net of the SemSegLoss study, computed by the Swift library.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int, default 1
+        Image channels and output (logit) channels.
+    base_channels : int, default 16
+        Width ``w`` of the first level; level ``l`` has ``w * 2**l`` channels.
+    depth : int, default 4
+        Number of 2x2 poolings; input height and width must be divisible by ``2**depth``.
+    seed : int, default 0
+        Seed of the initialisation (PyTorch's defaults: kaiming-uniform weights with
+        ``a = sqrt(5)``, uniform ``+-1/sqrt(fan_in)`` biases).
+    batch_norm : bool, default False
+        conv -> BatchNorm -> ReLU blocks instead of conv (with bias) -> ReLU.
+    threads : int, optional
+        Worker threads (default: one per core). Results are bitwise reproducible for a
+        given thread count.
+
+    Notes
+    -----
+    The defaults have 1,940,817 parameters. A model is safe to share between Python
+    threads (calls on one model are serialised; the GIL is released while it computes).
+
+    Examples
+    --------
+    >>> import numpy as np, semsegloss_swift as ss
+    >>> ss.UNet().num_parameters
+    1940817
+    >>> model = ss.UNet(base_channels=4, depth=2, seed=1, threads=1)
+    >>> p = model.predict(np.zeros((2, 1, 8, 8), dtype=np.float32))
+    >>> p.shape, p.dtype, bool(((p > 0) & (p < 1)).all())
+    ((2, 1, 8, 8), dtype('float32'), True)
+    """
+
+    def __init__(self, in_channels: int = 1, out_channels: int = 1, base_channels: int = 16,
+                 depth: int = 4, seed: int = 0, batch_norm: bool = False,
+                 threads: Optional[int] = None) -> None:
+        if not isinstance(batch_norm, (bool, np.bool_)):
+            raise TypeError(f"batch_norm: expected True or False, got {batch_norm!r}")
+        self._handle = _core.unet_create(
+            check_int("in_channels", in_channels), check_int("out_channels", out_channels),
+            check_int("base_channels", base_channels), check_int("depth", depth), bool(batch_norm),
+            check_seed(seed), check_threads(threads))
+
+    @classmethod
+    def _wrap(cls, handle: Any) -> "UNet":
+        model = cls.__new__(cls)
+        model._handle = handle
+        return model
+
+    # -- description
+
+    @property
+    def config(self) -> Dict[str, Any]:
+        """Architecture: in/out/base channels, depth, batch_norm, threads, parameter count."""
+        return _core.unet_info(self._handle)
+
+    in_channels = property(lambda self: self.config["in_channels"], doc="Input channels.")
+    out_channels = property(lambda self: self.config["out_channels"], doc="Output (logit) channels.")
+    base_channels = property(lambda self: self.config["base_channels"], doc="Width of level 0.")
+    depth = property(lambda self: self.config["depth"], doc="Number of poolings.")
+    batch_norm = property(lambda self: self.config["batch_norm"], doc="Whether blocks use BatchNorm.")
+    threads = property(lambda self: self.config["threads"], doc="Worker threads.")
+
+    @property
+    def num_parameters(self) -> int:
+        """Number of trainable parameters."""
+        return self.config["parameter_count"]
+
+    def __repr__(self) -> str:
+        c = self.config
+        return (f"UNet(in_channels={c['in_channels']}, out_channels={c['out_channels']}, "
+                f"base_channels={c['base_channels']}, depth={c['depth']}, batch_norm={c['batch_norm']}, "
+                f"threads={c['threads']})  # {c['parameter_count']:,} parameters")
+
+    # -- inference
+
+    def check_images(self, x: Any, name: str = "x") -> np.ndarray:
+        """`x` as float32 (N, in_channels, H, W), checked against the architecture."""
+        arr = as_float32(name, x)
+        c = self.config
+        if arr.ndim != 4:
+            raise ValueError(f"{name}: expected shape (N, C, H, W), got {arr.shape}")
+        if arr.shape[1] != c["in_channels"]:
+            raise ValueError(f"{name}: has {arr.shape[1]} channels but the model expects "
+                             f"in_channels = {c['in_channels']}, shape {arr.shape}")
+        div = 2 ** c["depth"]
+        if arr.shape[2] % div or arr.shape[3] % div:
+            raise ValueError(f"{name}: height and width must be divisible by 2**depth = {div}, "
+                             f"got {arr.shape[2]} x {arr.shape[3]}")
+        return arr
+
+    def predict(self, x: Any, batch_size: int = 16, output: str = "probabilities",
+                threshold: float = 0.5) -> np.ndarray:
+        """Runs the model (evaluation mode) on images `x`.
+
+        Parameters
+        ----------
+        x : array_like, shape (N, in_channels, H, W)
+            Images (converted to float32); H and W divisible by ``2**depth``.
+        batch_size : int, default 16
+            Images per forward pass (memory and speed; results agree to float rounding).
+        output : {"probabilities", "logits", "mask", "softmax"}
+            Sigmoid per channel, raw logits, ``sigmoid > threshold`` as 0/1, or softmax
+            over the channels.
+        threshold : float, default 0.5
+            Probability threshold of ``output="mask"``.
+
+        Returns
+        -------
+        ndarray, float32, shape (N, out_channels, H, W)
+
+        Examples
+        --------
+        >>> import numpy as np, semsegloss_swift as ss
+        >>> m = ss.UNet(base_channels=2, depth=1, threads=1)
+        >>> mask = m.predict(np.ones((1, 1, 4, 4)), output="mask")
+        >>> sorted(set(mask.ravel().tolist())) in ([0.0], [1.0], [0.0, 1.0])
+        True
+        """
+        if not isinstance(output, str) or output not in _CODES["predict"]:
+            raise ValueError(f"output: expected one of {', '.join(map(repr, _CODES['predict']))}, got {output!r}")
+        return _core.unet_predict(self._handle, self.check_images(x), _CODES["predict"][output],
+                                  check_real("threshold", threshold), check_int("batch_size", batch_size))
+
+    # -- parameters and files
+
+    def get_parameters(self) -> np.ndarray:
+        """A float32 copy of all trainable parameters (checkpoint order)."""
+        return _core.unet_get_parameters(self._handle)
+
+    def set_parameters(self, values: Any) -> None:
+        """Overwrites the parameters with `num_parameters` finite values (checkpoint order)."""
+        _core.unet_set_parameters(self._handle, as_float32("values", values).ravel())
+
+    def save(self, path: PathLike) -> None:
+        """Saves architecture and weights (no optimiser state) atomically to `path`.
+
+        Examples
+        --------
+        >>> import os, tempfile, numpy as np, semsegloss_swift as ss
+        >>> m = ss.UNet(base_channels=2, depth=1, threads=1)
+        >>> path = os.path.join(tempfile.mkdtemp(), "unet.ckpt")
+        >>> m.save(path)
+        >>> bool((ss.UNet.load(path).get_parameters() == m.get_parameters()).all())
+        True
+        """
+        _core.unet_save(self._handle, check_path("path", path))
+
+    @classmethod
+    def load(cls, path: PathLike, threads: Optional[int] = None) -> "UNet":
+        """Loads a model saved by :meth:`save` or :meth:`Trainer.save` (OSError when the
+        file is missing, truncated or corrupt)."""
+        return cls._wrap(_core.unet_load(check_path("path", path), check_threads(threads)))
+
+
+# ---------------------------------------------------------------- the trainer
+
+class Trainer:
+    """Trains a :class:`UNet` with Adam on in-memory arrays.
+
+    Parameters
+    ----------
+    model : UNet
+        The model to train (shared: ``model.predict`` sees the trained weights).
+    loss : str, default "dice_bce"
+        Any loss of the catalogue (``semsegloss_swift.LOSSES``), with or without the
+        ``_loss`` suffix. It is evaluated on the logits (``from_logits=True``) with
+        ``reduction="mean"``, and its analytic gradient drives back-propagation.
+    loss_options : dict, optional
+        Options of the loss, as for the loss function (``{"smooth_nr": 1.0}``,
+        ``{"alpha": 0.7, "beta": 0.3}``, ``{"mode": "multilabel"}``...). ``mode``
+        defaults to ``"multilabel"`` when the model has several output channels.
+    lr : float, default 2e-4
+        Adam learning rate (betas 0.9, 0.999, eps 1e-8, as torch.optim.Adam).
+    batch_size : int, default 16
+    seed : int, default 0
+        Seed of the per-epoch shuffling.
+    weight_decay : float, default 0
+        L2 penalty added to the gradient (torch Adam's ``weight_decay``).
+    threshold : float, default 0.5
+        Probability threshold of the validation IoU / Dice / accuracy.
+
+    Examples
+    --------
+    >>> import numpy as np, semsegloss_swift as ss
+    >>> y = np.zeros((4, 1, 8, 8), np.float32); y[:, :, 2:6, 2:6] = 1
+    >>> trainer = ss.Trainer(ss.UNet(base_channels=2, depth=1, threads=1), loss="dice", lr=1e-2, batch_size=2)
+    >>> h = trainer.fit(y, y, epochs=3, validation_data=(y, y), verbose=False)
+    >>> sorted(h), trainer.epoch
+    (['epoch', 'loss', 'time', 'val_accuracy', 'val_dice', 'val_iou', 'val_loss'], 3)
+    """
+
+    def __init__(self, model: UNet, loss: str = "dice_bce", loss_options: Optional[Mapping[str, Any]] = None,
+                 lr: float = 2e-4, batch_size: int = 16, seed: int = 0, weight_decay: float = 0.0,
+                 threshold: float = 0.5) -> None:
+        if not isinstance(model, UNet):
+            raise TypeError(f"model: expected a semsegloss_swift.UNet, got {type(model).__name__}")
+        self.loss = resolve_loss(loss)
+        self.loss_options: Dict[str, Any] = dict(loss_options or {})
+        handle = _core.trainer_create(
+            model._handle, self.loss, encode_loss_options(loss_options), check_real("lr", lr),
+            check_int("batch_size", batch_size), check_seed(seed), check_real("weight_decay", weight_decay),
+            check_real("threshold", threshold))
+        self._init(handle, model)
+
+    def _init(self, handle: Any, model: UNet) -> None:
+        self._handle = handle
+        self.model = model
+        self._times: Dict[int, float] = {}
+
+    # -- state
+
+    @property
+    def state(self) -> Dict[str, Any]:
+        """epoch, step, batch_size, seed, lr, weight_decay, threshold, history_length, ..."""
+        return _core.trainer_info(self._handle)
+
+    epoch = property(lambda self: self.state["epoch"], doc="Completed epochs (over resumes).")
+    step = property(lambda self: self.state["step"], doc="Optimiser steps taken.")
+    batch_size = property(lambda self: self.state["batch_size"], doc="Mini-batch size.")
+    lr = property(lambda self: self.state["lr"], doc="Learning rate.")
+    threshold = property(lambda self: self.state["threshold"], doc="Validation threshold.")
+
+    @property
+    def history(self) -> Dict[str, List[float]]:
+        """Every epoch so far (over resumes): per-epoch lists ``epoch``, ``loss``,
+        ``val_loss``, ``val_iou``, ``val_dice``, ``val_accuracy`` (NaN without validation
+        data) and ``time`` (seconds; NaN for epochs trained before a :meth:`load`)."""
+        out: Dict[str, List[float]] = {k: [] for k in _HISTORY_KEYS}
+        for r in _core.trainer_history(self._handle):
+            self._append(out, r, self._times.get(r["epoch"], math.nan))
+        return out
+
+    @staticmethod
+    def _append(history: Dict[str, List[float]], record: Dict[str, float], seconds: float) -> None:
+        for k in _HISTORY_KEYS[:-1]:
+            history[k].append(record[k])
+        history["time"].append(seconds)
+
+    def __repr__(self) -> str:
+        s = self.state
+        return (f"Trainer(loss={self.loss!r}, lr={s['lr']:g}, batch_size={s['batch_size']}, seed={s['seed']}, "
+                f"weight_decay={s['weight_decay']:g})  # epoch {s['epoch']}, {s['step']} steps")
+
+    # -- data
+
+    def _data(self, x: Any, y: Any, xname: str, yname: str) -> Tuple[np.ndarray, np.ndarray]:
+        xs = self.model.check_images(x, xname)
+        ys = as_float32(yname, y)
+        out_c = self.model.out_channels
+        if ys.ndim == 3 and out_c == 1:
+            ys = ys[:, None]
+        want = (xs.shape[0], out_c, xs.shape[2], xs.shape[3])
+        if ys.shape != want:
+            raise ValueError(f"{yname}: expected shape (N, out_channels, H, W) = {want} to match "
+                             f"{xname} {xs.shape}, got {ys.shape}")
+        return xs, ys
+
+    # -- training
+
+    def fit(self, x: Any, y: Any, epochs: int = 1, validation_data: Optional[Tuple[Any, Any]] = None,
+            early_stopping: Optional[Mapping[str, Any]] = None, checkpoint: Optional[PathLike] = None,
+            verbose: Union[bool, int] = True) -> Dict[str, List[float]]:
+        """Trains for up to `epochs` more epochs.
+
+        Parameters
+        ----------
+        x : array_like, shape (N, in_channels, H, W)
+            Images (converted to float32, must be finite).
+        y : array_like, shape (N, out_channels, H, W)
+            Targets in [0, 1] (or ``ignore_index``); (N, H, W) is accepted for one output
+            channel.
+        epochs : int, default 1
+        validation_data : (x_val, y_val), optional
+            Scored after every epoch: loss, IoU, Dice and accuracy at ``threshold``.
+        early_stopping : dict, optional
+            ``{"monitor": "val_iou", "patience": 5, "min_delta": 0.0}``: stop when the
+            monitored score (``val_loss`` lower is better; ``val_iou``, ``val_dice``,
+            ``val_accuracy`` higher) has not improved by more than ``min_delta`` for
+            ``patience`` epochs. Needs `validation_data`; its state is checkpointed.
+        checkpoint : str or os.PathLike, optional
+            Saves the trainer there (atomically) after every epoch; resume with
+            :meth:`load`.
+        verbose : bool or int, default True
+            True/1: a progress bar per epoch (tqdm when installed, else one line per
+            epoch); 2: one line per epoch; False/0: silent.
+
+        Returns
+        -------
+        dict of lists
+            The epochs of this call: ``epoch``, ``loss`` (mean training loss),
+            ``val_loss``, ``val_iou``, ``val_dice``, ``val_accuracy`` (NaN without
+            validation data) and ``time`` (seconds).
+
+        Examples
+        --------
+        >>> import numpy as np, semsegloss_swift as ss
+        >>> y = np.zeros((4, 1, 8, 8), np.float32); y[:, :, :4] = 1
+        >>> t = ss.Trainer(ss.UNet(base_channels=2, depth=1, threads=1), lr=1e-2, batch_size=4)
+        >>> h = t.fit(y, y, epochs=2, validation_data=(y, y),
+        ...           early_stopping={"monitor": "val_loss", "patience": 3}, verbose=False)
+        >>> h["epoch"]
+        [1, 2]
+        """
+        epochs = check_int("epochs", epochs)
+        if epochs < 0:
+            raise ValueError(f"epochs: must be >= 0, got {epochs}")
+        xs, ys = self._data(x, y, "x", "y")
+        xv = yv = None
+        if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+                raise TypeError("validation_data: expected a pair (x_val, y_val)")
+            xv, yv = self._data(validation_data[0], validation_data[1], "validation_data[0]", "validation_data[1]")
+        monitor, patience, min_delta = self._early_stopping(early_stopping, xv is not None)
+        path = None if checkpoint is None else check_path("checkpoint", checkpoint)
+
+        history: Dict[str, List[float]] = {k: [] for k in _HISTORY_KEYS}
+        progress = Progress(verbose, epochs, self.epoch)
+        h = self._handle
+        if monitor >= 0 and _core.trainer_should_stop(h, monitor, patience):
+            return history
+        for _ in range(epochs):
+            start = time.perf_counter()
+            batches = _core.trainer_begin_epoch(h, xs, ys)
+            try:
+                progress.start(self.epoch + 1, batches)
+                for _ in range(batches):
+                    _, mean = _core.trainer_train_batches(h, xs, ys, 1)
+                    progress.batch(mean)
+                record, stop = _core.trainer_end_epoch(h, xv, yv, monitor, patience, min_delta, path)
+            except BaseException:
+                if _core.trainer_info(h)["epoch_in_progress"]:
+                    _core.trainer_abort_epoch(h)
+                progress.close()
+                raise
+            seconds = time.perf_counter() - start
+            self._times[record["epoch"]] = seconds
+            self._append(history, record, seconds)
+            progress.end(record, seconds)
+            if stop:
+                break
+        return history
+
+    @staticmethod
+    def _early_stopping(spec: Optional[Mapping[str, Any]], has_validation: bool) -> Tuple[int, int, float]:
+        if spec is None:
+            return -1, 1, 0.0
+        if not isinstance(spec, Mapping):
+            raise TypeError(f"early_stopping: expected None or a dict like {{'monitor': 'val_iou', "
+                            f"'patience': 5}}, got {type(spec).__name__}")
+        unknown = sorted(set(spec) - {"monitor", "patience", "min_delta"})
+        if unknown:
+            raise ValueError(f"early_stopping: unknown key {unknown[0]!r}; accepted: monitor, patience, min_delta")
+        if not has_validation:
+            raise ValueError("early_stopping: needs validation_data")
+        monitor = spec.get("monitor", "val_loss")
+        if monitor not in _CODES["monitor"]:
+            raise ValueError(f"early_stopping: monitor must be one of {', '.join(map(repr, _CODES['monitor']))}, "
+                             f"got {monitor!r}")
+        patience = check_int("patience", spec.get("patience", 5))
+        if patience < 1:
+            raise ValueError(f"early_stopping: patience must be >= 1, got {patience}")
+        min_delta = check_real("min_delta", spec.get("min_delta", 0.0))
+        return _CODES["monitor"][monitor], patience, min_delta
+
+    def evaluate(self, x: Any, y: Any, batch_size: Optional[int] = None) -> Dict[str, float]:
+        """Loss and thresholded scores of the model on (x, y).
+
+        Returns
+        -------
+        dict
+            ``loss`` (the training loss), ``iou``, ``dice``, ``accuracy`` (pixels pooled
+            over the whole set; probability > ``threshold`` is positive).
+
+        Examples
+        --------
+        >>> import numpy as np, semsegloss_swift as ss
+        >>> y = np.zeros((2, 1, 8, 8), np.float32)
+        >>> t = ss.Trainer(ss.UNet(base_channels=2, depth=1, threads=1))
+        >>> sorted(t.evaluate(y, y))
+        ['accuracy', 'dice', 'iou', 'loss']
+        """
+        xs, ys = self._data(x, y, "x", "y")
+        b = 0 if batch_size is None else check_int("batch_size", batch_size)
+        if batch_size is not None and b < 1:
+            raise ValueError(f"batch_size: must be >= 1, got {b}")
+        return _core.trainer_evaluate(self._handle, xs, ys, b)
+
+    def predict(self, x: Any, batch_size: Optional[int] = None, output: str = "probabilities",
+                threshold: Optional[float] = None) -> np.ndarray:
+        """:meth:`UNet.predict` with the trainer's batch size and threshold as defaults."""
+        s = self.state
+        return self.model.predict(x, batch_size=s["batch_size"] if batch_size is None else batch_size,
+                                  output=output, threshold=s["threshold"] if threshold is None else threshold)
+
+    # -- checkpoints
+
+    def save(self, path: PathLike) -> None:
+        """Saves the model and the complete training state (Adam moments, epoch, shuffling
+        generator, early-stopping state, history) atomically. The loss is not stored:
+        pass the same one to :meth:`load`."""
+        _core.trainer_save(self._handle, check_path("path", path))
+
+    @classmethod
+    def load(cls, path: PathLike, loss: str = "dice_bce", loss_options: Optional[Mapping[str, Any]] = None,
+             threads: Optional[int] = None) -> "Trainer":
+        """Restores a trainer saved by :meth:`save` (or by ``fit(checkpoint=...)``).
+
+        Training continues exactly where it stopped: with the same loss and the saved
+        thread count (the default), ``load`` + ``fit(epochs=k)`` gives bitwise the weights
+        of an uninterrupted run.
+
+        Examples
+        --------
+        >>> import os, tempfile, numpy as np, semsegloss_swift as ss
+        >>> y = np.zeros((2, 1, 8, 8), np.float32); y[:, :, :4] = 1
+        >>> t = ss.Trainer(ss.UNet(base_channels=2, depth=1, threads=1), loss="jaccard", batch_size=2)
+        >>> _ = t.fit(y, y, epochs=1, verbose=False)
+        >>> path = os.path.join(tempfile.mkdtemp(), "trainer.ckpt")
+        >>> t.save(path)
+        >>> ss.Trainer.load(path, loss="jaccard").epoch
+        1
+        """
+        name = resolve_loss(loss)
+        handle = _core.trainer_load(check_path("path", path), name, encode_loss_options(loss_options),
+                                    check_threads(threads))
+        trainer = cls.__new__(cls)
+        trainer.loss = name
+        trainer.loss_options = dict(loss_options or {})
+        trainer._init(handle, UNet._wrap(_core.trainer_model(handle)))
+        return trainer

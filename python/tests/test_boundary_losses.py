@@ -1,0 +1,293 @@
+"""Distance-map losses (Hausdorff-DT, log HD-DT, boundary, distance-penalized CE, shape-aware)
+against NumPy + SciPy oracles, finite differences and bad input (issue 4)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+import semsegloss_swift as ss
+from conftest import DISTANCE_LOSSES
+
+RNG = np.random.default_rng(7)
+
+
+# ---------------------------------------------------------------- oracles (one row = one image-channel)
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def two_sided(m):
+    if not m.any() or m.all():
+        return np.zeros(m.shape)
+    return ndimage.distance_transform_edt(m) + ndimage.distance_transform_edt(~m)
+
+
+def kervadec_phi(m):
+    if not m.any() or m.all():
+        return np.zeros(m.shape)
+    return ndimage.distance_transform_edt(~m) * ~m - (ndimage.distance_transform_edt(m) - 1) * m
+
+
+def caliva_weight(m, valid):
+    if not m.any() or m.all():
+        return np.ones(m.shape)
+    phi = np.zeros(m.shape)
+    for side, e in ((m, ndimage.distance_transform_edt(m)), (~m, ndimage.distance_transform_edt(~m))):
+        sel = side & valid
+        if not sel.any():
+            continue
+        top, low = e[sel].max(), e[sel].min()
+        phi[side] = (top - e[side]) / (top - low) if top > low else 1.0
+    return 1 + phi
+
+
+def surface(m):
+    return m & ~ndimage.binary_erosion(m, border_value=0)
+
+
+def shape_weight(pm, gm, w):
+    sp, sg = surface(pm), surface(gm)
+    if not sp.any() or not sg.any():
+        return np.ones(pm.shape)
+    return np.full(pm.shape, 1 + w * ndimage.distance_transform_edt(~sg)[sp].mean())
+
+
+def bce(x, g, from_logits):
+    if from_logits:
+        lp = -(np.maximum(-x, 0) + np.log1p(np.exp(-np.abs(x))))
+        lq = -(np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x))))
+        return -(g * lp + (1 - g) * lq), sigmoid(x) - g
+    p = np.clip(x, 1e-7, 1 - 1e-7)
+    inside = (x > 1e-7) & (x < 1 - 1e-7)
+    return -(g * np.log(p) + (1 - g) * np.log(1 - p)), np.where(inside, -(g / p - (1 - g) / (1 - p)), 0)
+
+
+def oracle(name, x, g, *, mode="binary", from_logits=True, reduction="mean", ignore_index=None, include_background=True,
+           alpha=2.0, shape_weight_=1.0):
+    """Per-voxel loss and d/dx, then the reduction; returns (value, grad)."""
+    valid = np.ones(x.shape, bool) if ignore_index is None else g != ignore_index
+    if not include_background:
+        valid[:, 0] = False
+    gc = np.where(valid, g, 0.0)
+    p = sigmoid(x) if from_logits else x
+    dp = p * (1 - p) if from_logits else np.ones_like(x)
+    loss = np.zeros(x.shape)
+    grad = np.zeros(x.shape)
+    for b in range(x.shape[0]):
+        for c in range(x.shape[1]):
+            gm = (gc[b, c] > 0.5)
+            pm = x[b, c] > (0 if from_logits else 0.5)
+            pr, gr, xr = p[b, c], gc[b, c], x[b, c]
+            if name.endswith("hausdorff_dt_loss"):
+                w = two_sided(gm) ** alpha + two_sided(pm) ** alpha
+                loss[b, c] = (pr - gr) ** 2 * w
+                grad[b, c] = 2 * (pr - gr) * w * dp[b, c]
+            elif name == "boundary_loss":
+                phi = kervadec_phi(gm)
+                loss[b, c] = pr * phi
+                grad[b, c] = phi * dp[b, c]
+            else:
+                if name == "distance_penalized_ce_loss":
+                    w = caliva_weight(gm, valid[b, c])
+                else:
+                    w = shape_weight(pm & valid[b, c], gm, shape_weight_)
+                l, d = bce(xr, gr, from_logits)
+                loss[b, c], grad[b, c] = w * l, w * d
+    loss[~valid] = 0
+    grad[~valid] = 0
+    count = valid.sum()
+    if reduction == "none":
+        return loss, grad
+    total = loss.sum()
+    if reduction == "mean":
+        total, grad = (total / count, grad / count) if count else (0.0, grad * 0)
+    if name == "log_hausdorff_dt_loss":
+        return np.log1p(total), grad / (1 + total)
+    return total, grad
+
+
+def data(shape, rng=RNG, probabilities=False):
+    x = rng.normal(0, 2, shape)
+    if probabilities:
+        x = sigmoid(x)
+    g = (rng.random(shape) < 0.4).astype(np.float64)
+    return x, g
+
+
+def blob_data(shape, rng=RNG):
+    """Smooth masks (a few balls) with noisy logits: realistic distance maps."""
+    grid = np.indices(shape[2:])
+    g = np.zeros(shape, bool)
+    for b in range(shape[0]):
+        for c in range(shape[1]):
+            for _ in range(2):
+                centre = [rng.uniform(0, n) for n in shape[2:]]
+                r = rng.uniform(2, max(3, min(shape[2:]) / 3))
+                g[b, c] |= sum((q - m) ** 2 for q, m in zip(grid, centre)) <= r * r
+    g = g.astype(np.float64)
+    x = 3 * (2 * g - 1) + rng.normal(0, 2.5, shape)
+    return x, g
+
+
+# ---------------------------------------------------------------- values and gradients vs oracle
+
+CASES = [
+    ("binary 2-D", (2, 1, 24, 20), {}),
+    ("binary 3-D", (1, 1, 6, 10, 9), {}),
+    ("multilabel", (2, 3, 16, 12), {"mode": "multilabel"}),
+    ("no background", (2, 3, 12, 12), {"mode": "multilabel", "include_background": False}),
+    ("probabilities", (2, 1, 18, 15), {"from_logits": False}),
+    ("sum", (2, 1, 10, 11), {"reduction": "sum"}),
+    ("1-D", (3, 2, 40), {"mode": "multilabel"}),
+]
+
+
+@pytest.mark.parametrize("name", DISTANCE_LOSSES)
+@pytest.mark.parametrize("label,shape,opts", CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+def test_matches_oracle(name, label, shape, opts, dtype):
+    x, g = blob_data(shape)
+    if not opts.get("from_logits", True):
+        x = sigmoid(x)
+    extra = {"alpha": 1.5} if "hausdorff" in name and label == "multilabel" else {}
+    value, grad = getattr(ss, name)(x.astype(dtype), g.astype(dtype), return_grad=True, **opts, **extra)
+    want, want_grad = oracle(name, x.astype(dtype).astype(np.float64), g, **opts, **extra)
+    rtol = 1e-10 if dtype == np.float64 else 2e-5
+    assert grad.dtype == dtype and grad.shape == x.shape
+    assert value == pytest.approx(want, rel=rtol, abs=rtol)
+    np.testing.assert_allclose(grad, want_grad, rtol=rtol, atol=rtol * np.abs(want_grad).max())
+
+
+@pytest.mark.parametrize("name", [n for n in DISTANCE_LOSSES if n != "log_hausdorff_dt_loss"])
+def test_ignore_index_and_reduction_none(name):
+    x, g = blob_data((2, 2, 14, 13))
+    g[:, :, ::3, ::2] = 255
+    opts = dict(mode="multilabel", ignore_index=255)
+    values, grad = getattr(ss, name)(x, g, reduction="none", return_grad=True, **opts)
+    want, want_grad = oracle(name, x, g, reduction="none", **opts)
+    np.testing.assert_allclose(values, want, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(grad, want_grad, rtol=1e-10, atol=1e-12)
+    assert (values[g == 255] == 0).all() and (grad[g == 255] == 0).all()
+    w = RNG.normal(size=x.shape)
+    _, vjp = getattr(ss, name)(x, g, reduction="none", return_grad=True, grad_output=w, **opts)
+    np.testing.assert_allclose(vjp, w * want_grad, rtol=1e-10, atol=1e-12)
+    mean = getattr(ss, name)(x, g, **opts)
+    assert mean == pytest.approx(want.sum() / (g != 255).sum(), rel=1e-10)
+
+
+@pytest.mark.parametrize("name", DISTANCE_LOSSES)
+@pytest.mark.parametrize("opts", [{}, {"from_logits": False}, {"mode": "multilabel", "ignore_index": 255},
+                                  {"reduction": "sum"}], ids=str)
+def test_finite_differences(name, opts):
+    shape = (2, 2 if opts.get("mode") else 1, 5, 6)
+    x, g = data(shape, probabilities=not opts.get("from_logits", True))
+    if "ignore_index" in opts:
+        g.flat[::4] = 255
+    _, grad = getattr(ss, name)(x, g, return_grad=True, **opts)
+    h = 1e-6
+    num = np.zeros_like(x)
+    for i in range(x.size):
+        xp, xm = x.copy(), x.copy()
+        xp.flat[i] += h
+        xm.flat[i] -= h
+        num.flat[i] = (getattr(ss, name)(xp, g, **opts) - getattr(ss, name)(xm, g, **opts)) / (2 * h)
+    np.testing.assert_allclose(grad, num, rtol=1e-5, atol=1e-7)
+
+
+# ---------------------------------------------------------------- edge cases
+
+@pytest.mark.parametrize("name", DISTANCE_LOSSES)
+def test_empty_full_and_all_ignored(name):
+    fn = getattr(ss, name)
+    for x, g in ((np.full((1, 1, 4, 5), -3.0), np.zeros((1, 1, 4, 5))), (np.full((1, 1, 4, 5), 3.0), np.ones((1, 1, 4, 5)))):
+        value, grad = fn(x, g, return_grad=True)
+        want, want_grad = oracle(name, x, g)
+        assert value == pytest.approx(want, abs=1e-12)
+        np.testing.assert_allclose(grad, want_grad, atol=1e-12)
+    x = RNG.normal(size=(1, 1, 3, 3))
+    value, grad = fn(x, np.full(x.shape, 255.0), ignore_index=255, return_grad=True)
+    assert value == 0.0 and not grad.any()
+
+
+@pytest.mark.parametrize("name", DISTANCE_LOSSES)
+def test_one_pixel_object_border_and_confident_logits(name):
+    fn = getattr(ss, name)
+    g = np.zeros((1, 1, 9, 9)); g[0, 0, 4, 4] = 1
+    g2 = np.zeros((1, 1, 9, 9)); g2[0, 0, :, :3] = 1  # touches the border
+    for target in (g, g2):
+        for scale in (30.0, -30.0, 1.0):
+            x = scale * (2 * target - 1)
+            value, grad = fn(x, target, return_grad=True)
+            want, want_grad = oracle(name, x, target)
+            assert np.isfinite(value) and np.isfinite(grad).all()
+            assert value == pytest.approx(want, rel=1e-10, abs=1e-12)
+            np.testing.assert_allclose(grad, want_grad, rtol=1e-9, atol=1e-14)
+            v32 = fn(x.astype(np.float32), target.astype(np.float32))
+            assert np.isfinite(v32)
+
+
+def test_boundary_loss_is_negative_at_the_optimum():
+    g = np.zeros((1, 1, 12, 12)); g[0, 0, 2:10, 3:9] = 1
+    assert ss.boundary_loss(g, g, from_logits=False) < 0
+    assert ss.boundary_loss(g, g, from_logits=False) < ss.boundary_loss(0.5 * np.ones_like(g), g, from_logits=False)
+
+
+def test_log_hausdorff_is_log1p_of_hausdorff():
+    x, g = blob_data((2, 1, 16, 16))
+    a, ga = ss.hausdorff_dt_loss(x, g, return_grad=True)
+    b, gb = ss.log_hausdorff_dt_loss(x, g, return_grad=True)
+    assert b == pytest.approx(np.log1p(a), rel=1e-12)
+    np.testing.assert_allclose(gb, ga / (1 + a), rtol=1e-12)
+
+
+def test_classes_and_monai_style_mean():
+    x, g = blob_data((2, 1, 10, 10))
+    assert ss.HausdorffDTLoss(alpha=1.0)(x, g) == ss.hausdorff_dt_loss(x, g, alpha=1.0)
+    assert ss.ShapeAwareLoss(shape_weight=0.5)(x, g) == ss.shape_aware_loss(x, g, shape_weight=0.5)
+    assert ss.LOSS_CLASSES["distance_penalized_ce_loss"] is ss.DistancePenalizedCELoss
+    assert ss.LOSS_CLASSES["log_hausdorff_dt_loss"] is ss.LogHausdorffDTLoss
+    assert ss.BoundaryLoss()(x, g) == ss.boundary_loss(x, g)
+
+
+# ---------------------------------------------------------------- bad input
+
+@pytest.mark.parametrize("name", DISTANCE_LOSSES)
+def test_bad_input(name):
+    fn = getattr(ss, name)
+    x, g = data((1, 1, 4, 4))
+    with pytest.raises(ValueError, match="input"):
+        fn(np.where(np.eye(4, dtype=bool)[None, None], np.nan, x), g)
+    with pytest.raises(ValueError, match="input"):
+        fn(x * 10, g, from_logits=False)
+    with pytest.raises(ValueError, match="target"):
+        fn(x, g * 3)
+    with pytest.raises(ValueError, match="target"):
+        fn(x, g[..., :2])
+    with pytest.raises(ValueError, match="mode"):
+        fn(np.concatenate([x, x], 1), np.concatenate([g, g], 1), mode="multiclass")
+    with pytest.raises(ValueError, match="mode"):
+        fn(x, g, mode="dense")
+    with pytest.raises(ValueError, match="reduction"):
+        fn(x, g, reduction="avg")
+    with pytest.raises(TypeError, match="input"):
+        fn(x.astype(complex), g)
+    with pytest.raises(TypeError, match="input"):
+        fn(np.array([["a"]]), g)
+    with pytest.raises(ValueError, match="input"):
+        fn(np.zeros((1, 1, 2, 2, 2, 2)), np.zeros((1, 1, 2, 2, 2, 2)))
+    with pytest.raises(TypeError):
+        fn(x, g, smooth_nr=1.0)
+
+
+def test_loss_specific_bad_options():
+    x, g = data((1, 1, 4, 4))
+    with pytest.raises(ValueError, match="alpha"):
+        ss.hausdorff_dt_loss(x, g, alpha=-1.0)
+    with pytest.raises(ValueError, match="alpha"):
+        ss.log_hausdorff_dt_loss(x, g, alpha=float("nan"))
+    with pytest.raises(ValueError, match="reduction"):
+        ss.log_hausdorff_dt_loss(x, g, reduction="none")
+    with pytest.raises(ValueError, match="shape_weight"):
+        ss.shape_aware_loss(x, g, shape_weight=-0.1)

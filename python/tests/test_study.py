@@ -1,0 +1,67 @@
+"""The loss study end to end on a tiny configuration: report files exist and parse, plots
+are written, a rerun skips finished runs, bad arguments are refused."""
+import csv
+import json
+import os
+
+import numpy as np
+import pytest
+
+from semsegloss_swift import study
+from semsegloss_swift.__main__ import main as cli
+
+
+def tiny(out, **kw):
+    cfg = dict(data="synthetic", losses=["dice_bce", "focal_tversky"], epochs=2, size=32, n=20,
+               seeds=[0, 1], batch_size=4, lr=1e-3, base_channels=4, depth=2, out=str(out), verbose=False)
+    cfg.update(kw)
+    return study.StudyConfig(**cfg)
+
+
+def test_tiny_study_writes_reports_and_plots(tmp_path):
+    text = study.run_study(tiny(tmp_path))
+    assert "| dice_bce |" in text and "| focal_tversky |" in text
+    with open(tmp_path / "results.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 4 and {r["loss"] for r in rows} == {"dice_bce", "focal_tversky"}
+    for r in rows:
+        for key in ("iou", "dice", "accuracy"):
+            assert 0.0 <= float(r[key]) <= 1.0
+    md = (tmp_path / "results.md").read_text()
+    assert "IoU" in md and "±" in md
+    for name in ("learning_curves.png", "test_metrics.png", "overlays.png"):
+        assert (tmp_path / name).stat().st_size > 1000
+    with open(tmp_path / "runs" / "dice_bce-seed0" / "history.json") as f:
+        history = json.load(f)
+    assert len(history["loss"]) == 2 and len(history["val_iou"]) == 2
+
+
+def test_rerun_skips_finished_runs(tmp_path, capsys):
+    cfg = tiny(tmp_path, seeds=[0], losses=["jaccard"])
+    study.run_study(cfg)
+    metrics = tmp_path / "runs" / "jaccard-seed0" / "metrics.json"
+    stamp = os.path.getmtime(metrics)
+    cfg.verbose = True
+    study.run_study(cfg)
+    assert os.path.getmtime(metrics) == stamp
+    assert "finished earlier, skipped" in capsys.readouterr().out
+
+
+def test_cli_quick_options_and_errors(tmp_path, capsys):
+    assert cli(["study", "--losses", "nope", "--out", str(tmp_path)]) == 2
+    assert "losses" in capsys.readouterr().err
+    assert cli(["study", "--size", "30", "--out", str(tmp_path)]) == 2
+    assert "size" in capsys.readouterr().err
+    assert cli(["study", "--data", "montgomery:/does/not/exist", "--size", "32", "--out", str(tmp_path)]) == 2
+    assert "not found" in capsys.readouterr().err
+    assert cli(["nonsense"]) == 2
+
+
+def test_test_metrics_are_pooled_over_pixels():
+    y = np.zeros((2, 1, 4, 4), np.float32)
+    y[0, 0, :2] = 1
+    prob = y.copy()
+    prob[1, 0, 0, 0] = 0.9  # one false positive on an image with an empty mask
+    m = study.test_metrics(prob, y)
+    assert m["iou"] == pytest.approx(8 / 9)
+    assert m["accuracy"] == pytest.approx(31 / 32)

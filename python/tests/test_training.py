@@ -1,0 +1,268 @@
+"""U-Net training from Python: learning, parameter count, predictions, checkpoints, exact
+resume, determinism, every catalogue loss, progress output, threads."""
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+import semsegloss_swift as ss
+from semsegloss_swift import _core
+
+TINY = dict(base_channels=4, depth=2, threads=2)
+
+
+def disks(n, size=16, seed=0):
+    """Bright disks (radius 3-6) on uniform noise, with their masks."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:size, 0:size]
+    x = np.empty((n, 1, size, size), np.float32)
+    y = np.empty_like(x)
+    for i in range(n):
+        r = rng.uniform(3, 6)
+        cy, cx = rng.uniform(r, size - r, 2)
+        inside = (yy - cy) ** 2 + (xx - cx) ** 2 <= r * r
+        y[i, 0] = inside
+        x[i, 0] = 0.6 * inside + rng.uniform(-0.4, 0.4, (size, size))
+    return x, y
+
+
+def unet_parameter_count(in_c=1, out_c=1, w=16, depth=4):
+    """Independent count: two 3x3 convs per level, transposed 2x2 convs, 1x1 head."""
+    conv = lambda cin, cout, k: cout * cin * k * k + cout  # noqa: E731
+    n, cin = 0, in_c
+    for level in range(depth + 1):
+        n += conv(cin, w << level, 3) + conv(w << level, w << level, 3)
+        cin = w << level
+    for level in range(depth - 1, -1, -1):
+        n += (w << (level + 1)) * (w << level) * 4 + (w << level)
+        n += conv(2 * (w << level), w << level, 3) + conv(w << level, w << level, 3)
+    return n + conv(w, out_c, 1)
+
+
+# ------------------------------------------------------------------ model
+
+def test_default_parameter_count():
+    assert ss.UNet().num_parameters == 1_940_817 == unet_parameter_count()
+    m = ss.UNet(in_channels=3, out_channels=2, base_channels=4, depth=2)
+    assert m.num_parameters == unet_parameter_count(3, 2, 4, 2) == m.get_parameters().size
+    assert (m.in_channels, m.out_channels, m.base_channels, m.depth, m.batch_norm) == (3, 2, 4, 2, False)
+    assert "1,940,817" in repr(ss.UNet())
+
+
+def test_initialisation_is_seeded():
+    a, b, c = ss.UNet(seed=3, **TINY), ss.UNet(seed=3, **TINY), ss.UNet(seed=4, **TINY)
+    assert np.array_equal(a.get_parameters(), b.get_parameters())
+    assert not np.array_equal(a.get_parameters(), c.get_parameters())
+    # PyTorch default bounds: |w| <= 1/sqrt(fan_in) for the first conv (fan_in = 9)
+    assert np.abs(a.get_parameters()[:36]).max() <= 1 / 3 + 1e-7
+
+
+def test_predict_outputs():
+    x, _ = disks(5, seed=1)
+    m = ss.UNet(seed=2, **TINY)
+    logits = m.predict(x, output="logits")
+    probs = m.predict(x)
+    assert logits.shape == probs.shape == (5, 1, 16, 16) and probs.dtype == np.float32
+    np.testing.assert_allclose(probs, 1 / (1 + np.exp(-logits.astype(np.float64))), rtol=1e-6, atol=1e-7)
+    mask = m.predict(x, output="mask", threshold=0.3)
+    assert set(np.unique(mask)) <= {0.0, 1.0}
+    assert np.array_equal(mask, (1 / (1 + np.exp(-logits.astype(np.float64))) > 0.3).astype(np.float32))
+    # batching changes results only by float rounding; dtype conversion not at all
+    np.testing.assert_allclose(m.predict(x, batch_size=2, output="logits"), logits, rtol=1e-5, atol=1e-6)
+    assert np.array_equal(m.predict(x.astype(np.float64), output="logits"), logits)
+    assert np.array_equal(m.predict(x.tolist(), output="logits"), logits)
+    two = ss.UNet(out_channels=2, seed=2, **TINY).predict(x, output="softmax")
+    np.testing.assert_allclose(two.sum(axis=1), 1, rtol=1e-6)
+
+
+def test_parameters_round_trip():
+    a, b = ss.UNet(seed=1, **TINY), ss.UNet(seed=2, **TINY)
+    b.set_parameters(a.get_parameters())
+    x, _ = disks(2)
+    assert np.array_equal(a.predict(x), b.predict(x))
+
+
+# ------------------------------------------------------------------ training
+
+def test_learns_synthetic_task():
+    x, y = disks(64, seed=1)
+    xv, yv = disks(16, seed=2)
+    model = ss.UNet(seed=0, **TINY)
+    trainer = ss.Trainer(model, loss="dice_bce", lr=5e-3, batch_size=8, seed=0)
+    before = trainer.evaluate(xv, yv)
+    h = trainer.fit(x, y, epochs=20, validation_data=(xv, yv), verbose=False)
+    assert h["epoch"] == list(range(1, 21))
+    assert set(h) == {"epoch", "loss", "val_loss", "val_iou", "val_dice", "val_accuracy", "time"}
+    assert all(t > 0 for t in h["time"])
+    assert h["loss"][-1] < 0.5 * h["loss"][0]
+    assert h["val_loss"][-1] < before["loss"]
+    assert min(h["val_iou"][-5:]) > 0.7, h["val_iou"]  # learnt within 15 epochs, and stays learnt
+    assert h["val_dice"][-1] >= h["val_iou"][-1] and h["val_accuracy"][-1] > 0.9
+    # the trained weights are the model's: its predictions reproduce the validation IoU
+    scores = trainer.evaluate(xv, yv)
+    assert scores["iou"] == h["val_iou"][-1]
+    pred = model.predict(xv, output="mask") > 0.5
+    truth = yv > 0.5
+    assert np.isclose((pred & truth).sum() / (pred | truth).sum(), scores["iou"])
+    assert np.array_equal(trainer.predict(xv, output="mask"), model.predict(xv, output="mask"))
+    assert trainer.epoch == 20 and trainer.step == 20 * 8
+    assert trainer.history["loss"] == h["loss"]
+
+
+def test_training_is_deterministic():
+    x, y = disks(10, seed=3)
+
+    def run(seed):
+        t = ss.Trainer(ss.UNet(seed=1, **TINY), lr=5e-3, batch_size=4, seed=seed)
+        h = t.fit(x, y, epochs=2, verbose=False)
+        return t.model.get_parameters(), h["loss"]
+
+    p1, l1 = run(7)
+    p2, l2 = run(7)
+    p3, _ = run(8)
+    assert np.array_equal(p1, p2) and l1 == l2
+    assert not np.array_equal(p1, p3)
+
+
+def test_model_save_load_round_trip(tmp_path):
+    x, y = disks(8, seed=4)
+    t = ss.Trainer(ss.UNet(seed=5, batch_norm=True, **TINY), lr=1e-2, batch_size=4)
+    t.fit(x, y, epochs=1, verbose=False)
+    path = tmp_path / "unet.ckpt"
+    t.model.save(path)
+    loaded = ss.UNet.load(str(path))
+    assert loaded.batch_norm and loaded.num_parameters == t.model.num_parameters
+    assert np.array_equal(loaded.get_parameters(), t.model.get_parameters())
+    for output in ("logits", "probabilities", "mask"):
+        assert np.array_equal(loaded.predict(x, output=output), t.model.predict(x, output=output))
+    # a trainer checkpoint also loads as a model
+    t.save(tmp_path / "trainer.ckpt")
+    assert np.array_equal(ss.UNet.load(tmp_path / "trainer.ckpt").predict(x), t.predict(x))
+
+
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_resume_is_identical_to_uninterrupted(tmp_path, batch_norm):
+    x, y = disks(11, seed=5)
+    xv, yv = disks(4, seed=6)
+    stop = {"monitor": "val_dice", "patience": 50}
+
+    def fresh():
+        return ss.Trainer(ss.UNet(seed=1, batch_norm=batch_norm, **TINY), loss="focal_tversky",
+                          loss_options={"alpha": 0.6, "beta": 0.4}, lr=3e-3, batch_size=4, seed=9,
+                          weight_decay=1e-4)
+
+    full = fresh()
+    full.fit(x, y, epochs=3, validation_data=(xv, yv), early_stopping=stop, verbose=False)
+
+    path = tmp_path / "run.ckpt"
+    first = fresh()
+    first.fit(x, y, epochs=1, validation_data=(xv, yv), early_stopping=stop, checkpoint=path, verbose=False)
+    del first
+    resumed = ss.Trainer.load(path, loss="focal_tversky_loss", loss_options={"alpha": 0.6, "beta": 0.4})
+    assert resumed.epoch == 1 and resumed.step == 3 and resumed.model.threads == 2
+    h = resumed.fit(x, y, epochs=2, validation_data=(xv, yv), early_stopping=stop, verbose=False)
+    assert h["epoch"] == [2, 3]
+
+    assert np.array_equal(resumed.model.get_parameters(), full.model.get_parameters())
+    assert np.array_equal(resumed.predict(xv, output="logits"), full.predict(xv, output="logits"))
+    a, b = resumed.history, full.history
+    for key in ("epoch", "loss", "val_loss", "val_iou", "val_dice", "val_accuracy"):
+        assert a[key] == b[key], key
+    assert np.isnan(a["time"][0]) and not np.isnan(a["time"][2])
+
+
+def test_early_stopping_stops():
+    x, y = disks(6, seed=7)
+    t = ss.Trainer(ss.UNet(seed=1, **TINY), lr=1e-9, batch_size=6)
+    h = t.fit(x, y, epochs=10, validation_data=(x, y),
+              early_stopping={"monitor": "val_loss", "patience": 2, "min_delta": 1e-3}, verbose=False)
+    assert h["epoch"] == [1, 2, 3]
+    # a later fit with the same setting does nothing: the state says stop
+    again = t.fit(x, y, epochs=5, validation_data=(x, y), early_stopping={"monitor": "val_loss", "patience": 2},
+                  verbose=False)
+    assert again["epoch"] == [] and t.epoch == 3
+
+
+@pytest.mark.parametrize("loss", _core.loss_names())
+def test_every_catalogue_loss_drives_an_epoch(loss):
+    x, y = disks(4, seed=8)
+    before = ss.UNet(seed=3, **TINY).get_parameters()
+    t = ss.Trainer(ss.UNet(seed=3, **TINY), loss=loss, lr=1e-3, batch_size=2)
+    h = t.fit(x, y, epochs=1, validation_data=(x, y), verbose=False)
+    assert np.isfinite(h["loss"][0]) and np.isfinite(h["val_loss"][0])
+    assert not np.array_equal(t.model.get_parameters(), before)
+
+
+def test_loss_names_with_and_without_suffix():
+    m = ss.UNet(**TINY)
+    assert ss.Trainer(m, loss="dice_bce").loss == "dice_bce_loss"
+    assert ss.Trainer(m, loss="dice_bce_loss").loss == "dice_bce_loss"
+    assert ss.Trainer(m, loss="tversky", loss_options={"alpha": 0.5, "beta": 0.5, "batch": True}).loss == "tversky_loss"
+
+
+def test_multilabel_and_label_free_shapes():
+    x, y = disks(6, seed=9)
+    y2 = np.concatenate([y, 1 - y], axis=1)
+    t = ss.Trainer(ss.UNet(out_channels=2, seed=1, **TINY), loss="dice", lr=1e-2, batch_size=3)
+    h = t.fit(x, y2, epochs=2, validation_data=(x, y2), verbose=False)
+    assert len(h["loss"]) == 2 and t.predict(x).shape == (6, 2, 16, 16)
+    # one output channel: (N, H, W) targets are accepted
+    t1 = ss.Trainer(ss.UNet(seed=1, **TINY), batch_size=3)
+    assert len(t1.fit(x, y[:, 0], epochs=1, verbose=False)["loss"]) == 1
+
+
+def test_progress_output(capsys):
+    x, y = disks(4, seed=10)
+    t = ss.Trainer(ss.UNet(**TINY), batch_size=2)
+    t.fit(x, y, epochs=2, validation_data=(x, y), verbose=2)
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 2 and out[1].startswith("epoch 2/2") and "val_iou" in out[1]
+    t.fit(x, y, epochs=1, verbose=False)
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+    t.fit(x, y, epochs=1, verbose=True)  # tqdm bar (stderr) or a plain line (stdout)
+    captured = capsys.readouterr()
+    assert "epoch 4/4" in captured.out + captured.err
+
+
+def test_failed_epoch_leaves_trainer_usable(tmp_path):
+    x, y = disks(8, seed=11)
+    bad = y.copy()
+    bad[-1, 0, 0, 0] = 3.0  # outside [0, 1]: the batch holding sample 7 fails
+    t = ss.Trainer(ss.UNet(**TINY), batch_size=2)
+    with pytest.raises(ValueError, match="y"):
+        t.fit(x, bad, epochs=1, verbose=False)
+    assert not t.state["epoch_in_progress"] and t.epoch == 0
+    t.save(tmp_path / "after-failure.ckpt")
+    assert t.fit(x, y, epochs=1, verbose=False)["epoch"] == [1]
+
+
+def test_concurrent_calls_on_one_model():
+    x, y = disks(8, seed=12)
+    m = ss.UNet(**TINY)
+    t = ss.Trainer(m, batch_size=4)
+    expected = m.predict(x)
+    results, errors = [], []
+
+    def work():
+        try:
+            for _ in range(5):
+                results.append(m.predict(x))
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work) for _ in range(3)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert not errors and all(np.array_equal(r, expected) for r in results)
+    # training and predicting from two threads is serialised, not corrupted
+    runner = threading.Thread(target=lambda: t.fit(x, y, epochs=2, verbose=False))
+    runner.start()
+    while runner.is_alive():
+        assert m.predict(x).shape == x.shape
+    runner.join()
+    assert t.epoch == 2
