@@ -85,14 +85,7 @@ enum DistanceLossEvaluator {
         outputs: LossOutputs<S>, logarithm: Bool = false
     ) throws(SegLossError) -> Double {
         let shape = input.shape
-        try options.validate(for: shape)
-        try loss.validate(options)
-        guard options.mode != .multiclass else {
-            throw .option("mode", "'multiclass' is not supported by this loss yet; use 'binary' or 'multilabel'")
-        }
-        guard target.shape == shape else {
-            throw .shape("target", "must have the input's shape \(shape), got \(target.shape)")
-        }
+        try options.validateDense(input: shape, target: target.shape) { () throws(SegLossError) in try loss.validate(options) }
         let ignore = options.ignoreIndex.map { S($0) }
         // Validates the size once (≤ Int.max / 64 voxels): scratch sizes below cannot overflow.
         _ = try DistanceGeometry(batch: shape.rows, spatial: Array(shape.spatial), spacing: nil,

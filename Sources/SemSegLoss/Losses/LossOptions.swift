@@ -89,6 +89,22 @@ public struct LossOptions: Sendable, Equatable {
         }
     }
 
+    /// The checks every dense-target (binary/multilabel) evaluator starts with, in this
+    /// order: these options against the input shape, the loss's own parameters
+    /// (`checkLoss`), the mode, and the target's shape.
+    public func validateDense(
+        input: TensorShape, target: TensorShape, checkLoss: () throws(SegLossError) -> Void
+    ) throws(SegLossError) {
+        try validate(for: input)
+        try checkLoss()
+        guard mode != .multiclass else {
+            throw .option("mode", "'multiclass' is not supported by this loss yet; use 'binary' or 'multilabel'")
+        }
+        guard target == input else {
+            throw .shape("target", "must have the input's shape \(input), got \(target)")
+        }
+    }
+
     /// First channel kept by region losses and metrics.
     public var firstChannel: Int { includeBackground ? 0 : 1 }
 }

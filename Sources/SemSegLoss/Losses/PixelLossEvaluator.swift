@@ -17,14 +17,7 @@ public enum PixelLossEvaluator {
         outputs: LossOutputs<S>, scale: Double = 1, accumulate: Bool = false
     ) throws(SegLossError) -> Double {
         let shape = input.shape
-        try options.validate(for: shape)
-        try objective.validate()
-        guard options.mode != .multiclass else {
-            throw .option("mode", "'multiclass' is not supported by this loss yet; use 'binary' or 'multilabel'")
-        }
-        guard target.shape == shape else {
-            throw .shape("target", "must have the input's shape \(shape), got \(target.shape)")
-        }
+        try options.validateDense(input: shape, target: target.shape) { () throws(SegLossError) in try objective.validate() }
         // Only reduction none has per-voxel values to write.
         var outputs = outputs
         if options.reduction != .none { outputs.values = nil }

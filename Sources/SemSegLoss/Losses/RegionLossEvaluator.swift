@@ -27,14 +27,7 @@ public enum RegionLossEvaluator {
         outputs: LossOutputs<S>, scale: Double = 1, accumulate: Bool = false
     ) throws(SegLossError) -> Double {
         let shape = input.shape
-        try options.validate(for: shape)
-        try objective.validate()
-        guard options.mode != .multiclass else {
-            throw .option("mode", "'multiclass' is not supported by this loss yet; use 'binary' or 'multilabel'")
-        }
-        guard target.shape == shape else {
-            throw .shape("target", "must have the input's shape \(shape), got \(target.shape)")
-        }
+        try options.validateDense(input: shape, target: target.shape) { () throws(SegLossError) in try objective.validate() }
         let config = RegionStatsKernel.Config<S>(
             fromLogits: options.fromLogits, squared: objective.squaredSums,
             ignore: options.ignoreIndex.map { S($0) })
