@@ -1,1 +1,0 @@
-// The U-Net trainer lands here (issue 5).
