@@ -133,3 +133,61 @@ struct TestRandom {
 func maxAbsDiff(_ a: [Double], _ b: [Double]) -> Double {
     zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) }
 }
+
+// MARK: - Multiclass (label maps)
+
+/// Evaluates `name` on Double logits with an integer label map.
+func runLabels(_ name: String, _ options: [(String, Double)], _ x: [Double], _ labels: [Int64], _ shape: [Int],
+               gradOutput: [Double]? = nil) throws -> LossResult<Double> {
+    try LossCatalog.make(name, options: options)(x, labels: labels, shape: shape, gradOutput: gradOutput)
+}
+
+/// Finite-difference check with a label-map target (largest error relative to max(1, |g|)).
+func finiteDifferenceErrorLabels(
+    _ name: String, _ options: [(String, Double)], _ x: [Double], _ labels: [Int64], _ shape: [Int],
+    gradOutput: [Double]? = nil, h: Double = 1e-6
+) throws -> Double {
+    let analytic = try runLabels(name, options, x, labels, shape, gradOutput: gradOutput).gradient
+    func objective(_ xs: [Double]) throws -> Double {
+        let r = try runLabels(name, options, xs, labels, shape)
+        guard let w = gradOutput else { return r.value }
+        return zip(r.values, w).reduce(0) { $0 + $1.0 * $1.1 }
+    }
+    var worst = 0.0
+    for i in 0..<x.count {
+        var plus = x, minus = x
+        plus[i] += h
+        minus[i] -= h
+        let numeric = (try objective(plus) - objective(minus)) / (2 * h)
+        worst = max(worst, abs(numeric - analytic[i]) / max(1, abs(analytic[i])))
+    }
+    return worst
+}
+
+/// One-hot (N, C, *spatial) of a label map (N, *spatial) with C classes; ignored labels
+/// (outside [0, C)) give `fill` in every channel.
+func oneHot(_ labels: [Int64], classes: Int, spatial: Int, fill: Double = 0) -> [Double] {
+    let n = labels.count / spatial
+    var out = [Double](repeating: 0, count: n * classes * spatial)
+    for b in 0..<n {
+        for i in 0..<spatial {
+            let k = labels[b * spatial + i]
+            for c in 0..<classes {
+                out[(b * classes + c) * spatial + i] = (k >= 0 && k < classes) ? (Int64(c) == k ? 1 : 0) : fill
+            }
+        }
+    }
+    return out
+}
+
+extension TestRandom {
+    /// Labels in 0..<classes.
+    mutating func labels(_ n: Int, classes: Int) -> [Int64] { (0..<n).map { _ in Int64(next() % UInt64(classes)) } }
+}
+
+/// The `SegLossError` thrown by `body`, or nil when it returns normally (so that
+/// `#expect(thrownError { ... }?.argument == "target")` fails if nothing is thrown).
+func thrownError(_ body: () throws -> Void) -> SegLossError? {
+    do { try body() } catch let e as SegLossError { return e } catch { return nil }
+    return nil
+}

@@ -115,3 +115,26 @@ PyObject *semseg_py_shape_str(int ndim, const int64_t *shape) {
     Py_DECREF(tuple);
     return s;
 }
+
+PyArrayObject *semseg_py_target_array(PyObject *obj, PyArrayObject *input, const char *argname) {
+    if (obj == NULL || obj == Py_None) {
+        PyErr_Format(PyExc_TypeError, "%s: expected an array, got None", argname);
+        return NULL;
+    }
+    PyArrayObject *probe = (PyArrayObject *)PyArray_FROM_O(obj);
+    if (probe == NULL) {
+        PyErr_Clear();
+        PyErr_Format(PyExc_TypeError, "%s: expected a numeric array, got %s", argname, Py_TYPE(obj)->tp_name);
+        return NULL;
+    }
+    char kind = PyArray_DESCR(probe)->kind;
+    PyArrayObject *out;
+    if ((kind == 'i' || kind == 'u') && PyArray_NDIM(probe) == PyArray_NDIM(input) - 1) {
+        /* An integer label map (N, *spatial): passed as int64. */
+        out = semseg_py_array_as((PyObject *)probe, NPY_INT64, argname);
+    } else {
+        out = semseg_py_float_array_as((PyObject *)probe, PyArray_TYPE(input), argname);
+    }
+    Py_DECREF(probe);
+    return out;
+}

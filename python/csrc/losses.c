@@ -25,7 +25,7 @@ static PyObject *semseg_py_loss(PyObject *self, PyObject *args, PyObject *kwargs
     x = semseg_py_float_array(input_obj, "input");
     if (x == NULL) goto done;
     int typenum = PyArray_TYPE(x);
-    t = semseg_py_float_array_as(target_obj, typenum, "target");
+    t = semseg_py_target_array(target_obj, x, "target");
     if (t == NULL) goto done;
     Py_ssize_t n_options = semseg_py_options(options_obj, options, SEMSEG_PY_MAX_OPTIONS);
     if (n_options < 0) goto done;

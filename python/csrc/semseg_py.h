@@ -14,7 +14,7 @@
 #include "semsegloss.h"
 
 #define SEMSEG_PY_ERR_LEN 1024
-#define SEMSEG_PY_MAX_OPTIONS 64
+#define SEMSEG_PY_MAX_OPTIONS 1024
 
 /* status.c: raises the Python exception for a non-OK status; returns NULL. */
 PyObject *semseg_py_raise(semseg_status_t status, const char *message);
@@ -28,6 +28,9 @@ PyArrayObject *semseg_py_float_array(PyObject *obj, const char *argname);
 PyArrayObject *semseg_py_array_as(PyObject *obj, int typenum, const char *argname);
 /* Like semseg_py_array_as, but first rejects non-real dtypes (str, object, complex). */
 PyArrayObject *semseg_py_float_array_as(PyObject *obj, int typenum, const char *argname);
+/* The target of a loss: an integer array with one dimension less than `input` is a
+ * label map, passed as int64; anything else is converted to the input's float type. */
+PyArrayObject *semseg_py_target_array(PyObject *obj, PyArrayObject *input, const char *argname);
 /* Formats a shape as "(2, 1, 4)" (new reference). */
 PyObject *semseg_py_shape_str(int ndim, const int64_t *shape);
 /* Fills a semseg_tensor_t describing `arr`; `shape` must hold NPY_MAXDIMS values. */

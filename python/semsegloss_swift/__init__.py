@@ -12,11 +12,9 @@ from __future__ import annotations
 
 from . import _core
 from ._loss_api import Loss, make_class
-from .losses import (LOSSES, bce_loss, dice_bce_loss, dice_loss, focal_loss, focal_tversky_loss,
-                     jaccard_loss, tversky_loss)
+from .losses import LOSSES
+from .losses import *  # noqa: F401,F403  (every loss function)
 from . import metrics
-from .losses import (boundary_loss, distance_penalized_ce_loss, hausdorff_dt_loss,
-                     log_hausdorff_dt_loss, shape_aware_loss)
 from .distance import distance_transform_edt, signed_distance
 from .training import Trainer, UNet
 
@@ -24,25 +22,14 @@ __version__ = _core.version()
 
 
 def _camel(name: str) -> str:
-    special = {"bce": "BCE", "dt": "DT", "ce": "CE"}
+    special = {"bce": "BCE", "dt": "DT", "ce": "CE", "mcc": "MCC", "ssim": "SSIM"}
     return "".join(special.get(p, p.capitalize()) for p in name.split("_"))
 
 
-BCELoss = make_class(bce_loss, "BCELoss")
-FocalLoss = make_class(focal_loss, "FocalLoss")
-DiceLoss = make_class(dice_loss, "DiceLoss")
-JaccardLoss = make_class(jaccard_loss, "JaccardLoss")
-TverskyLoss = make_class(tversky_loss, "TverskyLoss")
-FocalTverskyLoss = make_class(focal_tversky_loss, "FocalTverskyLoss")
-DiceBCELoss = make_class(dice_bce_loss, "DiceBCELoss")
-HausdorffDTLoss = make_class(hausdorff_dt_loss, "HausdorffDTLoss")
-LogHausdorffDTLoss = make_class(log_hausdorff_dt_loss, "LogHausdorffDTLoss")
-BoundaryLoss = make_class(boundary_loss, "BoundaryLoss")
-DistancePenalizedCELoss = make_class(distance_penalized_ce_loss, "DistancePenalizedCELoss")
-ShapeAwareLoss = make_class(shape_aware_loss, "ShapeAwareLoss")
-
-#: loss name -> class
-LOSS_CLASSES = {name: globals()[_camel(name)] for name in LOSSES}
+#: loss name -> class (``DiceLoss``, ``FocalTverskyLoss``, ... : CamelCase of the name)
+LOSS_CLASSES = {name: make_class(function, _camel(name)) for name, function in LOSSES.items()}
+globals().update({cls.__name__: cls for cls in LOSS_CLASSES.values()})
+globals().update(LOSSES)
 
 # The Swift catalogue and the Python API must list the same losses.
 if sorted(_core.loss_names()) != sorted(LOSSES):  # pragma: no cover - packaging error

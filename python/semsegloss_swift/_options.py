@@ -12,7 +12,10 @@ EMPTY_LOSS = {"smooth": _core.EMPTY_SMOOTH, "skip": _core.EMPTY_SKIP}
 EMPTY_METRIC = {"nan": _core.METRIC_EMPTY_NAN, "one": _core.METRIC_EMPTY_ONE,
                 "zero": _core.METRIC_EMPTY_ZERO}
 
-_CHOICES = {"mode": MODES, "reduction": REDUCTIONS}
+#: String options and their codes; loss families add theirs (e.g. ``weight_type``).
+CHOICES: Dict[str, Mapping[str, int]] = {"mode": MODES, "reduction": REDUCTIONS}
+#: Options that take True/False; loss families add theirs.
+BOOLEANS = {"from_logits", "include_background", "batch", "squared_pred", "alpha_weighting"}
 
 
 def choice(name: str, value: Any, table: Mapping[str, int]) -> int:
@@ -39,20 +42,47 @@ def flag(name: str, value: Any) -> bool:
 def encode(options: Dict[str, Any], *, empty_table: Mapping[str, int] = EMPTY_LOSS) -> Dict[str, Any]:
     """Turns user options into the {name: number} dict passed to the C extension.
 
-    Strings become codes, booleans stay booleans, None means "absent" (library default).
+    Strings become codes, booleans stay booleans, None means "absent" (library default),
+    and sequences of numbers (e.g. class weights) become ``name.0``, ``name.1``, ...
     """
     out: Dict[str, Any] = {}
     for key, value in options.items():
-        if key in _CHOICES:
-            out[key] = choice(key, value, _CHOICES[key])
+        if key in CHOICES:
+            out[key] = choice(key, value, CHOICES[key])
         elif key == "empty":
             out[key] = choice(key, value, empty_table)
-        elif key in ("from_logits", "include_background", "batch", "squared_pred", "alpha_weighting"):
+        elif key in BOOLEANS:
             out[key] = flag(key, value)
         elif value is None:
             continue
         elif isinstance(value, bool):
             raise TypeError(f"{key}: expected a number, got {value!r}")
+        elif _is_sequence(value):
+            items = _numbers(key, value)
+            for i, x in enumerate(items):
+                out[f"{key}.{i}"] = x
         else:
             out[key] = value
     return out
+
+
+def _is_sequence(value: Any) -> bool:
+    if isinstance(value, (list, tuple)):
+        return True
+    try:
+        import numpy as np
+        return isinstance(value, np.ndarray) and value.ndim >= 1
+    except ImportError:  # pragma: no cover
+        return False
+
+
+def _numbers(key: str, value: Any) -> list:
+    """A 1-D list of finite-or-not floats (the library checks the values)."""
+    import numpy as np
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{key}: expected a list of numbers, got {value!r}") from None
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"{key}: expected a non-empty 1-D list of numbers, got shape {arr.shape}")
+    return [float(x) for x in arr]

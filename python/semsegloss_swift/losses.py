@@ -10,58 +10,7 @@ from typing import Any, Optional
 
 from ._loss_api import evaluate
 
-_COMMON = """
-    input : array_like, shape (N, C, *spatial)
-        Logits (``from_logits=True``) or probabilities, float32 or float64 (other real
-        dtypes are converted to float64, float16 to float32). 1 to 3 spatial dims.
-    target : array_like
-        Same shape as ``input``: binary, one-hot or soft labels in [0, 1] (values equal
-        to ``ignore_index`` excepted).
-    mode : {"binary", "multilabel"}
-        ``"binary"``: one channel, the foreground. ``"multilabel"``: C independent
-        channels. (``"multiclass"`` arrives with the full catalogue.)
-    from_logits : bool, default True
-        Apply a numerically stable sigmoid inside; with False the input holds
-        probabilities and the gradient is with respect to them.
-    reduction : {"mean", "sum", "none"}
-    ignore_index : float, optional
-        Target value marking voxels to ignore (e.g. 255): they leave every sum, numerator
-        and denominator, and get zero gradient. All voxels ignored gives 0.
-    include_background : bool, default True
-        Multilabel: False drops channel 0.
-    return_grad : bool, default False
-        Also return d(loss)/d(input).
-    grad_output : array_like, optional
-        With ``reduction="none"``: upstream gradient of the unreduced loss; the returned
-        gradient is then the vector-Jacobian product."""
-
-_REGION = """
-    smooth_nr, smooth_dr : float, default 1e-5
-        Smoothing added to numerator and denominator (MONAI's names and defaults).
-    batch : bool, default False
-        False: one score per (image, class), then averaged (MONAI). True: sums pooled
-        over the batch per class (smp, nnU-Net "batch dice").
-    empty : {"smooth", "skip"}, default "smooth"
-        Entries whose target is empty: ``"smooth"`` lets the smoothing decide (loss 0 for
-        an empty prediction, ~1 with ~0 gradient otherwise); ``"skip"`` leaves them out
-        of the mean (NaN under ``reduction="none"``)."""
-
-_RETURNS = """
-    Returns
-    -------
-    loss : float or ndarray
-        A float for ``reduction="mean"|"sum"``; for ``"none"`` an array of shape
-        (N, C) for region losses ((C,) with ``batch=True``) or the input's shape for
-        pixel losses.
-    grad : ndarray
-        Only with ``return_grad=True``: same shape and dtype as ``input``."""
-
-
-def _doc(extra: str = ""):
-    def wrap(f):
-        f.__doc__ = f.__doc__.replace("{common}", _COMMON + extra).replace("{returns}", _RETURNS)
-        return f
-    return wrap
+from ._loss_docs import _COMMON, _REGION, _RETURNS, _doc  # noqa: F401  (shared pieces)
 
 
 @_doc()
@@ -487,8 +436,16 @@ def shape_aware_loss(input: Any, target: Any, *, mode: str = "binary", from_logi
         include_background=include_background, shape_weight=shape_weight))
 
 
-#: name -> function, for every loss of this module.
+from .losses_distribution import *  # noqa: E402,F401,F403
+from .losses_region import *  # noqa: E402,F401,F403
+from .losses_lovasz import *  # noqa: E402,F401,F403
+from .losses_compound import *  # noqa: E402,F401,F403
+from . import losses_distribution, losses_region, losses_lovasz, losses_compound  # noqa: E402
+
+#: name -> function, for every loss of the library (the foundation's, then each family's).
 LOSSES = {f.__name__: f for f in (bce_loss, focal_loss, dice_loss, jaccard_loss, tversky_loss,
-                                   focal_tversky_loss, dice_bce_loss, hausdorff_dt_loss,
-                                   log_hausdorff_dt_loss, boundary_loss, distance_penalized_ce_loss,
-                                   shape_aware_loss)}
+                                   focal_tversky_loss, dice_bce_loss)}
+for _family in (losses_distribution, losses_region, losses_lovasz, losses_compound):
+    LOSSES.update({f.__name__: f for f in _family.FAMILY_LOSSES})
+LOSSES.update({f.__name__: f for f in (hausdorff_dt_loss, log_hausdorff_dt_loss, boundary_loss,
+                                        distance_penalized_ce_loss, shape_aware_loss)})

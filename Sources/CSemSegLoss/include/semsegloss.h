@@ -107,7 +107,10 @@ semseg_status_t semseg_loss_output_shape(
  * Evaluates loss `loss` (a name from the catalogue, e.g. "dice_loss").
  *
  * input:       float32 or float64, (N, C, *spatial).
- * target:      same dtype and shape as input (binary, one-hot or soft).
+ * target:      same dtype and shape as input (binary, one-hot or soft), or, with
+ *              mode multiclass, an int64 label map (N, *spatial) of class indices in
+ *              [0, C) (voxels equal to the ignore_index option are ignored).
+ * Options given as lists (e.g. class weights) are passed as "name.0", "name.1", ...
  * grad_output: NULL, or (reduction "none" only) the upstream gradient, input dtype,
  *              shape from semseg_loss_output_shape.
  * value:       receives the reduced loss (for "none": the sum of the values).

@@ -14,6 +14,10 @@ public enum LossFunction: Sendable {
     case boundary(BoundaryLoss)
     case distancePenalizedCE(DistancePenalizedCELoss)
     case shapeAware(ShapeAwareLoss)
+    case distribution(DistributionFamily)
+    case regionFamily(RegionFamily)
+    case lovasz(LovaszFamily)
+    case compound(CompoundFamily)
 }
 
 /// A loss together with its common options, ready to evaluate.
@@ -31,6 +35,8 @@ public struct ConfiguredLoss: Sendable {
     /// Shape of the unreduced output (`[]` for mean/sum).
     public func outputShape(input: TensorShape) -> [Int] {
         switch function {
+        case .focal where options.mode == .multiclass:
+            DistributionFamily.softmaxFocalOutputShape(input: input, options: options)
         case .bce, .focal: PixelLossEvaluator.outputShape(input: input, options: options)
         case .dice(let l): RegionLossEvaluator.outputShape(input: input, options: options, region: l.region)
         case .jaccard(let l): RegionLossEvaluator.outputShape(input: input, options: options, region: l.region)
@@ -39,27 +45,75 @@ public struct ConfiguredLoss: Sendable {
         case .diceBCE: []
         case .hausdorffDT, .boundary, .distancePenalizedCE, .shapeAware:
             DistanceLossEvaluator.outputShape(input: input, options: options)
+        case .distribution(let l): l.outputShape(input: input, options: options)
+        case .regionFamily(let l): l.outputShape(input: input, options: options)
+        case .lovasz(let l): l.outputShape(input: input, options: options)
+        case .compound(let l): l.outputShape(input: input, options: options)
         }
     }
 
-    /// Evaluates the loss; see `LossOutputs` for the optional outputs.
+    /// Evaluates the loss on a dense target (input shape); see `LossOutputs`.
     @_specialize(exported: true, where S == Float)
     @_specialize(exported: true, where S == Double)
     public func evaluate<S: SegScalar>(
         input: TensorView<S>, target: TensorView<S>, outputs: LossOutputs<S> = LossOutputs()
     ) throws(SegLossError) -> Double {
+        try evaluate(input: input, target: .dense(target), outputs: outputs)
+    }
+
+    /// Evaluates the loss on a dense target or (multiclass mode) an integer label map.
+    @_specialize(exported: true, where S == Float)
+    @_specialize(exported: true, where S == Double)
+    public func evaluate<S: SegScalar>(
+        input: TensorView<S>, target: LossTarget<S>, outputs: LossOutputs<S> = LossOutputs()
+    ) throws(SegLossError) -> Double {
+        if options.mode == .multiclass {
+            switch function {
+            case .bce:
+                throw .option("mode", "bce_loss is binary/multilabel (sigmoid per channel); for exclusive classes use cross_entropy_loss")
+            case .diceBCE:
+                throw .option("mode", "dice_bce_loss is binary/multilabel; for exclusive classes use dice_ce_loss")
+            case .focal(let l):
+                return try DistributionFamily.softmaxFocal(l, input: input, target: target, options: options, outputs: outputs)
+            case .dice(let l): return try multiclass(l, input, target, outputs)
+            case .jaccard(let l): return try multiclass(l, input, target, outputs)
+            case .tversky(let l): return try multiclass(l, input, target, outputs)
+            case .focalTversky(let l): return try multiclass(l, input, target, outputs)
+            default: break
+            }
+        }
         switch function {
-        case .bce(let l): try PixelLossEvaluator.evaluate(l, input: input, target: target, options: options, outputs: outputs)
-        case .focal(let l): try PixelLossEvaluator.evaluate(l, input: input, target: target, options: options, outputs: outputs)
-        case .dice(let l): try RegionLossEvaluator.evaluate(l, input: input, target: target, options: options, outputs: outputs)
-        case .jaccard(let l): try RegionLossEvaluator.evaluate(l, input: input, target: target, options: options, outputs: outputs)
-        case .tversky(let l): try RegionLossEvaluator.evaluate(l, input: input, target: target, options: options, outputs: outputs)
-        case .focalTversky(let l): try RegionLossEvaluator.evaluate(l, input: input, target: target, options: options, outputs: outputs)
-        case .diceBCE(let l): try l.evaluate(input: input, target: target, options: options, outputs: outputs)
-        case .hausdorffDT(let l): try l.evaluate(input: input, target: target, options: options, outputs: outputs)
-        case .boundary(let l): try l.evaluate(input: input, target: target, options: options, outputs: outputs)
-        case .distancePenalizedCE(let l): try l.evaluate(input: input, target: target, options: options, outputs: outputs)
-        case .shapeAware(let l): try l.evaluate(input: input, target: target, options: options, outputs: outputs)
+        case .distribution(let l): return try l.evaluate(input: input, target: target, options: options, outputs: outputs)
+        case .regionFamily(let l): return try l.evaluate(input: input, target: target, options: options, outputs: outputs)
+        case .lovasz(let l): return try l.evaluate(input: input, target: target, options: options, outputs: outputs)
+        case .compound(let l): return try l.evaluate(input: input, target: target, options: options, outputs: outputs)
+        default: break
+        }
+        let target = try target.requireDense(name)
+        switch function {
+        case .bce(let l): return try PixelLossEvaluator.evaluate(l, input: input, target: target, options: options, outputs: outputs)
+        case .focal(let l): return try PixelLossEvaluator.evaluate(l, input: input, target: target, options: options, outputs: outputs)
+        case .dice(let l): return try RegionLossEvaluator.evaluate(l, input: input, target: target, options: options, outputs: outputs)
+        case .jaccard(let l): return try RegionLossEvaluator.evaluate(l, input: input, target: target, options: options, outputs: outputs)
+        case .tversky(let l): return try RegionLossEvaluator.evaluate(l, input: input, target: target, options: options, outputs: outputs)
+        case .focalTversky(let l): return try RegionLossEvaluator.evaluate(l, input: input, target: target, options: options, outputs: outputs)
+        case .diceBCE(let l): return try l.evaluate(input: input, target: target, options: options, outputs: outputs)
+        case .hausdorffDT(let l): return try l.evaluate(input: input, target: target, options: options, outputs: outputs)
+        case .boundary(let l): return try l.evaluate(input: input, target: target, options: options, outputs: outputs)
+        case .distancePenalizedCE(let l): return try l.evaluate(input: input, target: target, options: options, outputs: outputs)
+        case .shapeAware(let l): return try l.evaluate(input: input, target: target, options: options, outputs: outputs)
+        case .distribution, .regionFamily, .lovasz, .compound:
+            throw .option("loss", "internal error: \(name) fell through the dispatch")
+        }
+    }
+
+    /// A region objective in multiclass mode (softmax, label maps; `MulticlassAdapter`).
+    private func multiclass<S: SegScalar, O: RegionObjective>(
+        _ objective: O, _ input: TensorView<S>, _ target: LossTarget<S>, _ outputs: LossOutputs<S>
+    ) throws(SegLossError) -> Double {
+        try MulticlassAdapter.evaluate(input: input, target: target, options: options, outputs: outputs) {
+            (p: TensorView<S>, g: TensorView<S>, inner: LossOptions, out: LossOutputs<S>) throws(SegLossError) -> Double in
+            try RegionLossEvaluator.evaluate(objective, input: p, target: g, options: inner, outputs: out)
         }
     }
 
@@ -100,9 +154,15 @@ public struct ConfiguredLoss: Sendable {
 /// The catalogue: Python-facing names, and construction from named options.
 public enum LossCatalog {
     /// All loss names, in the order shown to users.
-    public static let names = [
+    public static let names = coreNames + DistributionFamily.names + RegionFamily.names
+        + LovaszFamily.names + CompoundFamily.names + distanceNames
+
+    /// The foundation's losses (this file).
+    static let coreNames = [
         "bce_loss", "focal_loss", "dice_loss", "jaccard_loss", "tversky_loss",
         "focal_tversky_loss", "dice_bce_loss",
+    ]
+    static let distanceNames = [
         "hausdorff_dt_loss", "log_hausdorff_dt_loss", "boundary_loss", "distance_penalized_ce_loss",
         "shape_aware_loss",
     ]
@@ -150,6 +210,14 @@ public enum LossCatalog {
             function = .distancePenalizedCE(DistancePenalizedCELoss())
         case "shape_aware_loss":
             function = .shapeAware(ShapeAwareLoss(lambda: try r.double("shape_weight", default: 1)))
+        case _ where DistributionFamily.names.contains(name):
+            function = .distribution(try DistributionFamily.make(name, &r, common: common))
+        case _ where RegionFamily.names.contains(name):
+            function = .regionFamily(try RegionFamily.make(name, &r, common: common))
+        case _ where LovaszFamily.names.contains(name):
+            function = .lovasz(try LovaszFamily.make(name, &r, common: common))
+        case _ where CompoundFamily.names.contains(name):
+            function = .compound(try CompoundFamily.make(name, &r, common: common))
         default:
             throw .option("loss", "unknown loss '\(name)'; available: \(names.joined(separator: ", "))")
         }

@@ -41,6 +41,31 @@ public struct OptionReader: Sendable {
         return x == 1
     }
 
+    /// A list option (e.g. class weights), passed as `name.0`, `name.1`, … (the Python
+    /// layer expands sequences that way); nil when absent. Indices must be 0..<count
+    /// without gaps; NaN is rejected.
+    public mutating func doubles(_ name: String) throws(SegLossError) -> [Double]? {
+        accepted.append(name)
+        let prefix = name + "."
+        var items: [Int: Double] = [:]
+        for (k, x) in values where k.hasPrefix(prefix) {
+            guard let i = Int(k.dropFirst(prefix.count)), i >= 0 else {
+                throw .option(name, "list entries are passed as \(name).0, \(name).1, ...; got '\(k)'")
+            }
+            guard !x.isNaN else { throw .value(name, "must hold numbers, got NaN at index \(i)") }
+            items[i] = x
+            accepted.append(k)
+        }
+        if values[name] != nil {
+            throw .option(name, "expects a list of numbers (one per class), got a single number")
+        }
+        guard !items.isEmpty else { return nil }
+        guard items.count == (items.keys.max() ?? -1) + 1 else {
+            throw .option(name, "list has gaps: indices \(items.keys.sorted())")
+        }
+        return (0..<items.count).map { items[$0]! }
+    }
+
     /// An enum option given by its raw code.
     public mutating func code<E: RawRepresentable & CaseIterable>(
         _ name: String, default d: E, names: (E) -> String
@@ -53,7 +78,11 @@ public struct OptionReader: Sendable {
 
     /// Throws if any given name was never asked for.
     public func finish() throws(SegLossError) {
-        let unknown = values.keys.filter { !accepted.contains($0) }.sorted()
+        let unknown = values.keys.filter { !accepted.contains($0) }.map { key -> String in
+            // A list entry `name.k` of an unknown option is reported as `name`.
+            if let dot = key.firstIndex(of: "."), Int(key[key.index(after: dot)...]) != nil { return String(key[..<dot]) }
+            return key
+        }.sorted()
         if let first = unknown.first {
             throw .option(first, "is not an option of \(owner); accepted options: \(Set(accepted).sorted().joined(separator: ", "))")
         }

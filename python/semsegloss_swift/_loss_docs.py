@@ -1,0 +1,59 @@
+"""Docstring pieces shared by the loss functions (see losses.py)."""
+
+_COMMON = """
+    input : array_like, shape (N, C, *spatial)
+        Logits (``from_logits=True``) or probabilities, float32 or float64 (other real
+        dtypes are converted to float64, float16 to float32). 1 to 3 spatial dims.
+    target : array_like
+        Same shape as ``input``: binary, one-hot or soft labels in [0, 1] (values equal
+        to ``ignore_index`` excepted); with ``mode="multiclass"`` also an integer label
+        map of shape (N, *spatial) with class indices in [0, C).
+    mode : {"binary", "multilabel", "multiclass"}
+        ``"binary"``: one channel, the foreground (sigmoid). ``"multilabel"``: C
+        independent channels (sigmoid each). ``"multiclass"``: C exclusive classes
+        (softmax over channels, computed stably).
+    from_logits : bool, default True
+        Apply the activation (sigmoid, or softmax in multiclass mode) inside; with False
+        the input holds probabilities and the gradient is with respect to them.
+    reduction : {"mean", "sum", "none"}
+    ignore_index : float, optional
+        Target value marking voxels to ignore (e.g. 255): they leave every sum, numerator
+        and denominator, and get zero gradient. All voxels ignored gives 0. Multiclass:
+        a label (label maps; applied before any one-hot step) or, for dense targets, a
+        value in any channel of the voxel.
+    include_background : bool, default True
+        Multilabel/multiclass: False drops channel 0 from the loss (in multiclass mode
+        its logit still gets gradient through the softmax).
+    return_grad : bool, default False
+        Also return d(loss)/d(input).
+    grad_output : array_like, optional
+        With ``reduction="none"``: upstream gradient of the unreduced loss; the returned
+        gradient is then the vector-Jacobian product."""
+
+_REGION = """
+    smooth_nr, smooth_dr : float, default 1e-5
+        Smoothing added to numerator and denominator (MONAI's names and defaults).
+    batch : bool, default False
+        False: one score per (image, class), then averaged (MONAI). True: sums pooled
+        over the batch per class (smp, nnU-Net "batch dice").
+    empty : {"smooth", "skip"}, default "smooth"
+        Entries whose target is empty: ``"smooth"`` lets the smoothing decide (loss 0 for
+        an empty prediction, ~1 with ~0 gradient otherwise); ``"skip"`` leaves them out
+        of the mean (NaN under ``reduction="none"``)."""
+
+_RETURNS = """
+    Returns
+    -------
+    loss : float or ndarray
+        A float for ``reduction="mean"|"sum"``; for ``"none"`` an array of shape
+        (N, C) for region losses ((C,) with ``batch=True``) or the input's shape for
+        pixel losses.
+    grad : ndarray
+        Only with ``return_grad=True``: same shape and dtype as ``input``."""
+
+
+def _doc(extra: str = ""):
+    def wrap(f):
+        f.__doc__ = f.__doc__.replace("{common}", _COMMON + extra).replace("{returns}", _RETURNS)
+        return f
+    return wrap
