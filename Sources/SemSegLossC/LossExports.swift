@@ -33,6 +33,9 @@ public func semseg_loss(
         let configured = try LossCatalog.make(try decodeName(loss, argument: "loss"), options: try decodeOptions(options, nOptions))
         let x = try DecodedTensor(input, argument: "input")
         let t = try DecodedTensor(target, argument: "target")
+        guard x.type == .float32 || x.type == .float64 else {
+            throw SegLossError(.dtype, argument: "input", "must be float32 or float64, got \(x.type.name)")
+        }
         let shape = try x.shape("input")
         // An int64 target is a label map (N, *spatial); otherwise dense, the input's dtype.
         var labels: LabelView?
