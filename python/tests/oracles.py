@@ -83,11 +83,41 @@ def _region_term(name, tp, ps, gs, o):
     return max(1.0 - t, floor) ** gamma
 
 
+def softmax(z, axis=1):
+    z = np.asarray(z, dtype=np.float64)
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def multiclass_targets(input, target, ignore_index=None):
+    """(x float64, dense one-hot/soft g, valid mask broadcast to the input's shape) for
+    mode='multiclass': a label map (N, *spatial) or a dense (N, C, *spatial) target;
+    ignore_index is applied per voxel before the one-hot step."""
+    x = np.asarray(input, dtype=np.float64)
+    t = np.asarray(target)
+    c = x.shape[1]
+    if t.ndim == x.ndim - 1:
+        lab = t.astype(np.int64)
+        vox = np.ones(lab.shape, bool) if ignore_index is None else lab != int(ignore_index)
+        g = np.stack([(lab == k) & vox for k in range(c)], axis=1).astype(np.float64)
+    else:
+        g = t.astype(np.float64)
+        vox = np.ones(g.shape[:1] + g.shape[2:], bool) if ignore_index is None \
+            else ~np.any(g == ignore_index, axis=1)
+        g = np.where(vox[:, None], g, 0.0)
+    valid = np.broadcast_to(vox[:, None], x.shape)
+    return x, g, valid
+
+
 def region_loss(name, input, target, *, mode="binary", from_logits=True, reduction="mean",
                 ignore_index=None, include_background=True, smooth_nr=1e-5, smooth_dr=1e-5,
                 squared_pred=False, batch=False, empty="smooth", **params):
-    x, g, valid = _prepare(input, target, ignore_index)
-    p = sigmoid(x) if from_logits else x.astype(np.float64)
+    if mode == "multiclass":
+        x, g, valid = multiclass_targets(input, target, ignore_index)
+        p = softmax(x) if from_logits else x
+    else:
+        x, g, valid = _prepare(input, target, ignore_index)
+        p = sigmoid(x) if from_logits else x.astype(np.float64)
     g = np.where(valid, g.astype(np.float64), 0.0)
     p = np.where(valid, p, 0.0)
     n, c = x.shape[:2]
