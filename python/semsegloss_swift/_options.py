@@ -39,12 +39,33 @@ def flag(name: str, value: Any) -> bool:
     raise TypeError(f"{name}: expected True or False, got {value!r}")
 
 
+#: Encoded options by (name, type, value) triples: most calls repeat the same options, and
+#: encoding them again would cost more than a small loss evaluation. Bounded; the
+#: returned dicts are only read by the extension.
+_CACHE: Dict[Any, Dict[str, Any]] = {}
+_CACHE_LIMIT = 512
+
+
 def encode(options: Dict[str, Any], *, empty_table: Mapping[str, int] = EMPTY_LOSS) -> Dict[str, Any]:
     """Turns user options into the {name: number} dict passed to the C extension.
 
     Strings become codes, booleans stay booleans, None means "absent" (library default),
     and sequences of numbers (e.g. class weights) become ``name.0``, ``name.1``, ...
     """
+    try:  # the type is part of the key: True == 1 must not share an entry with 1
+        key = (id(empty_table),) + tuple((k, type(v), v) for k, v in options.items())
+        cached = _CACHE.get(key)
+    except TypeError:  # unhashable values (lists of class weights): no caching
+        return _encode(options, empty_table)
+    if cached is None:
+        cached = _encode(options, empty_table)
+        if len(_CACHE) >= _CACHE_LIMIT:
+            _CACHE.clear()
+        _CACHE[key] = cached
+    return cached
+
+
+def _encode(options: Dict[str, Any], empty_table: Mapping[str, int]) -> Dict[str, Any]:
     out: Dict[str, Any] = {}
     for key, value in options.items():
         if key in CHOICES:

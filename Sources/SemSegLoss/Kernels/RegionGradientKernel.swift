@@ -35,6 +35,13 @@ extension RegionStatsKernel {
         for i in lo..<hi { out[i] = (a * t[i] + b) * abs(out[i]) }
     }
 
+    /// Pass 2 after storing plain σ' (row by row, target in cache): out_i ← (a·g_i + b)·out_i.
+    static func scalePlain<S: SegScalar>(
+        _ t: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, _ lo: Int, _ hi: Int, _ a: S, _ b: S
+    ) {
+        for i in lo..<hi { out[i] = (a * t[i] + b) * out[i] }
+    }
+
     /// Pass 2 after storing, all valid targets 0 or 1: out_i = −σ' where g_i = 1, so
     /// (a·g_i + b)·σ' is −(a + b)·out_i there and b·out_i elsewhere (the same values).
     static func scaleStoredBinary<S: SegScalar>(
@@ -124,18 +131,16 @@ extension RegionStatsKernel {
                 Parallel.forEachChunk(shape.rows, work: shape.count * 8) { row in
                     let x = input.row(row), t = target.row(row), d = gradient + row * shape.spatialCount
                     var sums = RegionStats(), scan = InputScan()
-                    var binary = [Bool](repeating: false, count: perRow)
                     for c in 0..<perRow {
                         let lo = c * chunkSize, hi = min(shape.spatialCount, lo + chunkSize)
-                        let r = rowSums(x, t, d, lo, hi, 0, On.self, Off.self, Off.self, On.self)
+                        let r = rowSums(x, t, d, lo, hi, 0, On.self, Off.self, Off.self, On.self, Off.self)
                         sums = sums + r.stats
                         scan.merge(r.scan)
-                        binary[c] = r.binaryTargets
                     }
                     let (a, b) = coefficients(row, sums)
                     for c in 0..<perRow {
                         let lo = c * chunkSize, hi = min(shape.spatialCount, lo + chunkSize)
-                        if binary[c] { scaleStoredBinary(d, lo, hi, S(a), S(b)) } else { scaleStored(t, d, lo, hi, S(a), S(b)) }
+                        scalePlain(t, d, lo, hi, S(a), S(b))
                     }
                     st[row] = sums
                     sc[row] = scan

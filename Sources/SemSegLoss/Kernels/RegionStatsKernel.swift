@@ -109,19 +109,19 @@ enum RegionStatsKernel {
         let ig = cfg.ignore ?? 0
         if let d {  // logits, linear sums
             return cfg.ignore == nil
-                ? rowSums(x, t, d, lo, hi, ig, On.self, Off.self, Off.self, On.self)
-                : rowSums(x, t, d, lo, hi, ig, On.self, Off.self, On.self, On.self)
+                ? rowSums(x, t, d, lo, hi, ig, On.self, Off.self, Off.self, On.self, On.self)
+                : rowSums(x, t, d, lo, hi, ig, On.self, Off.self, On.self, On.self, On.self)
         }
         let none = UnsafeMutablePointer(mutating: x)  // never written (Storing is Off)
         switch (cfg.fromLogits, cfg.squared, cfg.ignore != nil) {
-        case (true, false, false): return rowSums(x, t, none, lo, hi, ig, On.self, Off.self, Off.self, Off.self)
-        case (true, false, true): return rowSums(x, t, none, lo, hi, ig, On.self, Off.self, On.self, Off.self)
-        case (true, true, false): return rowSums(x, t, none, lo, hi, ig, On.self, On.self, Off.self, Off.self)
-        case (true, true, true): return rowSums(x, t, none, lo, hi, ig, On.self, On.self, On.self, Off.self)
-        case (false, false, false): return rowSums(x, t, none, lo, hi, ig, Off.self, Off.self, Off.self, Off.self)
-        case (false, false, true): return rowSums(x, t, none, lo, hi, ig, Off.self, Off.self, On.self, Off.self)
-        case (false, true, false): return rowSums(x, t, none, lo, hi, ig, Off.self, On.self, Off.self, Off.self)
-        case (false, true, true): return rowSums(x, t, none, lo, hi, ig, Off.self, On.self, On.self, Off.self)
+        case (true, false, false): return rowSums(x, t, none, lo, hi, ig, On.self, Off.self, Off.self, Off.self, Off.self)
+        case (true, false, true): return rowSums(x, t, none, lo, hi, ig, On.self, Off.self, On.self, Off.self, Off.self)
+        case (true, true, false): return rowSums(x, t, none, lo, hi, ig, On.self, On.self, Off.self, Off.self, Off.self)
+        case (true, true, true): return rowSums(x, t, none, lo, hi, ig, On.self, On.self, On.self, Off.self, Off.self)
+        case (false, false, false): return rowSums(x, t, none, lo, hi, ig, Off.self, Off.self, Off.self, Off.self, Off.self)
+        case (false, false, true): return rowSums(x, t, none, lo, hi, ig, Off.self, Off.self, On.self, Off.self, Off.self)
+        case (false, true, false): return rowSums(x, t, none, lo, hi, ig, Off.self, On.self, Off.self, Off.self, Off.self)
+        case (false, true, true): return rowSums(x, t, none, lo, hi, ig, Off.self, On.self, On.self, Off.self, Off.self)
         }
     }
 
@@ -134,14 +134,18 @@ enum RegionStatsKernel {
     }
 
     /// Pass 1 over `lo..<hi` of one row: (TP, P, G, valid) and validation counts,
-    /// optionally writing ±σ'(z)·[valid] to `d` (see `StoredDerivative`). Options: logits,
-    /// squared sums, ignore_index, storing σ'.
-    static func rowSums<S: SegScalar, Logits: StaticFlag, Squared: StaticFlag, Ignoring: StaticFlag, Storing: StaticFlag>(
+    /// optionally writing σ'(z)·[valid] to `d`: sign-coded (negative where g = 1, see
+    /// `StoredDerivative`) when `SignCoded`, plain otherwise (then `binaryTargets` is not
+    /// computed: pass 2 reads the target, which row-by-row evaluation finds in cache, and
+    /// pass 1 saves the sign and binary-target work). Options: logits, squared sums,
+    /// ignore_index, storing σ', sign coding.
+    static func rowSums<S: SegScalar, Logits: StaticFlag, Squared: StaticFlag, Ignoring: StaticFlag, Storing: StaticFlag, SignCoded: StaticFlag>(
         _ x: UnsafePointer<S>, _ t: UnsafePointer<S>, _ d: UnsafeMutablePointer<S>,
         _ lo: Int, _ hi: Int, _ ignore: S,
-        _: Logits.Type, _: Squared.Type, _: Ignoring.Type, _: Storing.Type
+        _: Logits.Type, _: Squared.Type, _: Ignoring.Type, _: Storing.Type, _: SignCoded.Type
     ) -> ChunkResult {
         let logits = Logits.isOn, ignoring = Ignoring.isOn, storing = Storing.isOn
+        let signCoded = storing && SignCoded.isOn
         let scratch = UnsafeMutablePointer<S>.allocate(capacity: 2 * Blocks.size)
         defer { scratch.deallocate() }
         let pBuf = scratch, gBuf = scratch + Blocks.size
@@ -162,7 +166,7 @@ enum RegionStatsKernel {
                     p = s.p
                     if storing {
                         let dv = v ? s.derivative : 0
-                        db[j] = g == 1 ? -dv : dv
+                        db[j] = signCoded ? (g == 1 ? -dv : dv) : dv
                     }
                 }
                 pBuf[j] = v ? p : 0
@@ -170,7 +174,7 @@ enum RegionStatsKernel {
                 vc &+= ElementChecks.bit(v)
                 bi &+= ElementChecks.badInput(z, logits: logits)
                 bt &+= ElementChecks.badTarget(g)
-                if storing { nb &+= 1 &- (ElementChecks.bit(g == 0) | ElementChecks.bit(g == 1)) }
+                if signCoded { nb &+= 1 &- (ElementChecks.bit(g == 0) | ElementChecks.bit(g == 1)) }
             }
             let s = BlockSums.region(pBuf, ignoring ? UnsafePointer(gBuf) : tb, n, Squared.self)
             stats.intersection += s.tp
@@ -186,6 +190,6 @@ enum RegionStatsKernel {
         var scan = InputScan()
         scan.badInput = Double(badIn)
         scan.badTarget = Double(badT)
-        return ChunkResult(stats: stats, scan: scan, binaryTargets: nonBinary == 0)
+        return ChunkResult(stats: stats, scan: scan, binaryTargets: signCoded && nonBinary == 0)
     }
 }
