@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import SemSegLoss
 
@@ -73,6 +74,29 @@ struct ValidationTests {
             let shape = try TensorShape([1, 1, 1])
             _ = try [0.5].withTensorView(shape: shape, argument: "input") { x throws(SegLossError) in
                 try [1.0].withTensorView(shape: shape, argument: "target") { t throws(SegLossError) in try m.evaluate(input: x, target: t) }
+            }
+        }
+    }
+
+    /// The kernels count suspect values with a bit-pattern test that also flags −0 and then
+    /// re-check exactly: −0 targets and probabilities are valid, NaN/±inf logits are not,
+    /// whichever block of a row they fall in.
+    @Test("negative zero is valid; non-finite logits are found in any block", arguments: coreLossNames)
+    func negativeZeroAndNonFinite(_ loss: String) throws {
+        let n = 5000, shape = [2, 1, 50, 50]
+        var rng = TestRandom(seed: 9)
+        let x = rng.logits(n)
+        let g = rng.bits(n)
+        let signed = g.map { $0 == 0 ? -0.0 : $0 }
+        let a = try runFloat(loss, [], x, g, shape), b = try runFloat(loss, [], x, signed, shape)
+        #expect(a.value == b.value && a.gradient == b.gradient)
+        let p = x.map { 1 / (1 + exp(-$0)) }.map { $0 < 0.5 ? -0.0 : $0 }
+        #expect(try runFloat(loss, [("from_logits", 0)], p, g, shape).value.isFinite)
+        for bad in [Double.nan, .infinity, -.infinity] {
+            for at in [0, 1023, 1024, 2500, n - 1] {
+                var y = x
+                y[at] = bad
+                expectError(.value, "input") { _ = try runFloat(loss, [], y, g, shape) }
             }
         }
     }

@@ -169,14 +169,17 @@ enum RegionStatsKernel {
                         db[j] = signCoded ? (g == 1 ? -dv : dv) : dv
                     }
                 }
-                pBuf[j] = v ? p : 0
+                // z − z is 0, or NaN for a non-finite logit: the NaN reaches Σp, which
+                // flags the block (cheaper than counting in the loop).
+                pBuf[j] = (v ? p : 0) + (logits ? z - z : 0)
                 if ignoring { gBuf[j] = g }  // else the sums read the target itself
                 vc &+= ElementChecks.bit(v)
-                bi &+= ElementChecks.badInput(z, logits: logits)
-                bt &+= ElementChecks.badTarget(g)
+                if !logits { bi &+= S.maybeOutsideUnit(z) }
+                bt &+= S.maybeOutsideUnit(g)  // suspects; InputScan.check re-checks exactly
                 if signCoded { nb &+= 1 &- (ElementChecks.bit(g == 0) | ElementChecks.bit(g == 1)) }
             }
             let s = BlockSums.region(pBuf, ignoring ? UnsafePointer(gBuf) : tb, n, Squared.self)
+            if logits && !s.ps.isFinite { bi &+= 1 }
             stats.intersection += s.tp
             stats.prediction += s.ps
             stats.target += s.gs

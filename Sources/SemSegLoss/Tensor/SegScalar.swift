@@ -26,6 +26,10 @@ where Self.SIMD8Storage: Sendable {
     static var probabilityEpsilon: Self { get }
     /// Name of the type as shown to users (`float32`, `float64`).
     static var dtypeName: String { get }
+    /// 1 when x may lie outside [0, 1] (or be NaN), else 0: one unsigned comparison of the
+    /// bit pattern against that of 1. A superset test — it also flags −0 — for element
+    /// loops that count suspects and re-check them exactly on the rare error path.
+    static func maybeOutsideUnit(_ x: Self) -> Int32
 }
 
 // MARK: - Derived functions (generic, built on the requirements)
