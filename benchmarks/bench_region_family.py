@@ -7,24 +7,18 @@ the same data (the issue's criterion: within 3x of Dice).
 Each timing is the median of --repeat calls after one warm-up call.
 """
 import argparse
-import time
+import os
+import sys
 
 import numpy as np
 
-import semsegloss_swift as ss
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_losses import median_ms  # noqa: E402  (median of `repeat` calls after a warm-up)
+
+import semsegloss_swift as ss  # noqa: E402
 
 FAMILY = ("log_cosh_dice_loss", "sensitivity_specificity_loss", "generalized_dice_loss", "mcc_loss",
           "asymmetric_similarity_loss", "log_dice_loss")
-
-
-def median_ms(fn, repeat):
-    fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return 1e3 * float(np.median(times))
 
 
 def main():
