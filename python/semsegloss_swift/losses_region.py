@@ -10,9 +10,10 @@ from typing import Any, Optional
 
 from . import _options
 from ._loss_api import evaluate
-from ._loss_docs import _REGION, _doc
+from ._loss_docs import _REGION, _SOFT_LABEL, _doc
 
 _options.CHOICES["weight_type"] = {"square": 0, "simple": 1, "uniform": 2}
+_options.BOOLEANS.add("soft_label")
 
 _SQUARED = """
     squared_pred : bool, default False
@@ -41,11 +42,12 @@ def _call(name: str, input: Any, target: Any, return_grad: bool, grad_output: An
 
 
 @_examples
-@_doc(_REGION + _SQUARED)
+@_doc(_REGION + _SQUARED + _SOFT_LABEL)
 def log_cosh_dice_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
                        reduction: str = "mean", ignore_index: Optional[float] = None,
                        include_background: bool = True, smooth_nr: float = 1e-5, smooth_dr: float = 1e-5,
                        squared_pred: bool = False, batch: bool = False, empty: str = "smooth",
+                       soft_label: bool = False,
                        return_grad: bool = False, grad_output: Any = None):
     """Log-cosh Dice loss (Jadon, CIBCB 2020), ``ln cosh(1 - D)`` per (image, class).
 
@@ -68,7 +70,7 @@ def log_cosh_dice_loss(input: Any, target: Any, *, mode: str = "binary", from_lo
     return _call("log_cosh_dice_loss", input, target, return_grad, grad_output, mode=mode,
                  from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
                  include_background=include_background, smooth_nr=smooth_nr, smooth_dr=smooth_dr,
-                 squared_pred=squared_pred, batch=batch, empty=empty)
+                 squared_pred=squared_pred, batch=batch, empty=empty, soft_label=soft_label)
 
 
 @_examples
@@ -186,12 +188,13 @@ def mcc_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool
 
 
 @_examples
-@_doc(_REGION)
+@_doc(_REGION + _SOFT_LABEL)
 def asymmetric_similarity_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
                                reduction: str = "mean", ignore_index: Optional[float] = None,
                                include_background: bool = True, smooth_nr: float = 1e-5,
                                smooth_dr: float = 1e-5, beta: float = 1.5, batch: bool = False,
-                               empty: str = "smooth", return_grad: bool = False, grad_output: Any = None):
+                               empty: str = "smooth", soft_label: bool = False,
+                               return_grad: bool = False, grad_output: Any = None):
     """Asymmetric similarity loss (Hashemi et al., IEEE Access 2018), ``1 - F_beta``.
 
     ``1 - (TP + s_n) / (TP + w FN + (1 - w) FP + s_d)`` with ``w = beta^2 / (1 + beta^2)``:
@@ -213,16 +216,17 @@ def asymmetric_similarity_loss(input: Any, target: Any, *, mode: str = "binary",
     return _call("asymmetric_similarity_loss", input, target, return_grad, grad_output, mode=mode,
                  from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
                  include_background=include_background, smooth_nr=smooth_nr, smooth_dr=smooth_dr,
-                 beta=beta, batch=batch, empty=empty)
+                 beta=beta, batch=batch, empty=empty, soft_label=soft_label)
 
 
 @_examples
-@_doc(_REGION + _SQUARED)
+@_doc(_REGION + _SQUARED + _SOFT_LABEL)
 def log_dice_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
                   reduction: str = "mean", ignore_index: Optional[float] = None,
                   include_background: bool = True, smooth_nr: float = 1e-5, smooth_dr: float = 1e-5,
                   squared_pred: bool = False, batch: bool = False, empty: str = "smooth",
-                  eps: float = 1e-7, return_grad: bool = False, grad_output: Any = None):
+                  eps: float = 1e-7, soft_label: bool = False,
+                  return_grad: bool = False, grad_output: Any = None):
     """Logarithmic Dice loss, ``-ln(max(D, eps))`` per (image, class) (smp ``log_loss=True``).
 
     The gradient is the Dice gradient divided by D. The clamp bounds the loss by
@@ -245,7 +249,7 @@ def log_dice_loss(input: Any, target: Any, *, mode: str = "binary", from_logits:
     return _call("log_dice_loss", input, target, return_grad, grad_output, mode=mode,
                  from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
                  include_background=include_background, smooth_nr=smooth_nr, smooth_dr=smooth_dr,
-                 squared_pred=squared_pred, batch=batch, empty=empty, eps=eps)
+                 squared_pred=squared_pred, batch=batch, empty=empty, eps=eps, soft_label=soft_label)
 
 
 #: The functions of this family, in the order shown to users.

@@ -100,11 +100,12 @@ def _finish(value, dp, chain, valid, reduction, batch, return_grad):
 
 def _entry_loss(term, input, target, *, mode="binary", from_logits=True, reduction="mean",
                 ignore_index=None, include_background=True, squared_pred=False, batch=False,
-                empty="smooth", return_grad=False, grad_output=None):
-    """A loss of one entry's (TP, P, G, V): term(tp, ps, gs, v) -> (loss, dL/dTP, dL/dP)."""
+                empty="smooth", soft_label=False, return_grad=False, grad_output=None):
+    """A loss of one entry's (TP, P, G, V): term(tp, ps, gs, v) -> (loss, dL/dTP, dL/dP).
+    soft_label: TP = sum min(p, g), dTP/dp = 1[p < g] (1/2 at ties)."""
     p, g, valid, chain = _prepare(input, target, mode, from_logits, ignore_index)
     sq = squared_pred
-    tp = _sums(p * g, include_background, batch)
+    tp = _sums(np.minimum(p, g) if soft_label else p * g, include_background, batch)
     ps = _sums(p * p if sq else p, include_background, batch)
     gs = _sums(g * g if sq else g, include_background, batch)
     v = _sums(valid.astype(np.float64), include_background, batch)
@@ -118,7 +119,8 @@ def _entry_loss(term, input, target, *, mode="binary", from_logits=True, reducti
     if batch:
         a, b = np.repeat(a, p.shape[0], axis=0), np.repeat(b, p.shape[0], axis=0)
     a, b = _spread(a, p.shape, include_background, False), _spread(b, p.shape, include_background, False)
-    dp = a * g + b * (2 * p if sq else 1.0)
+    dtp_dp = (p < g) + 0.5 * (p == g) if soft_label else g
+    dp = a * dtp_dp + b * (2 * p if sq else 1.0)
     return _finish(value, dp, chain, valid, reduction, batch, return_grad)
 
 
@@ -227,6 +229,39 @@ def generalized_dice_loss(input, target, *, mode="binary", from_logits=True, red
     a, b = _spread(a, p.shape, include_background, False), _spread(b, p.shape, include_background, False)
     return _finish(value, a * g + b, chain, valid, reduction, False, return_grad)
 
+
+# ----------------------------------------------------------------------------- soft_label core losses
+
+def dice_loss(input, target, *, smooth_nr=1e-5, smooth_dr=1e-5, **o):
+    """Forward + backward Dice (for soft_label; the value oracle is oracles.dice_loss)."""
+    def term(tp, ps, gs, v):
+        d, ddt, ddp = _dice(tp, ps, gs, smooth_nr, smooth_dr)
+        return 1 - d, -ddt, -ddp
+    return _entry_loss(term, input, target, **o)
+
+
+def jaccard_loss(input, target, *, smooth_nr=1e-5, smooth_dr=1e-5, **o):
+    def term(tp, ps, gs, v):
+        w = ps + gs - tp + smooth_dr
+        ok = w > 0
+        num = tp + smooth_nr
+        return (np.where(ok, 1 - num / w, 0.0), np.where(ok, -1 / w - num / w ** 2, 0.0),
+                np.where(ok, num / w ** 2, 0.0))
+    return _entry_loss(term, input, target, **o)
+
+
+def tversky_loss(input, target, *, smooth_nr=1e-5, smooth_dr=1e-5, alpha=0.3, beta=0.7, **o):
+    def term(tp, ps, gs, v):
+        w = tp + alpha * (ps - tp) + beta * (gs - tp) + smooth_dr
+        ok = w > 0
+        num = tp + smooth_nr
+        return (np.where(ok, 1 - num / w, 0.0), np.where(ok, -(1 / w - num * (1 - alpha - beta) / w ** 2), 0.0),
+                np.where(ok, num * alpha / w ** 2, 0.0))
+    return _entry_loss(term, input, target, **o)
+
+
+SOFT_LABEL_LOSSES = {f.__name__: f for f in (dice_loss, jaccard_loss, tversky_loss, log_cosh_dice_loss,
+                                             log_dice_loss, asymmetric_similarity_loss)}
 
 LOSSES = {f.__name__: f for f in (log_cosh_dice_loss, sensitivity_specificity_loss, generalized_dice_loss,
                                   mcc_loss, asymmetric_similarity_loss, log_dice_loss)}

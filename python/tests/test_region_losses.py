@@ -261,3 +261,36 @@ def test_inputs_not_modified_and_float32_kept(name):
     g0 = g.copy()
     getattr(ss, name)(x[:, :, ::-1], g, mode="multilabel", return_grad=True)  # non-contiguous input
     assert np.array_equal(x, x0) and np.array_equal(g, g0)
+
+
+# ------------------------------------------------------------------ soft_label
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f64", "f32"])
+@pytest.mark.parametrize("name", sorted(oracles_region.SOFT_LABEL_LOSSES))
+@settings(max_examples=25)
+@given(data=st.data())
+def test_soft_label_matches_oracle(name, dtype, data):
+    pr = data.draw(problems(modes=("binary", "multilabel", "multiclass")))
+    o = dict(pr.common(), soft_label=True, reduction=data.draw(reductions), batch=data.draw(st.booleans()),
+             include_background=include_background(data.draw, pr))
+    pr = pr.astype(dtype)
+    if pr.mode == "multiclass":
+        if pr.x.shape[1] < 2:
+            return
+        if not pr.from_logits:  # probabilities over the classes
+            pr.x = (pr.x + 0.1) / (pr.x + 0.1).sum(axis=1, keepdims=True)
+    o["reduction"] = "mean" if o["reduction"] == "none" else o["reduction"]
+    want, want_grad = oracles_region.SOFT_LABEL_LOSSES[name](pr.x, pr.g, return_grad=True, **o)
+    got, grad = getattr(ss, name)(pr.x, pr.g, return_grad=True, **o)
+    rtol, atol = TOL[dtype]
+    assert_close(got, want, rtol, atol, what=f"{name} {o}")
+    scale = max(1.0, float(np.abs(want_grad).max()))
+    assert_close(grad, want_grad, rtol, (atol + rtol) * scale, what=f"{name} {o} (gradient)")
+
+
+def test_soft_label_minimal_at_target():
+    g = np.random.default_rng(0).uniform(size=(2, 1, 4, 4))
+    assert ss.dice_loss(g, g, from_logits=False, soft_label=True) < 1e-9
+    assert ss.dice_loss(g, g, from_logits=False) > 0.05
+    with pytest.raises(ValueError, match="soft_label"):
+        ss.dice_loss(g, g, soft_label=True, squared_pred=True)

@@ -20,7 +20,7 @@ public enum RegionFamily: LossFamily {
         switch name {
         case "log_cosh_dice_loss":
             return .logCoshDice(LogCoshDiceLoss(
-                region: try reader.regionOptions(), squaredPrediction: try reader.bool("squared_pred", default: false)))
+                region: try reader.softLabelRegionOptions(), squaredPrediction: try reader.bool("squared_pred", default: false)))
         case "sensitivity_specificity_loss":
             return .sensitivitySpecificity(SensitivitySpecificityLoss(
                 sensitivityWeight: try reader.double("r", default: 0.05),
@@ -38,10 +38,10 @@ public enum RegionFamily: LossFamily {
                     emptyTarget: try emptyPolicy(&reader))))
         case "asymmetric_similarity_loss":
             return .asymmetricSimilarity(AsymmetricSimilarityLoss(
-                beta: try reader.double("beta", default: 1.5), region: try reader.regionOptions()))
+                beta: try reader.double("beta", default: 1.5), region: try reader.softLabelRegionOptions()))
         case "log_dice_loss":
             return .logDice(LogDiceLoss(
-                region: try reader.regionOptions(), squaredPrediction: try reader.bool("squared_pred", default: false),
+                region: try reader.softLabelRegionOptions(), squaredPrediction: try reader.bool("squared_pred", default: false),
                 eps: try reader.double("eps", default: 1e-7)))
         default:
             throw .option("loss", "unknown loss '\(name)'")

@@ -27,7 +27,12 @@ public enum RegionLossEvaluator {
         outputs: LossOutputs<S>, scale: Double = 1, accumulate: Bool = false
     ) throws(SegLossError) -> Double {
         let shape = input.shape
-        try options.validateDense(input: shape, target: target.shape) { () throws(SegLossError) in try objective.validate() }
+        try options.validateDense(input: shape, target: target.shape) { () throws(SegLossError) in
+            try objective.validate()
+            if objective.region.softLabel && objective.squaredSums {
+                throw .option("soft_label", "cannot be combined with squared_pred (the soft-label intersection needs linear sums)")
+            }
+        }
         let config = RegionStatsKernel.Config<S>(
             fromLogits: options.fromLogits, squared: objective.squaredSums,
             ignore: options.ignoreIndex.map { S($0) })
@@ -38,7 +43,11 @@ public enum RegionLossEvaluator {
         let parked = accumulate ? nil : outputs.gradient
         let stats: [RegionStats], scan: InputScan, stored: RegionStatsKernel.StoredDerivative?
         let fused: Bool
-        if let parked, rowByRowApplies(shape: shape, config: config, region: region) {
+        if region.softLabel {
+            (stats, scan) = RegionStatsKernel.forwardSoftLabel(input: input, target: target, config: config)
+            stored = nil
+            fused = false
+        } else if let parked, rowByRowApplies(shape: shape, config: config, region: region) {
             // Every entry is one row and is included, so each row's gradient coefficients
             // follow from its own sums: both passes run row by row (see the kernel).
             (stats, scan) = RegionStatsKernel.forwardBackwardByRow(
@@ -79,10 +88,16 @@ public enum RegionLossEvaluator {
         if let gradient = outputs.gradient, !fused {
             let a = entries.spread((0..<entries.count).map { scale * weights[$0] * terms[$0].dIntersection })
             let b = entries.spread((0..<entries.count).map { scale * weights[$0] * terms[$0].dPrediction })
-            RegionStatsKernel.backward(
-                input: input, target: target, config: config, a: a, b: b,
-                gradient: gradient, accumulate: accumulate,
-                stored: stored)
+            if region.softLabel {
+                RegionStatsKernel.backwardSoftLabel(
+                    input: input, target: target, config: config, a: a, b: b,
+                    gradient: gradient, accumulate: accumulate)
+            } else {
+                RegionStatsKernel.backward(
+                    input: input, target: target, config: config, a: a, b: b,
+                    gradient: gradient, accumulate: accumulate,
+                    stored: stored)
+            }
         }
         return value
     }
