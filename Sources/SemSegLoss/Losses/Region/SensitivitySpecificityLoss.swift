@@ -14,8 +14,8 @@
 /// `r` (the sensitivity weight) defaults to 0.05, the paper's and NiftyNet's value;
 /// SegLoss's `SSLoss` uses r = 0.1 (and names its terms the other way round). `smooth`
 /// s (Python `smooth_dr`) defaults to 1, SegLoss's value (NiftyNet: 1e-5).
-/// The gradient is not of the form a·g + b, so the loss has its own two-pass kernel
-/// (`SquaredErrorKernel`).
+/// The gradient is not of the form a·g + b: the loss runs on `ElementTermsKernel` with
+/// the terms (g − p)²·g and (g − p)²·(1 − g) (`SquaredErrorTerms`).
 public struct SensitivitySpecificityLoss: Sendable {
     public var sensitivityWeight: Double
     public var smooth: Double
@@ -38,13 +38,15 @@ public struct SensitivitySpecificityLoss: Sendable {
         try SegLossError.requireAtLeast(smooth, 0, "smooth_dr")
     }
 
-    /// ℓ of one entry and the coefficients (c_fg, c_bg) of ∂ℓ/∂p_i = 2(p_i − g_i)(c_fg·g_i +
-    /// c_bg·(1 − g_i)).
-    public func term(_ s: SquaredErrorSums) -> (loss: Double, foreground: Double, background: Double) {
-        let fgDen = s.target + smooth, bgDen = max(s.valid - s.target, 0) + smooth
+    /// ℓ of one entry from A = Σ(g − p)²g, B = Σ(g − p)²(1 − g), G and V, and the
+    /// coefficients (c_fg, c_bg) of ∂ℓ/∂p_i = 2(p_i − g_i)(c_fg·g_i + c_bg·(1 − g_i)).
+    public func term(foreground a: Double, background b: Double, target: Double, valid: Double)
+        -> (loss: Double, foreground: Double, background: Double)
+    {
+        let fgDen = target + smooth, bgDen = max(valid - target, 0) + smooth
         let cf = fgDen > 0 ? sensitivityWeight / fgDen : 0
         let cb = bgDen > 0 ? (1 - sensitivityWeight) / bgDen : 0
-        return (cf * s.foreground + cb * s.background, cf, cb)
+        return (cf * a + cb * b, cf, cb)
     }
 
     // MARK: Evaluation (binary / multilabel; multiclass through `MulticlassAdapter`)
@@ -54,12 +56,13 @@ public struct SensitivitySpecificityLoss: Sendable {
     ) throws(SegLossError) -> Double {
         let shape = input.shape
         try options.validateDense(input: shape, target: target.shape) { () throws(SegLossError) in try validate() }
-        let config = SquaredErrorKernel.Config<S>(fromLogits: options.fromLogits, ignore: options.ignoreIndex.map { S($0) })
-        let (rows, scan) = SquaredErrorKernel.forward(input: input, target: target, config: config)
-        try scan.check(input: input, target: target, fromLogits: options.fromLogits, ignoreIndex: config.ignore)
+        let ignore = options.ignoreIndex.map { S($0) }
+        let (rows, scan) = ElementTermsKernel.forward(
+            input: input, target: target, fromLogits: options.fromLogits, ignore: ignore, SquaredErrorTerms.self)
+        try scan.check(input: input, target: target, fromLogits: options.fromLogits, ignoreIndex: ignore)
 
         let entries = RegionEntries(shape: shape, options: options, batch: batch)
-        let pooled = entries.pool(rows, zero: SquaredErrorSums(), +)
+        let pooled = entries.pool(rows, zero: ElementTermSums(), +)
         var losses = [Double](repeating: 0, count: entries.count)
         var included = [Bool](repeating: false, count: entries.count)
         var cf = losses, cb = losses
@@ -68,19 +71,37 @@ public struct SensitivitySpecificityLoss: Sendable {
                 losses[e] = .nan
                 continue
             }
-            (losses[e], cf[e], cb[e]) = term(pooled[e])
+            let s = pooled[e]
+            (losses[e], cf[e], cb[e]) = term(foreground: s.first, background: s.second, target: s.target, valid: s.valid)
             included[e] = true
         }
         let (value, weights) = try RegionReduction.reduce(
             losses: losses, included: included, options: options, outputs: outputs)
 
         if let gradient = outputs.gradient {
-            SquaredErrorKernel.backward(
-                input: input, target: target, config: config,
+            ElementTermsKernel.backward(
+                input: input, target: target, fromLogits: options.fromLogits, ignore: ignore, SquaredErrorTerms.self,
                 a: entries.spread(cf.indices.map { 2 * weights[$0] * cf[$0] }),
                 b: entries.spread(cb.indices.map { 2 * weights[$0] * cb[$0] }),
                 gradient: gradient)
         }
         return value
+    }
+}
+
+// MARK: - Kernel terms
+
+/// (g − p)²·g and (g − p)²·(1 − g); ∂/∂p_i of a·(g − p)²g/2 + b·(g − p)²(1 − g)/2 is
+/// (p − g)(a·g + b·(1 − g)) (the factor 2 is in the coefficients).
+enum SquaredErrorTerms: ElementTerms {
+    @inline(__always)
+    static func terms<S: SegScalar>(_ p: S, _ g: S) -> (first: S, second: S) {
+        let e2 = (g - p) * (g - p)
+        return (e2 * g, e2 * (1 - g))
+    }
+
+    @inline(__always)
+    static func derivative<S: SegScalar>(_ p: S, _ g: S, _ a: S, _ b: S) -> S {
+        (p - g) * (a * g + b * (1 - g))
     }
 }
