@@ -11,7 +11,7 @@ let distanceLossNames: Set<String> = [
 ]
 
 /// The catalogue without the distance-map losses.
-let coreLossNames = LossCatalog.names.filter { !distanceLossNames.contains($0) }
+let coreLossNames = LossCatalog.coreNames  // families have their own suites
 
 // MARK: - Oracles (brute force, for small images)
 

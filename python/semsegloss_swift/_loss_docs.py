@@ -41,6 +41,13 @@ _REGION = """
         an empty prediction, ~1 with ~0 gradient otherwise); ``"skip"`` leaves them out
         of the mean (NaN under ``reduction="none"``)."""
 
+_SOFT_LABEL = """
+    soft_label : bool, default False
+        Intersection ``TP = sum min(p, g)`` instead of ``sum p g`` (MONAI ``soft_label``,
+        JDTLoss): with soft targets the loss is then minimal at ``p = g`` (MONAI #8094).
+        Identical for hard targets. Gradient: ``1[p < g]`` (1/2 at ties) replaces ``g``
+        in the intersection term. Not with ``squared_pred``."""
+
 _RETURNS = """
     Returns
     -------

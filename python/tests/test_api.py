@@ -24,7 +24,9 @@ REGION_OPTIONS = {"smooth_nr", "smooth_dr", "batch", "empty"}
 
 
 def test_losses_maps_the_seven_names_to_functions():
-    assert set(ss.LOSSES) == set(ALL_LOSSES) | set(DISTANCE_LOSSES)
+    families = {f.__name__ for m in (ss.losses_distribution, ss.losses_region, ss.losses_lovasz,
+                                     ss.losses_compound) for f in m.FAMILY_LOSSES}
+    assert set(ss.LOSSES) == set(ALL_LOSSES) | set(DISTANCE_LOSSES) | families
     for name, fn in ss.LOSSES.items():
         assert callable(fn) and fn.__name__ == name
         assert getattr(ss, name) is fn

@@ -184,13 +184,13 @@ public enum LossCatalog {
             let weighted = try r.bool("alpha_weighting", default: true)
             function = .focal(FocalLoss(alpha: weighted ? alpha : nil, gamma: try r.double("gamma", default: 2)))
         case "dice_loss":
-            function = .dice(DiceLoss(region: try r.regionOptions(), squaredPrediction: try r.bool("squared_pred", default: false)))
+            function = .dice(DiceLoss(region: try r.softLabelRegionOptions(), squaredPrediction: try r.bool("squared_pred", default: false)))
         case "jaccard_loss":
-            function = .jaccard(JaccardLoss(region: try r.regionOptions(), squaredPrediction: try r.bool("squared_pred", default: false)))
+            function = .jaccard(JaccardLoss(region: try r.softLabelRegionOptions(), squaredPrediction: try r.bool("squared_pred", default: false)))
         case "tversky_loss":
             function = .tversky(TverskyLoss(
                 alpha: try r.double("alpha", default: 0.3), beta: try r.double("beta", default: 0.7),
-                region: try r.regionOptions()))
+                region: try r.softLabelRegionOptions()))
         case "focal_tversky_loss":
             function = .focalTversky(FocalTverskyLoss(
                 alpha: try r.double("alpha", default: 0.3), beta: try r.double("beta", default: 0.7),

@@ -108,4 +108,11 @@ public struct OptionReader: Sendable {
             batch: try bool("batch", default: false),
             emptyTarget: try code("empty", default: EmptyTargetPolicy.smooth, names: { "\($0)" }))
     }
+
+    /// `regionOptions()` and soft_label (losses evaluated by `RegionLossEvaluator` only).
+    public mutating func softLabelRegionOptions() throws(SegLossError) -> RegionOptions {
+        var region = try regionOptions()
+        region.softLabel = try bool("soft_label", default: false)
+        return region
+    }
 }

@@ -12,6 +12,8 @@
 /// ~1 with ~0 gradient otherwise for small smoothing; see `EmptyTargetPolicy`.
 /// Reference values (LOSSES.md §6.13): p = (0.9, 0.2, 0.7, 0.1), g = (1, 0, 1, 0),
 /// s = 0 gives 0.179487.
+/// `region.softLabel` uses TP = Σ min(p, g) (MONAI `soft_label`), so that with soft
+/// targets the loss is minimal at p = g; ∂ℓ/∂p_i then has 1[p_i < g_i] in place of g_i.
 public struct DiceLoss: RegionObjective {
     public var region: RegionOptions
     /// V-Net squared denominator Σp² + Σg² (MONAI `squared_pred`).

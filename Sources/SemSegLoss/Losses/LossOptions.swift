@@ -119,15 +119,21 @@ public struct RegionOptions: Sendable, Equatable {
     /// `true`: sums pooled over the batch per class (smp, nnU-Net "batch dice").
     public var batch: Bool
     public var emptyTarget: EmptyTargetPolicy
+    /// Soft-label intersection TP = Σ min(p, g) instead of Σ p·g (MONAI `soft_label`,
+    /// JDTLoss; MONAI #8094): with soft targets the loss is then minimal at p = g. Equal to
+    /// Σ p·g for hard targets. ∂TP/∂p_i = 1 where p_i < g_i, 0 where p_i > g_i, ½ at ties
+    /// (a subgradient, LOSSES.md §6.1). Linear sums only.
+    public var softLabel: Bool
 
     public init(
         smoothNumerator: Double = 1e-5, smoothDenominator: Double = 1e-5, batch: Bool = false,
-        emptyTarget: EmptyTargetPolicy = .smooth
+        emptyTarget: EmptyTargetPolicy = .smooth, softLabel: Bool = false
     ) {
         self.smoothNumerator = smoothNumerator
         self.smoothDenominator = smoothDenominator
         self.batch = batch
         self.emptyTarget = emptyTarget
+        self.softLabel = softLabel
     }
 
     public func validate() throws(SegLossError) {

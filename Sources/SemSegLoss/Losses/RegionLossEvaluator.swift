@@ -27,29 +27,34 @@ public enum RegionLossEvaluator {
         outputs: LossOutputs<S>, scale: Double = 1, accumulate: Bool = false
     ) throws(SegLossError) -> Double {
         let shape = input.shape
-        try options.validateDense(input: shape, target: target.shape) { () throws(SegLossError) in try objective.validate() }
+        try options.validateDense(input: shape, target: target.shape) { () throws(SegLossError) in
+            try objective.validate()
+            if objective.region.softLabel && objective.squaredSums {
+                throw .option("soft_label", "cannot be combined with squared_pred (the soft-label intersection needs linear sums)")
+            }
+        }
         let config = RegionStatsKernel.Config<S>(
             fromLogits: options.fromLogits, squared: objective.squaredSums,
             ignore: options.ignoreIndex.map { S($0) })
-        let channels = shape.channels, c0 = options.firstChannel, kept = channels - c0
         let region = objective.region
-        let entryCount = region.batch ? kept : shape.batch * kept
+        let entries = RegionEntries(shape: shape, options: options, batch: region.batch)
 
         // Without accumulation the gradient buffer can carry σ'(z) from pass 1 to pass 2.
         let parked = accumulate ? nil : outputs.gradient
         let stats: [RegionStats], scan: InputScan, stored: RegionStatsKernel.StoredDerivative?
         let fused: Bool
-        if let parked, rowByRowApplies(shape: shape, config: config, region: region) {
+        if region.softLabel {
+            (stats, scan) = RegionStatsKernel.forwardSoftLabel(input: input, target: target, config: config)
+            stored = nil
+            fused = false
+        } else if let parked, rowByRowApplies(shape: shape, config: config, region: region) {
             // Every entry is one row and is included, so each row's gradient coefficients
             // follow from its own sums: both passes run row by row (see the kernel).
-            let mean = options.reduction == .mean ? 1.0 / Double(entryCount) : 1.0
             (stats, scan) = RegionStatsKernel.forwardBackwardByRow(
                 input: input, target: target, config: config, gradient: parked
             ) { row, s in
-                let c = row % channels
-                guard c >= c0 else { return (0, 0) }
-                let e = (row / channels) * kept + (c - c0)
-                let w = options.reduction == .none ? (outputs.gradOutput.map { Double($0[e]) } ?? 1) : mean
+                guard let e = entries.entry(ofRow: row) else { return (0, 0) }
+                let w = RegionReduction.earlyWeight(e, count: entries.count, options: options, outputs: outputs)
                 let t = objective.term(s)
                 return (scale * w * t.dIntersection, scale * w * t.dPrediction)
             }
@@ -63,17 +68,10 @@ public enum RegionLossEvaluator {
         try scan.check(input: input, target: target, fromLogits: options.fromLogits, ignoreIndex: config.ignore)
 
         // Entries
-        var entryStats = [RegionStats](repeating: RegionStats(), count: entryCount)
-        for n in 0..<shape.batch {
-            for c in c0..<channels {
-                let e = region.batch ? c - c0 : n * kept + (c - c0)
-                entryStats[e] = entryStats[e] + stats[n * channels + c]
-            }
-        }
-        var terms = [RegionTerm](repeating: RegionTerm(loss: 0, dIntersection: 0, dPrediction: 0), count: entryCount)
-        var included = [Bool](repeating: false, count: entryCount)
-        var includedCount = 0
-        for e in 0..<entryCount {
+        let entryStats = entries.pool(stats, zero: RegionStats(), +)
+        var terms = [RegionTerm](repeating: RegionTerm(loss: 0, dIntersection: 0, dPrediction: 0), count: entries.count)
+        var included = [Bool](repeating: false, count: entries.count)
+        for e in 0..<entries.count {
             let s = entryStats[e]
             if s.valid == 0 { continue }
             if region.emptyTarget == .skip && s.target == 0 {
@@ -82,48 +80,24 @@ public enum RegionLossEvaluator {
             }
             terms[e] = objective.term(s)
             included[e] = true
-            includedCount += 1
         }
-
-        // Reduction weights
-        var weights = [Double](repeating: 0, count: entryCount)
-        var value = 0.0
-        switch options.reduction {
-        case .mean, .sum:
-            let w = options.reduction == .sum ? 1.0 : (includedCount > 0 ? 1.0 / Double(includedCount) : 0)
-            for e in 0..<entryCount where included[e] {
-                weights[e] = w
-                value += terms[e].loss
-            }
-            value *= w
-        case .none:
-            for e in 0..<entryCount {
-                if let values = outputs.values { values[e] = S(terms[e].loss) }
-                guard included[e] else { continue }
-                value += terms[e].loss
-                let go = outputs.gradOutput.map { Double($0[e]) } ?? 1
-                guard go.isFinite else {
-                    throw .value("grad_output", "must be finite, got \(go) at index \(e)")
-                }
-                weights[e] = go
-            }
-        }
+        let (value, weights) = try RegionReduction.reduce(
+            losses: terms.map(\.loss), included: included, options: options, outputs: outputs)
 
         // Pass 2
         if let gradient = outputs.gradient, !fused {
-            var a = [Double](repeating: 0, count: shape.rows)
-            var b = [Double](repeating: 0, count: shape.rows)
-            for n in 0..<shape.batch {
-                for c in c0..<channels {
-                    let e = region.batch ? c - c0 : n * kept + (c - c0)
-                    a[n * channels + c] = scale * weights[e] * terms[e].dIntersection
-                    b[n * channels + c] = scale * weights[e] * terms[e].dPrediction
-                }
+            let a = entries.spread((0..<entries.count).map { scale * weights[$0] * terms[$0].dIntersection })
+            let b = entries.spread((0..<entries.count).map { scale * weights[$0] * terms[$0].dPrediction })
+            if region.softLabel {
+                RegionStatsKernel.backwardSoftLabel(
+                    input: input, target: target, config: config, a: a, b: b,
+                    gradient: gradient, accumulate: accumulate)
+            } else {
+                RegionStatsKernel.backward(
+                    input: input, target: target, config: config, a: a, b: b,
+                    gradient: gradient, accumulate: accumulate,
+                    stored: stored)
             }
-            RegionStatsKernel.backward(
-                input: input, target: target, config: config, a: a, b: b,
-                gradient: gradient, accumulate: accumulate,
-                stored: stored)
         }
         return value
     }

@@ -11,6 +11,7 @@
 /// Tversky paper (Abraham & Khan 2019) use the opposite letters: their α = 0.7 is our
 /// `beta = 0.7`. Defaults α = 0.3, β = 0.7 (the papers' and SemSegLoss's weighting).
 /// α = β = 0.5 gives Dice with smoothing 2s; α = β = 1 gives Jaccard (LOSSES.md §6.3).
+/// `region.softLabel`: TP = Σ min(p, g) (MONAI `soft_label`, see `RegionOptions`).
 public struct TverskyLoss: RegionObjective {
     public var region: RegionOptions
     public var alpha: Double

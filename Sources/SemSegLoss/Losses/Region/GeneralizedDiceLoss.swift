@@ -1,0 +1,142 @@
+// MARK: - Generalized Dice loss
+
+/// How `GeneralizedDiceLoss` weighs the classes, from the target volume G_c.
+public enum GeneralizedDiceWeight: Int32, Sendable, CaseIterable {
+    /// w_c = 1/G_c² (Sudre et al.; MONAI's default `w_type="square"`).
+    case square = 0
+    /// w_c = 1/G_c.
+    case simple = 1
+    /// w_c = 1 (a Dice of the classes pooled with equal weight).
+    case uniform = 2
+
+    public var name: String {
+        switch self {
+        case .square: "square"
+        case .simple: "simple"
+        case .uniform: "uniform"
+        }
+    }
+}
+
+/// Generalized Dice loss (Sudre et al., "Generalised Dice overlap as a deep learning loss
+/// function for highly unbalanced segmentations", DLMIA 2017), one value per image with
+/// the classes combined inside it (or one value for the batch with `batch`):
+///
+///     ℓ = 1 − (2·Σ_c w_c·TP_c + s_n) / (Σ_c w_c·(P_c + G_c) + s_d)
+///     ∂ℓ/∂p_ic = w_c·[(2N + s_n) − 2g_ic·U]/U²,   N = Σ_c w_c·TP_c,  U = Σ_c w_c(P_c + G_c) + s_d
+///
+/// (LOSSES.md §6.10). The weights depend on the target only, so they are constants of the
+/// gradient (the issue MONAI #3618 had with its differentiable clamp cannot arise).
+/// Empty classes (G_c = 0, or a weight that overflows) would get an infinite weight: as
+/// MONAI (#371) they get the largest finite weight of the same image (of the batch with
+/// `batch`); when every class of an image is empty all weights are 1, so that the value is
+/// the Dice of an empty target (0 for an empty prediction, ~1 with ~0 gradient otherwise)
+/// rather than MONAI's constant 1 − s_n/s_d with no gradient at all. SegLoss and
+/// boundary-loss use 1/(G_c + 1e-10)² instead, which makes an empty class dominate.
+/// The weights are not normalised (as MONAI): with `square` they are ~1/G², so the
+/// smoothing terms weigh relatively more than in `DiceLoss`.
+/// `reduction = none` gives (N,) values, or (1,) with `batch`. Entries whose voxels are all
+/// ignored leave the mean; with the `skip` policy so do images whose kept classes are all
+/// empty.
+public struct GeneralizedDiceLoss: Sendable {
+    public var region: RegionOptions
+    public var weightType: GeneralizedDiceWeight
+
+    public init(weightType: GeneralizedDiceWeight = .square, region: RegionOptions = RegionOptions()) {
+        self.weightType = weightType
+        self.region = region
+    }
+
+    public func validate() throws(SegLossError) { try region.validate() }
+
+    /// Unreduced output: (N,) or (1,) with `batch`; `[]` for mean and sum.
+    public func outputShape(input: TensorShape, options: LossOptions) -> [Int] {
+        guard options.reduction == .none else { return [] }
+        return [region.batch ? 1 : input.batch]
+    }
+
+    // MARK: Per entry
+
+    /// Class weights of one entry from the target sums G_c, empty classes resolved as
+    /// described above.
+    public func classWeights(targets: [Double]) -> [Double] {
+        var w = targets.map { g -> Double in
+            switch weightType {
+            case .square: 1 / (g * g)
+            case .simple: 1 / g
+            case .uniform: 1
+            }
+        }
+        let finite = w.filter { $0.isFinite && $0 > 0 }
+        let fill = finite.max() ?? 1
+        if finite.isEmpty { return w.map { _ in 1 } }
+        for c in w.indices where !(w[c].isFinite && w[c] > 0) { w[c] = fill }
+        return w
+    }
+
+    /// ℓ of one entry from its per-class sums, and the partials ∂ℓ/∂TP_c, ∂ℓ/∂P_c.
+    public func term(_ stats: ArraySlice<RegionStats>) -> (loss: Double, dTP: [Double], dP: [Double]) {
+        let w = classWeights(targets: stats.map(\.target))
+        var n = 0.0, dn = 0.0, mismatch = 0.0
+        for (wc, s) in zip(w, stats) {
+            n += wc * s.intersection
+            dn += wc * (s.prediction + s.target)
+            mismatch += wc * max(s.prediction + s.target - 2 * s.intersection, 0)
+        }
+        let u = dn + region.smoothDenominator
+        guard u > 0 else { return (0, w.map { _ in 0 }, w.map { _ in 0 }) }
+        // 1 − (2N + s_n)/U written as (Σ w·(FP + FN) + s_d − s_n)/U (no rounding below 0).
+        let loss = (mismatch + region.smoothDenominator - region.smoothNumerator) / u
+        let coefficient = (2 * n + region.smoothNumerator) / (u * u)
+        return (loss, w.map { -2 * $0 / u }, w.map { $0 * coefficient })
+    }
+
+    // MARK: Evaluation (binary / multilabel; multiclass through `MulticlassAdapter`)
+
+    /// Pass 1 of `RegionStatsKernel` gives (TP, P, G) per row; the weights and the entry
+    /// values follow; pass 2 writes a_r·g_i + b_r (times σ'), with a_r, b_r the entry's
+    /// partials for the row's class times the entry's reduction weight.
+    public func evaluate<S: SegScalar>(
+        input: TensorView<S>, target: TensorView<S>, options: LossOptions, outputs: LossOutputs<S>
+    ) throws(SegLossError) -> Double {
+        let shape = input.shape
+        try options.validateDense(input: shape, target: target.shape) { () throws(SegLossError) in try validate() }
+        let config = RegionStatsKernel.Config<S>(
+            fromLogits: options.fromLogits, squared: false, ignore: options.ignoreIndex.map { S($0) })
+        let (stats, scan, stored) = RegionStatsKernel.forward(
+            input: input, target: target, config: config, derivativeOut: outputs.gradient)
+        try scan.check(input: input, target: target, fromLogits: options.fromLogits, ignoreIndex: config.ignore)
+
+        // Per (entry, kept class) sums; an entry is an image, or the batch.
+        let classes = RegionEntries(shape: shape, options: options, batch: region.batch)
+        let pooled = classes.pool(stats, zero: RegionStats(), +)
+        let kept = classes.kept, entryCount = region.batch ? 1 : shape.batch
+        var losses = [Double](repeating: 0, count: entryCount)
+        var included = [Bool](repeating: false, count: entryCount)
+        var dTP = [Double](repeating: 0, count: pooled.count), dP = dTP
+        for e in 0..<entryCount {
+            let slice = pooled[(e * kept)..<((e + 1) * kept)]
+            guard slice.contains(where: { $0.valid > 0 }) else { continue }
+            if region.emptyTarget == .skip && slice.allSatisfy({ $0.target == 0 }) {
+                losses[e] = .nan
+                continue
+            }
+            let t = term(slice)
+            losses[e] = t.loss
+            included[e] = true
+            dTP.replaceSubrange((e * kept)..<((e + 1) * kept), with: t.dTP)
+            dP.replaceSubrange((e * kept)..<((e + 1) * kept), with: t.dP)
+        }
+        let (value, weights) = try RegionReduction.reduce(
+            losses: losses, included: included, options: options, outputs: outputs)
+
+        if let gradient = outputs.gradient {
+            let scaled = { (d: [Double]) in d.indices.map { d[$0] * weights[$0 / kept] } }
+            RegionStatsKernel.backward(
+                input: input, target: target, config: config,
+                a: classes.spread(scaled(dTP)), b: classes.spread(scaled(dP)),
+                gradient: gradient, accumulate: false, stored: stored)
+        }
+        return value
+    }
+}
