@@ -208,6 +208,15 @@ def cases():
         case("balanced bce", "balanced_bce_loss", [1, 1, 2, 2], [2.0, -1.0, 0.5, -3.0], [1.0, 0.0, 1.0, 0.0], dict(mode="binary", beta=0.8)),
         case("balanced bce probabilities sum", "balanced_bce_loss", [1, 1, 2, 2], [0.9, 0.2, 0.7, 0.1], [1.0, 0.0, 0.6, 0.0],
              dict(mode="binary", from_logits=False, reduction="sum")),
+        case("top-k by hand", "top_k_ce_loss", [1, 2, 4], [0.0, 0.0, 0.0, 0.0, 2.0, 0.0, -1.0, 1.0], [0, 0, 0, 0],
+             dict(mc, k=50.0), labels=True),
+        case("top-k ties none", "top_k_ce_loss", [1, 3, 5], [0.0] * 15, [0, 1, 2, 0, 1], dict(mc, k=40.0, reduction="none"),
+             labels=True),
+        case("top-k weights ignore 3-D", "top_k_ce_loss", [1, 2, 1, 2, 3], zr3, [0, 1, 255, 0, 1, 0],
+             dict(mc, k=45.0, weight=[2.0, 0.5], ignore_index=255), labels=True),
+        case("top-k soft sum", "top_k_ce_loss", [1, 3, 2, 2], zr, soft, dict(mc, k=60.0, reduction="sum")),
+        case("top-k binary", "top_k_ce_loss", [1, 1, 2, 2], [2.0, -1.0, 0.5, -3.0], [1.0, 0.0, 1.0, 0.0],
+             dict(mode="binary", k=50.0)),
     ]
     return out
 

@@ -157,7 +157,45 @@ def cross_entropy_loss(input: Any, target: Any, *, mode: str = "multiclass", fro
         include_background=include_background, weight=weight, label_smoothing=label_smoothing))
 
 
+@_categorical_doc(_CE_OPTIONS)
+def top_k_ce_loss(input: Any, target: Any, *, mode: str = "multiclass", from_logits: bool = True,
+                  reduction: str = "mean", ignore_index: Optional[float] = None,
+                  include_background: bool = True, k: float = 10.0,
+                  weight: Optional[Sequence[float]] = None, label_smoothing: float = 0.0,
+                  return_grad: bool = False, grad_output: Any = None):
+    """Top-k cross-entropy (SegLoss ``TopKLoss``, nnU-Net ``DC_and_topk_loss``): the mean
+    of the ``k`` % largest per-voxel cross-entropy values (online hard-voxel mining).
+
+    ``K = max(1, floor(k n / 100))`` with n the number of valid voxels; the gradient is
+    that of the K selected voxels only, divided by K. Ties at the K-th value go to the lower
+    flat index (deterministic); the selection is an O(n) quickselect. Per-voxel values are
+    those of :func:`cross_entropy_loss` (with ``weight`` / ``label_smoothing``; the top-k
+    mean is a plain mean, as SegLoss); in binary/multilabel mode the per-element BCE.
+    Unlike SegLoss, ignored voxels are excluded from n and from the selection (SegLoss
+    counts them as zeros) and K >= 1 (SegLoss's ``int(n k / 100)`` can be 0, giving NaN).
+    ``reduction="sum"`` sums the K values; ``"none"`` returns the per-voxel values of the
+    selected voxels and 0 elsewhere.
+
+    Parameters
+    ----------{common}
+    k : float, default 10
+        Percentage of voxels kept, in (0, 100]; 100 is :func:`cross_entropy_loss`
+        (without class weights).
+{returns}
+
+    Examples
+    --------
+    >>> import numpy as np, semsegloss_swift as ss
+    >>> z = np.array([[0.0, 0, 0, 0], [2, 0, -1, 1]]).reshape(1, 2, 4)
+    >>> round(ss.top_k_ce_loss(z, np.zeros((1, 4), dtype=np.int64), k=50), 6)  # two hardest voxels
+    1.720095
+    """
+    return evaluate("top_k_ce_loss", input, target, return_grad, grad_output, dict(
+        mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
+        include_background=include_background, k=k, weight=weight, label_smoothing=label_smoothing))
+
+
 #: The functions of this family, in the order shown to users.
-FAMILY_LOSSES: tuple = (weighted_bce_loss, balanced_bce_loss, cross_entropy_loss)
+FAMILY_LOSSES: tuple = (weighted_bce_loss, balanced_bce_loss, cross_entropy_loss, top_k_ce_loss)
 
 __all__ = [f.__name__ for f in FAMILY_LOSSES]

@@ -131,6 +131,35 @@ def test_binary_losses_match_oracle(name, case, beta, seed, dtype):
     _compare(name, od.ORACLES[name], x, g, o, dtype, seed)
 
 
+@st.composite
+def top_k_cases(draw):
+    if draw(st.booleans()):
+        x, t, o = draw(categorical_problems())
+        if draw(st.booleans()):
+            o["weight"] = [0.5 + i for i in range(x.shape[1])]
+    else:
+        x, t, o = draw(binary_cases())
+    o["k"] = draw(st.sampled_from([1.0, 10.0, 37.5, 100.0]))
+    return x, t, o
+
+
+@given(case=top_k_cases(), seed=st.integers(0, 100))
+def test_top_k_matches_oracle_f64(case, seed):
+    x, t, o = case
+    _compare("top_k_ce_loss", od.top_k_ce_loss, x, t, o, np.float64, seed)
+
+
+@given(case=top_k_cases())
+def test_top_k_value_f32(case):
+    """float32 values only: near-ties may select differently from the float64 oracle."""
+    x, t, o = case
+    t32 = t if np.issubdtype(np.asarray(t).dtype, np.integer) else np.asarray(t).astype(np.float32)
+    got = ss.top_k_ce_loss(x.astype(np.float32), t32, **o)
+    want = od.top_k_ce_loss(x.astype(np.float32), t32, **o)[0]
+    if o["reduction"] != "none":
+        assert_close(got, want, 1e-4, 1e-5, what="top-k f32")
+
+
 # ----------------------------------------------------------------------------- gradients
 
 GRAD_CASES = [
@@ -141,6 +170,8 @@ GRAD_CASES = [
     ("focal_loss", dict(gamma=2.0, alpha=0.25, ignore_index=255), "labels"),
     ("focal_loss", dict(gamma=0.5, alpha=None, reduction="sum"), "soft"),
     ("focal_loss", dict(gamma=3.3, from_logits=False), "probs"),
+    ("top_k_ce_loss", dict(k=30.0, ignore_index=255), "labels"),
+    ("top_k_ce_loss", dict(k=50.0, weight=[1.0, 2.0, 0.5], reduction="sum"), "soft"),
 ]
 
 
@@ -202,7 +233,7 @@ def test_golden(case, dtype):
 
 def test_golden_covers_family():
     names = {c["loss"] for c in GOLDEN}
-    assert names >= {"cross_entropy_loss", "focal_loss", "weighted_bce_loss", "balanced_bce_loss"}
+    assert names >= {"cross_entropy_loss", "focal_loss", "weighted_bce_loss", "balanced_bce_loss", "top_k_ce_loss"}
 
 
 # ----------------------------------------------------------------------------- bad input
@@ -227,6 +258,9 @@ def _mc(**o):
     ("weighted_bce_loss", np.zeros((1, 1, 2)), np.zeros((1, 1, 2)), dict(mode="binary", beta=0.5, pos_weight=2.0), ValueError, "pos_weight"),
     ("balanced_bce_loss", np.zeros((1, 1, 2)), np.zeros((1, 1, 2)), dict(mode="binary", beta=0.0), ValueError, "beta"),
     ("balanced_bce_loss", np.zeros((1, 3, 2)), np.zeros((1, 3, 2)), {}, ValueError, "mode"),
+    ("top_k_ce_loss", np.zeros((1, 3, 2)), np.array([[0, 1]]), dict(k=0.0), ValueError, "k"),
+    ("top_k_ce_loss", np.zeros((1, 3, 2)), np.array([[0, 1]]), dict(k=150.0), ValueError, "k"),
+    ("top_k_ce_loss", np.zeros((1, 3, 2)), np.array([[0, 9]]), {}, ValueError, "target"),
 ])
 def test_bad_input(name, x, t, opts, exc, arg):
     o = dict(mode="multiclass")

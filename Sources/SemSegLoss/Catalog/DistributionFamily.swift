@@ -8,8 +8,10 @@ public enum DistributionFamily: LossFamily {
     case balancedBCE(BCELoss)
     /// Categorical cross-entropy (multiclass; BCE in binary/multilabel mode).
     case crossEntropy(CrossEntropyLoss)
+    /// Mean of the k % largest per-voxel cross-entropy values.
+    case topK(TopKCrossEntropyLoss)
 
-    public static let names: [String] = ["weighted_bce_loss", "balanced_bce_loss", "cross_entropy_loss"]
+    public static let names: [String] = ["weighted_bce_loss", "balanced_bce_loss", "cross_entropy_loss", "top_k_ce_loss"]
 
     public static func make(_ name: String, _ r: inout OptionReader, common: LossOptions) throws(SegLossError) -> Self {
         switch name {
@@ -34,6 +36,11 @@ public enum DistributionFamily: LossFamily {
         case "cross_entropy_loss":
             return .crossEntropy(CrossEntropyLoss(
                 weight: try r.doubles("weight"), labelSmoothing: try r.double("label_smoothing", default: 0)))
+        case "top_k_ce_loss":
+            return .topK(TopKCrossEntropyLoss(
+                k: try r.double("k", default: 10),
+                crossEntropy: CrossEntropyLoss(
+                    weight: try r.doubles("weight"), labelSmoothing: try r.double("label_smoothing", default: 0))))
         default:
             throw .option("loss", "unknown loss '\(name)'")
         }
@@ -43,6 +50,7 @@ public enum DistributionFamily: LossFamily {
         switch self {
         case .weightedBCE, .balancedBCE: PixelLossEvaluator.outputShape(input: input, options: options)
         case .crossEntropy(let l): l.outputShape(input: input, options: options)
+        case .topK(let l): l.crossEntropy.outputShape(input: input, options: options)
         }
     }
 
@@ -58,6 +66,8 @@ public enum DistributionFamily: LossFamily {
                 l, input: input, target: target.requireDense(name), options: options, outputs: outputs)
         case .crossEntropy(let l):
             return try l.evaluate(input: input, target: target, options: options, outputs: outputs)
+        case .topK(let l):
+            return try l.evaluate(input: input, target: target, options: options, outputs: outputs)
         }
     }
 
@@ -67,6 +77,7 @@ public enum DistributionFamily: LossFamily {
         case .weightedBCE: "weighted_bce_loss"
         case .balancedBCE: "balanced_bce_loss"
         case .crossEntropy: "cross_entropy_loss"
+        case .topK: "top_k_ce_loss"
         }
     }
 }
