@@ -10,8 +10,8 @@ let distanceLossNames: Set<String> = [
     "shape_aware_loss",
 ]
 
-/// The catalogue without the distance-map losses.
-let coreLossNames = LossCatalog.coreNames  // families have their own suites
+/// The foundation's losses (family losses have suites of their own).
+let coreLossNames = LossCatalog.coreNames
 
 // MARK: - Oracles (brute force, for small images)
 
