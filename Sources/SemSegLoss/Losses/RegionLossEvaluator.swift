@@ -50,7 +50,7 @@ public enum RegionLossEvaluator {
                 guard c >= c0 else { return (0, 0) }
                 let e = (row / channels) * kept + (c - c0)
                 let w = options.reduction == .none ? (outputs.gradOutput.map { Double($0[e]) } ?? 1) : mean
-                let t = objective.term(s)
+                let t = objective.term(s, channel: c)
                 return (scale * w * t.dIntersection, scale * w * t.dPrediction)
             }
             stored = nil
@@ -80,7 +80,7 @@ public enum RegionLossEvaluator {
                 terms[e].loss = .nan
                 continue
             }
-            terms[e] = objective.term(s)
+            terms[e] = objective.term(s, channel: region.batch ? e + c0 : e % kept + c0)
             included[e] = true
             includedCount += 1
         }

@@ -1,0 +1,54 @@
+// MARK: - Combo loss (Taghanaki et al. 2019)
+
+/// Combo loss (Taghanaki et al., "Combo loss: Handling input and output imbalance in
+/// multi-organ segmentation", CMIG 2019; LOSSES.md §2 row 47, §6.10):
+///
+///     paper:  L = α·CE_β − (1 − α)·Dice          (values in [−(1 − α), ∞))
+///     here:   ℓ = α·CE_β + (1 − α)·(1 − Dice)    (≥ 0; same gradient, shifted by 1 − α)
+///
+/// with the β-balanced binary cross-entropy, averaged over valid voxels,
+///
+///     CE_β = −[β·g·log p + (1 − β)·(1 − g)·log(1 − p)],
+///     ∂CE_β/∂z = β·g·(p − 1) + (1 − β)·(1 − g)·p           (LOSSES.md §6.7)
+///
+/// (the focal terms with γ = 0 and α = β, `FocalTerms`), and the soft Dice of `DiceLoss`
+/// per (image, class) with its region options. β > 0.5 penalises false negatives more
+/// (paper). UFL applies β to channel 0 of its (bg, fg) pair — the background — i.e. the
+/// opposite letter; with the default β = 0.5 the two agree. UFL defaults α = 0.5,
+/// β = 0.5. `reduction = none` is refused (the parts have different shapes).
+public struct ComboLoss: Sendable {
+    /// α ∈ [0, 1], the weight of the cross-entropy part.
+    public var alpha: Double
+    /// β ∈ [0, 1], the weight of the positive (foreground) term of the cross-entropy.
+    public var beta: Double
+    public var dice: DiceLoss
+
+    public init(alpha: Double = 0.5, beta: Double = 0.5, dice: DiceLoss = DiceLoss()) {
+        self.alpha = alpha
+        self.beta = beta
+        self.dice = dice
+    }
+
+    /// The β-balanced cross-entropy as a pixel objective.
+    var crossEntropy: FocalTerms<UnitPower> { FocalTerms<UnitPower>(alpha: beta, gamma: 0) }
+
+    public func validate(_ options: LossOptions) throws(SegLossError) {
+        try CompoundParts.requireUnit(alpha, "alpha")
+        try CompoundParts.requireUnit(beta, "beta")
+        try CompoundParts.requireReduced(options, "combo_loss", parts: "cross-entropy and Dice")
+    }
+
+    public func evaluate<S: SegScalar>(
+        input: TensorView<S>, target: LossTarget<S>, options: LossOptions, outputs: LossOutputs<S>
+    ) throws(SegLossError) -> Double {
+        try validate(options)
+        let dense = try target.requireDense("combo_loss")
+        let d = try RegionLossEvaluator.evaluate(
+            dice, input: input, target: dense, options: options,
+            outputs: LossOutputs(gradient: outputs.gradient), scale: 1 - alpha)
+        let c = try PixelLossEvaluator.evaluate(
+            crossEntropy, input: input, target: dense, options: options,
+            outputs: LossOutputs(gradient: outputs.gradient), scale: alpha, accumulate: true)
+        return alpha * c + (1 - alpha) * d
+    }
+}

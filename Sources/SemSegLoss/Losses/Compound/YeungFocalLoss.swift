@@ -1,0 +1,137 @@
+// MARK: - Asymmetric and symmetric focal loss (Yeung et al. 2022)
+
+/// Which of Yeung's variants: the asymmetric one keeps the foreground (rare) classes free
+/// of focal suppression, the symmetric one modulates every class.
+public enum UnifiedFocalVariant: Int32, Sendable, CaseIterable {
+    case asymmetric = 0
+    case symmetric = 1
+
+    public var name: String {
+        switch self {
+        case .asymmetric: "asymmetric"
+        case .symmetric: "symmetric"
+        }
+    }
+}
+
+/// The focal (cross-entropy) parts of the unified focal loss (Yeung, Sala, Schönlieb &
+/// Rundo, "Unified Focal loss: Generalising Dice and cross entropy-based losses to handle
+/// class imbalanced medical image segmentation", CMIG 2022; LOSSES.md §2 rows 13–14):
+///
+///     asymmetric:  ℓ = (1 − δ)·(1 − p_bg)^γ·CE_bg + δ·CE_fg
+///     symmetric:   ℓ = (1 − δ)·(1 − p_bg)^γ·CE_bg + δ·(1 − p_fg)^γ·CE_fg
+///
+/// with CE_k = −g_k log p_k, summed over the classes of a voxel and averaged over voxels.
+/// δ weighs the foreground, 1 − δ the background (UFL defaults δ = 0.7, γ = 2).
+///
+/// Binary mode (and each channel of multilabel mode): the channel holds the foreground,
+/// p_fg = p = σ(z), p_bg = 1 − p, g_fg = g, g_bg = 1 − g, so
+///
+///     asymmetric:  ℓ = δ·(−g log p) + (1 − δ)·p^γ·(−(1 − g) log(1 − p))
+///     symmetric:   ℓ = δ·(1 − p)^γ·(−g log p) + (1 − δ)·p^γ·(−(1 − g) log(1 − p))
+///
+/// — the symmetric one is the sigmoid focal loss with α = δ (`FocalLoss`), the asymmetric
+/// one the same with γ = 0 on the positive term; both are built from `FocalTerms`, with
+/// log p and log(1 − p) in closed form from logits (gradients in LOSSES.md §6.8). This is
+/// exactly UFL's two-channel (bg, fg) formula when its probabilities are (1 − p, p), i.e. a
+/// two-class softmax. UFL's code takes only probabilities, indexes `[:, :, :, c]` (2-D
+/// only) and its file does not parse (LOSSES.md §1.5); MONAI's port is binary only and
+/// takes probabilities despite its docstring.
+public struct YeungFocalLoss: PixelObjective {
+    public var variant: UnifiedFocalVariant
+    /// Weight of the foreground classes (1 − δ on the background), in [0, 1].
+    public var delta: Double
+    /// Focusing exponent (>= 0).
+    public var gamma: Double
+
+    public init(variant: UnifiedFocalVariant = .asymmetric, delta: Double = 0.7, gamma: Double = 2) {
+        self.variant = variant
+        self.delta = delta
+        self.gamma = gamma
+    }
+
+    public func validate() throws(SegLossError) {
+        try CompoundParts.requireUnit(delta, "delta")
+        try SegLossError.requireAtLeast(gamma, 0, "gamma")
+    }
+
+    /// The symmetric variant as the sigmoid focal loss it equals.
+    var symmetricFocal: FocalLoss { FocalLoss(alpha: delta, gamma: gamma) }
+
+    @inlinable @inline(always)
+    public func evaluate<S: SegScalar>(_ x: S, _ g: S, fromLogits: Bool) -> (loss: S, grad: S) {
+        switch variant {
+        case .symmetric: FocalTerms<RealPower>(alpha: delta, gamma: gamma).evaluate(x, g, fromLogits: fromLogits)
+        case .asymmetric: AsymmetricFocalTerms<RealPower>(delta: delta, gamma: gamma).evaluate(x, g, fromLogits: fromLogits)
+        }
+    }
+
+    /// γ = 2 gets its powers as products (as `FocalLoss`).
+    public func specialize<V: PixelObjectiveVisitor>(_ visitor: V) -> V.Result {
+        switch variant {
+        case .symmetric: symmetricFocal.specialize(visitor)
+        case .asymmetric:
+            gamma == 2
+                ? visitor.visit(AsymmetricFocalTerms<SquarePower>(delta: delta, gamma: gamma))
+                : visitor.visit(AsymmetricFocalTerms<RealPower>(delta: delta, gamma: gamma))
+        }
+    }
+}
+
+// MARK: - The asymmetric terms
+
+/// x^0 = 1 (no modulation).
+@usableFromInline enum UnitPower: FocalPower {
+    @inlinable @inline(always)
+    static func power<S: SegScalar>(_ x: S, _ gamma: S) -> (value: S, derivative: S) { (1, 0) }
+}
+
+/// δ·(positive focal term with γ = 0) + (1 − δ)·(negative focal term with γ), each a
+/// `FocalTerms` with α = 1 (positive part only) or α = 0 (negative part only).
+@usableFromInline
+struct AsymmetricFocalTerms<P: FocalPower>: PixelObjective {
+    @usableFromInline var delta: Double
+    @usableFromInline var gamma: Double
+
+    @inlinable init(delta: Double, gamma: Double) {
+        self.delta = delta
+        self.gamma = gamma
+    }
+
+    @usableFromInline func validate() throws(SegLossError) {}
+
+    @inlinable @inline(always)
+    func evaluate<S: SegScalar>(_ x: S, _ g: S, fromLogits: Bool) -> (loss: S, grad: S) {
+        let fg = FocalTerms<UnitPower>(alpha: 1, gamma: 0).evaluate(x, g, fromLogits: fromLogits)
+        let bg = FocalTerms<P>(alpha: 0, gamma: gamma).evaluate(x, g, fromLogits: fromLogits)
+        let d = S(delta), e = 1 - S(delta)
+        return (d * fg.loss + e * bg.loss, d * fg.grad + e * bg.grad)
+    }
+}
+
+// MARK: - Multiclass mode
+
+extension YeungFocalLoss {
+    /// Multiclass mode (softmax; channel 0 background, the others foreground):
+    ///
+    ///     ℓ = (1 − δ)·(1 − p_0)^γ·CE_0 + δ·Σ_{c≥1} m_c·CE_c,  m_c = (1 − p_c)^γ (symmetric) or 1
+    ///
+    /// summed over classes per voxel. Returns the unscaled value; the gradient is
+    /// multiplied by `scale`.
+    public func evaluateMulticlass<S: SegScalar>(
+        input: TensorView<S>, target: LossTarget<S>, options: LossOptions, outputs: LossOutputs<S>,
+        scale: Double = 1
+    ) throws(SegLossError) -> Double {
+        throw .option("mode", "'multiclass' is not available yet for the unified focal losses' focal part; use 'binary' or 'multilabel'")
+    }
+}
+
+extension YeungFocalLoss {
+    /// The catalogue name.
+    public var name: String { "\(variant.name)_focal_loss" }
+}
+
+extension YeungFocalTverskyLoss {
+    /// The catalogue name.
+    public var name: String { "\(variant.name)_focal_tversky_loss" }
+}
