@@ -24,7 +24,8 @@ REGION_OPTIONS = {"smooth_nr", "smooth_dr", "batch", "empty"}
 
 
 def test_losses_maps_the_seven_names_to_functions():
-    assert set(ss.LOSSES) == set(ALL_LOSSES) | set(DISTANCE_LOSSES)
+    # Loss families (issue 3) add their own names; the foundation's must all be there.
+    assert set(ALL_LOSSES) | set(DISTANCE_LOSSES) <= set(ss.LOSSES)
     for name, fn in ss.LOSSES.items():
         assert callable(fn) and fn.__name__ == name
         assert getattr(ss, name) is fn
