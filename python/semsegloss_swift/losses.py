@@ -48,16 +48,30 @@ def focal_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bo
                reduction: str = "mean", ignore_index: Optional[float] = None,
                include_background: bool = True, alpha: Optional[float] = 0.25, gamma: float = 2.0,
                return_grad: bool = False, grad_output: Any = None):
-    """Sigmoid focal loss (Lin et al., ICCV 2017), soft-target form.
+    """Focal loss (Lin et al., ICCV 2017): sigmoid form in binary/multilabel mode, softmax
+    (categorical) form in multiclass mode.
 
-    ``-alpha g (1-p)^gamma log p - (1-alpha)(1-g) p^gamma log(1-p)``; log-probabilities
-    come from the logits in closed form.
+    Binary/multilabel (soft-target form, per element):
+    ``-alpha g (1-p)^gamma log p - (1-alpha)(1-g) p^gamma log(1-p)``, p = sigmoid(z);
+    log-probabilities come from the logits in closed form.
+
+    ``mode="multiclass"``: ``-sum_c alpha_c g_c (1 - p_c)^gamma log p_c`` per voxel with
+    p = softmax(z) (stable log-softmax; label map or one-hot/soft target), as MONAI's
+    ``FocalLoss(use_softmax=True)``: ``alpha_c = 1 - alpha`` for class 0 (background) and
+    ``alpha`` for the other classes (so two classes reproduce the sigmoid form on
+    ``z_1 - z_0``); ``alpha=None`` weighs every class 1, and ``gamma=0, alpha=None`` is
+    :func:`cross_entropy_loss`. Terms are summed over classes: ``reduction="none"``
+    returns (N, *spatial) and ``"mean"`` divides by the valid voxels (MONAI also divides
+    by C). ``include_background=False`` drops the class-0 term (the softmax still runs
+    over every class; MONAI drops channel 0 before its softmax). smp's multiclass
+    FocalLoss sums one-vs-rest sigmoid terms instead (smp #671). For gamma < 1 the
+    gradient stays finite at p = 1.
 
     Parameters
     ----------{common}
     alpha : float or None, default 0.25
         Weight of the positive class (paper, torchvision, SemSegLoss); None weighs both 1
-        (smp / MONAI default).
+        (smp / MONAI default). Multiclass: alpha for classes 1..C-1, 1 - alpha for class 0.
     gamma : float, default 2
         Focusing exponent (>= 0). gamma=0, alpha=None is BCE.
 {returns}

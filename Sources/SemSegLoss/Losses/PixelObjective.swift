@@ -57,40 +57,53 @@ struct ClampedProbabilityLogs<S: SegScalar> {
 
 // MARK: - Binary cross-entropy
 
-/// Binary cross-entropy with an optional positive-class weight q (`pos_weight`):
+/// Binary cross-entropy with a positive-class weight q (`pos_weight`) and a
+/// negative-class weight r (1 except for the balanced form):
 ///
-///     ℓ = −[q·g·log p + (1 − g)·log(1 − p)],  p = σ(z)
+///     ℓ = −[q·g·log p + r·(1 − g)·log(1 − p)],  p = σ(z)
 ///
-/// From logits it is evaluated as (1 − g)·z + (1 + (q − 1)g)·(log1p(e^−|z|) + max(−z, 0)),
-/// which never overflows, with ∂ℓ/∂z = σ(z)(q·g + 1 − g) − q·g (LOSSES.md §6.7).
-/// From probabilities, p is clamped to [1e−7, 1 − 1e−7] inside the logs (gradient 0 where
-/// clamped); prefer logits.
+/// From logits log p and log(1 − p) come in closed form from log1p(e^−|z|) and
+/// max(∓z, 0), which never overflows, with ∂ℓ/∂z = σ(z)(q·g + r(1 − g)) − q·g
+/// (LOSSES.md §6.7). From probabilities, p is clamped to [1e−7, 1 − 1e−7] inside the
+/// logs (gradient 0 where clamped); prefer logits.
+///
+/// Catalogue entries: `bce_loss` (q = pos_weight, r = 1), `weighted_bce_loss`
+/// (q = β/(1 − β) or pos_weight, r = 1) and `balanced_bce_loss` (q = β, r = 1 − β).
 public struct BCELoss: PixelObjective {
     /// q > 0; 1 is the plain BCE. SemSegLoss's `weighted_cross_entropyloss` uses
     /// q = β/(1 − β) = 1/3, which *down*-weights positives (LOSSES.md §1.1).
     public var posWeight: Double
+    /// r > 0, the weight of the negative term (1 − β for the balanced BCE).
+    public var negativeWeight: Double
 
-    public init(posWeight: Double = 1) { self.posWeight = posWeight }
+    public init(posWeight: Double = 1, negativeWeight: Double = 1) {
+        self.posWeight = posWeight
+        self.negativeWeight = negativeWeight
+    }
 
     public func validate() throws(SegLossError) {
         guard posWeight.isFinite, posWeight > 0 else {
             throw .value("pos_weight", "must be a finite number > 0, got \(posWeight)")
         }
+        guard negativeWeight.isFinite, negativeWeight > 0 else {
+            throw .value("beta", "the negative-class weight 1 - beta must be a finite number > 0, got \(negativeWeight)")
+        }
     }
 
     @inlinable @inline(always)
     public func evaluate<S: SegScalar>(_ x: S, _ g: S, fromLogits: Bool) -> (loss: S, grad: S) {
-        let q = S(posWeight)
+        let q = S(posWeight), r = S(negativeWeight)
+        let pos = q * g, neg = r * (1 - g)
         if fromLogits {
             let s = Sigmoid(logits: x)
             let (logP, logQ) = s.logs(x)
-            let loss = -(q * g * logP + (1 - g) * logQ)
-            let grad = s.p * (q * g + 1 - g) - q * g
+            let loss = -(pos * logP + neg * logQ)
+            let grad = s.p * (pos + neg) - pos
             return (loss, grad)
         }
         let c = ClampedProbabilityLogs(x)
-        let loss = -(q * g * c.logP + (1 - g) * c.logQ)
-        let grad = -(q * g * c.dLogP + (1 - g) * c.dLogQ)
+        let loss = -(pos * c.logP + neg * c.logQ)
+        let grad = -(pos * c.dLogP + neg * c.dLogQ)
         return (loss, grad)
     }
 }

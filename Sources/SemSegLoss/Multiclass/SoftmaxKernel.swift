@@ -106,7 +106,7 @@ public enum SoftmaxKernel {
             for i in 0..<m { pc[i] *= sum[i] }
         }
         if let logp {
-            for i in 0..<m { mx[i] = mx[i] - S.slog(1 / sum[i]) }  // m + log Σ
+            for i in 0..<m { mx[i] = mx[i] + S.slog(1 / sum[i]) }  // m + log Σ (sum holds 1/Σ)
             for c in 0..<C {
                 let zc = z + base + c * S_ + lo, lc = logp + base + c * S_ + lo
                 for i in 0..<m { lc[i] = zc[i] - mx[i] }

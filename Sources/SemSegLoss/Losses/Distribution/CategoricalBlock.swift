@@ -1,0 +1,91 @@
+// MARK: - One block of voxels of a categorical loss
+
+extension CategoricalEvaluator {
+    /// The work on voxels lo..<hi of image n: probabilities and log-probabilities of the
+    /// block, the per-class terms, the per-voxel loss, and the gradient. Inner loops run
+    /// over the contiguous voxels of one channel, with loop-invariant options hoisted.
+    struct Block<S: SegScalar, T: CategoricalTerm>: @unchecked Sendable {
+        let term: T
+        let x: UnsafePointer<S>, g: UnsafePointer<S>
+        /// p (may be the gradient buffer) and l = log p, input shape; l is reused for u.
+        let p: UnsafeMutablePointer<S>, l: UnsafeMutablePointer<S>
+        let w: UnsafePointer<S>
+        let shape: TensorShape
+        let fromLogits: Bool
+        let weight: S
+        let outputs: LossOutputs<S>
+        let accumulate: Bool
+
+        /// Returns (Σ ℓ over the block's valid voxels, number of bad input values).
+        func run(_ n: Int, _ lo: Int, _ hi: Int) -> (Double, Int) {
+            let C = shape.channels, sp = shape.spatialCount, m = hi - lo
+            let base = n * C * sp + lo
+            let mark = MulticlassTargets<S>.ignoredMark
+            let eps = S.probabilityEpsilon
+            var bad = 0
+            if fromLogits {
+                bad = SoftmaxKernel.block(x, p, l, shape, n, lo, hi)
+            } else {
+                var b: Int32 = 0
+                for c in 0..<C {
+                    let xc = x + base + c * sp, pc = p + base + c * sp, lc = l + base + c * sp
+                    for i in 0..<m {
+                        let v = xc[i]
+                        b &+= ElementChecks.badInput(v, logits: false)
+                        let clamped = S.sclamp(v, eps, 1 - eps)
+                        pc[i] = clamped
+                        lc[i] = S.slog(clamped)
+                    }
+                }
+                bad = Int(b)
+            }
+            let scratch = UnsafeMutablePointer<S>.allocate(capacity: 3 * m)
+            defer { scratch.deallocate() }
+            let loss = scratch, usum = scratch + m, factor = scratch + 2 * m
+            loss.update(repeating: 0, count: m)
+            usum.update(repeating: 0, count: m)
+            let g0 = g + base
+            // Terms: ℓ_i = Σ_c t_c, usum_i = Σ_c u_c; u_c replaces l_c.
+            for c in 0..<C {
+                let wc = w[c], gc = g0 + c * sp, pc = p + base + c * sp, lc = l + base + c * sp
+                for i in 0..<m {
+                    let gv = g0[i] != mark ? gc[i] : 0
+                    let (t, u) = term.evaluate(lc[i], pc[i], gv, wc)
+                    loss[i] += t
+                    usum[i] += u
+                    lc[i] = u
+                }
+            }
+            for i in 0..<m { loss[i] = g0[i] != mark ? loss[i] : 0 }
+            let sum = BlockSums.sum(loss, m)
+            if let values = outputs.values { (values + n * sp + lo).update(from: loss, count: m) }
+            guard let gradient = outputs.gradient else { return (sum, bad) }
+
+            // Per-voxel factor: the reduction weight (× grad_output), 0 where ignored.
+            if let go = outputs.gradOutput {
+                let o = go + n * sp + lo
+                for i in 0..<m { factor[i] = g0[i] != mark ? o[i] * weight : 0 }
+            } else {
+                for i in 0..<m { factor[i] = g0[i] != mark ? weight : 0 }
+            }
+            for c in 0..<C {
+                let pc = p + base + c * sp, uc = l + base + c * sp, gr = gradient + base + c * sp
+                if fromLogits {
+                    if accumulate {
+                        for i in 0..<m { gr[i] += (uc[i] - pc[i] * usum[i]) * factor[i] }
+                    } else {
+                        for i in 0..<m { gr[i] = (uc[i] - pc[i] * usum[i]) * factor[i] }
+                    }
+                } else {
+                    let xc = x + base + c * sp
+                    for i in 0..<m {
+                        let inside = ElementChecks.both(xc[i] > eps, xc[i] < 1 - eps)
+                        let d = inside ? uc[i] / pc[i] * factor[i] : 0
+                        gr[i] = accumulate ? gr[i] + d : d
+                    }
+                }
+            }
+            return (sum, bad)
+        }
+    }
+}
