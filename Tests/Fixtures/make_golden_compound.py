@@ -102,8 +102,80 @@ def yeung_focal(x, g, o, symmetric):
     return term
 
 
+def softmax_parts(x, shape, logits):
+    """p and log p per element of (N, C, S) logits (softmax over C) or probabilities."""
+    n, c, s = layout(shape)
+    p, lp = [0.0] * len(x), [0.0] * len(x)
+    for b in range(n):
+        for i in range(s):
+            idx = [(b * c + ch) * s + i for ch in range(c)]
+            if logits:
+                m = max(x[k] for k in idx)
+                lse = m + math.log(sum(math.exp(x[k] - m) for k in idx))
+                for k in idx:
+                    lp[k] = x[k] - lse
+                    p[k] = math.exp(lp[k])
+            else:
+                for k in idx:
+                    p[k] = x[k]
+                    lp[k] = math.log(min(max(x[k], EPS), 1 - EPS))
+    return p, lp
+
+
+def multiclass_loss(name, x, g, shape, o):
+    """Multiclass mode (dense one-hot targets, no ignore_index in these cases)."""
+    n, c, s = layout(shape)
+    p, lp = softmax_parts(x, shape, o.get("from_logits", True))
+    sn, sd = o.get("smooth_nr", 1e-5), o.get("smooth_dr", 1e-5)
+    stats = []  # (class, TP, P, G) per (image, class)
+    for b in range(n):
+        for ch in range(c):
+            ks = range((b * c + ch) * s, (b * c + ch + 1) * s)
+            stats.append((ch, sum(p[k] * g[k] for k in ks), sum(p[k] for k in ks), sum(g[k] for k in ks)))
+    voxels = n * s
+
+    def cat(term):  # mean over voxels of sum over classes of term(class, k)
+        return sum(term(k // s % c, k) for k in range(len(x))) / voxels
+    dice = sum(1 - (2 * tp + sn) / (ps + gs + sd) for _, tp, ps, gs in stats) / len(stats)
+    if name == "dice_ce_loss":
+        return o.get("lambda_dice", 1) * dice + o.get("lambda_ce", 1) * cat(lambda ch, k: -g[k] * lp[k])
+    if name == "dice_focal_loss":
+        gm = o.get("gamma", 2.0)
+        return dice + cat(lambda ch, k: -g[k] * (1 - p[k]) ** gm * lp[k])
+    if name == "combo_loss":
+        a, be = o.get("alpha", 0.5), o.get("beta", 0.5)
+        return a * cat(lambda ch, k: -(be if ch else 1 - be) * g[k] * lp[k]) + (1 - a) * dice
+    if name == "exp_log_loss":
+        gd, gc, fl = o.get("gamma_dice", 0.3), o.get("gamma_ce", 0.3), o.get("floor", 1e-7)
+        ed = sum(powf(-math.log((2 * tp + sn) / (ps + gs + sd)), gd, fl) for _, tp, ps, gs in stats) / len(stats)
+        return 0.8 * ed + 0.2 * cat(lambda ch, k: g[k] * powf(-lp[k], gc, fl))
+    if name == "unified_focal_loss":
+        sym = o.get("variant", "asymmetric") == "symmetric"
+        d, gm, lam = o.get("delta", 0.6), o.get("gamma", 0.5), o.get("weight", 0.5)
+        ftl_terms = []
+        for ch, tp, ps, gs in stats:
+            base = one_minus_tversky(tp, ps, gs, d, o)
+            ftl_terms.append(base if (ch == 0 and not sym) else powf(base, 1 - gm, 1e-7))
+        fl = cat(lambda ch, k: -(1 - d) * (1 - p[k]) ** gm * g[k] * lp[k] if ch == 0
+                 else -d * ((1 - p[k]) ** gm if sym else 1) * g[k] * lp[k])
+        return lam * sum(ftl_terms) / len(ftl_terms) + (1 - lam) * fl
+    raise ValueError(name)
+
+
 def loss(name, x, g, shape, o):
     logits = o.get("from_logits", True)
+    if o.get("mode") == "multiclass":
+        return multiclass_loss(name, x, g, shape, o)
+    if name == "dice_ce_loss":
+        return (o.get("lambda_dice", 1) * loss("combo_loss", x, g, shape, dict(o, alpha=0.0))
+                + o.get("lambda_ce", 1) * 2 * loss("combo_loss", x, g, shape, dict(o, alpha=1.0, beta=0.5)))
+    if name == "dice_focal_loss":
+        gm = o.get("gamma", 2.0)
+
+        def focal(xi, gi):
+            a, b, p = neg_logs(xi, logits)
+            return gi * (1 - p) ** gm * a + (1 - gi) * p ** gm * b
+        return loss("combo_loss", x, g, shape, dict(o, alpha=0.0)) + voxel_mean(x, g, o, focal)
     if name in ("asymmetric_focal_tversky_loss", "symmetric_focal_tversky_loss"):
         return mean_entries(ftl(x, g, shape, o, name.startswith("symmetric")))
     if name in ("asymmetric_focal_loss", "symmetric_focal_loss"):
@@ -192,7 +264,21 @@ def main():
     x18, g18 = logits(18), bits(18)
     x12b, g12b = logits(12), [round(rnd.random(), 4) for _ in range(12)]
     go = [round(rnd.gauss(0, 1), 4) for _ in range(12)]
+    x24 = logits(24)
+    lab = [rnd.randrange(3) for _ in range(8)]
+    onehot = [float(lab[b * 4 + i] == ch) for b in range(2) for ch in range(3) for i in range(4)]
+    mc = [2, 3, 2, 2]
     cases = [
+        case("dice_ce binary logits ignore", "dice_ce_loss", dict(ignore_index=255.0, lambda_ce=0.5),
+             [2, 1, 2, 3], x12, g12i),
+        case("dice_ce multiclass one-hot", "dice_ce_loss", dict(mode="multiclass"), mc, x24, onehot),
+        case("dice_focal binary probabilities", "dice_focal_loss", dict(from_logits=False), s4, p613, g613),
+        case("dice_focal multiclass one-hot", "dice_focal_loss", dict(mode="multiclass"), mc, x24, onehot),
+        case("combo multiclass beta 0.7", "combo_loss", dict(mode="multiclass", beta=0.7, alpha=0.4), mc, x24, onehot),
+        case("exp_log multiclass", "exp_log_loss", dict(mode="multiclass"), mc, x24, onehot),
+        case("unified asymmetric multiclass", "unified_focal_loss", dict(mode="multiclass"), mc, x24, onehot),
+        case("unified symmetric multiclass", "unified_focal_loss", dict(mode="multiclass", variant="symmetric"),
+             mc, x24, onehot),
         case("combo §6.13 probabilities", "combo_loss", probs0, s4, p613, g613),
         case("combo multilabel alpha 0.3 beta 0.7 ignore batch", "combo_loss",
              dict(mode="multilabel", alpha=0.3, beta=0.7, ignore_index=255.0, batch=True), [2, 2, 3], x12, g12i),

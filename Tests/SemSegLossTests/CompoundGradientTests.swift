@@ -9,6 +9,9 @@ import Testing
 struct CompoundGradientTests {
     /// Every loss with the options that select it (variants of unified focal included).
     static let losses: [(String, [(String, Double)])] = [
+        ("dice_ce_loss", [("lambda_dice", 0.7), ("lambda_ce", 1.3)]),
+        ("dice_focal_loss", []),
+        ("dice_focal_loss", [("alpha_weighting", 1), ("alpha", 0.3), ("gamma", 1.5), ("lambda_focal", 2)]),
         ("combo_loss", [("alpha", 0.3), ("beta", 0.7)]),
         ("exp_log_loss", []),
         ("exp_log_loss", [("gamma_dice", 1.5), ("gamma_ce", 0.5), ("w_dice", 0.4), ("w_ce", 0.6)]),
@@ -27,7 +30,7 @@ struct CompoundGradientTests {
         var options: [(String, Double)]
         var testDescription: String { name + options.map { " \($0.0)=\($0.1)" }.joined() }
         /// Compound losses refuse reduction none; the parts accept it.
-        var compound: Bool { ["combo_loss", "exp_log_loss", "unified_focal_loss"].contains(name) }
+        var compound: Bool { ["combo_loss", "exp_log_loss", "unified_focal_loss", "dice_ce_loss", "dice_focal_loss"].contains(name) }
         var region: Bool { name.hasSuffix("tversky_loss") || compound }
     }
 
@@ -85,25 +88,42 @@ struct CompoundGradientTests {
         #expect(err < 1e-6, "\(loss.testDescription): \(err)")
     }
 
-    /// Multiclass mode of the losses that have it (the focal Tversky parts; the others
-    /// need the distribution family's softmax cross-entropy / focal).
-    static let multiclassLosses = ["asymmetric_focal_tversky_loss", "symmetric_focal_tversky_loss"]
-
-    @Test("multiclass labels, one-hot, ignore_index, no background", arguments: multiclassLosses)
-    func gradientMulticlass(_ loss: String) throws {
+    /// Multiclass mode (softmax) of every loss: label maps, one-hot, soft targets with
+    /// probabilities, no background, batch, ignore_index, reduction none with grad_output.
+    @Test("multiclass labels, one-hot, ignore_index, no background", arguments: lossCases)
+    func gradientMulticlass(_ loss: LossCase) throws {
         var rng = TestRandom(seed: 5)
         let shape = [2, 3, 2, 3]
         let x = rng.logits(36)
         var labels = rng.labels(12, classes: 3)
-        for options: [(String, Double)] in [[("mode", 2)], [("mode", 2), ("include_background", 0), ("gamma", 0.4)], [("mode", 2), ("batch", 1)]] {
-            #expect(try finiteDifferenceErrorLabels(loss, options, x, labels, shape) < 1e-6)
+        let regionOnly: [(String, Double)] = loss.region ? [("batch", 1)] : []
+        for extra: [(String, Double)] in [[], [("include_background", 0)], regionOnly, [("reduction", 1)]] {
+            let options = loss.options + [("mode", 2)] + extra
+            let e1 = try finiteDifferenceErrorLabels(loss.name, options, x, labels, shape)
+            #expect(e1 < 1e-6, "\(loss.testDescription) \(extra): \(e1)")
             let dense = oneHot(labels, classes: 3, spatial: 6)
-            #expect(try finiteDifferenceError(loss, options, x, dense, shape) < 1e-6)
+            let a = try runLabels(loss.name, options, x, labels, shape), b = try run(loss.name, options, x, dense, shape)
+            #expect(abs(a.value - b.value) < 1e-12 && maxAbsDiff(a.gradient, b.gradient) < 1e-12)
         }
+        // Soft targets and probabilities (each voxel's probabilities sum to 1).
+        var p = rng.probs(36), g = rng.probs(36)
+        for n in 0..<2 {
+            for i in 0..<6 {
+                let sp = (0..<3).map { p[(n * 3 + $0) * 6 + i] }.reduce(0, +)
+                let sg = (0..<3).map { g[(n * 3 + $0) * 6 + i] }.reduce(0, +)
+                for c in 0..<3 { p[(n * 3 + c) * 6 + i] /= sp; g[(n * 3 + c) * 6 + i] /= sg }
+            }
+        }
+        let e2 = try finiteDifferenceError(loss.name, loss.options + [("mode", 2), ("from_logits", 0)], p, g, shape)
+        #expect(e2 < 1e-6, "\(loss.testDescription) probabilities: \(e2)")
         labels[2] = 255
         labels[9] = 255
-        #expect(try finiteDifferenceErrorLabels(loss, [("mode", 2), ("ignore_index", 255)], x, labels, shape) < 1e-6)
-        let go = rng.logits(6)
-        #expect(try finiteDifferenceErrorLabels(loss, [("mode", 2), ("reduction", 2), ("ignore_index", 255)], x, labels, shape, gradOutput: go) < 1e-6)
+        let e3 = try finiteDifferenceErrorLabels(loss.name, loss.options + [("mode", 2), ("ignore_index", 255)], x, labels, shape)
+        #expect(e3 < 1e-6, "\(loss.testDescription) ignore: \(e3)")
+        guard !loss.compound else { return }
+        let options = loss.options + [("mode", 2), ("reduction", 2), ("ignore_index", 255)]
+        let outCount = try LossCatalog.make(loss.name, options: options).outputShape(input: try TensorShape(shape)).reduce(1, *)
+        let e4 = try finiteDifferenceErrorLabels(loss.name, options, x, labels, shape, gradOutput: rng.logits(outCount))
+        #expect(e4 < 1e-6, "\(loss.testDescription) none: \(e4)")
     }
 }

@@ -2,6 +2,8 @@
 
 /// combo, exp-log, Dice+CE, Dice+focal, unified focal and its parts.
 public enum CompoundFamily: LossFamily {
+    case diceCE(DiceCELoss)
+    case diceFocal(DiceFocalLoss)
     case combo(ComboLoss)
     case expLog(ExpLogLoss)
     case unifiedFocal(UnifiedFocalLoss)
@@ -11,12 +13,26 @@ public enum CompoundFamily: LossFamily {
     case yeungFocalTversky(YeungFocalTverskyLoss)
 
     public static let names: [String] = [
-        "combo_loss", "exp_log_loss", "unified_focal_loss", "asymmetric_focal_loss",
+        "dice_ce_loss", "dice_focal_loss", "combo_loss", "exp_log_loss", "unified_focal_loss", "asymmetric_focal_loss",
         "symmetric_focal_loss", "asymmetric_focal_tversky_loss", "symmetric_focal_tversky_loss",
     ]
 
     public static func make(_ name: String, _ r: inout OptionReader, common: LossOptions) throws(SegLossError) -> Self {
         switch name {
+        case "dice_ce_loss":
+            return .diceCE(DiceCELoss(
+                dice: DiceLoss(region: try r.regionOptions(), squaredPrediction: try r.bool("squared_pred", default: false)),
+                crossEntropy: CrossEntropyLoss(
+                    weight: try r.doubles("weight"), labelSmoothing: try r.double("label_smoothing", default: 0)),
+                lambdaDice: try r.double("lambda_dice", default: 1), lambdaCE: try r.double("lambda_ce", default: 1)))
+        case "dice_focal_loss":
+            // alpha_weighting = 0 (Python alpha=None, the default as MONAI) weighs classes 1.
+            let alpha = try r.double("alpha", default: 0.25)
+            let weighted = try r.bool("alpha_weighting", default: false)
+            return .diceFocal(DiceFocalLoss(
+                dice: DiceLoss(region: try r.regionOptions(), squaredPrediction: try r.bool("squared_pred", default: false)),
+                focal: FocalLoss(alpha: weighted ? alpha : nil, gamma: try r.double("gamma", default: 2)),
+                lambdaDice: try r.double("lambda_dice", default: 1), lambdaFocal: try r.double("lambda_focal", default: 1)))
         case "combo_loss":
             return .combo(ComboLoss(
                 alpha: try r.double("alpha", default: 0.5), beta: try r.double("beta", default: 0.5),
@@ -48,7 +64,7 @@ public enum CompoundFamily: LossFamily {
 
     public func outputShape(input: TensorShape, options: LossOptions) -> [Int] {
         switch self {
-        case .combo, .expLog, .unifiedFocal: []
+        case .diceCE, .diceFocal, .combo, .expLog, .unifiedFocal: []
         case .yeungFocal:
             options.mode == .multiclass && options.reduction == .none
                 ? [input.batch] + Array(input.spatial) : PixelLossEvaluator.outputShape(input: input, options: options)
@@ -60,6 +76,8 @@ public enum CompoundFamily: LossFamily {
         input: TensorView<S>, target: LossTarget<S>, options: LossOptions, outputs: LossOutputs<S>
     ) throws(SegLossError) -> Double {
         switch self {
+        case .diceCE(let l): return try l.evaluate(input: input, target: target, options: options, outputs: outputs)
+        case .diceFocal(let l): return try l.evaluate(input: input, target: target, options: options, outputs: outputs)
         case .combo(let l): return try l.evaluate(input: input, target: target, options: options, outputs: outputs)
         case .expLog(let l): return try l.evaluate(input: input, target: target, options: options, outputs: outputs)
         case .unifiedFocal(let l): return try l.evaluate(input: input, target: target, options: options, outputs: outputs)

@@ -11,15 +11,17 @@
 ///     CE_β = −[β·g·log p + (1 − β)·(1 − g)·log(1 − p)],
 ///     ∂CE_β/∂z = β·g·(p − 1) + (1 − β)·(1 − g)·p           (LOSSES.md §6.7)
 ///
-/// (the focal terms with γ = 0 and α = β, `FocalTerms`), and the soft Dice of `DiceLoss`
+/// (`balanced_bce_loss`: `BCELoss` with weights β, 1 − β), and the soft Dice of `DiceLoss`
 /// per (image, class) with its region options. β > 0.5 penalises false negatives more
-/// (paper). UFL applies β to channel 0 of its (bg, fg) pair — the background — i.e. the
+/// (paper). Multiclass mode (softmax): CE_β = −Σ_c β_c g_c log p_c with β_0 = 1 − β for the
+/// background (channel 0) and β for every other class, averaged over valid voxels (a
+/// two-class softmax then equals binary mode), and the multiclass soft Dice. UFL applies β to channel 0 of its (bg, fg) pair — the background — i.e. the
 /// opposite letter; with the default β = 0.5 the two agree. UFL defaults α = 0.5,
 /// β = 0.5. `reduction = none` is refused (the parts have different shapes).
 public struct ComboLoss: Sendable {
     /// α ∈ [0, 1], the weight of the cross-entropy part.
     public var alpha: Double
-    /// β ∈ [0, 1], the weight of the positive (foreground) term of the cross-entropy.
+    /// β ∈ (0, 1), the weight of the positive (foreground) term of the cross-entropy.
     public var beta: Double
     public var dice: DiceLoss
 
@@ -29,12 +31,14 @@ public struct ComboLoss: Sendable {
         self.dice = dice
     }
 
-    /// The β-balanced cross-entropy as a pixel objective.
-    var crossEntropy: FocalTerms<UnitPower> { FocalTerms<UnitPower>(alpha: beta, gamma: 0) }
+    /// The β-balanced binary cross-entropy (as `balanced_bce_loss`).
+    var crossEntropy: BCELoss { BCELoss(posWeight: beta, negativeWeight: 1 - beta) }
 
     public func validate(_ options: LossOptions) throws(SegLossError) {
         try CompoundParts.requireUnit(alpha, "alpha")
-        try CompoundParts.requireUnit(beta, "beta")
+        guard beta.isFinite, beta > 0, beta < 1 else {
+            throw .value("beta", "must lie in (0, 1) (beta weighs positives, 1 - beta negatives), got \(beta)")
+        }
         try CompoundParts.requireReduced(options, "combo_loss", parts: "cross-entropy and Dice")
     }
 
@@ -42,6 +46,17 @@ public struct ComboLoss: Sendable {
         input: TensorView<S>, target: LossTarget<S>, options: LossOptions, outputs: LossOutputs<S>
     ) throws(SegLossError) -> Double {
         try validate(options)
+        if options.mode == .multiclass {
+            let d = try CompoundParts.multiclassRegion(
+                dice, input: input, target: target, options: options, outputs: outputs, scale: 1 - alpha)
+            let weights = try CategoricalEvaluator.foldedWeights(
+                classes: input.shape.channels, weight: nil, alpha: beta, includeBackground: options.includeBackground)
+            let c = try CategoricalEvaluator.evaluate(
+                CrossEntropyTerm(smoothing: 0, classes: input.shape.channels), classWeights: weights, meanWeights: nil,
+                input: input, target: target, options: options, outputs: LossOutputs(gradient: outputs.gradient),
+                scale: alpha, accumulate: true)
+            return alpha * c + (1 - alpha) * d
+        }
         let dense = try target.requireDense("combo_loss")
         let d = try RegionLossEvaluator.evaluate(
             dice, input: input, target: dense, options: options,

@@ -19,10 +19,10 @@ enum CompoundParts {
     }
 
     /// Runs `first` with the caller's outputs (it writes the gradient), then `second` into
-    /// a scratch gradient that is added to the caller's; returns the sum of the values.
-    /// Each part applies its own weight (the evaluators' `scale`).
+    /// a scratch gradient that is multiplied by `secondScale` and added to the caller's;
+    /// returns the sum of the values as the parts return them.
     static func addParts<S: SegScalar>(
-        count: Int, outputs: LossOutputs<S>,
+        count: Int, outputs: LossOutputs<S>, secondScale: Double = 1,
         _ first: (LossOutputs<S>) throws(SegLossError) -> Double,
         _ second: (LossOutputs<S>) throws(SegLossError) -> Double
     ) throws(SegLossError) -> Double {
@@ -32,8 +32,9 @@ enum CompoundParts {
         let b = try scratch.withUnsafeMutableBufferPointer { buf throws(SegLossError) in
             try second(LossOutputs(gradient: buf.baseAddress))
         }
+        let w = S(secondScale)
         scratch.withUnsafeBufferPointer { buf in
-            for i in 0..<count { gradient[i] += buf[i] }
+            for i in 0..<count { gradient[i] += w * buf[i] }
         }
         return a + b
     }

@@ -11,6 +11,8 @@
 /// voxels — as in the paper. SegLoss's `ExpLog_loss` applies γ to the mean Dice and none
 /// to the cross-entropy; defaults w = 0.8 / 0.2 and γ = 0.3 are the paper's and SegLoss's.
 /// The paper's class-frequency weights w_l of the cross-entropy are not applied (w_l = 1).
+/// Multiclass mode: softmax, Dice per (image, class), cross-entropy Σ_c g_c·(−log p_c)^γ
+/// per voxel from the stable log-softmax (`ExpLogCategoricalTerm`).
 ///
 /// The bases are clamped at ε = `floor` (default 1e-7): (−ln D)^γ with γ < 1 has an infinite
 /// derivative at D = 1 (a perfect prediction), and so has (−ln p)^γ at p = 1 with
@@ -43,6 +45,17 @@ public struct ExpLogLoss: Sendable {
         input: TensorView<S>, target: LossTarget<S>, options: LossOptions, outputs: LossOutputs<S>
     ) throws(SegLossError) -> Double {
         try validate(options)
+        if options.mode == .multiclass {
+            let d = try CompoundParts.multiclassRegion(
+                dice, input: input, target: target, options: options, outputs: outputs, scale: weightDice)
+            let weights = try CategoricalEvaluator.foldedWeights(
+                classes: input.shape.channels, weight: nil, alpha: nil, includeBackground: options.includeBackground)
+            let c = try CategoricalEvaluator.evaluate(
+                ExpLogCategoricalTerm(gamma: crossEntropy.gamma, floor: crossEntropy.floor), classWeights: weights,
+                meanWeights: nil, input: input, target: target, options: options,
+                outputs: LossOutputs(gradient: outputs.gradient), scale: weightCE, accumulate: true)
+            return weightDice * d + weightCE * c
+        }
         let dense = try target.requireDense("exp_log_loss")
         let d = try RegionLossEvaluator.evaluate(
             dice, input: input, target: dense, options: options,
@@ -142,6 +155,25 @@ public struct ExpLogCrossEntropy: PixelObjective {
         let (va, da) = Self.clamped(-c.logP, gm, fl)
         let (vb, db) = Self.clamped(-c.logQ, gm, fl)
         return (g * va + (1 - g) * vb, -(g * da * c.dLogP + (1 - g) * db * c.dLogQ))
+    }
+}
+
+/// The categorical voxel term t = w·g·max(−l, ε)^γ (l = log p), u = ∂t/∂l =
+/// −w·g·γ·max(−l, ε)^(γ−1) (0 where −l ≤ ε); see `CategoricalTerm`.
+@usableFromInline
+struct ExpLogCategoricalTerm: CategoricalTerm {
+    @usableFromInline var gamma: Double
+    @usableFromInline var floor: Double
+
+    @inlinable init(gamma: Double, floor: Double) {
+        self.gamma = gamma
+        self.floor = floor
+    }
+
+    @inlinable @inline(always)
+    func evaluate<S: SegScalar>(_ l: S, _ p: S, _ g: S, _ w: S) -> (loss: S, dl: S) {
+        let (v, dv) = ExpLogCrossEntropy.clamped(-l, S(gamma), S(floor))
+        return (w * g * v, -w * g * dv)
     }
 }
 

@@ -55,14 +55,13 @@ public struct UnifiedFocalLoss: Sendable {
     ) throws(SegLossError) -> Double {
         try validate(options)
         if options.mode == .multiclass {
-            return try CompoundParts.addParts(count: input.shape.count, outputs: outputs, { (out: LossOutputs<S>) throws(SegLossError) -> Double in
-                weight * (try CompoundParts.multiclassRegion(
-                    tverskyPart(exclusiveClasses: true), input: input, target: target, options: options,
-                    outputs: out, scale: weight))
-            }, { (out: LossOutputs<S>) throws(SegLossError) -> Double in
-                (1 - weight) * (try focalPart.evaluateMulticlass(
-                    input: input, target: target, options: options, outputs: out, scale: 1 - weight))
-            })
+            let t = try CompoundParts.multiclassRegion(
+                tverskyPart(exclusiveClasses: true), input: input, target: target, options: options,
+                outputs: LossOutputs(gradient: outputs.gradient), scale: weight)
+            let f = try focalPart.evaluateMulticlass(
+                input: input, target: target, options: options, outputs: LossOutputs(gradient: outputs.gradient),
+                scale: 1 - weight, accumulate: true)
+            return weight * t + (1 - weight) * f
         }
         let dense = try target.requireDense("unified_focal_loss")
         let t = try RegionLossEvaluator.evaluate(

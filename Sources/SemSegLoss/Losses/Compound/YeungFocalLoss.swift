@@ -114,15 +114,51 @@ struct AsymmetricFocalTerms<P: FocalPower>: PixelObjective {
 extension YeungFocalLoss {
     /// Multiclass mode (softmax; channel 0 background, the others foreground):
     ///
-    ///     ℓ = (1 − δ)·(1 − p_0)^γ·CE_0 + δ·Σ_{c≥1} m_c·CE_c,  m_c = (1 − p_c)^γ (symmetric) or 1
+    ///     ℓ_i = (1 − δ)·(1 − p_0)^γ·CE_0 + δ·Σ_{c≥1} m_c·CE_c,  m_c = (1 − p_c)^γ (symmetric) or 1
     ///
-    /// summed over classes per voxel. Returns the unscaled value; the gradient is
-    /// multiplied by `scale`.
+    /// per voxel, with the distribution family's categorical terms (stable log-softmax):
+    /// the symmetric loss is the softmax focal loss with α = δ (MONAI's α convention: 1 − α
+    /// on class 0), the asymmetric one that focal term on class 0 plus the δ-weighted
+    /// cross-entropy of the other classes. Reduction over voxels: `none` gives
+    /// (N, *spatial), `mean` divides by the valid voxels. `include_background = false`
+    /// drops the class-0 term. Returns the unscaled value; the gradient is multiplied by
+    /// `scale` (and added to the buffer when `accumulate`).
     public func evaluateMulticlass<S: SegScalar>(
         input: TensorView<S>, target: LossTarget<S>, options: LossOptions, outputs: LossOutputs<S>,
-        scale: Double = 1
+        scale: Double = 1, accumulate: Bool = false
     ) throws(SegLossError) -> Double {
-        throw .option("mode", "'multiclass' is not available yet for the unified focal losses' focal part; use 'binary' or 'multilabel'")
+        try validate()
+        let C = input.shape.channels
+        func weights(_ w: [Double]?) throws(SegLossError) -> [Double] {
+            try CategoricalEvaluator.foldedWeights(classes: C, weight: w, alpha: delta, includeBackground: options.includeBackground)
+        }
+        func focal<P: FocalPower>(_: P.Type, _ w: [Double], _ out: LossOutputs<S>) throws(SegLossError) -> Double {
+            try CategoricalEvaluator.evaluate(
+                SoftmaxFocalTerm<P>(gamma: gamma), classWeights: w, meanWeights: nil, input: input, target: target,
+                options: options, outputs: out, scale: scale, accumulate: accumulate)
+        }
+        func focal(_ w: [Double], _ out: LossOutputs<S>) throws(SegLossError) -> Double {
+            gamma == 2 ? try focal(SquarePower.self, w, out) : try focal(RealPower.self, w, out)
+        }
+        if variant == .symmetric { return try focal(try weights(nil), outputs) }
+        // Asymmetric: the focal background term, then the foreground cross-entropy added
+        // to the gradient (and, under `none`, to the values).
+        let zeros = [Double](repeating: 0, count: C - 1), ones = [Double](repeating: 1, count: C - 1)
+        let a = try focal(try weights([1] + zeros), outputs)
+        let count = input.shape.batch * input.shape.spatialCount
+        var scratch = [S](repeating: 0, count: outputs.values == nil ? 0 : count)
+        let b = try scratch.withUnsafeMutableBufferPointer { sb throws(SegLossError) in
+            try CategoricalEvaluator.evaluate(
+                CrossEntropyTerm(smoothing: 0, classes: C), classWeights: try weights([0] + ones), meanWeights: nil,
+                input: input, target: target, options: options,
+                outputs: LossOutputs(gradient: outputs.gradient, values: outputs.values == nil ? nil : sb.baseAddress,
+                                     gradOutput: outputs.gradOutput),
+                scale: scale, accumulate: true)
+        }
+        if let values = outputs.values, options.reduction == .none {
+            for i in 0..<count { values[i] += scratch[i] }
+        }
+        return a + b
     }
 }
 
