@@ -39,6 +39,93 @@ _FLOOR = """
 
 
 @_doc(_REGION)
+def dice_ce_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
+                 reduction: str = "mean", ignore_index: Optional[float] = None,
+                 include_background: bool = True, smooth_nr: float = 1e-5, smooth_dr: float = 1e-5,
+                 squared_pred: bool = False, batch: bool = False, empty: str = "smooth",
+                 weight: Any = None, label_smoothing: float = 0.0, lambda_dice: float = 1.0,
+                 lambda_ce: float = 1.0, return_grad: bool = False, grad_output: Any = None):
+    """Dice + cross-entropy (MONAI ``DiceCELoss``), ``lambda_dice * Dice + lambda_ce * CE``.
+
+    The parts are :func:`dice_loss` and :func:`cross_entropy_loss`: categorical
+    cross-entropy of the stable log-softmax in multiclass mode, per-element binary
+    cross-entropy in binary/multilabel mode (as current MONAI for one channel; MONAI 1.0.x
+    took a softmax over the single channel, which is identically 0 —
+    LanGuideMedSeg-MICCAI2023#13). Both parts see the same ``from_logits``, mode and
+    ``ignore_index`` (MONAI's DiceCELoss has no ignore_index). ``weight`` weighs the
+    cross-entropy only and always has C values (background included), whatever
+    ``include_background`` is (MONAI #7729: C or C - 1 depending on the part).{compound}
+
+    Parameters
+    ----------{common}
+    squared_pred : bool, default False
+    weight : sequence of float, optional
+        Multiclass class weights of the cross-entropy (one per class, >= 0; PyTorch's
+        weighted mean).
+    label_smoothing : float, default 0
+        Multiclass label smoothing of the cross-entropy, in [0, 1].
+    lambda_dice, lambda_ce : float, default 1
+        Weights of the parts (>= 0; MONAI defaults).
+{returns}
+
+    Examples
+    --------
+    >>> import numpy as np, semsegloss_swift as ss
+    >>> z = np.zeros((1, 1, 2, 2)); g = np.array([[[[1.0, 0.0], [1.0, 0.0]]]])
+    >>> round(ss.dice_ce_loss(z, g, smooth_nr=0, smooth_dr=0), 6)  # 0.5 + log 2
+    1.193147
+    >>> z3 = np.zeros((1, 3, 2, 2)); labels = np.array([[[0, 1], [2, 1]]])
+    >>> round(ss.dice_ce_loss(z3, labels, mode="multiclass", smooth_nr=0, smooth_dr=0), 6)  # (5/7+0.6+5/7)/3 + log 3
+    1.774803
+    """
+    return evaluate("dice_ce_loss", input, target, return_grad, grad_output, dict(
+        mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
+        include_background=include_background, smooth_nr=smooth_nr, smooth_dr=smooth_dr,
+        squared_pred=squared_pred, batch=batch, empty=empty, weight=weight,
+        label_smoothing=label_smoothing, lambda_dice=lambda_dice, lambda_ce=lambda_ce))
+
+
+@_doc(_REGION)
+def dice_focal_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
+                    reduction: str = "mean", ignore_index: Optional[float] = None,
+                    include_background: bool = True, smooth_nr: float = 1e-5, smooth_dr: float = 1e-5,
+                    squared_pred: bool = False, batch: bool = False, empty: str = "smooth",
+                    alpha: Optional[float] = None, gamma: float = 2.0, lambda_dice: float = 1.0,
+                    lambda_focal: float = 1.0, return_grad: bool = False, grad_output: Any = None):
+    """Dice + focal (MONAI ``DiceFocalLoss``), ``lambda_dice * Dice + lambda_focal * Focal``.
+
+    The parts are :func:`dice_loss` and :func:`focal_loss`: sigmoid focal per element in
+    binary/multilabel mode, softmax focal per voxel in multiclass mode (MONAI's
+    ``use_softmax=True``: ``alpha`` on the foreground classes, ``1 - alpha`` on class 0).
+    Defaults as MONAI (alpha None, gamma 2, lambdas 1).{compound}
+
+    Parameters
+    ----------{common}
+    squared_pred : bool, default False
+    alpha : float or None, default None
+        Focal class weight (None weighs every class 1).
+    gamma : float, default 2
+        Focusing exponent (>= 0).
+    lambda_dice, lambda_focal : float, default 1
+        Weights of the parts (>= 0).
+{returns}
+
+    Examples
+    --------
+    >>> import numpy as np, semsegloss_swift as ss
+    >>> z = np.zeros((1, 1, 2, 2)); g = np.array([[[[1.0, 0.0], [1.0, 0.0]]]])
+    >>> round(ss.dice_focal_loss(z, g, smooth_nr=0, smooth_dr=0), 6)  # 0.5 + 0.25 log 2
+    0.673287
+    """
+    return evaluate("dice_focal_loss", input, target, return_grad, grad_output, dict(
+        mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
+        include_background=include_background, smooth_nr=smooth_nr, smooth_dr=smooth_dr,
+        squared_pred=squared_pred, batch=batch, empty=empty, alpha=alpha,
+        alpha_weighting=alpha is not None, gamma=gamma, lambda_dice=lambda_dice,
+        lambda_focal=lambda_focal))
+
+
+@_doc(_REGION)
 def combo_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
                reduction: str = "mean", ignore_index: Optional[float] = None,
                include_background: bool = True, smooth_nr: float = 1e-5, smooth_dr: float = 1e-5,
@@ -53,14 +140,15 @@ def combo_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bo
     by the constant ``1 - alpha`` only (same gradient, minimum 0). ``beta > 0.5``
     penalises false negatives more (paper); UFL applies ``beta`` to channel 0 of its
     (background, foreground) pair, i.e. the opposite letter (equal at the default 0.5).
-    Binary and multilabel modes.{compound}
+    Multiclass (softmax): ``-sum_c beta_c g_c log p_c`` with ``1 - beta`` on class 0 and
+    ``beta`` on the others, averaged over voxels, and the multiclass Dice.{compound}
 
     Parameters
     ----------{common}
     alpha : float, default 0.5
         Weight of the cross-entropy part, in [0, 1] (UFL default).
     beta : float, default 0.5
-        Weight of the positive term of the cross-entropy, in [0, 1] (UFL default).
+        Weight of the positive term of the cross-entropy, in (0, 1) (UFL default).
 {returns}
 
     Examples
@@ -94,7 +182,8 @@ def exp_log_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: 
     ``g (-ln p)^gamma + (1 - g)(-ln(1 - p))^gamma``. The paper's class-frequency weights of
     the cross-entropy are not applied. The bases ``-ln D`` and ``-ln p`` are clamped at
     ``floor`` (gradient 0 below): with gamma < 1 the gradient is infinite at D = 1.
-    Binary and multilabel modes.{compound}
+    Multiclass: softmax, ``sum_c g_c (-ln p_c)^gamma_ce`` per voxel from the stable
+    log-softmax.{compound}
 
     Parameters
     ----------{common}
@@ -135,7 +224,7 @@ def unified_focal_loss(input: Any, target: Any, *, mode: str = "binary", from_lo
     foreground (rare) classes un-suppressed; ``"symmetric"`` combines the symmetric pair.
     Both parts share ``delta`` and ``gamma``. Defaults are UFL's (weight 0.5, delta 0.6,
     gamma 0.5); MONAI's ``AsymmetricUnifiedFocalLoss`` uses delta = 0.7.{ufl_classes}{ufl_fixes}
-    Multiclass mode is not available yet (needs the softmax focal part).{compound}
+{compound}
 
     Parameters
     ----------{common}
@@ -181,7 +270,9 @@ def asymmetric_focal_loss(input: Any, target: Any, *, mode: str = "binary", from
     Only the background is focally suppressed; the foreground (rare) class keeps its full
     cross-entropy. Binary: ``delta (-g log p) + (1 - delta) p^gamma (-(1 - g) log(1 - p))``,
     log-probabilities in closed form from logits. UFL defaults delta 0.7, gamma 2.
-    Binary and multilabel modes (``reduction="none"``: the input's shape).{ufl_classes}{ufl_fixes}
+    Multiclass: softmax, ``(1 - delta)(1 - p_0)^gamma CE_0 + delta sum_{c>=1} CE_c`` per voxel
+    (stable log-softmax). ``reduction="none"``: the input's shape, (N, *spatial) in
+    multiclass mode.{ufl_classes}{ufl_fixes}
 
     Parameters
     ----------{common}
@@ -209,8 +300,9 @@ def symmetric_focal_loss(input: Any, target: Any, *, mode: str = "binary", from_
     ``(1 - delta)(1 - p_bg)^gamma CE_bg + delta (1 - p_fg)^gamma CE_fg`` per voxel.
 
     In binary mode it equals :func:`focal_loss` with ``alpha=delta``. UFL defaults
-    delta 0.7, gamma 2. Binary and multilabel modes (``reduction="none"``: the input's
-    shape).{ufl_classes}{ufl_fixes}
+    delta 0.7, gamma 2; in multiclass mode it is the softmax :func:`focal_loss` with
+    ``alpha=delta`` (1 - alpha on class 0). ``reduction="none"``: the input's shape,
+    (N, *spatial) in multiclass mode.{ufl_classes}{ufl_fixes}
 
     Parameters
     ----------{common}
@@ -311,11 +403,11 @@ def _fill(f):
     return f
 
 
-_COMPOUND = ("combo_loss", "exp_log_loss", "unified_focal_loss")
+_COMPOUND = ("dice_ce_loss", "dice_focal_loss", "combo_loss", "exp_log_loss", "unified_focal_loss")
 
 #: The functions of this family, in the order shown to users.
 FAMILY_LOSSES: tuple = tuple(_fill(f) for f in (
-    combo_loss, exp_log_loss, unified_focal_loss, asymmetric_focal_loss, symmetric_focal_loss,
+    dice_ce_loss, dice_focal_loss, combo_loss, exp_log_loss, unified_focal_loss, asymmetric_focal_loss, symmetric_focal_loss,
     asymmetric_focal_tversky_loss, symmetric_focal_tversky_loss))
 
 __all__ = [f.__name__ for f in FAMILY_LOSSES]

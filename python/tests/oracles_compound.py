@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 EPS = 1e-7
-COMPOUND = ("combo_loss", "exp_log_loss", "unified_focal_loss")
+COMPOUND = ("dice_ce_loss", "dice_focal_loss", "combo_loss", "exp_log_loss", "unified_focal_loss")
 PARTS = ("asymmetric_focal_loss", "symmetric_focal_loss", "asymmetric_focal_tversky_loss",
          "symmetric_focal_tversky_loss")
 FAMILY = COMPOUND + PARTS
@@ -183,6 +183,35 @@ def exp_log_loss(input, target, *, w_dice=0.8, w_ce=0.2, gamma_dice=0.3, gamma_c
             + w_ce * _reduce_pixels(ce, valid, keep, o))
 
 
+def _dice(x, g, valid, keep, o, smooth_nr, smooth_dr, batch, empty):
+    tp, ps, gs, v = _entries(_probs(x, o), g, valid, keep, dict(o, batch=batch))
+    u = ps + gs + smooth_dr
+    dice = np.where(u > 0, 1 - (2 * tp + smooth_nr) / np.where(u > 0, u, 1), 0.0)
+    return _reduce_entries(dice, gs, v, dict(o, empty=empty))
+
+
+def dice_ce_loss(input, target, *, lambda_dice=1.0, lambda_ce=1.0, smooth_nr=1e-5, smooth_dr=1e-5,
+                 batch=False, empty="smooth", **o):
+    """Binary/multilabel: Dice + per-element BCE."""
+    x, g, valid, keep = _prepare(input, target, o)
+    a, b, _ = _neg_logs(x, o.get("from_logits", True))
+    return (lambda_dice * _dice(x, g, valid, keep, o, smooth_nr, smooth_dr, batch, empty)
+            + lambda_ce * _reduce_pixels(g * a + (1 - g) * b, valid, keep, o))
+
+
+def dice_focal_loss(input, target, *, alpha=None, gamma=2.0, lambda_dice=1.0, lambda_focal=1.0,
+                    smooth_nr=1e-5, smooth_dr=1e-5, batch=False, empty="smooth", **o):
+    """Binary/multilabel: Dice + sigmoid focal."""
+    x, g, valid, keep = _prepare(input, target, o)
+    a, b, p = _neg_logs(x, o.get("from_logits", True))
+    if not o.get("from_logits", True):
+        p = np.exp(-a)
+    wp, wn = (1.0, 1.0) if alpha is None else (alpha, 1 - alpha)
+    focal = wp * g * (1 - p) ** gamma * a + wn * (1 - g) * p ** gamma * b
+    return (lambda_dice * _dice(x, g, valid, keep, o, smooth_nr, smooth_dr, batch, empty)
+            + lambda_focal * _reduce_pixels(focal, valid, keep, o))
+
+
 ORACLES = {name: globals()[name] for name in FAMILY}
 
 
@@ -290,7 +319,26 @@ def bench_unified(z, g, weight=0.5, delta=0.6, gamma=0.5):
     return weight * t + (1 - weight) * f, weight * dt + (1 - weight) * df
 
 
+def bench_dice_ce(z, g):
+    p, _ = _sigmoid(z)
+    loss = np.mean(np.maximum(z, 0) - z * g + np.log1p(np.exp(-np.abs(z))))
+    d, dd = _dice_fb(z, g)
+    return d + loss, dd + (p - g) / z.size
+
+
+def bench_dice_focal(z, g, gamma=2.0):
+    p, _ = _sigmoid(z)
+    log_p, log_q = _logs(z)
+    q = 1 - p
+    loss = np.mean(-g * q ** gamma * log_p - (1 - g) * p ** gamma * log_q)
+    grad = (g * q ** gamma * (gamma * p * log_p - q) + (1 - g) * p ** gamma * (p - gamma * q * log_q)) / z.size
+    d, dd = _dice_fb(z, g)
+    return d + loss, dd + grad
+
+
 BENCH = {
+    "dice_ce_loss": bench_dice_ce,
+    "dice_focal_loss": bench_dice_focal,
     "combo_loss": bench_combo,
     "exp_log_loss": bench_exp_log,
     "unified_focal_loss": bench_unified,

@@ -17,14 +17,19 @@ from strategies import include_background, problems, smooth_values
 
 GOLDEN = json.loads((REPO_ROOT / "Tests" / "Fixtures" / "golden_compound.json").read_text())["losses"]
 TOL = {np.float64: (1e-10, 1e-12), np.float32: (1e-5, 2e-5)}
-REGION = {"combo_loss", "exp_log_loss", "unified_focal_loss", "asymmetric_focal_tversky_loss",
+REGION = {"dice_ce_loss", "dice_focal_loss", "combo_loss", "exp_log_loss", "unified_focal_loss", "asymmetric_focal_tversky_loss",
           "symmetric_focal_tversky_loss"}
 
 
 def own_options(draw, name):
     """Random values of the loss's own parameters."""
+    if name == "dice_ce_loss":
+        return dict(lambda_dice=draw(st.sampled_from([1.0, 0.3])), lambda_ce=draw(st.sampled_from([1.0, 0.0, 2.0])))
+    if name == "dice_focal_loss":
+        return dict(alpha=draw(st.sampled_from([None, 0.25])), gamma=draw(st.sampled_from([2.0, 0.5])),
+                    lambda_focal=draw(st.sampled_from([1.0, 0.5])))
     if name == "combo_loss":
-        return dict(alpha=draw(st.sampled_from([0.0, 0.3, 0.5, 1.0])), beta=draw(st.sampled_from([0.0, 0.5, 0.8, 1.0])))
+        return dict(alpha=draw(st.sampled_from([0.0, 0.3, 0.5, 1.0])), beta=draw(st.sampled_from([0.2, 0.5, 0.8])))
     if name == "exp_log_loss":
         return dict(gamma_dice=draw(st.sampled_from([0.3, 1.0, 2.0])), gamma_ce=draw(st.sampled_from([0.3, 1.0])),
                     w_dice=draw(st.sampled_from([0.8, 0.0])), w_ce=draw(st.sampled_from([0.2, 1.0])))
@@ -196,7 +201,9 @@ def _raises(exc, fn, *args, names=(), **kwargs):
 
 
 BAD_PARAMS = [
-    ("combo_loss", "alpha", 1.5), ("combo_loss", "beta", -0.1), ("exp_log_loss", "gamma_dice", -1.0),
+    ("combo_loss", "alpha", 1.5), ("combo_loss", "beta", -0.1), ("combo_loss", "beta", 1.0),
+    ("dice_ce_loss", "lambda_ce", -1.0), ("dice_ce_loss", "label_smoothing", 2.0), ("dice_focal_loss", "gamma", -1.0),
+    ("dice_focal_loss", "lambda_focal", np.nan), ("dice_focal_loss", "alpha", 1.5), ("exp_log_loss", "gamma_dice", -1.0),
     ("exp_log_loss", "gamma_ce", np.inf), ("exp_log_loss", "w_ce", -1.0), ("exp_log_loss", "floor", 0.0),
     ("unified_focal_loss", "weight", 2.0), ("unified_focal_loss", "delta", 1.1), ("unified_focal_loss", "gamma", 1.5),
     ("asymmetric_focal_loss", "gamma", -1.0), ("symmetric_focal_loss", "delta", np.nan),
@@ -238,11 +245,43 @@ def test_variant_choice():
     _raises(ValueError, ss.unified_focal_loss, x, g, variant="diagonal", names=["variant"])
 
 
-@pytest.mark.parametrize("name", ["combo_loss", "exp_log_loss", "unified_focal_loss", "asymmetric_focal_loss",
-                                  "symmetric_focal_loss"])
-def test_multiclass_not_yet_is_a_clear_error(name):
+@pytest.mark.parametrize("name", oc.FAMILY)
+def test_multiclass_gradient_finite_differences(name, rng):
+    x = rng.normal(0, 2, (2, 3, 2, 3))
+    labels = rng.integers(0, 3, (2, 2, 3))
+    labels[0, 1, 1] = 255
+    fn = getattr(ss, name)
+    opts = dict(mode="multiclass", ignore_index=255)
+    _, grad = fn(x, labels, return_grad=True, **opts)
+    numeric = _numeric_grad(lambda xs: fn(xs, labels, **opts), x)
+    assert_close(grad, numeric, 1e-6, 1e-8, what=name)
+
+
+@pytest.mark.parametrize("name", ["unified_focal_loss", "asymmetric_focal_loss", "symmetric_focal_loss",
+                                  "asymmetric_focal_tversky_loss", "symmetric_focal_tversky_loss"])
+def test_binary_equals_two_class_softmax(name, rng):
+    """UFL's two channels (bg, fg): binary mode with logit z = multiclass with logits (0, z)."""
+    z, g = rng.normal(0, 2, (2, 1, 3, 3)), (rng.random((2, 1, 3, 3)) < 0.4) * 1.0
+    z2, g2 = np.concatenate([np.zeros_like(z), z], 1), np.concatenate([1 - g, g], 1)
+    fn = getattr(ss, name)
+    a, ga = fn(z, g, return_grad=True)
+    b, gb = fn(z2, g2, mode="multiclass", return_grad=True)
+    assert a == pytest.approx(b, rel=1e-12, abs=1e-14)
+    np.testing.assert_allclose(ga, gb[:, 1:], atol=1e-12)
+
+
+def test_dice_ce_one_channel_is_not_zero():
+    """LanGuideMedSeg#13: a softmax CE over one channel is identically 0; here it is BCE."""
+    z, g = np.full((1, 1, 2, 2), -2.0), np.ones((1, 1, 2, 2))
+    assert ss.dice_ce_loss(z, g, lambda_dice=0.0) == pytest.approx(ss.bce_loss(z, g), rel=1e-12)
+
+
+def test_dice_ce_weight_needs_all_classes():
     x, labels = np.zeros((1, 3, 2, 2)), np.zeros((1, 2, 2), dtype=np.int64)
-    _raises(ValueError, getattr(ss, name), x, labels, mode="multiclass", names=["mode"])
+    _raises(ValueError, ss.dice_ce_loss, x, labels, mode="multiclass", include_background=False,
+            weight=[1.0, 2.0], names=["weight"])
+    _raises(ValueError, ss.dice_ce_loss, np.zeros((1, 1, 2, 2)), np.ones((1, 1, 2, 2)), weight=[1.0],
+            names=["weight"])
 
 
 @pytest.mark.parametrize("name", ["asymmetric_focal_tversky_loss", "symmetric_focal_tversky_loss"])
