@@ -66,14 +66,15 @@ public struct YeungFocalLoss: PixelObjective {
         }
     }
 
-    /// γ = 2 gets its powers as products (as `FocalLoss`).
+    /// γ = 2 gets its powers as products (as `FocalLoss`), γ = 0.5 (the unified focal
+    /// loss's default) as square roots; other γ pay an exp and a log per power.
     public func specialize<V: PixelObjectiveVisitor>(_ visitor: V) -> V.Result {
-        switch variant {
-        case .symmetric: symmetricFocal.specialize(visitor)
-        case .asymmetric:
-            gamma == 2
-                ? visitor.visit(AsymmetricFocalTerms<SquarePower>(delta: delta, gamma: gamma))
-                : visitor.visit(AsymmetricFocalTerms<RealPower>(delta: delta, gamma: gamma))
+        switch (variant, gamma) {
+        case (.symmetric, 0.5): visitor.visit(FocalTerms<SquareRootPower>(alpha: delta, gamma: gamma))
+        case (.symmetric, _): symmetricFocal.specialize(visitor)
+        case (.asymmetric, 2): visitor.visit(AsymmetricFocalTerms<SquarePower>(delta: delta, gamma: gamma))
+        case (.asymmetric, 0.5): visitor.visit(AsymmetricFocalTerms<SquareRootPower>(delta: delta, gamma: gamma))
+        case (.asymmetric, _): visitor.visit(AsymmetricFocalTerms<RealPower>(delta: delta, gamma: gamma))
         }
     }
 }
@@ -84,6 +85,15 @@ public struct YeungFocalLoss: PixelObjective {
 @usableFromInline enum UnitPower: FocalPower {
     @inlinable @inline(always)
     static func power<S: SegScalar>(_ x: S, _ gamma: S) -> (value: S, derivative: S) { (1, 0) }
+}
+
+/// x^0.5 = √x and 0.5/√x (0 at x = 0, as `RealPower` for γ < 1).
+@usableFromInline enum SquareRootPower: FocalPower {
+    @inlinable @inline(always)
+    static func power<S: SegScalar>(_ x: S, _ gamma: S) -> (value: S, derivative: S) {
+        let r = x.squareRoot()
+        return (r, x > 0 ? 0.5 / (x > 0 ? r : 1) : 0)
+    }
 }
 
 /// δ·(positive focal term with γ = 0) + (1 − δ)·(negative focal term with γ), each a
