@@ -30,9 +30,9 @@ public enum UnifiedFocalVariant: Int32, Sendable, CaseIterable {
 ///     asymmetric:  ℓ = δ·(−g log p) + (1 − δ)·p^γ·(−(1 − g) log(1 − p))
 ///     symmetric:   ℓ = δ·(1 − p)^γ·(−g log p) + (1 − δ)·p^γ·(−(1 − g) log(1 − p))
 ///
-/// — the symmetric one is the sigmoid focal loss with α = δ (`FocalLoss`), the asymmetric
-/// one the same with γ = 0 on the positive term; both are built from `FocalTerms`, with
-/// log p and log(1 − p) in closed form from logits (gradients in LOSSES.md §6.8). This is
+/// — the symmetric one is the sigmoid focal loss with α = δ (`FocalTerms`), the asymmetric
+/// one the same with γ = 0 on the positive term (`AsymmetricFocalTerms`), with log p and
+/// log(1 − p) in closed form from logits (gradients in LOSSES.md §6.8). This is
 /// exactly UFL's two-channel (bg, fg) formula when its probabilities are (1 − p, p), i.e. a
 /// two-class softmax. UFL's code takes only probabilities, indexes `[:, :, :, c]` (2-D
 /// only) and its file does not parse (LOSSES.md §1.5); MONAI's port is binary only and
@@ -81,12 +81,6 @@ public struct YeungFocalLoss: PixelObjective {
 
 // MARK: - The asymmetric terms
 
-/// x^0 = 1 (no modulation).
-@usableFromInline enum UnitPower: FocalPower {
-    @inlinable @inline(always)
-    static func power<S: SegScalar>(_ x: S, _ gamma: S) -> (value: S, derivative: S) { (1, 0) }
-}
-
 /// x^0.5 = √x and 0.5/√x (0 at x = 0, as `RealPower` for γ < 1).
 @usableFromInline enum SquareRootPower: FocalPower {
     @inlinable @inline(always)
@@ -96,8 +90,10 @@ public struct YeungFocalLoss: PixelObjective {
     }
 }
 
-/// δ·(positive focal term with γ = 0) + (1 − δ)·(negative focal term with γ), each a
-/// `FocalTerms` with α = 1 (positive part only) or α = 0 (negative part only).
+/// ℓ = −δ·g·log p − (1 − δ)·(1 − g)·p^γ·log(1 − p): the positive term of `FocalTerms`
+/// with γ = 0 and its negative term, in one pass (one sigmoid, one power):
+///
+///     ∂ℓ/∂z = −δ·g·(1 − p) + (1 − δ)(1 − g)·p^γ·[p − γ(1 − p)·log(1 − p)]
 @usableFromInline
 struct AsymmetricFocalTerms<P: FocalPower>: PixelObjective {
     @usableFromInline var delta: Double
@@ -112,10 +108,21 @@ struct AsymmetricFocalTerms<P: FocalPower>: PixelObjective {
 
     @inlinable @inline(always)
     func evaluate<S: SegScalar>(_ x: S, _ g: S, fromLogits: Bool) -> (loss: S, grad: S) {
-        let fg = FocalTerms<UnitPower>(alpha: 1, gamma: 0).evaluate(x, g, fromLogits: fromLogits)
-        let bg = FocalTerms<P>(alpha: 0, gamma: gamma).evaluate(x, g, fromLogits: fromLogits)
-        let d = S(delta), e = 1 - S(delta)
-        return (d * fg.loss + e * bg.loss, d * fg.grad + e * bg.grad)
+        let gm = S(gamma)
+        let pos = S(delta) * g, neg = (1 - S(delta)) * (1 - g)
+        if fromLogits {
+            let s = Sigmoid(logits: x)
+            let (logP, logQ) = s.logs(x)
+            let pg = P.power(s.p, gm).value
+            let loss = -(pos * logP + neg * pg * logQ)
+            let grad = -pos * s.oneMinusP + neg * pg * (s.p - gm * s.oneMinusP * logQ)
+            return (loss, grad)
+        }
+        let c = ClampedProbabilityLogs(x)
+        let (pg, pg1) = P.power(c.p, gm)
+        let loss = -(pos * c.logP + neg * pg * c.logQ)
+        let grad = -pos * c.dLogP + neg * (-pg1 * c.logQ - pg * c.dLogQ)
+        return (loss, c.unclamped ? grad : 0)
     }
 }
 
