@@ -47,23 +47,14 @@ public struct ComboLoss: Sendable {
     ) throws(SegLossError) -> Double {
         try validate(options)
         if options.mode == .multiclass {
-            let d = try CompoundParts.multiclassRegion(
-                dice, input: input, target: target, options: options, outputs: outputs, scale: 1 - alpha)
             let weights = try CategoricalEvaluator.foldedWeights(
                 classes: input.shape.channels, weight: nil, alpha: beta, includeBackground: options.includeBackground)
-            let c = try CategoricalEvaluator.evaluate(
-                CrossEntropyTerm(smoothing: 0, classes: input.shape.channels), classWeights: weights, meanWeights: nil,
-                input: input, target: target, options: options, outputs: LossOutputs(gradient: outputs.gradient),
-                scale: alpha, accumulate: true)
-            return alpha * c + (1 - alpha) * d
+            return try CompoundParts.regionPlusCategorical(
+                dice, 1 - alpha, CrossEntropyTerm(smoothing: 0, classes: input.shape.channels), classWeights: weights,
+                alpha, input: input, target: target, options: options, outputs: outputs)
         }
-        let dense = try target.requireDense("combo_loss")
-        let d = try RegionLossEvaluator.evaluate(
-            dice, input: input, target: dense, options: options,
-            outputs: LossOutputs(gradient: outputs.gradient), scale: 1 - alpha)
-        let c = try PixelLossEvaluator.evaluate(
-            crossEntropy, input: input, target: dense, options: options,
-            outputs: LossOutputs(gradient: outputs.gradient), scale: alpha, accumulate: true)
-        return alpha * c + (1 - alpha) * d
+        return try CompoundParts.regionPlusPixel(
+            dice, 1 - alpha, crossEntropy, alpha, input: input, target: target.requireDense("combo_loss"),
+            options: options, outputs: outputs)
     }
 }

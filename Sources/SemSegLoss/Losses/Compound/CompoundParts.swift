@@ -55,3 +55,37 @@ extension CompoundParts {
         }
     }
 }
+
+// MARK: - Two-part sums
+
+extension CompoundParts {
+    /// w_r·(region part) + w_p·(pixel part) on dense targets (binary/multilabel): the region
+    /// evaluator writes its gradient, the pixel evaluator adds its own.
+    static func regionPlusPixel<S: SegScalar, R: RegionObjective, P: PixelObjective>(
+        _ region: R, _ regionWeight: Double, _ pixel: P, _ pixelWeight: Double,
+        input: TensorView<S>, target: TensorView<S>, options: LossOptions, outputs: LossOutputs<S>
+    ) throws(SegLossError) -> Double {
+        let gradient = LossOutputs<S>(gradient: outputs.gradient)
+        let r = try RegionLossEvaluator.evaluate(
+            region, input: input, target: target, options: options, outputs: gradient, scale: regionWeight)
+        let p = try PixelLossEvaluator.evaluate(
+            pixel, input: input, target: target, options: options, outputs: gradient, scale: pixelWeight,
+            accumulate: true)
+        return regionWeight * r + pixelWeight * p
+    }
+
+    /// Multiclass: w_r·(region part through the softmax) + w_p·(categorical pixel part with
+    /// class weights `classWeights`, averaged over valid voxels).
+    static func regionPlusCategorical<S: SegScalar, R: RegionObjective, T: CategoricalTerm>(
+        _ region: R, _ regionWeight: Double, _ term: T, classWeights: [Double], _ pixelWeight: Double,
+        input: TensorView<S>, target: LossTarget<S>, options: LossOptions, outputs: LossOutputs<S>
+    ) throws(SegLossError) -> Double {
+        let gradient = LossOutputs<S>(gradient: outputs.gradient)
+        let r = try multiclassRegion(
+            region, input: input, target: target, options: options, outputs: gradient, scale: regionWeight)
+        let p = try CategoricalEvaluator.evaluate(
+            term, classWeights: classWeights, meanWeights: nil, input: input, target: target, options: options,
+            outputs: gradient, scale: pixelWeight, accumulate: true)
+        return regionWeight * r + pixelWeight * p
+    }
+}

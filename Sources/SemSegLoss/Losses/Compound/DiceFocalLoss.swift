@@ -48,13 +48,8 @@ public struct DiceFocalLoss: Sendable {
             })
             return total
         }
-        let dense = try target.requireDense("dice_focal_loss")
-        let d = try RegionLossEvaluator.evaluate(
-            dice, input: input, target: dense, options: options,
-            outputs: LossOutputs(gradient: outputs.gradient), scale: lambdaDice)
-        let f = try PixelLossEvaluator.evaluate(
-            focal, input: input, target: dense, options: options,
-            outputs: LossOutputs(gradient: outputs.gradient), scale: lambdaFocal, accumulate: true)
-        return lambdaDice * d + lambdaFocal * f
+        return try CompoundParts.regionPlusPixel(
+            dice, lambdaDice, focal, lambdaFocal, input: input, target: target.requireDense("dice_focal_loss"),
+            options: options, outputs: outputs)
     }
 }

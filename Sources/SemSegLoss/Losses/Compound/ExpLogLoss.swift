@@ -46,24 +46,15 @@ public struct ExpLogLoss: Sendable {
     ) throws(SegLossError) -> Double {
         try validate(options)
         if options.mode == .multiclass {
-            let d = try CompoundParts.multiclassRegion(
-                dice, input: input, target: target, options: options, outputs: outputs, scale: weightDice)
             let weights = try CategoricalEvaluator.foldedWeights(
                 classes: input.shape.channels, weight: nil, alpha: nil, includeBackground: options.includeBackground)
-            let c = try CategoricalEvaluator.evaluate(
-                ExpLogCategoricalTerm(gamma: crossEntropy.gamma, floor: crossEntropy.floor), classWeights: weights,
-                meanWeights: nil, input: input, target: target, options: options,
-                outputs: LossOutputs(gradient: outputs.gradient), scale: weightCE, accumulate: true)
-            return weightDice * d + weightCE * c
+            return try CompoundParts.regionPlusCategorical(
+                dice, weightDice, ExpLogCategoricalTerm(gamma: crossEntropy.gamma, floor: crossEntropy.floor),
+                classWeights: weights, weightCE, input: input, target: target, options: options, outputs: outputs)
         }
-        let dense = try target.requireDense("exp_log_loss")
-        let d = try RegionLossEvaluator.evaluate(
-            dice, input: input, target: dense, options: options,
-            outputs: LossOutputs(gradient: outputs.gradient), scale: weightDice)
-        let c = try PixelLossEvaluator.evaluate(
-            crossEntropy, input: input, target: dense, options: options,
-            outputs: LossOutputs(gradient: outputs.gradient), scale: weightCE, accumulate: true)
-        return weightDice * d + weightCE * c
+        return try CompoundParts.regionPlusPixel(
+            dice, weightDice, crossEntropy, weightCE, input: input, target: target.requireDense("exp_log_loss"),
+            options: options, outputs: outputs)
     }
 }
 

@@ -63,13 +63,8 @@ public struct UnifiedFocalLoss: Sendable {
                 scale: 1 - weight, accumulate: true)
             return weight * t + (1 - weight) * f
         }
-        let dense = try target.requireDense("unified_focal_loss")
-        let t = try RegionLossEvaluator.evaluate(
-            tverskyPart(exclusiveClasses: false), input: input, target: dense, options: options,
-            outputs: LossOutputs(gradient: outputs.gradient), scale: weight)
-        let f = try PixelLossEvaluator.evaluate(
-            focalPart, input: input, target: dense, options: options,
-            outputs: LossOutputs(gradient: outputs.gradient), scale: 1 - weight, accumulate: true)
-        return weight * t + (1 - weight) * f
+        return try CompoundParts.regionPlusPixel(
+            tverskyPart(exclusiveClasses: false), weight, focalPart, 1 - weight, input: input,
+            target: target.requireDense("unified_focal_loss"), options: options, outputs: outputs)
     }
 }
