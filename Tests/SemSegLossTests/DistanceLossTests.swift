@@ -10,8 +10,8 @@ let distanceLossNames: Set<String> = [
     "shape_aware_loss",
 ]
 
-/// The catalogue without the distance-map losses.
-let coreLossNames = LossCatalog.names.filter { !distanceLossNames.contains($0) }
+/// The foundation's losses (loss families have their own suites, whose option families differ).
+let coreLossNames = LossCatalog.coreNames
 
 // MARK: - Oracles (brute force, for small images)
 
