@@ -1,16 +1,413 @@
-"""Loss family: combo, exp-log, Dice+CE, Dice+focal, unified focal, SSIM.
+"""Loss family: combo, exp-log, Dice+CE, Dice+focal, unified focal and its parts.
 
 Thin keyword wrappers over the Swift library (all maths is in Swift); see losses.py for
-the calling convention.
+the calling convention. Compound losses (a weighted sum of parts) return one number:
+``reduction="none"`` is refused for them (their parts have different shapes); the parts
+of the unified focal loss accept it.
 """
 from __future__ import annotations
 
-from typing import Any, Optional  # noqa: F401
+from typing import Any, Optional
 
-from ._loss_api import evaluate  # noqa: F401
+from . import _options
+from ._loss_api import evaluate
 from ._loss_docs import _COMMON, _REGION, _RETURNS, _doc  # noqa: F401
 
+_options.CHOICES["variant"] = {"asymmetric": 0, "symmetric": 1}
+
+_COMPOUND_RETURNS = """
+    (``reduction="none"`` raises ValueError: the parts have different shapes.)"""
+
+_UFL_CLASSES = """
+    Classes: in ``mode="binary"`` (and for each channel of ``"multilabel"``) the channel
+    holds the foreground probability p and the background is 1 - p with target 1 - g;
+    this is exactly UFL's two-channel (background, foreground) loss. In
+    ``mode="multiclass"`` channel 0 is the background and every other channel a
+    foreground class (a generalisation, as proposed in MONAI PR #8607)."""
+
+_UFL_FIXES = """
+    Unlike the references: logits or probabilities (UFL and MONAI take probabilities
+    only, MONAI's docstring says logits), 2-D and 3-D (UFL indexes ``[:, :, :, c]``),
+    empty masks are ordinary inputs (MONAI raises ValueError when a batch has no
+    foreground), ``ignore_index``; UFL's file does not even parse (indentation error)."""
+
+_FLOOR = """
+    floor : float, default 1e-7
+        Lower clamp of the base of the fractional powers; below it the gradient is 0
+        (keeps the gradient finite at a perfect prediction). Must be > 0 when an
+        exponent is < 1."""
+
+
+@_doc(_REGION)
+def dice_ce_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
+                 reduction: str = "mean", ignore_index: Optional[float] = None,
+                 include_background: bool = True, smooth_nr: float = 1e-5, smooth_dr: float = 1e-5,
+                 squared_pred: bool = False, batch: bool = False, empty: str = "smooth",
+                 weight: Any = None, label_smoothing: float = 0.0, lambda_dice: float = 1.0,
+                 lambda_ce: float = 1.0, return_grad: bool = False, grad_output: Any = None):
+    """Dice + cross-entropy (MONAI ``DiceCELoss``), ``lambda_dice * Dice + lambda_ce * CE``.
+
+    The parts are :func:`dice_loss` and :func:`cross_entropy_loss`: categorical
+    cross-entropy of the stable log-softmax in multiclass mode, per-element binary
+    cross-entropy in binary/multilabel mode (as current MONAI for one channel; MONAI 1.0.x
+    took a softmax over the single channel, which is identically 0 —
+    LanGuideMedSeg-MICCAI2023#13). Both parts see the same ``from_logits``, mode and
+    ``ignore_index`` (MONAI's DiceCELoss has no ignore_index). ``weight`` weighs the
+    cross-entropy only and always has C values (background included), whatever
+    ``include_background`` is (MONAI #7729: C or C - 1 depending on the part).{compound}
+
+    Parameters
+    ----------{common}
+    squared_pred : bool, default False
+    weight : sequence of float, optional
+        Multiclass class weights of the cross-entropy (one per class, >= 0; PyTorch's
+        weighted mean).
+    label_smoothing : float, default 0
+        Multiclass label smoothing of the cross-entropy, in [0, 1].
+    lambda_dice, lambda_ce : float, default 1
+        Weights of the parts (>= 0; MONAI defaults).
+{returns}
+
+    Examples
+    --------
+    >>> import numpy as np, semsegloss_swift as ss
+    >>> z = np.zeros((1, 1, 2, 2)); g = np.array([[[[1.0, 0.0], [1.0, 0.0]]]])
+    >>> round(ss.dice_ce_loss(z, g, smooth_nr=0, smooth_dr=0), 6)  # 0.5 + log 2
+    1.193147
+    >>> z3 = np.zeros((1, 3, 2, 2)); labels = np.array([[[0, 1], [2, 1]]])
+    >>> round(ss.dice_ce_loss(z3, labels, mode="multiclass", smooth_nr=0, smooth_dr=0), 6)  # (5/7+0.6+5/7)/3 + log 3
+    1.774803
+    """
+    return evaluate("dice_ce_loss", input, target, return_grad, grad_output, dict(
+        mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
+        include_background=include_background, smooth_nr=smooth_nr, smooth_dr=smooth_dr,
+        squared_pred=squared_pred, batch=batch, empty=empty, weight=weight,
+        label_smoothing=label_smoothing, lambda_dice=lambda_dice, lambda_ce=lambda_ce))
+
+
+@_doc(_REGION)
+def dice_focal_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
+                    reduction: str = "mean", ignore_index: Optional[float] = None,
+                    include_background: bool = True, smooth_nr: float = 1e-5, smooth_dr: float = 1e-5,
+                    squared_pred: bool = False, batch: bool = False, empty: str = "smooth",
+                    alpha: Optional[float] = None, gamma: float = 2.0, lambda_dice: float = 1.0,
+                    lambda_focal: float = 1.0, return_grad: bool = False, grad_output: Any = None):
+    """Dice + focal (MONAI ``DiceFocalLoss``), ``lambda_dice * Dice + lambda_focal * Focal``.
+
+    The parts are :func:`dice_loss` and :func:`focal_loss`: sigmoid focal per element in
+    binary/multilabel mode, softmax focal per voxel in multiclass mode (MONAI's
+    ``use_softmax=True``: ``alpha`` on the foreground classes, ``1 - alpha`` on class 0).
+    Defaults as MONAI (alpha None, gamma 2, lambdas 1).{compound}
+
+    Parameters
+    ----------{common}
+    squared_pred : bool, default False
+    alpha : float or None, default None
+        Focal class weight (None weighs every class 1).
+    gamma : float, default 2
+        Focusing exponent (>= 0).
+    lambda_dice, lambda_focal : float, default 1
+        Weights of the parts (>= 0).
+{returns}
+
+    Examples
+    --------
+    >>> import numpy as np, semsegloss_swift as ss
+    >>> z = np.zeros((1, 1, 2, 2)); g = np.array([[[[1.0, 0.0], [1.0, 0.0]]]])
+    >>> round(ss.dice_focal_loss(z, g, smooth_nr=0, smooth_dr=0), 6)  # 0.5 + 0.25 log 2
+    0.673287
+    """
+    return evaluate("dice_focal_loss", input, target, return_grad, grad_output, dict(
+        mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
+        include_background=include_background, smooth_nr=smooth_nr, smooth_dr=smooth_dr,
+        squared_pred=squared_pred, batch=batch, empty=empty, alpha=alpha,
+        alpha_weighting=alpha is not None, gamma=gamma, lambda_dice=lambda_dice,
+        lambda_focal=lambda_focal))
+
+
+@_doc(_REGION)
+def combo_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
+               reduction: str = "mean", ignore_index: Optional[float] = None,
+               include_background: bool = True, smooth_nr: float = 1e-5, smooth_dr: float = 1e-5,
+               batch: bool = False, empty: str = "smooth", alpha: float = 0.5, beta: float = 0.5,
+               return_grad: bool = False, grad_output: Any = None):
+    """Combo loss (Taghanaki et al., CMIG 2019), non-negative form
+    ``alpha * CE_beta + (1 - alpha) * (1 - Dice)``.
+
+    ``CE_beta = -[beta g log p + (1 - beta)(1 - g) log(1 - p)]`` averaged over valid voxels
+    and the soft Dice of :func:`dice_loss` per (image, class). The paper (and UFL) write
+    ``alpha * CE_beta - (1 - alpha) * Dice``, which can be negative; the form here differs
+    by the constant ``1 - alpha`` only (same gradient, minimum 0). ``beta > 0.5``
+    penalises false negatives more (paper); UFL applies ``beta`` to channel 0 of its
+    (background, foreground) pair, i.e. the opposite letter (equal at the default 0.5).
+    Multiclass (softmax): ``-sum_c beta_c g_c log p_c`` with ``1 - beta`` on class 0 and
+    ``beta`` on the others, averaged over voxels, and the multiclass Dice.{compound}
+
+    Parameters
+    ----------{common}
+    alpha : float, default 0.5
+        Weight of the cross-entropy part, in [0, 1] (UFL default).
+    beta : float, default 0.5
+        Weight of the positive term of the cross-entropy, in (0, 1) (UFL default).
+{returns}
+
+    Examples
+    --------
+    >>> import numpy as np, semsegloss_swift as ss
+    >>> p = np.array([0.9, 0.2, 0.7, 0.1]).reshape(1, 1, 2, 2)
+    >>> g = np.array([1.0, 0.0, 1.0, 0.0]).reshape(1, 1, 2, 2)
+    >>> round(ss.combo_loss(p, g, from_logits=False, smooth_nr=0, smooth_dr=0), 6)
+    0.139152
+    """
+    return evaluate("combo_loss", input, target, return_grad, grad_output, dict(
+        mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
+        include_background=include_background, smooth_nr=smooth_nr, smooth_dr=smooth_dr,
+        batch=batch, empty=empty, alpha=alpha, beta=beta))
+
+
+@_doc(_REGION + _FLOOR)
+def exp_log_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
+                 reduction: str = "mean", ignore_index: Optional[float] = None,
+                 include_background: bool = True, smooth_nr: float = 1e-5, smooth_dr: float = 1e-5,
+                 batch: bool = False, empty: str = "smooth", w_dice: float = 0.8, w_ce: float = 0.2,
+                 gamma_dice: float = 0.3, gamma_ce: float = 0.3, floor: float = 1e-7,
+                 return_grad: bool = False, grad_output: Any = None):
+    """Exponential logarithmic loss (Wong et al., MICCAI 2018),
+    ``w_dice * E_c[(-ln D_c)^gamma_dice] + w_ce * E_x[(-ln p_l)^gamma_ce]``.
+
+    Where the exponents act: ``gamma_dice`` on each (image, class) Dice before the mean
+    over entries, ``gamma_ce`` on each voxel's cross-entropy before the mean over voxels
+    (paper). SegLoss's ``ExpLog_loss`` applies gamma to the mean Dice and none to the
+    cross-entropy. For soft targets the voxel term is
+    ``g (-ln p)^gamma + (1 - g)(-ln(1 - p))^gamma``. The paper's class-frequency weights of
+    the cross-entropy are not applied. The bases ``-ln D`` and ``-ln p`` are clamped at
+    ``floor`` (gradient 0 below): with gamma < 1 the gradient is infinite at D = 1.
+    Multiclass: softmax, ``sum_c g_c (-ln p_c)^gamma_ce`` per voxel from the stable
+    log-softmax.{compound}
+
+    Parameters
+    ----------{common}
+    w_dice, w_ce : float, default 0.8, 0.2
+        Weights of the two parts (>= 0; paper and SegLoss).
+    gamma_dice, gamma_ce : float, default 0.3
+        Exponents (>= 0; paper). 1 gives the log Dice and the plain cross-entropy.
+{returns}
+
+    Examples
+    --------
+    >>> import numpy as np, semsegloss_swift as ss
+    >>> p = np.array([0.9, 0.2, 0.7, 0.1]).reshape(1, 1, 2, 2)
+    >>> g = np.array([1.0, 0.0, 1.0, 0.0]).reshape(1, 1, 2, 2)
+    >>> round(ss.exp_log_loss(p, g, from_logits=False, smooth_nr=0, smooth_dr=0), 6)
+    0.611502
+    """
+    return evaluate("exp_log_loss", input, target, return_grad, grad_output, dict(
+        mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
+        include_background=include_background, smooth_nr=smooth_nr, smooth_dr=smooth_dr,
+        batch=batch, empty=empty, w_dice=w_dice, w_ce=w_ce, gamma_dice=gamma_dice,
+        gamma_ce=gamma_ce, floor=floor))
+
+
+@_doc(_REGION + _FLOOR)
+def unified_focal_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
+                       reduction: str = "mean", ignore_index: Optional[float] = None,
+                       include_background: bool = True, smooth_nr: float = 1e-5,
+                       smooth_dr: float = 1e-5, batch: bool = False, empty: str = "smooth",
+                       variant: str = "asymmetric", weight: float = 0.5, delta: float = 0.6,
+                       gamma: float = 0.5, floor: float = 1e-7,
+                       return_grad: bool = False, grad_output: Any = None):
+    """Unified focal loss (Yeung et al., CMIG 2022),
+    ``weight * FTL_variant + (1 - weight) * FL_variant``.
+
+    ``variant="asymmetric"`` (default; UFL's ``asym_unified_focal_loss``) combines
+    :func:`asymmetric_focal_tversky_loss` and :func:`asymmetric_focal_loss`, which leave the
+    foreground (rare) classes un-suppressed; ``"symmetric"`` combines the symmetric pair.
+    Both parts share ``delta`` and ``gamma``. Defaults are UFL's (weight 0.5, delta 0.6,
+    gamma 0.5); MONAI's ``AsymmetricUnifiedFocalLoss`` uses delta = 0.7.{ufl_classes}{ufl_fixes}
+{compound}
+
+    Parameters
+    ----------{common}
+    variant : {"asymmetric", "symmetric"}, default "asymmetric"
+    weight : float, default 0.5
+        lambda, weight of the focal Tversky part, in [0, 1].
+    delta : float, default 0.6
+        In [0, 1]: weight of false negatives in the Tversky index (1 - delta on false
+        positives) and of the foreground in the focal part (1 - delta on the background).
+    gamma : float, default 0.5
+        In [0, 1]: focal Tversky exponent 1 - gamma, focal modulation (1 - p)^gamma.
+{returns}
+
+    Examples
+    --------
+    >>> import numpy as np, semsegloss_swift as ss
+    >>> z = np.zeros((1, 1, 2, 2)); g = np.array([[[[1.0, 0.0], [1.0, 0.0]]]])
+    >>> round(ss.unified_focal_loss(z, g, smooth_nr=0, smooth_dr=0), 6)  # (0.5/2 + 0.5**0.5/2 + 0.30597)/2
+    0.454762
+    """
+    return evaluate("unified_focal_loss", input, target, return_grad, grad_output, dict(
+        mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
+        include_background=include_background, smooth_nr=smooth_nr, smooth_dr=smooth_dr,
+        batch=batch, empty=empty, variant=variant, weight=weight, delta=delta, gamma=gamma,
+        floor=floor))
+
+
+_FOCAL_PARAMS = """
+    delta : float, default 0.7
+        Weight of the foreground classes (1 - delta on the background), in [0, 1].
+    gamma : float, default 2
+        Focusing exponent (>= 0)."""
+
+
+@_doc(_FOCAL_PARAMS)
+def asymmetric_focal_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
+                          reduction: str = "mean", ignore_index: Optional[float] = None,
+                          include_background: bool = True, delta: float = 0.7, gamma: float = 2.0,
+                          return_grad: bool = False, grad_output: Any = None):
+    """Asymmetric focal loss (Yeung et al., CMIG 2022),
+    ``(1 - delta)(1 - p_bg)^gamma CE_bg + delta CE_fg`` per voxel.
+
+    Only the background is focally suppressed; the foreground (rare) class keeps its full
+    cross-entropy. Binary: ``delta (-g log p) + (1 - delta) p^gamma (-(1 - g) log(1 - p))``,
+    log-probabilities in closed form from logits. UFL defaults delta 0.7, gamma 2.
+    Multiclass: softmax, ``(1 - delta)(1 - p_0)^gamma CE_0 + delta sum_{c>=1} CE_c`` per voxel
+    (stable log-softmax). ``reduction="none"``: the input's shape, (N, *spatial) in
+    multiclass mode.{ufl_classes}{ufl_fixes}
+
+    Parameters
+    ----------{common}
+{returns}
+
+    Examples
+    --------
+    >>> import numpy as np, semsegloss_swift as ss
+    >>> p = np.array([0.9, 0.2, 0.7, 0.1]).reshape(1, 1, 2, 2)
+    >>> g = np.array([1.0, 0.0, 1.0, 0.0]).reshape(1, 1, 2, 2)
+    >>> round(ss.asymmetric_focal_loss(p, g, from_logits=False), 6)
+    0.081605
+    """
+    return evaluate("asymmetric_focal_loss", input, target, return_grad, grad_output, dict(
+        mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
+        include_background=include_background, delta=delta, gamma=gamma))
+
+
+@_doc(_FOCAL_PARAMS)
+def symmetric_focal_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
+                         reduction: str = "mean", ignore_index: Optional[float] = None,
+                         include_background: bool = True, delta: float = 0.7, gamma: float = 2.0,
+                         return_grad: bool = False, grad_output: Any = None):
+    """Symmetric focal loss (Yeung et al., CMIG 2022),
+    ``(1 - delta)(1 - p_bg)^gamma CE_bg + delta (1 - p_fg)^gamma CE_fg`` per voxel.
+
+    In binary mode it equals :func:`focal_loss` with ``alpha=delta``. UFL defaults
+    delta 0.7, gamma 2; in multiclass mode it is the softmax :func:`focal_loss` with
+    ``alpha=delta`` (1 - alpha on class 0). ``reduction="none"``: the input's shape,
+    (N, *spatial) in multiclass mode.{ufl_classes}{ufl_fixes}
+
+    Parameters
+    ----------{common}
+{returns}
+
+    Examples
+    --------
+    >>> import numpy as np, semsegloss_swift as ss
+    >>> z = np.array([[[[2.0, -1.0], [0.5, -3.0]]]]); g = np.array([[[[1.0, 0.0], [1.0, 0.0]]]])
+    >>> bool(np.isclose(ss.symmetric_focal_loss(z, g, delta=0.3), ss.focal_loss(z, g, alpha=0.3)))
+    True
+    """
+    return evaluate("symmetric_focal_loss", input, target, return_grad, grad_output, dict(
+        mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
+        include_background=include_background, delta=delta, gamma=gamma))
+
+
+_FTL_PARAMS = _REGION + """
+    delta : float, default 0.7
+        Weight of false negatives (1 - delta on false positives), in [0, 1]: UFL/MONAI's
+        letter, i.e. ``beta=delta, alpha=1-delta`` of :func:`tversky_loss`.
+    gamma : float, default 0.75
+        UFL's gamma in [0, 1]; the exponent is ``1 - gamma``.""" + _FLOOR
+
+
+@_doc(_FTL_PARAMS)
+def asymmetric_focal_tversky_loss(input: Any, target: Any, *, mode: str = "binary",
+                                  from_logits: bool = True, reduction: str = "mean",
+                                  ignore_index: Optional[float] = None,
+                                  include_background: bool = True, smooth_nr: float = 1e-5,
+                                  smooth_dr: float = 1e-5, batch: bool = False,
+                                  empty: str = "smooth", delta: float = 0.7, gamma: float = 0.75,
+                                  floor: float = 1e-7, return_grad: bool = False,
+                                  grad_output: Any = None):
+    """Asymmetric focal Tversky loss (Yeung et al., CMIG 2022),
+    ``mean_k [(1 - mTI_bg), max(1 - mTI_fg, floor)^(1 - gamma)]``.
+
+    ``mTI_k = (TP + s_n) / (TP + delta FN + (1 - delta) FP + s_d)`` per (image, class);
+    the exponent is applied per class before the mean (paper, UFL). Only the foreground
+    terms are focal. UFL defaults delta 0.7, gamma 0.75 (smoothing here: ``smooth_nr``,
+    ``smooth_dr``; UFL/MONAI use 1e-6 / 1e-7). ``reduction="none"``: (N, C).{ufl_classes}{ufl_fixes}
+
+    Parameters
+    ----------{common}
+{returns}
+
+    Examples
+    --------
+    >>> import numpy as np, semsegloss_swift as ss
+    >>> p = np.array([0.9, 0.2, 0.7, 0.1]).reshape(1, 1, 2, 2)
+    >>> g = np.array([1.0, 0.0, 1.0, 0.0]).reshape(1, 1, 2, 2)
+    >>> round(ss.asymmetric_focal_tversky_loss(p, g, from_logits=False, smooth_nr=0, smooth_dr=0), 6)
+    0.410438
+    """
+    return evaluate("asymmetric_focal_tversky_loss", input, target, return_grad, grad_output, dict(
+        mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
+        include_background=include_background, smooth_nr=smooth_nr, smooth_dr=smooth_dr,
+        batch=batch, empty=empty, delta=delta, gamma=gamma, floor=floor))
+
+
+@_doc(_FTL_PARAMS)
+def symmetric_focal_tversky_loss(input: Any, target: Any, *, mode: str = "binary",
+                                 from_logits: bool = True, reduction: str = "mean",
+                                 ignore_index: Optional[float] = None,
+                                 include_background: bool = True, smooth_nr: float = 1e-5,
+                                 smooth_dr: float = 1e-5, batch: bool = False,
+                                 empty: str = "smooth", delta: float = 0.7, gamma: float = 0.75,
+                                 floor: float = 1e-7, return_grad: bool = False,
+                                 grad_output: Any = None):
+    """Symmetric focal Tversky loss (Yeung et al., CMIG 2022),
+    ``mean_k max(1 - mTI_k, floor)^(1 - gamma)`` over background and foreground classes.
+
+    ``mTI_k`` as in :func:`asymmetric_focal_tversky_loss`; every class is focal. UFL
+    defaults delta 0.7, gamma 0.75. ``reduction="none"``: (N, C).{ufl_classes}{ufl_fixes}
+
+    Parameters
+    ----------{common}
+{returns}
+
+    Examples
+    --------
+    >>> import numpy as np, semsegloss_swift as ss
+    >>> p = np.array([0.9, 0.2, 0.7, 0.1]).reshape(1, 1, 2, 2)
+    >>> g = np.array([1.0, 0.0, 1.0, 0.0]).reshape(1, 1, 2, 2)
+    >>> round(ss.symmetric_focal_tversky_loss(p, g, from_logits=False, smooth_nr=0, smooth_dr=0), 6)
+    0.646644
+    """
+    return evaluate("symmetric_focal_tversky_loss", input, target, return_grad, grad_output, dict(
+        mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
+        include_background=include_background, smooth_nr=smooth_nr, smooth_dr=smooth_dr,
+        batch=batch, empty=empty, delta=delta, gamma=gamma, floor=floor))
+
+
+def _fill(f):
+    f.__doc__ = (f.__doc__.replace("{compound}", _COMPOUND_RETURNS if "compound" in f.__doc__ and
+                                   f.__name__ in _COMPOUND else "")
+                 .replace("{ufl_classes}", "\n" + _UFL_CLASSES).replace("{ufl_fixes}", "\n" + _UFL_FIXES))
+    return f
+
+
+_COMPOUND = ("dice_ce_loss", "dice_focal_loss", "combo_loss", "exp_log_loss", "unified_focal_loss")
+
 #: The functions of this family, in the order shown to users.
-FAMILY_LOSSES: tuple = ()
+FAMILY_LOSSES: tuple = tuple(_fill(f) for f in (
+    dice_ce_loss, dice_focal_loss, combo_loss, exp_log_loss, unified_focal_loss, asymmetric_focal_loss, symmetric_focal_loss,
+    asymmetric_focal_tversky_loss, symmetric_focal_tversky_loss))
 
 __all__ = [f.__name__ for f in FAMILY_LOSSES]

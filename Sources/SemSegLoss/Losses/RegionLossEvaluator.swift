@@ -55,7 +55,7 @@ public enum RegionLossEvaluator {
             ) { row, s in
                 guard let e = entries.entry(ofRow: row) else { return (0, 0) }
                 let w = RegionReduction.earlyWeight(e, count: entries.count, options: options, outputs: outputs)
-                let t = objective.term(s)
+                let t = objective.term(s, channel: row % shape.channels)
                 return (scale * w * t.dIntersection, scale * w * t.dPrediction)
             }
             stored = nil
@@ -78,7 +78,8 @@ public enum RegionLossEvaluator {
                 terms[e].loss = .nan
                 continue
             }
-            terms[e] = objective.term(s)
+            let c0 = options.firstChannel, kept = shape.channels - c0
+            terms[e] = objective.term(s, channel: region.batch ? e + c0 : e % kept + c0)
             included[e] = true
         }
         let (value, weights) = try RegionReduction.reduce(

@@ -27,10 +27,15 @@ public protocol RegionObjective: Sendable {
     func validate() throws(SegLossError)
     /// ℓ and its partials for one entry.
     func term(_ s: RegionStats) -> RegionTerm
+    /// ℓ and its partials for an entry of input channel `channel` (the evaluators call
+    /// this one); defaults to `term(s)`. Losses that treat classes differently (the
+    /// asymmetric unified focal losses: channel 0 is the background) override it.
+    func term(_ s: RegionStats, channel: Int) -> RegionTerm
 }
 
 extension RegionObjective {
     public var squaredSums: Bool { false }
+    public func term(_ s: RegionStats, channel: Int) -> RegionTerm { term(s) }
 }
 
 // MARK: - Focal transform shared by focal Tversky (and later exp-log variants)
