@@ -46,6 +46,8 @@ struct LovaszTests {
         let r = try run("lovasz_hinge_loss", [], [0.5, -0.5, -2], [0, 0, 0], [1, 1, 3])
         #expect(abs(r.value - 1.5) < 1e-12)
         #expect(r.gradient == [1, 0, 0])
+        let f = try runFloat("lovasz_hinge_loss", [], [0.5, -0.5, -2], [0, 0, 0], [1, 1, 3])
+        #expect(f.value == 1.5 && f.gradient == [1, 0, 0])
     }
 
     /// p = (0.8, 0.3, 0.6), g = (1, 0, 0): e = (0.2, 0.3, 0.6), order 3, 2, 1, G = 1:

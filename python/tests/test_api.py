@@ -12,7 +12,7 @@ import pytest
 import semsegloss_swift as ss
 import semsegloss_swift.losses
 import semsegloss_swift.metrics
-from conftest import ALL_LOSSES, DISTANCE_LOSSES, METRIC_NAMES, SURFACE_METRIC_NAMES
+from conftest import ALL_LOSSES, DISTANCE_LOSSES, LOVASZ_LOSSES, METRIC_NAMES, SURFACE_METRIC_NAMES
 
 CLASS_NAMES = {
     "bce_loss": "BCELoss", "focal_loss": "FocalLoss", "dice_loss": "DiceLoss",
@@ -24,7 +24,7 @@ REGION_OPTIONS = {"smooth_nr", "smooth_dr", "batch", "empty"}
 
 
 def test_losses_maps_the_seven_names_to_functions():
-    assert set(ss.LOSSES) == set(ALL_LOSSES) | set(DISTANCE_LOSSES)
+    assert set(ss.LOSSES) == set(ALL_LOSSES) | set(DISTANCE_LOSSES) | set(LOVASZ_LOSSES)
     for name, fn in ss.LOSSES.items():
         assert callable(fn) and fn.__name__ == name
         assert getattr(ss, name) is fn

@@ -84,9 +84,10 @@ enum LovaszEntryKernel {
         guard badInput == 0 && badTarget == 0 && count > 0 else { return result }
 
         // Sort by decreasing error (exact for Float; Double runs refined by exact errors).
+        let single = rows.count == 1, base = rows[0] &* spatial
         @inline(__always) func location(_ item: UInt64) -> Int {
             let j = LovaszSort.index(item)
-            return rows.count == 1 ? rows[0] * spatial + j : rows[j / spatial] * spatial + j % spatial
+            return single ? base &+ j : rows[j / spatial] &* spatial &+ j % spatial
         }
         LovaszSort.sortDescending(items, scratch: scratch, count: count)
         if S.self != Float.self {
@@ -99,7 +100,11 @@ enum LovaszEntryKernel {
 
         // Walk in decreasing order: Δ_k from the running label sums, loss and gradient.
         if S.self == Float.self && soft == 0 && E.slopeFromError {
-            result.loss = walkHard(errors, items: items, count: count, target: targetSum, gradient: gradient, weight: weight, location: location)
+            result.loss = scratch.withMemoryRebound(to: Double.self, capacity: count) { reciprocals in
+                walkHard(
+                    errors, items: items, count: count, target: targetSum, gradient: gradient,
+                    weight: weight, reciprocals: reciprocals, location: location)
+            }
             return result
         }
         let G = targetSum
@@ -123,30 +128,49 @@ enum LovaszEntryKernel {
     /// The walk for Float errors and hard labels: error and label come from the items,
     /// so the only access to voxel memory is the scattered gradient. With integer counts
     /// the increments have closed forms free of cancellation: J_k = k/(G + B_k), so a
-    /// positive at rank k adds Δ = 1/(G + B_k) and a negative Δ = (G − A_k)/((G + B_k)(G + B_k − 1));
-    /// G = 0 gives Δ = e₁.
+    /// positive at rank k adds Δ = 1/(G + B_k) and a negative
+    /// Δ = (G − A_k)/((G + B_k)(G + B_k − 1)); G = 0 gives Δ = e₁. The reciprocals
+    /// r_j = 1/(G + j + 1) are computed first in a vectorised loop (into `reciprocals`,
+    /// `count` doubles), so the walk itself has no division.
     @inline(__always)
     static func walkHard<E: LovaszErrorFunction>(
         _ errors: E, items: UnsafeMutablePointer<UInt64>, count: Int, target G: Double,
-        gradient: UnsafeMutablePointer<E.S>?, weight: Double, location: (UInt64) -> Int
+        gradient: UnsafeMutablePointer<E.S>?, weight: Double, reciprocals r: UnsafeMutablePointer<Double>,
+        location: (UInt64) -> Int
     ) -> Double {
-        var a = 0.0, b = 0.0, loss = 0.0
-        for k in 0..<count {
+        if G == 0 {  // Δ = e₁
+            let e = E.S(LovaszSort.error(items[0]))
+            if let gradient {
+                gradient[location(items[0])] = E.S(weight) * errors.slope(error: e, label: 0)
+            }
+            return Double(e)
+        }
+        for j in 0..<count { r[j] = 1 / (G + Double(j + 1)) }
+        let inverseG = 1 / G
+        // Integer counts and two loss accumulators keep the loop-carried chains short.
+        var positives = 0, negatives = 0, loss0 = 0.0, loss1 = 0.0
+        @inline(__always) func step(_ k: Int) -> Double {
             let item = items[k]
             let label = LovaszSort.label(item)
-            let positive = label == 1
-            a += positive ? 1 : 0
-            b += positive ? 0 : 1
-            let u = G + b
-            // One division: 1/u for a positive, (G − A)/(u(u − 1)) for a negative.
-            var delta = (positive ? 1 : G - a) / (positive ? u : u * (u - 1))
-            if G == 0 { delta = k == 0 ? 1 : 0 }
+            positives &+= label
+            negatives &+= 1 &- label
+            // 1/(G + B) and 1/(G + B − 1) (B ≥ 1 after a negative).
+            let current = negatives == 0 ? inverseG : r[negatives &- 1]
+            let previous = negatives < 2 ? inverseG : r[negatives &- 2]
+            let delta = label == 1 ? current : (G - Double(positives)) * current * previous
             let e = E.S(LovaszSort.error(item))
-            loss += Double(e) * delta
             if let gradient {
                 gradient[location(item)] = E.S(weight * delta) * errors.slope(error: e, label: E.S(label))
             }
+            return Double(e) * delta
         }
-        return loss
+        var k = 0
+        while k + 1 < count {
+            loss0 += step(k)
+            loss1 += step(k + 1)
+            k += 2
+        }
+        if k < count { loss0 += step(k) }
+        return loss0 + loss1
     }
 }
