@@ -31,10 +31,16 @@ _SORT = """
     entries: ``per_image=False`` sorts each pooled channel on one thread."""
 
 
-def _lovasz_doc(f):
-    f.__doc__ = (f.__doc__.replace("{common}", _COMMON).replace("{returns}", _LOVASZ_RETURNS)
-                 .replace("{sort}", _SORT))
-    return f
+def _family_doc(returns):
+    """Fills {common}, {returns} and {sort} in a docstring of this family."""
+    def wrap(f):
+        f.__doc__ = (f.__doc__.replace("{common}", _COMMON).replace("{returns}", returns)
+                     .replace("{sort}", _SORT))
+        return f
+    return wrap
+
+
+_lovasz_doc = _family_doc(_LOVASZ_RETURNS)
 
 
 @_lovasz_doc
@@ -134,10 +140,7 @@ _SSIM_RETURNS = """
     grad : ndarray
         Only with ``return_grad=True``: same shape and dtype as ``input``."""
 
-
-def _ssim_doc(f):
-    f.__doc__ = f.__doc__.replace("{common}", _COMMON).replace("{returns}", _SSIM_RETURNS)
-    return f
+_ssim_doc = _family_doc(_SSIM_RETURNS)
 
 
 @_ssim_doc

@@ -201,3 +201,49 @@ def lovasz_softmax_fb(z, g):
     d = d * (present[:, None] / max(present.sum(), 1)) * np.sign(pf - gf)
     dp = np.moveaxis(d.reshape((c, z.shape[0]) + z.shape[2:]), 0, 1)
     return loss, dp * p * (1 - p)
+
+
+def _ssim_taps(win=11, sigma=1.5):
+    d = np.arange(win) - (win - 1) / 2
+    w = np.exp(-0.5 * (d / sigma) ** 2)
+    return w / w.sum()
+
+
+def _valid(a, w):
+    """Separable 'valid' window over the spatial axes (2..) of a (N, C, *spatial) array."""
+    for ax in range(2, a.ndim):
+        a = np.lib.stride_tricks.sliding_window_view(a, len(w), axis=ax) @ w
+    return a
+
+
+def _full(a, w):
+    """Adjoint of _valid: scatter back to the full size along every spatial axis."""
+    for ax in range(2, a.ndim):
+        n = a.shape[ax]
+        shape = list(a.shape)
+        shape[ax] = n + len(w) - 1
+        out = np.zeros(shape)
+        for k, wk in enumerate(w):
+            sl = [slice(None)] * a.ndim
+            sl[ax] = slice(k, k + n)
+            out[tuple(sl)] += wk * a
+        a = out
+    return a
+
+
+def ssim_fb(z, g, win=11, sigma=1.5, k1=0.01, k2=0.03):
+    """Forward + backward of ssim_loss on logits (sigmoid), mean over (image, channel)."""
+    w = _ssim_taps(win, sigma)
+    p = _sigmoid(z)
+    c1, c2 = k1 ** 2, k2 ** 2
+    mp, mg = _valid(p, w), _valid(g, w)
+    a, b = 2 * mp * mg + c1, 2 * (_valid(p * g, w) - mp * mg) + c2
+    c, d = mp ** 2 + mg ** 2 + c1, _valid(p * p, w) - mp ** 2 + _valid(g * g, w) - mg ** 2 + c2
+    s = a * b / (c * d)
+    axes = tuple(range(2, z.ndim))
+    m = int(np.prod(s.shape[2:]))
+    loss = float((1 - s.mean(axis=axes)).mean())
+    alpha = 2 * mg * (b - a) / (c * d) - 2 * mp * s * (1 / c - 1 / d)
+    beta, gamma = -s / d, 2 * a / (c * d)
+    dp = -(_full(alpha, w) + 2 * p * _full(beta, w) + g * _full(gamma, w)) / (m * z.shape[0] * z.shape[1])
+    return loss, dp * p * (1 - p)

@@ -169,3 +169,17 @@ def test_all_ignored_is_zero():
         mode = "multilabel" if name == "lovasz_hinge_loss" else "multiclass"
         loss, grad = getattr(ss, name)(x, g, mode=mode, ignore_index=255, return_grad=True)
         assert loss == 0.0 and not grad.any()
+
+
+@pytest.mark.parametrize("fb,name,opts", [(O.lovasz_hinge_fb, "lovasz_hinge_loss", {}),
+                                          (O.lovasz_softmax_fb, "lovasz_softmax_loss", {}),
+                                          (O.ssim_fb, "ssim_loss", {})])
+def test_benchmark_baselines_agree(fb, name, opts):
+    """The forward+backward baselines of the benchmark compute what the library does."""
+    rng = np.random.default_rng(4)
+    z = rng.normal(0, 2, (3, 1, 16, 17))
+    g = (rng.random(z.shape) < 0.3).astype(float)
+    value, grad = getattr(ss, name)(z, g, return_grad=True, **opts)
+    want, want_grad = fb(z, g)
+    assert_close(value, want, 1e-10, 1e-12, what="value")
+    assert_close(grad, want_grad, 1e-8, 1e-12, what="grad")
