@@ -11,7 +11,9 @@ let distanceLossNames: Set<String> = [
 ]
 
 /// The catalogue without the distance-map losses.
-let coreLossNames = LossCatalog.names.filter { !distanceLossNames.contains($0) }
+/// The Lovász family (sort- and window-based, own options) is tested in LovaszTests.swift
+/// and SSIMTests.swift, with its own golden file.
+let coreLossNames = LossCatalog.names.filter { !distanceLossNames.contains($0) && !LovaszFamily.names.contains($0) }
 
 // MARK: - Oracles (brute force, for small images)
 
