@@ -10,14 +10,15 @@ func encodeOptions(_ options: [String: Any], metric: Bool = false) -> [(String, 
     let reductions = ["mean": 0.0, "sum": 1, "none": 2]
     let empties = metric ? ["nan": 0.0, "one": 1, "zero": 2] : ["smooth": 0.0, "skip": 1]
     var pairs: [(String, Double)] = []
-    let booleans: Set<String> = ["from_logits", "batch", "squared_pred", "include_background"]
+    let booleans: Set<String> = ["from_logits", "batch", "squared_pred", "include_background", "per_image"]
+    let choices: [String: [String: Double]] = ["classes": ["present": 0, "all": 1]]
     for (k, v) in options.sorted(by: { $0.key < $1.key }) {
         if v is NSNull {
             if k == "alpha" { pairs.append(("alpha_weighting", 0)) }  // focal alpha=None
             continue
         }
         if let s = v as? String {
-            let table = k == "mode" ? modes : k == "reduction" ? reductions : empties
+            let table = k == "mode" ? modes : k == "reduction" ? reductions : choices[k] ?? empties
             pairs.append((k, table[s] ?? .nan))
         } else if booleans.contains(k), let b = v as? Bool {
             pairs.append((k, b ? 1 : 0))
@@ -52,7 +53,18 @@ enum Golden {
         return obj
     }()
 
-    static var losses: [GoldenLossCase] {
+    static var losses: [GoldenLossCase] { lossCases(root) }
+
+    /// The root object of a fixture file next to golden.json (empty if unreadable).
+    static func load(_ file: String) -> [String: Any] {
+        let other = url.deletingLastPathComponent().appendingPathComponent(file)
+        guard let data = try? Data(contentsOf: other),
+              let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
+        return obj
+    }
+
+    /// The loss cases of a fixture's root object.
+    static func lossCases(_ root: [String: Any]) -> [GoldenLossCase] {
         (root["losses"] as? [[String: Any]] ?? []).map { c in
             let value: [Double] = (c["value"] as? [Double]) ?? [(c["value"] as? Double) ?? .nan]
             return GoldenLossCase(

@@ -29,6 +29,8 @@ SQUARED_LOSSES = ("dice_loss", "jaccard_loss", "dice_bce_loss")
 #: test_distance_metrics.py (spatial maps, no region options, no golden-file entries).
 DISTANCE_LOSSES = ("hausdorff_dt_loss", "log_hausdorff_dt_loss", "boundary_loss",
                    "distance_penalized_ce_loss", "shape_aware_loss")
+#: The Lovász family (issue 3): tested in test_lovasz_*.py (own golden file).
+LOVASZ_LOSSES = ("lovasz_hinge_loss", "lovasz_softmax_loss", "ssim_loss")
 SURFACE_METRIC_NAMES = ("hausdorff_distance", "average_surface_distance", "normalized_surface_dice")
 METRIC_NAMES = ("iou", "dice_score", "precision", "recall", "specificity", "accuracy", "f_beta", "mcc")
 

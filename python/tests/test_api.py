@@ -12,7 +12,7 @@ import pytest
 import semsegloss_swift as ss
 import semsegloss_swift.losses
 import semsegloss_swift.metrics
-from conftest import ALL_LOSSES, DISTANCE_LOSSES, METRIC_NAMES, SURFACE_METRIC_NAMES
+from conftest import ALL_LOSSES, DISTANCE_LOSSES, LOVASZ_LOSSES, METRIC_NAMES, SURFACE_METRIC_NAMES
 
 CLASS_NAMES = {
     "bce_loss": "BCELoss", "focal_loss": "FocalLoss", "dice_loss": "DiceLoss",

@@ -1,0 +1,128 @@
+// MARK: - Driving the Lovász kernel over a batch
+
+/// Evaluates a Lovász loss on dense (N, C, *spatial) input and target (binary and
+/// multilabel modes; Lovász-softmax reaches it through `MulticlassAdapter`).
+///
+/// Entries are (image, class) pairs when `perImage`, else classes pooled over the batch
+/// (one sort over N·spatial voxels); channel 0 is dropped when `includeBackground` is
+/// false (zero gradient). Entries run in parallel (`Parallel.forEachChunk`, one chunk per
+/// entry, each with its own sort buffers), so the result does not depend on threads.
+///
+/// Included entries: those with a valid voxel, and with `presentOnly` those with G > 0.
+/// Reduction `none` gives one value per entry (0 for an all-ignored entry, NaN for an
+/// absent class under `presentOnly`, neither with gradient); `sum` adds the included
+/// entries; `mean` is LovaszSoftmax's: pooled, the mean over included classes; per
+/// image, the mean over images (with an included entry) of each image's mean over its
+/// included classes — the plain mean of all entries when every entry is included.
+enum LovaszEvaluator {
+    /// (N, C′) per image, (C′,) pooled; `[]` for mean and sum.
+    static func outputShape(input: TensorShape, options: LossOptions, perImage: Bool) -> [Int] {
+        guard options.reduction == .none else { return [] }
+        let kept = input.channels - options.firstChannel
+        return perImage ? [input.batch, kept] : [kept]
+    }
+
+    static func evaluate<E: LovaszErrorFunction>(
+        _ errors: E, input: TensorView<E.S>, target: TensorView<E.S>, options: LossOptions,
+        perImage: Bool, presentOnly: Bool, outputs: LossOutputs<E.S>
+    ) throws(SegLossError) -> Double {
+        typealias S = E.S
+        let shape = input.shape
+        try options.validateDense(input: shape, target: target.shape) {}
+        let C = shape.channels, c0 = options.firstChannel, kept = C - c0, N = shape.batch
+        let spatial = shape.spatialCount
+        let entryCount = perImage ? N * kept : kept
+        let rowsPerEntry = perImage ? 1 : N
+        guard rowsPerEntry * spatial <= LovaszSort.maxEntryCount else {
+            throw .shape("input", "has \(rowsPerEntry * spatial) voxels per sorted entry (shape \(shape)); at most \(LovaszSort.maxEntryCount) are supported (use per_image=True)")
+        }
+        func rows(_ e: Int) -> [Int] {
+            perImage ? [(e / kept) * C + c0 + e % kept] : (0..<N).map { $0 * C + c0 + e }
+        }
+        if options.reduction == .none, let go = outputs.gradOutput {
+            for e in 0..<entryCount where !go[e].isFinite {
+                throw .value("grad_output", "must be finite, got \(go[e]) at index \(e)")
+            }
+        }
+        // Weights known before the sort when every entry is included; else applied after.
+        let upfront = options.ignoreIndex == nil && !presentOnly
+        let all = [Bool](repeating: true, count: entryCount)
+        let early = upfront ? weights(all, options: options, perImage: perImage, N: N, kept: kept, outputs: outputs) : nil
+
+        var results = [LovaszEntryResult](repeating: LovaszEntryResult(), count: entryCount)
+        let ignore = options.ignoreIndex.map { S($0) }
+        // Consecutive entries share one chunk and its sort buffers (a few chunks per
+        // thread); per-entry results do not depend on the grouping.
+        let chunkCount = min(entryCount, 4 * Parallel.workerCount)
+        results.withUnsafeMutableBufferPointer { rb in
+            let out = rb.baseAddress!
+            Parallel.forEachChunk(chunkCount, work: shape.count &* 32) { chunk in
+                let capacity = rowsPerEntry * spatial
+                let buffer = UnsafeMutablePointer<UInt64>.allocate(capacity: 2 * capacity)
+                defer { buffer.deallocate() }
+                for e in (chunk * entryCount / chunkCount)..<((chunk + 1) * entryCount / chunkCount) {
+                    out[e] = LovaszEntryKernel.run(
+                        errors, input: input.base, target: target.base, gradient: outputs.gradient,
+                        rows: rows(e), spatial: spatial, ignore: ignore, weight: early?[e] ?? 1,
+                        items: buffer, scratch: buffer + capacity)
+                }
+            }
+        }
+        var scan = InputScan()
+        for r in results { scan.merge(r.scan) }
+        if c0 > 0 {
+            for n in 0..<N {
+                let x = input.row(n * C)
+                var bad: Int32 = 0
+                for i in 0..<spatial { bad &+= ElementChecks.badInput(x[i], logits: E.logits) }
+                scan.badInput += Double(bad)
+                outputs.gradient?.advanced(by: n * C * spatial).update(repeating: 0, count: spatial)
+            }
+        }
+        try scan.check(input: input, target: target, fromLogits: E.logits, ignoreIndex: ignore)
+
+        let included = results.map { $0.valid > 0 && (!presentOnly || $0.target > 0) }
+        let w = early ?? weights(included, options: options, perImage: perImage, N: N, kept: kept, outputs: outputs)
+        if let gradient = outputs.gradient, early == nil {
+            for e in 0..<entryCount where w[e] != 1 {
+                let scale = S(w[e])
+                for row in rows(e) {
+                    let g = gradient + row * spatial
+                    for i in 0..<spatial { g[i] *= scale }
+                }
+            }
+        }
+        var value = 0.0
+        for e in 0..<entryCount {
+            if let values = outputs.values, options.reduction == .none {
+                values[e] = included[e] || results[e].valid == 0 ? S(results[e].loss) : .nan
+            }
+            guard included[e] else { continue }
+            value += options.reduction == .mean ? w[e] * results[e].loss : results[e].loss
+        }
+        return value
+    }
+
+    /// Reduction weights of the entries (0 for excluded ones); see the type's comment.
+    static func weights<S>(
+        _ included: [Bool], options: LossOptions, perImage: Bool, N: Int, kept: Int, outputs: LossOutputs<S>
+    ) -> [Double] where S: SegScalar {
+        var w = [Double](repeating: 0, count: included.count)
+        switch options.reduction {
+        case .sum:
+            for e in w.indices where included[e] { w[e] = 1 }
+        case .none:
+            for e in w.indices where included[e] { w[e] = outputs.gradOutput.map { Double($0[e]) } ?? 1 }
+        case .mean:
+            if perImage {
+                let counts = (0..<N).map { n in (0..<kept).filter { included[n * kept + $0] }.count }
+                let images = Double(counts.filter { $0 > 0 }.count)
+                for e in w.indices where included[e] { w[e] = 1 / (images * Double(counts[e / kept])) }
+            } else {
+                let count = Double(included.filter { $0 }.count)
+                for e in w.indices where included[e] { w[e] = 1 / count }
+            }
+        }
+        return w
+    }
+}
