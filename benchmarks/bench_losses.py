@@ -4,6 +4,11 @@ installed), measured in one run on the same data.
     python benchmarks/bench_losses.py                 # 16x1x256x256 float32, table on stdout
     python benchmarks/bench_losses.py --repeat 50 --json benchmarks/results/losses.json
 
+A second table times every loss of the catalogue (distance-map losses: bench_distance.py)
+against dice_loss in the same run, on the binary batch and on a multiclass batch with a
+label map; Lovász hinge, Lovász-softmax and SSIM are also timed against the NumPy
+forward+backward baselines of python/tests/oracles_lovasz.py.
+
 Each timing is the median of --repeat calls after one warm-up call. Ratios compare
 medians from this run only. Results are first checked for agreement (value and gradient)
 with the NumPy baseline.
@@ -18,6 +23,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python", "tests"))
 import numpy_reference as ref  # noqa: E402
 
 import semsegloss_swift as ss  # noqa: E402
@@ -74,6 +80,7 @@ def main(argv=None):
     ap.add_argument("--repeat", type=int, default=30)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", help="also write the results to this JSON file")
+    ap.add_argument("--no-catalogue", action="store_true", help="skip the table of every loss")
     args = ap.parse_args(argv)
 
     shape = tuple(int(s) for s in args.shape.split(","))
@@ -112,10 +119,71 @@ def main(argv=None):
                           for k in r if k.endswith("_ms") and k not in ("swift_ms", "numpy_ms"))
         print(f"| {r['loss']} | {r['swift_ms']:.3f} | {r['numpy_ms']:.2f} | {r['speedup_vs_numpy']:.1f}x | "
               f"{r['swift_ms'] / dice_ms:.2f} | {other or '-'} |")
+    catalogue = [] if args.no_catalogue else catalogue_table(args.repeat, args.seed)
     if args.json:
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
         with open(args.json, "w") as f:
-            json.dump({"shape": shape, "repeat": args.repeat, "rows": rows}, f, indent=1)
+            json.dump({"shape": shape, "repeat": args.repeat, "rows": rows, "catalogue": catalogue}, f, indent=1)
+
+
+#: Losses measured by bench_distance.py (distance maps dominate).
+DISTANCE = {"hausdorff_dt_loss", "log_hausdorff_dt_loss", "boundary_loss",
+            "distance_penalized_ce_loss", "shape_aware_loss"}
+
+
+def numpy_baselines():
+    """NumPy forward+backward baselines of the sort- and window-based losses (binary, logits)."""
+    try:
+        import oracles_lovasz as lov
+    except ImportError:  # the test tree is not next to this script
+        return {}
+    return {"lovasz_hinge_loss": lov.lovasz_hinge_fb, "lovasz_softmax_loss": lov.lovasz_softmax_fb,
+            "ssim_loss": lov.ssim_fb}
+
+
+def catalogue_table(repeat, seed=0, binary_shape=(16, 1, 256, 256), multiclass_shape=(8, 4, 128, 128)):
+    """Every catalogue loss (default options) timed against dice_loss in the same run."""
+    rng = np.random.default_rng(seed)
+    z = rng.standard_normal(binary_shape).astype(np.float32) * 2
+    g = (rng.random(binary_shape) < 0.3).astype(np.float32)
+    zm = rng.standard_normal(multiclass_shape).astype(np.float32) * 2
+    labels = rng.integers(0, multiclass_shape[1], (multiclass_shape[0],) + multiclass_shape[2:])
+    baselines = numpy_baselines()
+    rows = []
+    dice_b = median_ms(lambda: ss.dice_loss(z, g, return_grad=True), repeat)
+    dice_m = median_ms(lambda: ss.dice_loss(zm, labels, mode="multiclass", return_grad=True), repeat)
+    for name, fn in ss.LOSSES.items():
+        if name in DISTANCE:
+            continue
+        row = {"loss": name}
+        row["binary_ms"] = median_ms(lambda: fn(z, g, return_grad=True), repeat)
+        row["binary_vs_dice"] = row["binary_ms"] / dice_b
+        try:
+            fn(zm[:1], labels[:1], mode="multiclass")
+        except ValueError:
+            pass
+        else:
+            row["multiclass_ms"] = median_ms(lambda: fn(zm, labels, mode="multiclass", return_grad=True), repeat)
+            row["multiclass_vs_dice"] = row["multiclass_ms"] / dice_m
+        if name in baselines:
+            zd, gd = z.astype(np.float64), g.astype(np.float64)
+            value, grad = fn(z, g, return_grad=True)
+            ref_value, ref_grad = baselines[name](zd, gd)
+            if abs(value - ref_value) > 1e-4 * max(1, abs(ref_value)):
+                raise SystemExit(f"{name}: library and NumPy baseline disagree ({value} vs {ref_value})")
+            row["numpy_ms"] = median_ms(lambda: baselines[name](z, g), max(3, repeat // 5))
+            row["speedup_vs_numpy"] = row["numpy_ms"] / row["binary_ms"]
+        rows.append(row)
+    print(f"\n# every loss, forward+backward, default options; binary {binary_shape} float32 "
+          f"(dice_loss {dice_b:.3f} ms), multiclass {multiclass_shape} float32 + label map "
+          f"(dice_loss {dice_m:.3f} ms); median of {repeat}")
+    print("| loss | binary ms | / Dice | multiclass ms | / Dice | NumPy ms | speed-up vs NumPy |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        mc = (f"{r['multiclass_ms']:.2f} | {r['multiclass_vs_dice']:.2f}" if "multiclass_ms" in r else "- | -")
+        npy = (f"{r['numpy_ms']:.1f} | {r['speedup_vs_numpy']:.1f}x" if "numpy_ms" in r else "- | -")
+        print(f"| {r['loss']} | {r['binary_ms']:.3f} | {r['binary_vs_dice']:.2f} | {mc} | {npy} |")
+    return rows
 
 
 if __name__ == "__main__":
