@@ -104,9 +104,20 @@ func finiteDifferenceError(
     _ name: String, _ options: [(String, Double)], _ x: [Double], _ g: [Double], _ shape: [Int],
     gradOutput: [Double]? = nil, h: Double = 1e-6
 ) throws -> Double {
-    let analytic = try run(name, options, x, g, shape, gradOutput: gradOutput).gradient
+    try finiteDifferenceError(x, gradOutput: gradOutput, h: h) { xs, w in
+        try run(name, options, xs, g, shape, gradOutput: w)
+    }
+}
+
+/// The check behind both target forms: `evaluate(x, gradOutput)` runs the loss; the
+/// analytic gradient at `x` is compared with central differences of the objective.
+func finiteDifferenceError(
+    _ x: [Double], gradOutput: [Double]?, h: Double,
+    evaluate: ([Double], [Double]?) throws -> LossResult<Double>
+) throws -> Double {
+    let analytic = try evaluate(x, gradOutput).gradient
     func objective(_ xs: [Double]) throws -> Double {
-        let r = try run(name, options, xs, g, shape)
+        let r = try evaluate(xs, nil)
         guard let w = gradOutput else { return r.value }
         return zip(r.values, w).reduce(0) { $0 + $1.0 * $1.1 }
     }
@@ -159,21 +170,9 @@ func finiteDifferenceErrorLabels(
     _ name: String, _ options: [(String, Double)], _ x: [Double], _ labels: [Int64], _ shape: [Int],
     gradOutput: [Double]? = nil, h: Double = 1e-6
 ) throws -> Double {
-    let analytic = try runLabels(name, options, x, labels, shape, gradOutput: gradOutput).gradient
-    func objective(_ xs: [Double]) throws -> Double {
-        let r = try runLabels(name, options, xs, labels, shape)
-        guard let w = gradOutput else { return r.value }
-        return zip(r.values, w).reduce(0) { $0 + $1.0 * $1.1 }
+    try finiteDifferenceError(x, gradOutput: gradOutput, h: h) { xs, w in
+        try runLabels(name, options, xs, labels, shape, gradOutput: w)
     }
-    var worst = 0.0
-    for i in 0..<x.count {
-        var plus = x, minus = x
-        plus[i] += h
-        minus[i] -= h
-        let numeric = (try objective(plus) - objective(minus)) / (2 * h)
-        worst = max(worst, abs(numeric - analytic[i]) / max(1, abs(analytic[i])))
-    }
-    return worst
 }
 
 /// One-hot (N, C, *spatial) of a label map (N, *spatial) with C classes; ignored labels
