@@ -16,8 +16,15 @@ let package = Package(
         .library(name: "SemSegTraining", targets: ["SemSegTraining"]),
         .library(name: "SemSegLossC", type: .dynamic, targets: ["SemSegLossC"]),
     ],
+    dependencies: [
+        // `Relaxed` arithmetic: sums the loop vectoriser may reassociate into vector lanes.
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.0"),
+    ],
     targets: [
-        .target(name: "SemSegLoss"),
+        .target(
+            name: "SemSegLoss",
+            dependencies: [.product(name: "RealModule", package: "swift-numerics")]
+        ),
         .systemLibrary(
             name: "COpenBLAS",
             pkgConfig: "openblas",

@@ -9,9 +9,12 @@ against dice_loss in the same run, on the binary batch and on a multiclass batch
 label map; Lovász hinge, Lovász-softmax and SSIM are also timed against the NumPy
 forward+backward baselines of python/tests/oracles_lovasz.py.
 
-Each timing is the median of --repeat calls after one warm-up call. Ratios compare
-medians from this run only. Results are first checked for agreement (value and gradient)
-with the NumPy baseline.
+Each timing is the median of --repeat calls. The two sides of every ratio are timed in
+alternating blocks of --block calls (one untimed warm-up call opens each block), so that
+both see the same machine state: on a shared 2-core machine the speed drifts by 10-30%
+over seconds, and timing one side after the other moved a ratio by as much. Ratios
+compare medians from this run only. Results are first checked for agreement (value and
+gradient) with the NumPy baseline.
 """
 import argparse
 import json
@@ -46,6 +49,20 @@ def median_ms(fn, repeat):
     return 1e3 * float(np.median(times))
 
 
+def interleaved_medians(fns, repeat, block=5):
+    """Median ms of each function over `repeat` timed calls, run in alternating blocks of
+    `block` calls (each block after one untimed warm-up call)."""
+    times = [[] for _ in fns]
+    for _ in range(max(1, -(-repeat // block))):
+        for k, fn in enumerate(fns):
+            fn()
+            for _ in range(block):
+                t0 = time.perf_counter()
+                fn()
+                times[k].append(time.perf_counter() - t0)
+    return [1e3 * float(np.median(t)) for t in times]
+
+
 def torch_candidates(z, g):
     """MONAI / torch versions of some losses, if those packages are importable."""
     out = {}
@@ -78,6 +95,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--shape", default="16,1,256,256", help="N,C,H,W (default 16,1,256,256)")
     ap.add_argument("--repeat", type=int, default=30)
+    ap.add_argument("--block", type=int, default=5, help="calls per alternating block (default 5)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", help="also write the results to this JSON file")
     ap.add_argument("--no-catalogue", action="store_true", help="skip the table of every loss")
@@ -100,12 +118,15 @@ def main(argv=None):
         if not agree:
             raise SystemExit(f"{name}: library and NumPy baseline disagree "
                              f"({value} vs {ref_value}); refusing to benchmark")
-        swift_ms = median_ms(lambda: fn(z, g, return_grad=True, **options), args.repeat)
-        numpy_ms = median_ms(lambda: ref.LOSSES[name](z, g), args.repeat)
+        calls = [lambda: fn(z, g, return_grad=True, **options), lambda: ref.LOSSES[name](z, g)]
+        if name in others:
+            calls.append(others[name][1])
+        times = interleaved_medians(calls, args.repeat, args.block)
+        swift_ms, numpy_ms = times[0], times[1]
         row = {"loss": name, "swift_ms": swift_ms, "numpy_ms": numpy_ms, "speedup_vs_numpy": numpy_ms / swift_ms}
         if name in others:
-            lib, call = others[name]
-            row[f"{lib}_ms"] = median_ms(call, args.repeat)
+            lib = others[name][0]
+            row[f"{lib}_ms"] = times[2]
             row[f"speedup_vs_{lib}"] = row[f"{lib}_ms"] / swift_ms
         rows.append(row)
 
@@ -119,7 +140,7 @@ def main(argv=None):
                           for k in r if k.endswith("_ms") and k not in ("swift_ms", "numpy_ms"))
         print(f"| {r['loss']} | {r['swift_ms']:.3f} | {r['numpy_ms']:.2f} | {r['speedup_vs_numpy']:.1f}x | "
               f"{r['swift_ms'] / dice_ms:.2f} | {other or '-'} |")
-    catalogue = [] if args.no_catalogue else catalogue_table(args.repeat, args.seed)
+    catalogue = [] if args.no_catalogue else catalogue_table(args.repeat, args.seed, block=args.block)
     if args.json:
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
         with open(args.json, "w") as f:
@@ -141,8 +162,10 @@ def numpy_baselines():
             "ssim_loss": lov.ssim_fb}
 
 
-def catalogue_table(repeat, seed=0, binary_shape=(16, 1, 256, 256), multiclass_shape=(8, 4, 128, 128)):
-    """Every catalogue loss (default options) timed against dice_loss in the same run."""
+def catalogue_table(repeat, seed=0, binary_shape=(16, 1, 256, 256), multiclass_shape=(8, 4, 128, 128), block=5):
+    """Every catalogue loss (default options) timed against dice_loss in the same run: each
+    row's loss alternates with dice_loss (`interleaved_medians`), and its ratio is to the
+    Dice time of its own row."""
     rng = np.random.default_rng(seed)
     z = rng.standard_normal(binary_shape).astype(np.float32) * 2
     g = (rng.random(binary_shape) < 0.3).astype(np.float32)
@@ -150,33 +173,41 @@ def catalogue_table(repeat, seed=0, binary_shape=(16, 1, 256, 256), multiclass_s
     labels = rng.integers(0, multiclass_shape[1], (multiclass_shape[0],) + multiclass_shape[2:])
     baselines = numpy_baselines()
     rows = []
-    dice_b = median_ms(lambda: ss.dice_loss(z, g, return_grad=True), repeat)
-    dice_m = median_ms(lambda: ss.dice_loss(zm, labels, mode="multiclass", return_grad=True), repeat)
+    dice_binary = lambda: ss.dice_loss(z, g, return_grad=True)  # noqa: E731
+    dice_multi = lambda: ss.dice_loss(zm, labels, mode="multiclass", return_grad=True)  # noqa: E731
+    dice_bs, dice_ms_ = [], []
     for name, fn in ss.LOSSES.items():
         if name in DISTANCE:
             continue
         row = {"loss": name}
-        row["binary_ms"] = median_ms(lambda: fn(z, g, mode="binary", return_grad=True), repeat)
+        row["binary_ms"], dice_b = interleaved_medians(
+            [lambda: fn(z, g, mode="binary", return_grad=True), dice_binary], repeat, block)
         row["binary_vs_dice"] = row["binary_ms"] / dice_b
+        dice_bs.append(dice_b)
         try:
             fn(zm[:1], labels[:1], mode="multiclass")
         except ValueError:
             pass
         else:
-            row["multiclass_ms"] = median_ms(lambda: fn(zm, labels, mode="multiclass", return_grad=True), repeat)
+            row["multiclass_ms"], dice_m = interleaved_medians(
+                [lambda: fn(zm, labels, mode="multiclass", return_grad=True), dice_multi], repeat, block)
             row["multiclass_vs_dice"] = row["multiclass_ms"] / dice_m
+            dice_ms_.append(dice_m)
         if name in baselines:
             zd, gd = z.astype(np.float64), g.astype(np.float64)
             value, grad = fn(z, g, mode="binary", return_grad=True)
             ref_value, ref_grad = baselines[name](zd, gd)
             if abs(value - ref_value) > 1e-4 * max(1, abs(ref_value)):
                 raise SystemExit(f"{name}: library and NumPy baseline disagree ({value} vs {ref_value})")
-            row["numpy_ms"] = median_ms(lambda: baselines[name](z, g), max(3, repeat // 5))
-            row["speedup_vs_numpy"] = row["numpy_ms"] / row["binary_ms"]
+            swift_ms, row["numpy_ms"] = interleaved_medians(
+                [lambda: fn(z, g, mode="binary", return_grad=True), lambda: baselines[name](z, g)],
+                max(3, repeat // 5), block=1)
+            row["speedup_vs_numpy"] = row["numpy_ms"] / swift_ms
         rows.append(row)
     print(f"\n# every loss, forward+backward, default options; binary {binary_shape} float32 "
-          f"(dice_loss {dice_b:.3f} ms), multiclass {multiclass_shape} float32 + label map "
-          f"(dice_loss {dice_m:.3f} ms); median of {repeat}")
+          f"(dice_loss {np.median(dice_bs):.3f} ms), multiclass {multiclass_shape} float32 + label map "
+          f"(dice_loss {np.median(dice_ms_):.3f} ms); median of {repeat}; / Dice: against the "
+          f"dice_loss calls interleaved with that row's")
     print("| loss | binary ms | / Dice | multiclass ms | / Dice | NumPy ms | speed-up vs NumPy |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for r in rows:

@@ -1,3 +1,5 @@
+import RealModule
+
 // MARK: - The shared per-class TP / P / G kernel
 
 /// Sums of one (image, class) row, or of one class pooled over the batch.
@@ -144,11 +146,8 @@ enum RegionStatsKernel {
         _ lo: Int, _ hi: Int, _ ignore: S,
         _: Logits.Type, _: Squared.Type, _: Ignoring.Type, _: Storing.Type, _: SignCoded.Type
     ) -> ChunkResult {
-        let logits = Logits.isOn, ignoring = Ignoring.isOn, storing = Storing.isOn
+        let logits = Logits.isOn, squared = Squared.isOn, ignoring = Ignoring.isOn, storing = Storing.isOn
         let signCoded = storing && SignCoded.isOn
-        let scratch = UnsafeMutablePointer<S>.allocate(capacity: 2 * Blocks.size)
-        defer { scratch.deallocate() }
-        let pBuf = scratch, gBuf = scratch + Blocks.size
         var stats = RegionStats()
         var valid = 0, badIn = 0, badT = 0, nonBinary = 0
         var b = lo
@@ -156,6 +155,10 @@ enum RegionStatsKernel {
             let n = min(Blocks.size, hi - b)
             let xb = x + b, tb = t + b, db = d + b
             var vc: Int32 = 0, bi: Int32 = 0, bt: Int32 = 0, nb: Int32 = 0
+            // Relaxed sums: LLVM may reassociate them into vector lanes (the loop stays one
+            // vectorised pass, with no buffer of p to store and reload). The lane layout is
+            // fixed by the compiled code, so results do not depend on threads or timing.
+            var tp: S = 0, ps: S = 0, gs: S = 0
             for j in 0..<n {
                 let z = xb[j], gRaw = tb[j]
                 let v = ignoring ? gRaw != ignore : true
@@ -171,18 +174,19 @@ enum RegionStatsKernel {
                 }
                 // z − z is 0, or NaN for a non-finite logit: the NaN reaches Σp, which
                 // flags the block (cheaper than counting in the loop).
-                pBuf[j] = (v ? p : 0) + (logits ? z - z : 0)
-                if ignoring { gBuf[j] = g }  // else the sums read the target itself
+                let pv = (v ? p : 0) + (logits ? z - z : 0)
+                tp = Relaxed.multiplyAdd(pv, g, tp)
+                ps = squared ? Relaxed.multiplyAdd(pv, pv, ps) : Relaxed.sum(ps, pv)
+                gs = squared ? Relaxed.multiplyAdd(g, g, gs) : Relaxed.sum(gs, g)
                 vc &+= ElementChecks.bit(v)
                 if !logits { bi &+= S.maybeOutsideUnit(z) }
                 bt &+= S.maybeOutsideUnit(g)  // suspects; InputScan.check re-checks exactly
                 if signCoded { nb &+= 1 &- (ElementChecks.bit(g == 0) | ElementChecks.bit(g == 1)) }
             }
-            let s = BlockSums.region(pBuf, ignoring ? UnsafePointer(gBuf) : tb, n, Squared.self)
-            if logits && !s.ps.isFinite { bi &+= 1 }
-            stats.intersection += s.tp
-            stats.prediction += s.ps
-            stats.target += s.gs
+            if logits && !ps.isFinite { bi &+= 1 }
+            stats.intersection += Double(tp)
+            stats.prediction += Double(ps)
+            stats.target += Double(gs)
             valid += Int(vc)
             badIn += Int(bi)
             badT += Int(bt)

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import RealModule
 
 // MARK: - Double: C library math
 

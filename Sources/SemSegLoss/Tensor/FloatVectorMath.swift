@@ -1,3 +1,4 @@
+import RealModule
 // MARK: - Float: loop-vectorisable math
 
 extension Float: SegScalar {
