@@ -1,3 +1,5 @@
+import RealModule
+
 // MARK: - Two-pass kernel for per-voxel terms beyond (TP, P, G)
 
 /// The per-voxel terms of a region loss whose sums are not (Σp·g, Σp, Σg), and its
@@ -64,9 +66,6 @@ enum ElementTermsKernel {
         _: T.Type, _: Logits.Type, _: Ignoring.Type
     ) -> (ElementTermSums, InputScan) {
         let logits = Logits.isOn, ignoring = Ignoring.isOn
-        let scratch = UnsafeMutablePointer<S>.allocate(capacity: 3 * Blocks.size)
-        defer { scratch.deallocate() }
-        let aBuf = scratch, bBuf = scratch + Blocks.size, gBuf = scratch + 2 * Blocks.size
         var sums = ElementTermSums()
         var valid = 0, badIn = 0, badT = 0
         var b = lo
@@ -74,22 +73,24 @@ enum ElementTermsKernel {
             let n = min(Blocks.size, hi - b)
             let xb = x + b, tb = t + b
             var vc: Int32 = 0, bi: Int32 = 0, bt: Int32 = 0
+            // Relaxed sums, vectorised into lanes (see `RegionStatsKernel.rowSums`).
+            var first: S = 0, second: S = 0, target: S = 0
             for j in 0..<n {
                 let z = xb[j], gRaw = tb[j]
                 let v = ignoring ? gRaw != ignore : true
                 let g = v ? gRaw : 0
                 let p = v ? (logits ? Sigmoid(logits: z).p : z) : 0
                 let terms = T.terms(p, g)
-                aBuf[j] = terms.first
-                bBuf[j] = terms.second
-                if ignoring { gBuf[j] = g }  // else the sum reads the target itself
+                first = Relaxed.sum(first, terms.first)
+                second = Relaxed.sum(second, terms.second)
+                target = Relaxed.sum(target, g)
                 vc &+= ElementChecks.bit(v)
                 bi &+= ElementChecks.badInput(z, logits: logits)
                 bt &+= ElementChecks.badTarget(g)
             }
-            sums.first += BlockSums.sum(aBuf, n)
-            sums.second += BlockSums.sum(bBuf, n)
-            sums.target += BlockSums.sum(ignoring ? UnsafePointer(gBuf) : tb, n)
+            sums.first += Double(first)
+            sums.second += Double(second)
+            sums.target += Double(target)
             valid += Int(vc)
             badIn += Int(bi)
             badT += Int(bt)

@@ -1,3 +1,5 @@
+import RealModule
+
 // MARK: - Driving a pixel objective over a batch
 
 /// Evaluates a `PixelObjective` on dense input/target (binary and multilabel modes).
@@ -199,19 +201,22 @@ public enum PixelLossEvaluator {
             let n = min(Blocks.size, hi - b)
             let xb = x + b, tb = t + b, outb = direct + b
             var bi: Int32 = 0, bt: Int32 = 0
+            // Without staging, Σℓ is a relaxed sum in the loop (vectorised into lanes, see
+            // `RegionStatsKernel.rowSums`); staged blocks keep ℓ for the values output.
+            var blockLoss: S = 0
             for j in 0..<n {
                 let z = xb[j], gRaw = tb[j]
                 let v = ignoring ? gRaw != ignore : true
                 let g = v ? gRaw : 0
                 let (l, d) = objective.evaluate(z, g, fromLogits: logits)
-                lBuf[j] = v ? l : 0
+                if Mode.staged { lBuf[j] = v ? l : 0 } else { blockLoss = Relaxed.sum(blockLoss, v ? l : 0) }
                 if Mode.direct { outb[j] = v ? d * weight : 0 }
                 if Mode.staged { dBuf[j] = v ? d : 0 }
                 bi &+= ElementChecks.badInput(z, logits: logits)
                 bt &+= ElementChecks.badTarget(g)
             }
             if Mode.staged { apply(lBuf, dBuf, b, n, weight, outputs, accumulate) }
-            lossD += BlockSums.sum(lBuf, n)
+            lossD += Mode.staged ? BlockSums.sum(lBuf, n) : Double(blockLoss)
             badIn += Int(bi)
             badT += Int(bt)
             b += n
