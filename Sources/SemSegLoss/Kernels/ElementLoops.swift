@@ -44,36 +44,6 @@ enum BlockSums {
         return Double(s)
     }
 
-    /// (Σ p·g, Σ p, Σ g), or (Σ p·g, Σ p², Σ g²) when `Squared`; 2 × 16 lanes each.
-    @inline(never)
-    static func region<S: SegScalar, Squared: StaticFlag>(
-        _ p: UnsafePointer<S>, _ g: UnsafePointer<S>, _ count: Int, _: Squared.Type
-    ) -> (tp: Double, ps: Double, gs: Double) {
-        let squared = Squared.isOn
-        var tp0 = SIMD16<S>(), ps0 = SIMD16<S>(), gs0 = SIMD16<S>()
-        var tp1 = SIMD16<S>(), ps1 = SIMD16<S>(), gs1 = SIMD16<S>()
-        var j = 0
-        while j + 32 <= count {
-            let p0 = load(p, j), g0 = load(g, j)
-            let p1 = load(p, j &+ 16), g1 = load(g, j &+ 16)
-            tp0 += p0 * g0
-            tp1 += p1 * g1
-            ps0 += squared ? p0 * p0 : p0
-            ps1 += squared ? p1 * p1 : p1
-            gs0 += squared ? g0 * g0 : g0
-            gs1 += squared ? g1 * g1 : g1
-            j &+= 32
-        }
-        var (a, b, c) = ((tp0 + tp1).sum(), (ps0 + ps1).sum(), (gs0 + gs1).sum())
-        while j < count {
-            a += p[j] * g[j]
-            b += squared ? p[j] * p[j] : p[j]
-            c += squared ? g[j] * g[j] : g[j]
-            j &+= 1
-        }
-        return (Double(a), Double(b), Double(c))
-    }
-
     @inline(__always)
     static func load<S: SegScalar>(_ p: UnsafePointer<S>, _ j: Int) -> SIMD16<S> {
         UnsafeRawPointer(p + j).loadUnaligned(as: SIMD16<S>.self)
