@@ -2,16 +2,19 @@
 
 /// Every kernel is a plain per-element loop over raw buffers, written once generically
 /// over `S: SegScalar`, with no calls and no control flow in the loop body (selects only),
-/// so that LLVM's loop vectoriser widens it to full vectors for Float. Sums cannot be
-/// vectorised that way (LLVM keeps the order of floating-point additions), so element
-/// loops write the terms of a block to a small scratch buffer and `BlockSums` adds them
-/// with `SIMD16` lanes; counts (valid voxels, bad values) are integer sums, which the
+/// so that LLVM's loop vectoriser widens it to full vectors for Float. LLVM keeps the
+/// order of plain floating-point additions, so a sum in the loop would stay scalar: loops
+/// that only need Σ of a block accumulate with swift-numerics' `Relaxed.sum` /
+/// `Relaxed.multiplyAdd`, which allow reassociation into vector lanes (the lane layout is
+/// fixed by the compiled code, so results do not depend on threads); loops that also need
+/// the per-element terms later write them to a small scratch buffer, which `BlockSums`
+/// adds with `SIMD16` lanes; counts (valid voxels, bad values) are integer sums, which the
 /// vectoriser handles. Options are `On`/`Off` type parameters, so every combination is its
 /// own specialisation without dead branches.
 @usableFromInline
 enum Blocks {
-    /// Elements per block: the scratch buffers of a block (2 × 4 KB for Float) stay in L1,
-    /// and the lane sums are folded into Double once per block.
+    /// Elements per block: scratch buffers of a block (4 KB each for Float) stay in L1,
+    /// and Float sums are folded into Double once per block.
     @usableFromInline static let size = 1024
 }
 

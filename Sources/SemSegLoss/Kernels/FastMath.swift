@@ -62,8 +62,8 @@ public enum FastMath {
     /// form: its coefficients are a Remez (minimax relative error) fit made for this
     /// library, 3.9e−9 before rounding; with Float rounding, exp is within 1.2 ulp of the
     /// exact value on [−87, 0] (checked on 2·10^7 points). Cephes' form of the same
-    /// accuracy (r + r²·P₅(r) + 1) takes two more instructions: in the Dice kernel the
-    /// Horner form made pass 1 about 5% faster.
+    /// accuracy (r + r²·P₅(r) + 1) takes two more instructions; in a single-thread
+    /// micro-benchmark of the Dice pass (not kept in the repo) Horner was about 5% faster.
     @inlinable @inline(always)
     static func expReduced(_ x: Float) -> (y: Float, t: Float) {
         // n = round(x / ln 2), obtained with the magic-number trick

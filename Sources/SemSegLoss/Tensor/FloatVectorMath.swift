@@ -1,4 +1,5 @@
 import RealModule
+
 // MARK: - Float: loop-vectorisable math
 
 extension Float: SegScalar {
