@@ -45,6 +45,26 @@ struct FastMathTests {
         #expect(FastMath.log(SIMD8(repeating: 0))[0] < -80)
     }
 
+    @Test("log1pUnit is within 1.6 ulp of log1p on [0, 1], exact at 0 and for tiny x")
+    func log1pUnitAccuracy() {
+        var worst: Float = 0
+        // A uniform grid plus a log-spaced sweep down to the smallest e^(−|z|) (1.2e−38).
+        var points = (0...200_000).map { Float($0) / 200_000 }
+        var t: Float = 1
+        while t > 1.2e-38 { points.append(t); t *= 0.9871 }
+        for x in points {
+            let exact = Foundation.log1p(Double(x))
+            let v = Float.log1pUnit(x)
+            let ulp = Float(exact).ulp
+            worst = max(worst, Float(abs(Double(v) - exact) / Double(ulp)))
+        }
+        #expect(worst <= 1.6, "worst ulp error \(worst)")
+        #expect(Float.log1pUnit(0) == 0)
+        #expect(Float.log1pUnit(1e-30) == 1e-30)
+        #expect(abs(Float.log1pUnit(1) - Float(M_LN2)) <= Float(M_LN2).ulp)
+        #expect(Float.log1pUnit(.nan).isNaN)
+    }
+
     @Test("log1p keeps precision for tiny arguments")
     func log1p() {
         let v = Float.vlog1p(SIMD8(repeating: 1e-10))[0]

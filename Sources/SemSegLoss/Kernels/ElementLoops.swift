@@ -81,7 +81,7 @@ struct Sigmoid<S: SegScalar> {
     /// log σ(z) and log(1 − σ(z)), both ≤ 0.
     @inlinable @inline(always)
     func logs(_ z: S) -> (logP: S, logOneMinusP: S) {
-        let l1p = S.log1pUnit(e, inverse: inverse)
+        let l1p = S.log1pUnit(e)
         return (-(S.positivePart(-z) + l1p), -(S.positivePart(z) + l1p))
     }
 }

@@ -14,7 +14,7 @@ extension Double: SegScalar {
     @inlinable @inline(always) public static func sexp(_ x: Double) -> Double { Glibc.exp(x) }
     @inlinable @inline(always) public static func slog(_ x: Double) -> Double { Glibc.log(x) }
     @inlinable @inline(always) public static func expNegativeMagnitude(_ x: Double) -> Double { Glibc.exp(-Swift.abs(x)) }
-    @inlinable @inline(always) public static func log1pUnit(_ x: Double, inverse: Double) -> Double { Glibc.log1p(x) }
+    @inlinable @inline(always) public static func log1pUnit(_ x: Double) -> Double { Glibc.log1p(x) }
 
     public static var probabilityEpsilon: Double { 1e-7 }
     public static var dtypeName: String { "float64" }

@@ -11,8 +11,8 @@ extension Float: SegScalar {
     @inlinable @inline(always) public static func expNegativeMagnitude(_ x: Float) -> Float {
         FastMath.expNegativeMagnitude(x)
     }
-    @inlinable @inline(always) public static func log1pUnit(_ x: Float, inverse: Float) -> Float {
-        FastMath.log1pUnit(x, inverse: inverse)
+    @inlinable @inline(always) public static func log1pUnit(_ x: Float) -> Float {
+        FastMath.log1pUnit(x)
     }
 
     /// log(1 + x) for x >= 0, 8 lanes (kept for callers of the earlier `SIMD8` API).

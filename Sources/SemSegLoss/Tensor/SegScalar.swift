@@ -20,9 +20,8 @@ where Self.SIMD8Storage: Sendable {
     /// e^(−|x|) ∈ (0, 1], the one exponential of the stable sigmoid; same values as
     /// `sexp(-abs(x))`.
     static func expNegativeMagnitude(_ x: Self) -> Self
-    /// log(1 + x) for x ∈ [0, 1], given `inverse` = 1/(1 + x) (which the sigmoid has
-    /// already computed); accurate also when 1 + x rounds to 1.
-    static func log1pUnit(_ x: Self, inverse: Self) -> Self
+    /// log(1 + x) for x ∈ [0, 1] (accurate also for tiny x, where 1 + x rounds to 1).
+    static func log1pUnit(_ x: Self) -> Self
 
     /// Smallest probability used inside logarithms when `from_logits` is false.
     static var probabilityEpsilon: Self { get }
