@@ -100,5 +100,14 @@ struct ValidationTests {
                 expectError(.value, "input") { _ = try runFloat(loss, [], y, g, shape) }
             }
         }
+        // Targets outside [0, 1] (the region kernel folds its check into a running maximum
+        // of bit patterns per block): found wherever they fall.
+        for bad in [Double.nan, .infinity, -.infinity, 2, -1, 1.0000001, -1e-30] {
+            for at in [0, 1023, 1024, 2500, n - 1] {
+                var h = g
+                h[at] = bad
+                expectError(.value, "target") { _ = try runFloat(loss, [], x, h, shape) }
+            }
+        }
     }
 }

@@ -159,6 +159,9 @@ enum RegionStatsKernel {
             // vectorised pass, with no buffer of p to store and reload). The lane layout is
             // fixed by the compiled code, so results do not depend on threads or timing.
             var tp: S = 0, ps: S = 0, gs: S = 0
+            // Largest target bit pattern: > bits(1) flags suspects (`SegScalar.unitBits`),
+            // which InputScan.check re-checks exactly.
+            var targetBits: S.UnitBits = 0
             for j in 0..<n {
                 let z = xb[j], gRaw = tb[j]
                 let v = ignoring ? gRaw != ignore : true
@@ -180,10 +183,11 @@ enum RegionStatsKernel {
                 gs = squared ? Relaxed.multiplyAdd(g, g, gs) : Relaxed.sum(gs, g)
                 vc &+= ElementChecks.bit(v)
                 if !logits { bi &+= S.maybeOutsideUnit(z) }
-                bt &+= S.maybeOutsideUnit(g)  // suspects; InputScan.check re-checks exactly
+                targetBits = max(targetBits, S.unitBits(g))
                 if signCoded { nb &+= 1 &- (ElementChecks.bit(g == 0) | ElementChecks.bit(g == 1)) }
             }
             if logits && !ps.isFinite { bi &+= 1 }
+            if targetBits > S.unitBits(1) { bt &+= 1 }
             stats.intersection += Double(tp)
             stats.prediction += Double(ps)
             stats.target += Double(gs)

@@ -11,6 +11,7 @@ extension Double: SegScalar {
     @inlinable @inline(always) public static func maybeOutsideUnit(_ x: Double) -> Int32 {
         ElementChecks.bit(x.bitPattern > 0x3FF0_0000_0000_0000)
     }
+    @inlinable @inline(always) public static func unitBits(_ x: Double) -> UInt64 { x.bitPattern }
     @inlinable @inline(always) public static func sexp(_ x: Double) -> Double { Glibc.exp(x) }
     @inlinable @inline(always) public static func slog(_ x: Double) -> Double { Glibc.log(x) }
     @inlinable @inline(always) public static func expNegativeMagnitude(_ x: Double) -> Double { Glibc.exp(-Swift.abs(x)) }

@@ -6,6 +6,7 @@ extension Float: SegScalar {
     @inlinable @inline(always) public static func maybeOutsideUnit(_ x: Float) -> Int32 {
         ElementChecks.bit(x.bitPattern > 0x3F80_0000)
     }
+    @inlinable @inline(always) public static func unitBits(_ x: Float) -> UInt32 { x.bitPattern }
     @inlinable @inline(always) public static func sexp(_ x: Float) -> Float { FastMath.exp(x) }
     @inlinable @inline(always) public static func slog(_ x: Float) -> Float { FastMath.log(x) }
     @inlinable @inline(always) public static func expNegativeMagnitude(_ x: Float) -> Float {

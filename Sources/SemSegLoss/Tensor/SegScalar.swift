@@ -31,6 +31,11 @@ where Self.SIMD8Storage: Sendable {
     /// bit pattern against that of 1. A superset test — it also flags −0 — for element
     /// loops that count suspects and re-check them exactly on the rare error path.
     static func maybeOutsideUnit(_ x: Self) -> Int32
+    /// The bit pattern as an unsigned integer, ordered so that a running maximum does the
+    /// work of `maybeOutsideUnit` in one instruction per vector: the maximum over a block
+    /// is at most `unitBits(1)` exactly when no element is negative, −0, NaN or above 1.
+    associatedtype UnitBits: FixedWidthInteger & UnsignedInteger & Sendable
+    static func unitBits(_ x: Self) -> UnitBits
 }
 
 // MARK: - Derived functions (generic, built on the requirements)
