@@ -55,35 +55,24 @@ struct DistributionTopKTests {
         #expect(ignored.value == 0 && ignored.gradient.allSatisfy { $0 == 0 })
     }
 
-    @Test("quickselect agrees with sorting, with many duplicates and sorted input")
-    func selection() {
-        var rng = TestRandom(seed: 1)
-        for trial in 0..<200 {
-            let n = 1 + Int(rng.next() % 300)
-            var a: [Double] = (0..<n).map { _ in Double(rng.next() % (trial % 3 == 0 ? 3 : 1000)) }
-            if trial % 7 == 0 { a.sort() }
-            if trial % 11 == 0 { a = [Double](repeating: 1, count: n) }
-            let kth = Int(rng.next() % UInt64(n))
-            var copy = a
-            #expect(TopKSelection.kthLargest(&copy, kth) == a.sorted(by: >)[kth])
+    @Test("binary, large, ignore_index: the selected set is that of sorting the BCE values", arguments: [false, true])
+    func largeBinary(_ float: Bool) throws {
+        var rng = TestRandom(seed: float ? 21 : 22)
+        let shape = [2, 1, 150, 151], n = 2 * 150 * 151
+        let x = rng.logits(n), g = (0..<n).map { _ in rng.uniform() < 0.1 ? 2.0 : rng.uniform() < 0.3 ? 1 : 0 }
+        let options: [(String, Double)] = [("mode", 0), ("k", 10), ("ignore_index", 2), ("reduction", 2)]
+        let top: [Double], bce: [Double]
+        if float {
+            top = try runFloat("top_k_ce_loss", options, x, g, shape).values.map(Double.init)
+            bce = try runFloat("bce_loss", options.filter { $0.0 != "k" }, x, g, shape).values.map(Double.init)
+        } else {
+            top = try run("top_k_ce_loss", options, x, g, shape).values
+            bce = try run("bce_loss", options.filter { $0.0 != "k" }, x, g, shape).values
         }
-    }
-
-    @Test("sampled threshold (large inputs) equals the exact order statistic", arguments: [0.5, 10, 37.5, 99, 100])
-    func sampledThreshold(_ percent: Double) {
-        var rng = TestRandom(seed: UInt64(percent * 10))
-        for trial in 0..<4 {
-            let n = 40_000 + trial * 17_001
-            // Continuous values, heavy duplicates, sorted input, and a partial valid mask.
-            var a: [Float] = (0..<n).map { _ in trial == 1 ? Float(rng.next() % 5) : Float(rng.uniform() * 10) }
-            if trial == 2 { a.sort() }
-            let valid: [Bool]? = trial == 3 ? (0..<n).map { _ in rng.uniform() < 0.7 } : nil
-            let pick = a.withUnsafeBufferPointer { TopKSelection.threshold($0.baseAddress!, valid: valid, count: n, percent: percent) }
-            let pool = a.indices.filter { valid?[$0] ?? true }.map { a[$0] }.sorted(by: >)
-            let kept = max(1, Int((percent * Double(pool.count) / 100).rounded(.down)))
-            #expect(pick?.kept == kept && pick?.threshold == pool[kept - 1])
-            #expect(pick?.equal == kept - pool.prefix(kept).filter { $0 > pool[kept - 1] }.count)
-        }
+        let masked = bce.indices.map { g[$0] == 2 ? Double.nan : bce[$0] }
+        let want = try #require(TopKSelectionTests.oracle(masked, percent: 10))
+        #expect(Set(top.indices.filter { top[$0] != 0 }) == want.selected)
+        #expect(want.selected.allSatisfy { top[$0] == bce[$0] })
     }
 
     @Test("bad parameters throw naming the argument")

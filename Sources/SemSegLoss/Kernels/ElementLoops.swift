@@ -113,4 +113,10 @@ enum ElementChecks {
     static func both(_ a: Bool, _ b: Bool) -> Bool {
         unsafeBitCast(unsafeBitCast(a, to: UInt8.self) & unsafeBitCast(b, to: UInt8.self), to: Bool.self)
     }
+
+    /// a ∨ b without short-circuit evaluation.
+    @inlinable @inline(always)
+    static func either(_ a: Bool, _ b: Bool) -> Bool {
+        unsafeBitCast(unsafeBitCast(a, to: UInt8.self) | unsafeBitCast(b, to: UInt8.self), to: Bool.self)
+    }
 }

@@ -143,13 +143,14 @@ public enum PixelLossEvaluator {
     }
 
     /// Picks the compiled loop for the options: the common cases — a gradient and no other
-    /// output, or the loss alone — have loops of their own; the others go through scratch.
+    /// output, a gradient and the values (top-k), or the loss alone — have loops of their
+    /// own; the others go through scratch.
     static func run<S: SegScalar, O: PixelObjective>(
         _ objective: O, _ x: UnsafePointer<S>, _ t: UnsafePointer<S>, _ lo: Int, _ hi: Int,
         _ ignore: S?, _ fromLogits: Bool, _ weight: S, _ outputs: LossOutputs<S>, _ accumulate: Bool
     ) -> (Double, InputScan) {
         let ig = ignore ?? 0
-        let none = UnsafeMutablePointer(mutating: x)  // never written unless DirectGradient
+        let none = UnsafeMutablePointer(mutating: x)  // never written unless Direct*
         if outputs.values == nil, outputs.gradOutput == nil, !accumulate {
             if let gradient = outputs.gradient {
                 switch (fromLogits, ignore != nil) {
@@ -166,6 +167,14 @@ public enum PixelLossEvaluator {
             case (false, true): return run(objective, x, t, lo, hi, ig, weight, Off.self, On.self, LossOnly.self, none, outputs, false)
             }
         }
+        if outputs.values != nil, outputs.gradOutput == nil, !accumulate, let gradient = outputs.gradient {
+            switch (fromLogits, ignore != nil) {
+            case (true, false): return run(objective, x, t, lo, hi, ig, weight, On.self, Off.self, DirectWithValues.self, gradient, outputs, false)
+            case (true, true): return run(objective, x, t, lo, hi, ig, weight, On.self, On.self, DirectWithValues.self, gradient, outputs, false)
+            case (false, false): return run(objective, x, t, lo, hi, ig, weight, Off.self, Off.self, DirectWithValues.self, gradient, outputs, false)
+            case (false, true): return run(objective, x, t, lo, hi, ig, weight, Off.self, On.self, DirectWithValues.self, gradient, outputs, false)
+            }
+        }
         switch (fromLogits, ignore != nil) {
         case (true, false): return run(objective, x, t, lo, hi, ig, weight, On.self, Off.self, Staged.self, none, outputs, accumulate)
         case (true, true): return run(objective, x, t, lo, hi, ig, weight, On.self, On.self, Staged.self, none, outputs, accumulate)
@@ -175,13 +184,27 @@ public enum PixelLossEvaluator {
     }
 
     /// How a chunk delivers ∂ℓ/∂x: `DirectGradient` writes weight·∂ℓ/∂x straight to the
-    /// gradient (the only output); `LossOnly` computes the loss alone; `Staged` writes ℓ
-    /// and ∂ℓ/∂x of a block to scratch, and simple loops then apply `outputs` (values,
-    /// grad_output, accumulation).
-    protocol OutputMode { static var direct: Bool { get }; static var staged: Bool { get } }
-    enum DirectGradient: OutputMode { static var direct: Bool { true }; static var staged: Bool { false } }
-    enum LossOnly: OutputMode { static var direct: Bool { false }; static var staged: Bool { false } }
-    enum Staged: OutputMode { static var direct: Bool { false }; static var staged: Bool { true } }
+    /// gradient (the only output); `DirectWithValues` also writes ℓ straight to the values
+    /// output (no grad_output, no accumulation); `LossOnly` computes the loss alone;
+    /// `Staged` writes ℓ and ∂ℓ/∂x of a block to scratch, and simple loops then apply
+    /// `outputs` (values, grad_output, accumulation).
+    protocol OutputMode {
+        static var direct: Bool { get }
+        static var values: Bool { get }
+        static var staged: Bool { get }
+    }
+    enum DirectGradient: OutputMode {
+        static var direct: Bool { true }; static var values: Bool { false }; static var staged: Bool { false }
+    }
+    enum DirectWithValues: OutputMode {
+        static var direct: Bool { true }; static var values: Bool { true }; static var staged: Bool { false }
+    }
+    enum LossOnly: OutputMode {
+        static var direct: Bool { false }; static var values: Bool { false }; static var staged: Bool { false }
+    }
+    enum Staged: OutputMode {
+        static var direct: Bool { false }; static var values: Bool { false }; static var staged: Bool { true }
+    }
 
     /// One chunk: Σℓ over valid elements, the outputs, and validation counts. Options:
     /// logits, ignore_index, and the output mode.
@@ -194,12 +217,13 @@ public enum PixelLossEvaluator {
         let scratch = UnsafeMutablePointer<S>.allocate(capacity: 2 * Blocks.size)
         defer { scratch.deallocate() }
         let lBuf = scratch, dBuf = scratch + Blocks.size
+        let valuesOut = outputs.values ?? direct  // written only by DirectWithValues
         var lossD = 0.0
         var badIn = 0, badT = 0
         var b = lo
         while b < hi {
             let n = min(Blocks.size, hi - b)
-            let xb = x + b, tb = t + b, outb = direct + b
+            let xb = x + b, tb = t + b, outb = direct + b, valb = valuesOut + b
             var bi: Int32 = 0, bt: Int32 = 0
             // Without staging, Σℓ is a relaxed sum in the loop (vectorised into lanes, see
             // `RegionStatsKernel.rowSums`); staged blocks keep ℓ for the values output.
@@ -210,6 +234,7 @@ public enum PixelLossEvaluator {
                 let g = v ? gRaw : 0
                 let (l, d) = objective.evaluate(z, g, fromLogits: logits)
                 if Mode.staged { lBuf[j] = v ? l : 0 } else { blockLoss = Relaxed.sum(blockLoss, v ? l : 0) }
+                if Mode.values { valb[j] = v ? l : 0 }
                 if Mode.direct { outb[j] = v ? d * weight : 0 }
                 if Mode.staged { dBuf[j] = v ? d : 0 }
                 bi &+= ElementChecks.badInput(z, logits: logits)

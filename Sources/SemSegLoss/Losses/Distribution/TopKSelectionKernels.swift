@@ -1,0 +1,137 @@
+import RealModule
+
+// MARK: - The passes of the top-k selection
+
+/// Element loops of `TopKSelection`, one fixed chunk at a time (see `ElementLoops.swift`
+/// for how they are written: branch-free bodies the vectoriser widens). NaN marks an
+/// invalid element; it compares false with every bound and threshold.
+extension TopKSelection {
+    /// out[j] = #{i < m : v[i] ≥ bounds[j]} for j < p. With `allValid`, the last bound
+    /// (−∞) is not compared: its count is m.
+    static func countAtLeast<S: SegScalar>(
+        _ v: UnsafePointer<S>, _ m: Int, _ bounds: UnsafePointer<S>, _ p: Int, _ allValid: Bool,
+        _ out: UnsafeMutablePointer<Int>
+    ) {
+        let compared = allValid ? p &- 1 : p
+        out.update(repeating: 0, count: p)
+        var b = 0
+        while b < m {
+            // Each bound in turn over a block that stays in L1.
+            let n = min(Blocks.size, m &- b), vb = v + b
+            for j in 0..<compared {
+                let q = bounds[j]
+                var c: Int32 = 0
+                for i in 0..<n { c &+= ElementChecks.bit(vb[i] >= q) }
+                out[j] &+= Int(c)
+            }
+            b &+= n
+        }
+        if allValid { out[p &- 1] = m }
+    }
+
+    /// Copies the values of `v[0..<m]` in [low, high) (high NaN: no upper bound) and their
+    /// flat indices (`base` + i), in order, to `values` and `indices` (at most `capacity`,
+    /// which the counts make exact). Blocks of 64 without a band value are skipped after a
+    /// vectorised count; the others are compacted branch-free into a local block.
+    static func collectBand<S: SegScalar>(
+        _ v: UnsafePointer<S>, _ m: Int, base: Int, low: S, high: S,
+        values: UnsafeMutablePointer<S>, indices: UnsafeMutablePointer<Int>, capacity: Int
+    ) {
+        let width = 64
+        let localValues = UnsafeMutablePointer<S>.allocate(capacity: width)
+        let localIndices = UnsafeMutablePointer<Int>.allocate(capacity: width)
+        defer { localValues.deallocate(); localIndices.deallocate() }
+        var written = 0, s = 0
+        while s < m && written < capacity {
+            let e = min(width, m &- s), vb = v + s
+            var hits: Int32 = 0
+            for j in 0..<e { hits &+= inBand(vb[j], low, high) }
+            if hits != 0 {
+                var k = 0
+                for j in 0..<e {
+                    let x = vb[j]
+                    localValues[k] = x
+                    localIndices[k] = base &+ s &+ j
+                    k &+= Int(inBand(x, low, high))
+                }
+                let take = min(k, capacity &- written)
+                (values + written).update(from: localValues, count: take)
+                (indices + written).update(from: localIndices, count: take)
+                written &+= take
+            }
+            s &+= e
+        }
+    }
+
+    /// 1 if low ≤ x < high (high NaN: x ≥ low), else 0; 0 for NaN. Needs high > low.
+    @inline(__always)
+    static func inBand<S: SegScalar>(_ x: S, _ low: S, _ high: S) -> Int32 {
+        ElementChecks.bit(x >= low) &- ElementChecks.bit(x >= high)
+    }
+
+    // MARK: - Applying the selection
+
+    /// Returns Σ of the selected values. Selected: v_i > t, or v_i = t with i below the
+    /// tie cutoff (the lowest flat indices). The gradient factor of element i is `scale`
+    /// (× grad_output_i) if selected, else 0: `gradient` (one element per value,
+    /// binary/multilabel) is multiplied by it, or, without a gradient, values[i] is
+    /// replaced by it (multiclass: the caller scales the channels). `out` receives the
+    /// selected values, 0 elsewhere. Parallel over fixed chunks; the chunk sums are added
+    /// in chunk order.
+    static func apply<S: SegScalar>(
+        _ pick: Pick<S>, values: UnsafeMutablePointer<S>, count: Int, scale: S,
+        gradOutput: UnsafePointer<S>?, out: UnsafeMutablePointer<S>?, gradient: UnsafeMutablePointer<S>?
+    ) -> Double {
+        let chunks = (count + chunkSize - 1) / chunkSize
+        let sums = UnsafeMutablePointer<Double>.allocate(capacity: max(1, chunks))
+        defer { sums.deallocate() }
+        let go = gradOutput ?? UnsafePointer(values), o = out ?? values, g = gradient ?? values
+        Parallel.forEachChunk(chunks, work: count) { c in
+            let lo = c &* chunkSize, hi = min(count, lo &+ chunkSize)
+            let r: Double
+            switch (gradOutput != nil, out != nil, gradient != nil) {
+            case (false, false, true): r = applyChunk(pick, values, lo, hi, scale, go, o, g, Off.self, Off.self, On.self)
+            case (false, true, true): r = applyChunk(pick, values, lo, hi, scale, go, o, g, Off.self, On.self, On.self)
+            case (true, false, true): r = applyChunk(pick, values, lo, hi, scale, go, o, g, On.self, Off.self, On.self)
+            case (true, true, true): r = applyChunk(pick, values, lo, hi, scale, go, o, g, On.self, On.self, On.self)
+            case (false, false, false): r = applyChunk(pick, values, lo, hi, scale, go, o, g, Off.self, Off.self, Off.self)
+            case (false, true, false): r = applyChunk(pick, values, lo, hi, scale, go, o, g, Off.self, On.self, Off.self)
+            case (true, false, false): r = applyChunk(pick, values, lo, hi, scale, go, o, g, On.self, Off.self, Off.self)
+            case (true, true, false): r = applyChunk(pick, values, lo, hi, scale, go, o, g, On.self, On.self, Off.self)
+            }
+            sums[c] = r
+        }
+        var total = 0.0
+        for c in 0..<chunks { total += sums[c] }
+        return total
+    }
+
+    /// `apply` over lo..<hi. Options: grad_output, values output, gradient (else factors).
+    static func applyChunk<S: SegScalar, GO: StaticFlag, Out: StaticFlag, Grad: StaticFlag>(
+        _ pick: Pick<S>, _ v: UnsafeMutablePointer<S>, _ lo: Int, _ hi: Int, _ scale: S,
+        _ go: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, _ gradient: UnsafeMutablePointer<S>,
+        _: GO.Type, _: Out.Type, _: Grad.Type
+    ) -> Double {
+        let t = pick.threshold, cutoff = pick.tieCutoff
+        var total = 0.0
+        var b = lo
+        while b < hi {
+            let n = min(Blocks.size, hi &- b)
+            let vb = v + b, ob = out + b, gb = gradient + b, gob = go + b
+            // Relaxed sum, vectorised into lanes (see `RegionStatsKernel.rowSums`).
+            var sum: S = 0
+            for j in 0..<n {
+                let x = vb[j]
+                let chosen = ElementChecks.either(x > t, ElementChecks.both(x == t, b &+ j < cutoff))
+                let kept: S = chosen ? x : 0
+                let f: S = chosen ? (GO.isOn ? gob[j] * scale : scale) : 0
+                sum = Relaxed.sum(sum, kept)
+                if Out.isOn { ob[j] = kept }
+                if Grad.isOn { gb[j] *= f } else { vb[j] = f }
+            }
+            total += Double(sum)
+            b &+= n
+        }
+        return total
+    }
+}
