@@ -162,6 +162,9 @@ enum RegionStatsKernel {
             // Largest target bit pattern: > bits(1) flags suspects (`SegScalar.unitBits`),
             // which InputScan.check re-checks exactly.
             var targetBits: S.UnitBits = 0
+            // Logits: largest bit pattern of −|z|; above that of −greatestFinite means a NaN
+            // or ±∞ (the OR is the one `expNegativeMagnitude` does, so it costs one max).
+            var logitBits: S.UnitBits = 0
             for j in 0..<n {
                 let z = xb[j], gRaw = tb[j]
                 let v = ignoring ? gRaw != ignore : true
@@ -175,18 +178,20 @@ enum RegionStatsKernel {
                         db[j] = signCoded ? (g == 1 ? -dv : dv) : dv
                     }
                 }
-                // z − z is 0, or NaN for a non-finite logit: the NaN reaches Σp, which
-                // flags the block (cheaper than counting in the loop).
-                let pv = (v ? p : 0) + (logits ? z - z : 0)
+                let pv = v ? p : 0
                 tp = Relaxed.multiplyAdd(pv, g, tp)
                 ps = squared ? Relaxed.multiplyAdd(pv, pv, ps) : Relaxed.sum(ps, pv)
                 gs = squared ? Relaxed.multiplyAdd(g, g, gs) : Relaxed.sum(gs, g)
                 vc &+= ElementChecks.bit(v)
-                if !logits { bi &+= S.maybeOutsideUnit(z) }
+                if logits {
+                    logitBits = max(logitBits, S.unitBits(z) | S.unitBits(-0.0))
+                } else {
+                    bi &+= S.maybeOutsideUnit(z)
+                }
                 targetBits = max(targetBits, S.unitBits(g))
                 if signCoded { nb &+= 1 &- (ElementChecks.bit(g == 0) | ElementChecks.bit(g == 1)) }
             }
-            if logits && !ps.isFinite { bi &+= 1 }
+            if logits && logitBits > S.unitBits(-S.greatestFiniteMagnitude) { bi &+= 1 }
             if targetBits > S.unitBits(1) { bt &+= 1 }
             stats.intersection += Double(tp)
             stats.prediction += Double(ps)
