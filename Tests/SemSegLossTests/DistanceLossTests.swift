@@ -243,17 +243,6 @@ struct DistanceLossTests {
 
     // MARK: Validation
 
-    func expectError(_ kind: SegLossError.Kind, _ argument: String, _ body: () throws -> Void) {
-        do {
-            try body()
-            Issue.record("expected a \(kind) error for \(argument)")
-        } catch let e as SegLossError {
-            #expect(e.kind == kind && e.argument == argument, "\(e)")
-        } catch {
-            Issue.record("unexpected error \(error)")
-        }
-    }
-
     @Test("bad options and values are errors naming the argument", arguments: names)
     func validation(_ loss: String) {
         expectError(.option, "mode") { _ = try run(loss, [("mode", 2)], [1, 2, 3, 4, 5, 6, 7, 8], [1, 0, 1, 0, 0, 1, 0, 1], [1, 2, 2, 2]) }

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 @testable import SemSegLoss
 
 // MARK: - Options in Python spelling -> catalogue pairs
@@ -87,6 +88,19 @@ enum Golden {
 }
 
 // MARK: - Evaluation helpers
+
+/// Records an issue unless `body` throws a `SegLossError` of `kind` naming `argument`.
+func expectError(_ kind: SegLossError.Kind, _ argument: String, _ body: () throws -> Void) {
+    do {
+        try body()
+        Issue.record("expected a \(kind) error for \(argument)")
+    } catch let e as SegLossError {
+        #expect(e.kind == kind, "\(e)")
+        #expect(e.argument == argument, "\(e)")
+    } catch {
+        Issue.record("unexpected error \(error)")
+    }
+}
 
 /// Evaluates `name` with options on Double arrays; returns the result.
 func run(_ name: String, _ options: [(String, Double)], _ x: [Double], _ g: [Double], _ shape: [Int],

@@ -5,18 +5,6 @@ import Testing
 /// Bad shapes, values and options are errors naming the argument (never traps).
 @Suite("Validation")
 struct ValidationTests {
-    func expectError(_ kind: SegLossError.Kind, _ argument: String, _ body: () throws -> Void) {
-        do {
-            try body()
-            Issue.record("expected a \(kind) error for \(argument)")
-        } catch let e as SegLossError {
-            #expect(e.kind == kind, "\(e)")
-            #expect(e.argument == argument, "\(e)")
-        } catch {
-            Issue.record("unexpected error \(error)")
-        }
-    }
-
     @Test("shapes")
     func shapes() {
         expectError(.shape, "input") { _ = try TensorShape([2, 3]) }
