@@ -13,8 +13,9 @@
 /// walk over the sorted items never looks the voxel up (only the gradient is scattered).
 ///
 /// Algorithm: LSD radix sort on the 32 key bits in three stable scatter passes of 11-bit
-/// digits (2048 buckets: the offset tables stay in L1), after one pass that fills all
-/// three histograms; a pass whose digit is the same for every item is skipped. That is
+/// digits (2048 buckets: the offset tables stay in L1), after the three histograms are
+/// counted — by the entry kernel's compaction loop as it writes the items (`count`), or
+/// in one pass; a pass whose digit is the same for every item is skipped. That is
 /// O(n) against the O(n log n) comparisons of `argsort`, with sequential reads. Being
 /// stable, it leaves equal errors in voxel order, as NumPy's stable `argsort(-e)` (the
 /// gradient at ties — a subgradient — is then reproducible). Double errors use the same
@@ -24,7 +25,8 @@
 enum LovaszSort {
     static let digitBits = 11
     static let bucketCount = 1 << digitBits
-    static let passes = [32, 43, 54]
+    /// Digit passes, at shifts 32 + p·digitBits.
+    static let passCount = 3
     static let indexMask: UInt64 = 0x7FFF_FFFF
     /// Largest number of voxels in one entry (31-bit indices).
     static let maxEntryCount = Int(indexMask) + 1
@@ -35,6 +37,15 @@ enum LovaszSort {
     @inline(__always)
     static func item<S: SegScalar>(_ e: S, _ index: Int, label: Bool) -> UInt64 {
         UInt64(~Float(e).bitPattern) << 32 | UInt64(ElementChecks.bit(label)) << 31 | UInt64(truncatingIfNeeded: index)
+    }
+
+    /// The item of voxel `index` when `sorted` (valid, error `e` > 0), else one with key 0.
+    /// A sorted item has bit 63 set (the complement of a sign bit 0), so `item >> 63` is
+    /// the compaction's keep flag; branch-free, for the vectorised gathering pass.
+    @inline(__always)
+    static func item<S: SegScalar>(_ e: S, _ index: Int, label: Bool, sorted: Bool) -> UInt64 {
+        let key = sorted ? ~Float(e).bitPattern : 0
+        return UInt64(key) << 32 | UInt64(ElementChecks.bit(label)) << 31 | UInt64(truncatingIfNeeded: index)
     }
 
     /// The entry index of an item.
@@ -49,38 +60,59 @@ enum LovaszSort {
     @inline(__always)
     static func error(_ item: UInt64) -> Float { Float(bitPattern: ~UInt32(truncatingIfNeeded: item >> 32)) }
 
+    /// The three digit histograms of the LSD passes, `passCount · bucketCount` counts
+    /// (UInt32: an entry has < 2³¹ items), zeroed.
+    static func makeHistograms() -> UnsafeMutablePointer<UInt32> {
+        let tables = UnsafeMutablePointer<UInt32>.allocate(capacity: passCount * bucketCount)
+        tables.initialize(repeating: 0, count: passCount * bucketCount)
+        return tables
+    }
+
+    /// Adds `weight` (0 or 1) to the three digit counts of `item` — called by the
+    /// gathering pass as it compacts the items, which saves a pass over them.
+    @inline(__always)
+    static func count(_ item: UInt64, weight: UInt32, in tables: UnsafeMutablePointer<UInt32>) {
+        let mask = UInt64(bucketCount - 1)
+        tables[Int(truncatingIfNeeded: (item &>> 32) & mask)] &+= weight
+        tables[bucketCount + Int(truncatingIfNeeded: (item &>> 43) & mask)] &+= weight
+        tables[2 * bucketCount + Int(truncatingIfNeeded: (item &>> 54) & mask)] &+= weight
+    }
+
     /// Sorts `items[0..<count]` by decreasing Float error (ascending keys, stable), using
     /// `scratch` (same capacity).
     static func sortDescending(_ items: UnsafeMutablePointer<UInt64>, scratch: UnsafeMutablePointer<UInt64>, count: Int) {
         guard count > 1 else { return }
-        let mask = UInt64(bucketCount - 1)
-        let tables = UnsafeMutablePointer<Int>.allocate(capacity: passes.count * bucketCount)
+        let tables = makeHistograms()
         defer { tables.deallocate() }
-        tables.initialize(repeating: 0, count: passes.count * bucketCount)
-        let t0 = tables, t1 = tables + bucketCount, t2 = tables + 2 * bucketCount
-        for i in 0..<count {
-            let v = items[i]
-            t0[Int(truncatingIfNeeded: (v >> 32) & mask)] &+= 1
-            t1[Int(truncatingIfNeeded: (v >> 43) & mask)] &+= 1
-            t2[Int(truncatingIfNeeded: (v >> 54) & mask)] &+= 1
-        }
+        for i in 0..<count { Self.count(items[i], weight: 1, in: tables) }
+        sortDescending(items, scratch: scratch, count: count, histograms: tables)
+    }
+
+    /// As above, with the digit histograms of the items already counted (`count(_:)`);
+    /// `histograms` is used up (turned into offsets).
+    static func sortDescending(
+        _ items: UnsafeMutablePointer<UInt64>, scratch: UnsafeMutablePointer<UInt64>, count: Int,
+        histograms tables: UnsafeMutablePointer<UInt32>
+    ) {
+        guard count > 1 else { return }
+        let mask = UInt64(bucketCount - 1)
         var source = items, target = scratch
-        for (p, shift) in passes.enumerated() {
+        for p in 0..<passCount {
             let table = tables + p * bucketCount
             // Exclusive prefix sums; a digit shared by every item needs no pass.
-            var sum = 0, single = false
+            var sum: UInt32 = 0, single = false
             for d in 0..<bucketCount {
                 let c = table[d]
-                if c == count { single = true }
+                if Int(c) == count { single = true }
                 table[d] = sum
                 sum &+= c
             }
             if single { continue }
-            let s = UInt64(shift)
+            let s = UInt64(32 + p * digitBits)
             for i in 0..<count {
                 let v = source[i]
-                let d = Int(truncatingIfNeeded: (v >> s) & mask)
-                target[table[d]] = v
+                let d = Int(truncatingIfNeeded: (v &>> s) & mask)
+                target[Int(table[d])] = v
                 table[d] &+= 1
             }
             swap(&source, &target)
