@@ -103,9 +103,11 @@ enum LovaszEntryKernel {
             let j = LovaszSort.index(item)
             return single ? base &+ j : rows[j / spatial] &* spatial &+ j % spatial
         }
-        LovaszSort.sortDescending(items, scratch: scratch, count: count)
+        // The sorted items end in `items` or `scratch`; the other buffer is free.
+        let sorted = LovaszSort.sort(items, scratch: scratch, count: count)
+        let spare = sorted == items ? scratch : items
         if S.self != Float.self {
-            LovaszSort.refineRuns(items, count: count) { a, b in
+            LovaszSort.refineRuns(sorted, count: count) { a, b in
                 let pa = location(a), pb = location(b)
                 let ea = errors.error(x[pa], t[pa]), eb = errors.error(x[pb], t[pb])
                 return ea > eb || (ea == eb && LovaszSort.index(a) < LovaszSort.index(b))
@@ -115,9 +117,9 @@ enum LovaszEntryKernel {
         // Walk in decreasing order: Δ_k from the running label sums, loss and gradient.
         zeroGradient()
         if S.self == Float.self && soft == 0 && E.slopeFromError {
-            result.loss = scratch.withMemoryRebound(to: UInt32.self, capacity: count) { counts in
+            result.loss = spare.withMemoryRebound(to: UInt32.self, capacity: count) { counts in
                 walkHard(
-                    errors, items: items, count: count, target: targetSum, gradient: gradient,
+                    errors, items: sorted, count: count, target: targetSum, gradient: gradient,
                     weight: weight, counts: counts, location: location)
             }
             return result
@@ -125,7 +127,7 @@ enum LovaszEntryKernel {
         let G = targetSum
         var a = 0.0, b = 0.0, previous = 0.0, loss = 0.0
         for k in 0..<count {
-            let p = location(items[k])
+            let p = location(sorted[k])
             let xi = x[p], gi = t[p]
             let g = Double(gi)
             a += g

@@ -13,9 +13,8 @@
 /// walk over the sorted items never looks the voxel up (only the gradient is scattered).
 ///
 /// Algorithm: LSD radix sort on the 32 key bits in three stable scatter passes of 11-bit
-/// digits (2048 buckets: the offset tables stay in L1), after the three histograms are
-/// counted — by the entry kernel's compaction loop as it writes the items (`count`), or
-/// in one pass; a pass whose digit is the same for every item is skipped. That is
+/// digits (2048 buckets: the offset tables stay in L1), after one pass that fills all
+/// three histograms; a pass whose digit is the same for every item is skipped. That is
 /// O(n) against the O(n log n) comparisons of `argsort`, with sequential reads. Being
 /// stable, it leaves equal errors in voxel order, as NumPy's stable `argsort(-e)` (the
 /// gradient at ties — a subgradient — is then reproducible). Double errors use the same
@@ -60,42 +59,50 @@ enum LovaszSort {
     @inline(__always)
     static func error(_ item: UInt64) -> Float { Float(bitPattern: ~UInt32(truncatingIfNeeded: item >> 32)) }
 
-    /// The three digit histograms of the LSD passes, `passCount · bucketCount` counts
-    /// (UInt32: an entry has < 2³¹ items), zeroed.
-    static func makeHistograms() -> UnsafeMutablePointer<UInt32> {
-        let tables = UnsafeMutablePointer<UInt32>.allocate(capacity: passCount * bucketCount)
-        tables.initialize(repeating: 0, count: passCount * bucketCount)
-        return tables
-    }
-
-    /// Adds `weight` (0 or 1) to the three digit counts of `item` — called by the
-    /// gathering pass as it compacts the items, which saves a pass over them.
-    @inline(__always)
-    static func count(_ item: UInt64, weight: UInt32, in tables: UnsafeMutablePointer<UInt32>) {
-        let mask = UInt64(bucketCount - 1)
-        tables[Int(truncatingIfNeeded: (item &>> 32) & mask)] &+= weight
-        tables[bucketCount + Int(truncatingIfNeeded: (item &>> 43) & mask)] &+= weight
-        tables[2 * bucketCount + Int(truncatingIfNeeded: (item &>> 54) & mask)] &+= weight
-    }
-
     /// Sorts `items[0..<count]` by decreasing Float error (ascending keys, stable), using
     /// `scratch` (same capacity).
     static func sortDescending(_ items: UnsafeMutablePointer<UInt64>, scratch: UnsafeMutablePointer<UInt64>, count: Int) {
-        guard count > 1 else { return }
-        let tables = makeHistograms()
-        defer { tables.deallocate() }
-        for i in 0..<count { Self.count(items[i], weight: 1, in: tables) }
-        sortDescending(items, scratch: scratch, count: count, histograms: tables)
+        let sorted = sort(items, scratch: scratch, count: count)
+        if sorted != items { items.update(from: sorted, count: count) }
     }
 
-    /// As above, with the digit histograms of the items already counted (`count(_:)`);
-    /// `histograms` is used up (turned into offsets).
-    static func sortDescending(
-        _ items: UnsafeMutablePointer<UInt64>, scratch: UnsafeMutablePointer<UInt64>, count: Int,
-        histograms tables: UnsafeMutablePointer<UInt32>
-    ) {
-        guard count > 1 else { return }
+    /// Sorts the items like `sortDescending`, leaving them in `items` or in `scratch`
+    /// (returned; the other buffer is then free), which saves copying them back.
+    static func sort(
+        _ items: UnsafeMutablePointer<UInt64>, scratch: UnsafeMutablePointer<UInt64>, count: Int
+    ) -> UnsafeMutablePointer<UInt64> {
+        guard count > 1 else { return items }
         let mask = UInt64(bucketCount - 1)
+        // Three histograms, plus a second one for the top digit (10 bits: < 1024): that
+        // digit is concentrated on a few buckets (the errors' exponents), so even and odd
+        // items count into separate tables, halving the store-to-load chains on one count.
+        let topBuckets = 1 << (64 - 32 - 2 * digitBits)
+        let tables = UnsafeMutablePointer<UInt32>.allocate(capacity: passCount * bucketCount + topBuckets)
+        defer { tables.deallocate() }
+        tables.initialize(repeating: 0, count: passCount * bucketCount + topBuckets)
+        let t0 = tables, t1 = tables + bucketCount, t2 = tables + 2 * bucketCount, t3 = tables + 3 * bucketCount
+        @inline(__always) func digit(_ v: UInt64, _ shift: UInt64) -> Int {
+            Int(truncatingIfNeeded: (v &>> shift) & mask)
+        }
+        var i = 0
+        while i + 1 < count {
+            let v = items[i], w = items[i &+ 1]
+            t0[digit(v, 32)] &+= 1
+            t1[digit(v, 43)] &+= 1
+            t2[digit(v, 54)] &+= 1
+            t0[digit(w, 32)] &+= 1
+            t1[digit(w, 43)] &+= 1
+            t3[digit(w, 54)] &+= 1
+            i &+= 2
+        }
+        if i < count {
+            let v = items[i]
+            t0[digit(v, 32)] &+= 1
+            t1[digit(v, 43)] &+= 1
+            t2[digit(v, 54)] &+= 1
+        }
+        for d in 0..<topBuckets { t2[d] &+= t3[d] }
+
         var source = items, target = scratch
         for p in 0..<passCount {
             let table = tables + p * bucketCount
@@ -111,13 +118,13 @@ enum LovaszSort {
             let s = UInt64(32 + p * digitBits)
             for i in 0..<count {
                 let v = source[i]
-                let d = Int(truncatingIfNeeded: (v &>> s) & mask)
+                let d = digit(v, s)
                 target[Int(table[d])] = v
                 table[d] &+= 1
             }
             swap(&source, &target)
         }
-        if source != items { items.update(from: source, count: count) }
+        return source
     }
 
     /// Sorts every run of items with equal Float keys by the exact order `less` ("comes
