@@ -39,18 +39,23 @@ enum LovaszEntryKernel {
     ) -> LovaszEntryResult {
         typealias S = E.S
         var result = LovaszEntryResult()
-        // Gather, per row: a vectorised pass computes the errors (−∞ where ignored) and
-        // the validation counts, then a branch-free compaction keeps the errors > 0.
+        // Gather, per row: a vectorised pass computes the errors, the validation counts
+        // and the items (key 0 unless valid with error > 0, see `LovaszSort.item`) into
+        // `scratch`; a branch-free compaction then keeps the items with a key.
         var count = 0, valid = 0
         var badInput: Int32 = 0, badTarget: Int32 = 0, soft: Int32 = 0, ones = 0
         var targetSum = 0.0
         let ig = ignore ?? 0, hasIgnore = ignore != nil
-        scratch.withMemoryRebound(to: S.self, capacity: spatial) { es in
-            for (r, row) in rows.enumerated() {
-                let xr = x + row * spatial, tr = t + row * spatial, offset = r * spatial
-                var rowValid: Int32 = 0, rowOnes: Int32 = 0
-                for i in 0..<spatial {
-                    let xi = xr[i], gi = tr[i]
+        for (r, row) in rows.enumerated() {
+            let xr = x + row * spatial, tr = t + row * spatial, offset = r * spatial
+            var rowValid: Int32 = 0, rowOnes: Int32 = 0
+            // Blocks of `Blocks.size` voxels, so that the staged items stay in L1.
+            var b = 0
+            while b < spatial {
+                let n = min(Blocks.size, spatial - b)
+                let xb = xr + b, tb = tr + b, ob = offset &+ b
+                for i in 0..<n {
+                    let xi = xb[i], gi = tb[i]
                     let keep = !hasIgnore || gi != ig
                     let k = ElementChecks.bit(keep)
                     badInput &+= ElementChecks.badInput(xi, logits: E.logits)
@@ -58,30 +63,39 @@ enum LovaszEntryKernel {
                     soft &+= k & ElementChecks.bit(gi != 0) & ElementChecks.bit(gi != 1)
                     rowValid &+= k
                     rowOnes &+= k & ElementChecks.bit(gi == 1)
-                    es[i] = keep ? errors.error(xi, gi) : -.infinity
+                    let e = errors.error(xi, gi)
+                    scratch[i] = LovaszSort.item(e, ob &+ i, label: gi == 1, sorted: keep && e > 0)
                 }
-                for i in 0..<spatial {
-                    let e = es[i]
-                    items[count] = LovaszSort.item(e, offset &+ i, label: tr[i] == 1)
-                    count &+= Int(ElementChecks.bit(e > 0))
+                for i in 0..<n {
+                    let v = scratch[i]
+                    items[count] = v
+                    count &+= Int(truncatingIfNeeded: v &>> 63)
                 }
-                valid &+= Int(rowValid)
-                ones &+= Int(rowOnes)
-                if soft > 0 {
-                    var sum = 0.0
-                    for i in 0..<spatial where es[i] > -.infinity { sum += Double(tr[i]) }
-                    targetSum += sum
-                } else {
-                    targetSum = Double(ones)
-                }
+                b &+= n
+            }
+            valid &+= Int(rowValid)
+            ones &+= Int(rowOnes)
+            if soft > 0 {
+                var sum = 0.0
+                for i in 0..<spatial where !hasIgnore || tr[i] != ig { sum += Double(tr[i]) }
+                targetSum += sum
+            } else {
+                targetSum = Double(ones)
             }
         }
         result.scan.badInput = Double(badInput)
         result.scan.badTarget = Double(badTarget)
         result.valid = valid
         result.target = targetSum
-        if let gradient { for row in rows { (gradient + row * spatial).update(repeating: 0, count: spatial) } }
-        guard badInput == 0 && badTarget == 0 && count > 0 else { return result }
+        // The gradient rows are zeroed just before the walk scatters into them (so they
+        // are still in cache then).
+        func zeroGradient() {
+            if let gradient { for row in rows { (gradient + row * spatial).update(repeating: 0, count: spatial) } }
+        }
+        guard badInput == 0 && badTarget == 0 && count > 0 else {
+            zeroGradient()
+            return result
+        }
 
         // Sort by decreasing error (exact for Float; Double runs refined by exact errors).
         let single = rows.count == 1, base = rows[0] &* spatial
@@ -89,9 +103,11 @@ enum LovaszEntryKernel {
             let j = LovaszSort.index(item)
             return single ? base &+ j : rows[j / spatial] &* spatial &+ j % spatial
         }
-        LovaszSort.sortDescending(items, scratch: scratch, count: count)
+        // The sorted items end in `items` or `scratch`; the other buffer is free.
+        let sorted = LovaszSort.sort(items, scratch: scratch, count: count)
+        let spare = sorted == items ? scratch : items
         if S.self != Float.self {
-            LovaszSort.refineRuns(items, count: count) { a, b in
+            LovaszSort.refineRuns(sorted, count: count) { a, b in
                 let pa = location(a), pb = location(b)
                 let ea = errors.error(x[pa], t[pa]), eb = errors.error(x[pb], t[pb])
                 return ea > eb || (ea == eb && LovaszSort.index(a) < LovaszSort.index(b))
@@ -99,18 +115,19 @@ enum LovaszEntryKernel {
         }
 
         // Walk in decreasing order: Δ_k from the running label sums, loss and gradient.
+        zeroGradient()
         if S.self == Float.self && soft == 0 && E.slopeFromError {
-            result.loss = scratch.withMemoryRebound(to: Double.self, capacity: count) { reciprocals in
+            result.loss = spare.withMemoryRebound(to: UInt32.self, capacity: count) { counts in
                 walkHard(
-                    errors, items: items, count: count, target: targetSum, gradient: gradient,
-                    weight: weight, reciprocals: reciprocals, location: location)
+                    errors, items: sorted, count: count, target: targetSum, gradient: gradient,
+                    weight: weight, counts: counts, location: location)
             }
             return result
         }
         let G = targetSum
         var a = 0.0, b = 0.0, previous = 0.0, loss = 0.0
         for k in 0..<count {
-            let p = location(items[k])
+            let p = location(sorted[k])
             let xi = x[p], gi = t[p]
             let g = Double(gi)
             a += g
@@ -123,54 +140,5 @@ enum LovaszEntryKernel {
         }
         result.loss = loss
         return result
-    }
-
-    /// The walk for Float errors and hard labels: error and label come from the items,
-    /// so the only access to voxel memory is the scattered gradient. With integer counts
-    /// the increments have closed forms free of cancellation: J_k = k/(G + B_k), so a
-    /// positive at rank k adds Δ = 1/(G + B_k) and a negative
-    /// Δ = (G − A_k)/((G + B_k)(G + B_k − 1)); G = 0 gives Δ = e₁. The reciprocals
-    /// r_j = 1/(G + j + 1) are computed first in a vectorised loop (into `reciprocals`,
-    /// `count` doubles), so the walk itself has no division.
-    @inline(__always)
-    static func walkHard<E: LovaszErrorFunction>(
-        _ errors: E, items: UnsafeMutablePointer<UInt64>, count: Int, target G: Double,
-        gradient: UnsafeMutablePointer<E.S>?, weight: Double, reciprocals r: UnsafeMutablePointer<Double>,
-        location: (UInt64) -> Int
-    ) -> Double {
-        if G == 0 {  // Δ = e₁
-            let e = E.S(LovaszSort.error(items[0]))
-            if let gradient {
-                gradient[location(items[0])] = E.S(weight) * errors.slope(error: e, label: 0)
-            }
-            return Double(e)
-        }
-        for j in 0..<count { r[j] = 1 / (G + Double(j + 1)) }
-        let inverseG = 1 / G
-        // Integer counts and two loss accumulators keep the loop-carried chains short.
-        var positives = 0, negatives = 0, loss0 = 0.0, loss1 = 0.0
-        @inline(__always) func step(_ k: Int) -> Double {
-            let item = items[k]
-            let label = LovaszSort.label(item)
-            positives &+= label
-            negatives &+= 1 &- label
-            // 1/(G + B) and 1/(G + B − 1) (B ≥ 1 after a negative).
-            let current = negatives == 0 ? inverseG : r[negatives &- 1]
-            let previous = negatives < 2 ? inverseG : r[negatives &- 2]
-            let delta = label == 1 ? current : (G - Double(positives)) * current * previous
-            let e = E.S(LovaszSort.error(item))
-            if let gradient {
-                gradient[location(item)] = E.S(weight * delta) * errors.slope(error: e, label: E.S(label))
-            }
-            return Double(e) * delta
-        }
-        var k = 0
-        while k + 1 < count {
-            loss0 += step(k)
-            loss1 += step(k + 1)
-            k += 2
-        }
-        if k < count { loss0 += step(k) }
-        return loss0 + loss1
     }
 }

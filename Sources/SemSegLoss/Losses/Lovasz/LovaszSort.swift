@@ -24,7 +24,8 @@
 enum LovaszSort {
     static let digitBits = 11
     static let bucketCount = 1 << digitBits
-    static let passes = [32, 43, 54]
+    /// Digit passes, at shifts 32 + p·digitBits.
+    static let passCount = 3
     static let indexMask: UInt64 = 0x7FFF_FFFF
     /// Largest number of voxels in one entry (31-bit indices).
     static let maxEntryCount = Int(indexMask) + 1
@@ -35,6 +36,15 @@ enum LovaszSort {
     @inline(__always)
     static func item<S: SegScalar>(_ e: S, _ index: Int, label: Bool) -> UInt64 {
         UInt64(~Float(e).bitPattern) << 32 | UInt64(ElementChecks.bit(label)) << 31 | UInt64(truncatingIfNeeded: index)
+    }
+
+    /// The item of voxel `index` when `sorted` (valid, error `e` > 0), else one with key 0.
+    /// A sorted item has bit 63 set (the complement of a sign bit 0), so `item >> 63` is
+    /// the compaction's keep flag; branch-free, for the vectorised gathering pass.
+    @inline(__always)
+    static func item<S: SegScalar>(_ e: S, _ index: Int, label: Bool, sorted: Bool) -> UInt64 {
+        let key = sorted ? ~Float(e).bitPattern : 0
+        return UInt64(key) << 32 | UInt64(ElementChecks.bit(label)) << 31 | UInt64(truncatingIfNeeded: index)
     }
 
     /// The entry index of an item.
@@ -52,40 +62,69 @@ enum LovaszSort {
     /// Sorts `items[0..<count]` by decreasing Float error (ascending keys, stable), using
     /// `scratch` (same capacity).
     static func sortDescending(_ items: UnsafeMutablePointer<UInt64>, scratch: UnsafeMutablePointer<UInt64>, count: Int) {
-        guard count > 1 else { return }
+        let sorted = sort(items, scratch: scratch, count: count)
+        if sorted != items { items.update(from: sorted, count: count) }
+    }
+
+    /// Sorts the items like `sortDescending`, leaving them in `items` or in `scratch`
+    /// (returned; the other buffer is then free), which saves copying them back.
+    static func sort(
+        _ items: UnsafeMutablePointer<UInt64>, scratch: UnsafeMutablePointer<UInt64>, count: Int
+    ) -> UnsafeMutablePointer<UInt64> {
+        guard count > 1 else { return items }
         let mask = UInt64(bucketCount - 1)
-        let tables = UnsafeMutablePointer<Int>.allocate(capacity: passes.count * bucketCount)
+        // Three histograms, plus a second one for the top digit (10 bits: < 1024): that
+        // digit is concentrated on a few buckets (the errors' exponents), so even and odd
+        // items count into separate tables, halving the store-to-load chains on one count.
+        let topBuckets = 1 << (64 - 32 - 2 * digitBits)
+        let tables = UnsafeMutablePointer<UInt32>.allocate(capacity: passCount * bucketCount + topBuckets)
         defer { tables.deallocate() }
-        tables.initialize(repeating: 0, count: passes.count * bucketCount)
-        let t0 = tables, t1 = tables + bucketCount, t2 = tables + 2 * bucketCount
-        for i in 0..<count {
-            let v = items[i]
-            t0[Int(truncatingIfNeeded: (v >> 32) & mask)] &+= 1
-            t1[Int(truncatingIfNeeded: (v >> 43) & mask)] &+= 1
-            t2[Int(truncatingIfNeeded: (v >> 54) & mask)] &+= 1
+        tables.initialize(repeating: 0, count: passCount * bucketCount + topBuckets)
+        let t0 = tables, t1 = tables + bucketCount, t2 = tables + 2 * bucketCount, t3 = tables + 3 * bucketCount
+        @inline(__always) func digit(_ v: UInt64, _ shift: UInt64) -> Int {
+            Int(truncatingIfNeeded: (v &>> shift) & mask)
         }
+        var i = 0
+        while i + 1 < count {
+            let v = items[i], w = items[i &+ 1]
+            t0[digit(v, 32)] &+= 1
+            t1[digit(v, 43)] &+= 1
+            t2[digit(v, 54)] &+= 1
+            t0[digit(w, 32)] &+= 1
+            t1[digit(w, 43)] &+= 1
+            t3[digit(w, 54)] &+= 1
+            i &+= 2
+        }
+        if i < count {
+            let v = items[i]
+            t0[digit(v, 32)] &+= 1
+            t1[digit(v, 43)] &+= 1
+            t2[digit(v, 54)] &+= 1
+        }
+        for d in 0..<topBuckets { t2[d] &+= t3[d] }
+
         var source = items, target = scratch
-        for (p, shift) in passes.enumerated() {
+        for p in 0..<passCount {
             let table = tables + p * bucketCount
             // Exclusive prefix sums; a digit shared by every item needs no pass.
-            var sum = 0, single = false
+            var sum: UInt32 = 0, single = false
             for d in 0..<bucketCount {
                 let c = table[d]
-                if c == count { single = true }
+                if Int(c) == count { single = true }
                 table[d] = sum
                 sum &+= c
             }
             if single { continue }
-            let s = UInt64(shift)
+            let s = UInt64(32 + p * digitBits)
             for i in 0..<count {
                 let v = source[i]
-                let d = Int(truncatingIfNeeded: (v >> s) & mask)
-                target[table[d]] = v
+                let d = digit(v, s)
+                target[Int(table[d])] = v
                 table[d] &+= 1
             }
             swap(&source, &target)
         }
-        if source != items { items.update(from: source, count: count) }
+        return source
     }
 
     /// Sorts every run of items with equal Float keys by the exact order `less` ("comes

@@ -1,0 +1,131 @@
+import Testing
+@testable import SemSegLoss
+
+/// Lovász hinge of one entry by the definition: stable sort of the errors (ties in
+/// voxel order), J_k from running sums, Δ_k = J_k − J_(k−1); errors ≤ 0 add 0 and get a
+/// zero gradient. Returns (loss, ∂loss/∂error).
+private func referenceEntry(_ e: [Double], _ g: [Double]) -> (Double, [Double]) {
+    let order = e.indices.sorted { e[$0] > e[$1] || (e[$0] == e[$1] && $0 < $1) }
+    let G = g.reduce(0, +)
+    var a = 0.0, b = 0.0, previous = 0.0, loss = 0.0
+    var grad = [Double](repeating: 0, count: e.count)
+    for i in order {
+        a += g[i]
+        b += 1 - g[i]
+        let j = 1 - (G - a) / (G + b)
+        if e[i] > 0 {
+            grad[i] = j - previous
+            loss += e[i] * grad[i]
+        }
+        previous = j
+    }
+    return (loss, grad)
+}
+
+/// The vectorised walk (`LovaszEntryKernel.walkHard`: prefix count, Δ by one division,
+/// scatter) and the blocked gathering/compaction, on Float, against the definition; the
+/// Double path (generic walk) on the same data.
+@Suite("Lovász hinge: Float hard walk and compaction against the definition")
+struct LovaszWalkTests {
+    struct Case: CustomTestStringConvertible, Sendable {
+        var label: String
+        var shape: [Int]
+        var pooled = false, ignore = false
+        var x: @Sendable (inout TestRandom, Int) -> [Double]
+        var g: @Sendable (inout TestRandom, Int) -> [Double]
+        var testDescription: String { label }
+    }
+
+    static let cases: [Case] = [
+        Case(label: "random, 2x1x40x50 (a partial block)", shape: [2, 1, 40, 50],
+             x: { r, n in r.logits(n, scale: 2) }, g: { r, n in r.bits(n, p: 0.3) }),
+        Case(label: "heavy ties", shape: [2, 1, 33, 31],
+             x: { r, n in (0..<n).map { _ in Double(Int(r.uniform() * 5)) * 0.5 - 1 } }, g: { r, n in r.bits(n, p: 0.5) }),
+        Case(label: "G = 0", shape: [2, 1, 16, 16],
+             x: { r, n in r.logits(n, scale: 2) }, g: { _, n in [Double](repeating: 0, count: n) }),
+        Case(label: "all positives", shape: [1, 1, 16, 20],
+             x: { r, n in r.logits(n, scale: 2) }, g: { _, n in [Double](repeating: 1, count: n) }),
+        Case(label: "all errors ≤ 0", shape: [2, 1, 8, 8],
+             x: { r, n in (0..<n).map { i in i % 2 == 0 ? 2 : -1 } }, g: { _, n in (0..<n).map { i in i % 2 == 0 ? 1 : 0 } }),
+        Case(label: "1x1", shape: [1, 1, 1, 1], x: { _, _ in [0.25] }, g: { _, _ in [1] }),
+        Case(label: "ignore_index 255", shape: [2, 1, 30, 40], ignore: true,
+             x: { r, n in r.logits(n, scale: 2) }, g: { r, n in (0..<n).map { _ in r.uniform() < 0.1 ? 255 : (r.uniform() < 0.3 ? 1 : 0) } }),
+        Case(label: "multilabel pooled (two rows per entry)", shape: [2, 3, 20, 30], pooled: true,
+             x: { r, n in r.logits(n, scale: 2) }, g: { r, n in r.bits(n, p: 0.3) }),
+    ]
+
+    @Test("entries and gradient equal the definition (Float and Double)", arguments: cases)
+    func againstDefinition(_ c: Case) throws {
+        var rng = TestRandom(seed: UInt64(c.label.count))
+        let n = c.shape.reduce(1, *), N = c.shape[0], C = c.shape[1], spatial = n / (N * C)
+        let x = c.x(&rng, n).map { Double(Float($0)) }, g = c.g(&rng, n)
+        var options: [(String, Double)] = [("reduction", 2), ("mode", C > 1 ? 1 : 0), ("per_image", c.pooled ? 0 : 1)]
+        if c.ignore { options.append(("ignore_index", 255)) }
+        let entries: [[Int]] = c.pooled
+            ? (0..<C).map { k in (0..<N).flatMap { b in (0..<spatial).map { (b * C + k) * spatial + $0 } } }
+            : (0..<(N * C)).map { row in (0..<spatial).map { row * spatial + $0 } }
+        // Reference entries and gradient, for margins computed in Float or in Double.
+        func reference(float: Bool) -> ([Double], [Double]) {
+            var values = [Double](), grad = [Double](repeating: 0, count: n)
+            for idx in entries {
+                let kept = idx.filter { !c.ignore || g[$0] != 255 }
+                let e = kept.map { float ? Double(1 - Float(x[$0]) * (2 * Float(g[$0]) - 1)) : 1 - x[$0] * (2 * g[$0] - 1) }
+                let (l, d) = referenceEntry(e, kept.map { g[$0] })
+                values.append(l)
+                for (k, i) in kept.enumerated() { grad[i] = d[k] * (1 - 2 * g[i]) }
+            }
+            return (values, grad)
+        }
+        let (values, grad) = reference(float: true)
+        let f = try runFloat("lovasz_hinge_loss", options, x, g, c.shape)
+        #expect(maxAbsDiff(f.values.map(Double.init), values) < 1e-5 * max(1, values.map(abs).max() ?? 0))
+        #expect(maxAbsDiff(f.gradient.map(Double.init), grad) < 1e-6)
+        // Zero gradient exactly where the reference has none (ignored, error ≤ 0).
+        #expect(zip(f.gradient, grad).allSatisfy { ($0 == 0) == ($1 == 0) || abs($1) < 1e-7 })
+        let (dValues, dGrad) = reference(float: false)
+        let d = try run("lovasz_hinge_loss", options, x, g, c.shape)
+        #expect(maxAbsDiff(d.values, dValues) < 1e-12)
+        #expect(maxAbsDiff(d.gradient, dGrad) < 1e-12)
+    }
+
+    @Test("items staged for compaction: key 0 unless sorted, keep flag in bit 63")
+    func stagedItems() {
+        #expect(LovaszSort.item(Float(0.5), 7, label: true, sorted: true) == LovaszSort.item(Float(0.5), 7, label: true))
+        #expect(LovaszSort.item(Float(0.5), 7, label: true, sorted: true) >> 63 == 1)
+        #expect(LovaszSort.item(Float(1e-40), 3, label: false, sorted: true) >> 63 == 1)  // subnormal
+        #expect(LovaszSort.item(Double(1e-50), 3, label: false, sorted: true) >> 63 == 1)  // Float 0
+        let off = LovaszSort.item(Float(-1), 5, label: true, sorted: false)
+        #expect(off >> 63 == 0 && LovaszSort.index(off) == 5 && LovaszSort.label(off) == 1)
+    }
+
+    /// `LovaszSort.sort` leaves the result in either buffer: `scratch` after an odd number
+    /// of passes (three; only digit 1 varying), `items` after an even one (all digits
+    /// constant; digits 1 and 2 varying).
+    @Test("sort returns the buffer holding the sorted items", arguments: [0, 1, 2, 3])
+    func sortBuffer(_ kind: Int) {
+        var rng = TestRandom(seed: 3)
+        let n = 3000
+        let errors: [Float] = (0..<n).map { _ in
+            switch kind {
+            case 0: return Float(rng.uniform() * 4 + 1e-6)
+            case 1: return 0.75
+            case 2: return 1 + Float(Int(rng.uniform() * 2047)) * 0x1p-12  // digit 1 only
+            default: return (1 + Float(Int(rng.uniform() * 2047)) * 0x1p-12) * (rng.uniform() < 0.5 ? 1 : 2)
+            }
+        }
+        let original = errors.enumerated().map { LovaszSort.item($0.element, $0.offset, label: $0.offset % 2 == 0) }
+        var items = original, scratch = [UInt64](repeating: 0, count: n)
+        var sortedIsItems = false, sorted = [UInt64]()
+        items.withUnsafeMutableBufferPointer { ib in
+            scratch.withUnsafeMutableBufferPointer { sb in
+                let p = LovaszSort.sort(ib.baseAddress!, scratch: sb.baseAddress!, count: n)
+                sortedIsItems = p == ib.baseAddress!
+                sorted = Array(UnsafeBufferPointer(start: p, count: n))
+            }
+        }
+        #expect(sortedIsItems == (kind == 1 || kind == 3))
+        let order = errors.indices.sorted { errors[$0] > errors[$1] || (errors[$0] == errors[$1] && $0 < $1) }
+        #expect(sorted.map(LovaszSort.index) == order)
+        #expect(sorted.map(LovaszSort.label) == order.map { $0 % 2 == 0 ? 1 : 0 })
+    }
+}
