@@ -3,6 +3,8 @@ installed), measured in one run on the same data.
 
     python benchmarks/bench_losses.py                 # 16x1x256x256 float32, table on stdout
     python benchmarks/bench_losses.py --repeat 50 --json benchmarks/results/losses.json
+    python benchmarks/bench_losses.py --no-catalogue --repeat 60          # the NumPy table only
+    python benchmarks/bench_losses.py --losses lovasz_hinge_loss,top_k_ce_loss   # some rows of the catalogue
 
 A second table times every loss of the catalogue (distance-map losses: bench_distance.py)
 against dice_loss in the same run, on the binary batch and on a multiclass batch with a
@@ -99,6 +101,7 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", help="also write the results to this JSON file")
     ap.add_argument("--no-catalogue", action="store_true", help="skip the table of every loss")
+    ap.add_argument("--losses", help="comma-separated catalogue losses to time (default: all)")
     args = ap.parse_args(argv)
 
     shape = tuple(int(s) for s in args.shape.split(","))
@@ -140,7 +143,10 @@ def main(argv=None):
                           for k in r if k.endswith("_ms") and k not in ("swift_ms", "numpy_ms"))
         print(f"| {r['loss']} | {r['swift_ms']:.3f} | {r['numpy_ms']:.2f} | {r['speedup_vs_numpy']:.1f}x | "
               f"{r['swift_ms'] / dice_ms:.2f} | {other or '-'} |")
-    catalogue = [] if args.no_catalogue else catalogue_table(args.repeat, args.seed, block=args.block)
+    only = set(args.losses.split(",")) if args.losses else None
+    if only and not only <= set(ss.LOSSES):
+        raise SystemExit(f"--losses: unknown {sorted(only - set(ss.LOSSES))}")
+    catalogue = [] if args.no_catalogue else catalogue_table(args.repeat, args.seed, block=args.block, only=only)
     if args.json:
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
         with open(args.json, "w") as f:
@@ -162,7 +168,8 @@ def numpy_baselines():
             "ssim_loss": lov.ssim_fb}
 
 
-def catalogue_table(repeat, seed=0, binary_shape=(16, 1, 256, 256), multiclass_shape=(8, 4, 128, 128), block=5):
+def catalogue_table(repeat, seed=0, binary_shape=(16, 1, 256, 256), multiclass_shape=(8, 4, 128, 128), block=5,
+                    only=None):
     """Every catalogue loss (default options) timed against dice_loss in the same run: each
     row's loss alternates with dice_loss (`interleaved_medians`), and its ratio is to the
     Dice time of its own row."""
@@ -177,7 +184,7 @@ def catalogue_table(repeat, seed=0, binary_shape=(16, 1, 256, 256), multiclass_s
     dice_multi = lambda: ss.dice_loss(zm, labels, mode="multiclass", return_grad=True)  # noqa: E731
     dice_bs, dice_ms_ = [], []
     for name, fn in ss.LOSSES.items():
-        if name in DISTANCE:
+        if name in DISTANCE or (only is not None and name not in only):
             continue
         row = {"loss": name}
         row["binary_ms"], dice_b = interleaved_medians(
@@ -201,7 +208,7 @@ def catalogue_table(repeat, seed=0, binary_shape=(16, 1, 256, 256), multiclass_s
                 raise SystemExit(f"{name}: library and NumPy baseline disagree ({value} vs {ref_value})")
             swift_ms, row["numpy_ms"] = interleaved_medians(
                 [lambda: fn(z, g, mode="binary", return_grad=True), lambda: baselines[name](z, g)],
-                max(3, repeat // 5), block=1)
+                max(block, repeat // 2), block)
             row["speedup_vs_numpy"] = row["numpy_ms"] / swift_ms
         rows.append(row)
     print(f"\n# every loss, forward+backward, default options; binary {binary_shape} float32 "
