@@ -97,35 +97,4 @@ struct LovaszWalkTests {
         let off = LovaszSort.item(Float(-1), 5, label: true, sorted: false)
         #expect(off >> 63 == 0 && LovaszSort.index(off) == 5 && LovaszSort.label(off) == 1)
     }
-
-    /// `LovaszSort.sort` leaves the result in either buffer: `scratch` after an odd number
-    /// of passes (three; only digit 1 varying), `items` after an even one (all digits
-    /// constant; digits 1 and 2 varying).
-    @Test("sort returns the buffer holding the sorted items", arguments: [0, 1, 2, 3])
-    func sortBuffer(_ kind: Int) {
-        var rng = TestRandom(seed: 3)
-        let n = 3000
-        let errors: [Float] = (0..<n).map { _ in
-            switch kind {
-            case 0: return Float(rng.uniform() * 4 + 1e-6)
-            case 1: return 0.75
-            case 2: return 1 + Float(Int(rng.uniform() * 2047)) * 0x1p-12  // digit 1 only
-            default: return (1 + Float(Int(rng.uniform() * 2047)) * 0x1p-12) * (rng.uniform() < 0.5 ? 1 : 2)
-            }
-        }
-        let original = errors.enumerated().map { LovaszSort.item($0.element, $0.offset, label: $0.offset % 2 == 0) }
-        var items = original, scratch = [UInt64](repeating: 0, count: n)
-        var sortedIsItems = false, sorted = [UInt64]()
-        items.withUnsafeMutableBufferPointer { ib in
-            scratch.withUnsafeMutableBufferPointer { sb in
-                let p = LovaszSort.sort(ib.baseAddress!, scratch: sb.baseAddress!, count: n)
-                sortedIsItems = p == ib.baseAddress!
-                sorted = Array(UnsafeBufferPointer(start: p, count: n))
-            }
-        }
-        #expect(sortedIsItems == (kind == 1 || kind == 3))
-        let order = errors.indices.sorted { errors[$0] > errors[$1] || (errors[$0] == errors[$1] && $0 < $1) }
-        #expect(sorted.map(LovaszSort.index) == order)
-        #expect(sorted.map(LovaszSort.label) == order.map { $0 % 2 == 0 ? 1 : 0 })
-    }
 }

@@ -39,40 +39,50 @@ enum LovaszEntryKernel {
     ) -> LovaszEntryResult {
         typealias S = E.S
         var result = LovaszEntryResult()
-        // Gather, per row: a vectorised pass computes the errors, the validation counts
-        // and the items (key 0 unless valid with error > 0, see `LovaszSort.item`) into
-        // `scratch`; a branch-free compaction then keeps the items with a key.
+        // Gather, per row: a vectorised pass computes the errors, the validation counts,
+        // the range of the sorted keys and the items (key 0 unless valid with error > 0,
+        // see `LovaszSort.item`) into `scratch`; a branch-free compaction then keeps the
+        // items with a key.
         var count = 0, valid = 0
         var badInput: Int32 = 0, badTarget: Int32 = 0, soft: Int32 = 0, ones = 0
         var targetSum = 0.0
+        var keyLow = UInt32.max, keyHigh: UInt32 = 0  // the range of the sorted keys
         let ig = ignore ?? 0, hasIgnore = ignore != nil
         for (r, row) in rows.enumerated() {
             let xr = x + row * spatial, tr = t + row * spatial, offset = r * spatial
             var rowValid: Int32 = 0, rowOnes: Int32 = 0
             // Blocks of `Blocks.size` voxels, so that the staged items stay in L1.
-            var b = 0
-            while b < spatial {
-                let n = min(Blocks.size, spatial - b)
-                let xb = xr + b, tb = tr + b, ob = offset &+ b
-                for i in 0..<n {
-                    let xi = xb[i], gi = tb[i]
-                    let keep = !hasIgnore || gi != ig
-                    let k = ElementChecks.bit(keep)
-                    badInput &+= ElementChecks.badInput(xi, logits: E.logits)
-                    badTarget &+= k & ElementChecks.badTarget(gi)
-                    soft &+= k & ElementChecks.bit(gi != 0) & ElementChecks.bit(gi != 1)
-                    rowValid &+= k
-                    rowOnes &+= k & ElementChecks.bit(gi == 1)
-                    let e = errors.error(xi, gi)
-                    scratch[i] = LovaszSort.item(e, ob &+ i, label: gi == 1, sorted: keep && e > 0)
+            // One copy of the block loop per `ignoring` value: without ignore_index the
+            // keep masks vanish.
+            @inline(__always) func gatherBlocks(ignoring: Bool) {
+                var b = 0
+                while b < spatial {
+                    let n = min(Blocks.size, spatial - b)
+                    let xb = xr + b, tb = tr + b, ob = offset &+ b
+                    for i in 0..<n {
+                        let xi = xb[i], gi = tb[i]
+                        let keep = !ignoring || gi != ig
+                        let k = ElementChecks.bit(keep)
+                        badInput &+= ElementChecks.badInput(xi, logits: E.logits)
+                        badTarget &+= k & ElementChecks.badTarget(gi)
+                        soft &+= k & ElementChecks.bit(gi != 0) & ElementChecks.bit(gi != 1)
+                        rowValid &+= k
+                        rowOnes &+= k & ElementChecks.bit(gi == 1)
+                        let e = errors.error(xi, gi)
+                        let item = LovaszSort.item(e, ob &+ i, label: gi == 1, sorted: keep && e > 0)
+                        scratch[i] = item
+                        keyLow = min(keyLow, LovaszSort.lowKey(item))
+                        keyHigh = max(keyHigh, UInt32(truncatingIfNeeded: item &>> 32))
+                    }
+                    for i in 0..<n {
+                        let v = scratch[i]
+                        items[count] = v
+                        count &+= Int(truncatingIfNeeded: v &>> 63)
+                    }
+                    b &+= n
                 }
-                for i in 0..<n {
-                    let v = scratch[i]
-                    items[count] = v
-                    count &+= Int(truncatingIfNeeded: v &>> 63)
-                }
-                b &+= n
             }
+            if hasIgnore { gatherBlocks(ignoring: true) } else { gatherBlocks(ignoring: false) }
             valid &+= Int(rowValid)
             ones &+= Int(rowOnes)
             if soft > 0 {
@@ -104,8 +114,24 @@ enum LovaszEntryKernel {
             return single ? base &+ j : rows[j / spatial] &* spatial &+ j % spatial
         }
         // The sorted items end in `items` or `scratch`; the other buffer is free.
-        let sorted = LovaszSort.sort(items, scratch: scratch, count: count)
+        let keys = LovaszSort.KeyRange(low: keyLow, high: keyHigh)
+        let sorted = LovaszSort.sort(items, scratch: scratch, count: count, keys: keys)
         let spare = sorted == items ? scratch : items
+        zeroGradient()
+        if S.self == Float.self && soft == 0 && E.slopeFromError {
+            // Two copies of the walk, so that the scatter's address is base + index
+            // without a per-item test in the single-row case.
+            result.loss = spare.withMemoryRebound(to: UInt32.self, capacity: count) { counts in
+                single
+                    ? walkHard(
+                        errors, items: sorted, count: count, target: targetSum, gradient: gradient,
+                        weight: weight, counts: counts, location: { base &+ LovaszSort.index($0) })
+                    : walkHard(
+                        errors, items: sorted, count: count, target: targetSum, gradient: gradient,
+                        weight: weight, counts: counts, location: location)
+            }
+            return result
+        }
         if S.self != Float.self {
             LovaszSort.refineRuns(sorted, count: count) { a, b in
                 let pa = location(a), pb = location(b)
@@ -115,15 +141,6 @@ enum LovaszEntryKernel {
         }
 
         // Walk in decreasing order: Δ_k from the running label sums, loss and gradient.
-        zeroGradient()
-        if S.self == Float.self && soft == 0 && E.slopeFromError {
-            result.loss = spare.withMemoryRebound(to: UInt32.self, capacity: count) { counts in
-                walkHard(
-                    errors, items: sorted, count: count, target: targetSum, gradient: gradient,
-                    weight: weight, counts: counts, location: location)
-            }
-            return result
-        }
         let G = targetSum
         var a = 0.0, b = 0.0, previous = 0.0, loss = 0.0
         for k in 0..<count {
