@@ -39,53 +39,27 @@ enum LovaszEntryKernel {
     ) -> LovaszEntryResult {
         typealias S = E.S
         var result = LovaszEntryResult()
-        // Gather, per row: a vectorised pass computes the errors, the validation counts,
-        // the range of the sorted keys and the items (key 0 unless valid with error > 0,
-        // see `LovaszSort.item`) into `scratch`; a branch-free compaction then keeps the
-        // items with a key.
-        var count = 0, valid = 0
-        var badInput: Int32 = 0, badTarget: Int32 = 0, soft: Int32 = 0, ones = 0
+        // Gather, per row (`gatherRow`): the items with error > 0 into `items`, the
+        // validation counts and the range of the sorted keys.
+        var gathered = GatherCounts(), valid = 0, ones = 0
         var targetSum = 0.0
-        var keyLow = UInt32.max, keyHigh: UInt32 = 0  // the range of the sorted keys
         let ig = ignore ?? 0, hasIgnore = ignore != nil
         for (r, row) in rows.enumerated() {
-            let xr = x + row * spatial, tr = t + row * spatial, offset = r * spatial
-            var rowValid: Int32 = 0, rowOnes: Int32 = 0
-            // Blocks of `Blocks.size` voxels, so that the staged items stay in L1.
-            // One copy of the block loop per `ignoring` value: without ignore_index the
-            // keep masks vanish.
-            @inline(__always) func gatherBlocks(ignoring: Bool) {
-                var b = 0
-                while b < spatial {
-                    let n = min(Blocks.size, spatial - b)
-                    let xb = xr + b, tb = tr + b, ob = offset &+ b
-                    for i in 0..<n {
-                        let xi = xb[i], gi = tb[i]
-                        let keep = !ignoring || gi != ig
-                        let k = ElementChecks.bit(keep)
-                        badInput &+= ElementChecks.badInput(xi, logits: E.logits)
-                        badTarget &+= k & ElementChecks.badTarget(gi)
-                        soft &+= k & ElementChecks.bit(gi != 0) & ElementChecks.bit(gi != 1)
-                        rowValid &+= k
-                        rowOnes &+= k & ElementChecks.bit(gi == 1)
-                        let e = errors.error(xi, gi)
-                        let item = LovaszSort.item(e, ob &+ i, label: gi == 1, sorted: keep && e > 0)
-                        scratch[i] = item
-                        keyLow = min(keyLow, LovaszSort.lowKey(item))
-                        keyHigh = max(keyHigh, UInt32(truncatingIfNeeded: item &>> 32))
-                    }
-                    for i in 0..<n {
-                        let v = scratch[i]
-                        items[count] = v
-                        count &+= Int(truncatingIfNeeded: v &>> 63)
-                    }
-                    b &+= n
-                }
+            let xr = x + row * spatial, tr = t + row * spatial
+            gathered.rowValid = 0
+            gathered.rowOnes = 0
+            // One copy of the loop per `ignoring` value: without ignore_index the keep
+            // masks vanish.
+            if hasIgnore {
+                gatherRow(errors, xr, tr, spatial: spatial, offset: r * spatial, ignore: ig, ignoring: true,
+                          items: items, scratch: scratch, into: &gathered)
+            } else {
+                gatherRow(errors, xr, tr, spatial: spatial, offset: r * spatial, ignore: ig, ignoring: false,
+                          items: items, scratch: scratch, into: &gathered)
             }
-            if hasIgnore { gatherBlocks(ignoring: true) } else { gatherBlocks(ignoring: false) }
-            valid &+= Int(rowValid)
-            ones &+= Int(rowOnes)
-            if soft > 0 {
+            valid &+= Int(gathered.rowValid)
+            ones &+= Int(gathered.rowOnes)
+            if gathered.soft > 0 {
                 var sum = 0.0
                 for i in 0..<spatial where !hasIgnore || tr[i] != ig { sum += Double(tr[i]) }
                 targetSum += sum
@@ -93,6 +67,8 @@ enum LovaszEntryKernel {
                 targetSum = Double(ones)
             }
         }
+        let count = gathered.count, soft = gathered.soft
+        let badInput = gathered.badInput, badTarget = gathered.badTarget
         result.scan.badInput = Double(badInput)
         result.scan.badTarget = Double(badTarget)
         result.valid = valid
@@ -114,9 +90,18 @@ enum LovaszEntryKernel {
             return single ? base &+ j : rows[j / spatial] &* spatial &+ j % spatial
         }
         // The sorted items end in `items` or `scratch`; the other buffer is free.
-        let keys = LovaszSort.KeyRange(low: keyLow, high: keyHigh)
+        let keys = LovaszSort.KeyRange(low: gathered.keyLow, high: gathered.keyHigh)
         let sorted = LovaszSort.sort(items, scratch: scratch, count: count, keys: keys)
         let spare = sorted == items ? scratch : items
+        if S.self != Float.self {
+            LovaszSort.refineRuns(sorted, count: count) { a, b in
+                let pa = location(a), pb = location(b)
+                let ea = errors.error(x[pa], t[pa]), eb = errors.error(x[pb], t[pb])
+                return ea > eb || (ea == eb && LovaszSort.index(a) < LovaszSort.index(b))
+            }
+        }
+
+        // Walk in decreasing order: Δ_k from the running label sums, loss and gradient.
         zeroGradient()
         if S.self == Float.self && soft == 0 && E.slopeFromError {
             // Two copies of the walk, so that the scatter's address is base + index
@@ -132,15 +117,6 @@ enum LovaszEntryKernel {
             }
             return result
         }
-        if S.self != Float.self {
-            LovaszSort.refineRuns(sorted, count: count) { a, b in
-                let pa = location(a), pb = location(b)
-                let ea = errors.error(x[pa], t[pa]), eb = errors.error(x[pb], t[pb])
-                return ea > eb || (ea == eb && LovaszSort.index(a) < LovaszSort.index(b))
-            }
-        }
-
-        // Walk in decreasing order: Δ_k from the running label sums, loss and gradient.
         let G = targetSum
         var a = 0.0, b = 0.0, previous = 0.0, loss = 0.0
         for k in 0..<count {
@@ -158,4 +134,60 @@ enum LovaszEntryKernel {
         result.loss = loss
         return result
     }
+
+    /// What the gathering pass accumulates: validation counts (over the entry, and the
+    /// valid voxels and ones of the current row), the range of the sorted keys and the
+    /// number of items kept.
+    struct GatherCounts {
+        var badInput: Int32 = 0, badTarget: Int32 = 0, soft: Int32 = 0
+        var rowValid: Int32 = 0, rowOnes: Int32 = 0
+        var keyLow = UInt32.max, keyHigh: UInt32 = 0
+        var count = 0
+    }
+
+    /// Gathers one row of `spatial` voxels (entry indices from `offset`), in blocks of
+    /// `Blocks.size` voxels so that the staged items stay in L1: a vectorised loop
+    /// computes the errors, the validation counts, the key range and the items (key 0
+    /// unless valid with error > 0, see `LovaszSort.item`) into `scratch`; a branch-free
+    /// compaction then appends the items with a key to `items`.
+    @inline(__always)
+    static func gatherRow<E: LovaszErrorFunction>(
+        _ errors: E, _ x: UnsafePointer<E.S>, _ t: UnsafePointer<E.S>, spatial: Int, offset: Int,
+        ignore ig: E.S, ignoring: Bool, items: UnsafeMutablePointer<UInt64>, scratch: UnsafeMutablePointer<UInt64>,
+        into c: inout GatherCounts
+    ) {
+        var badInput = c.badInput, badTarget = c.badTarget, soft = c.soft
+        var rowValid = c.rowValid, rowOnes = c.rowOnes
+        var keyLow = c.keyLow, keyHigh = c.keyHigh, count = c.count
+        var b = 0
+        while b < spatial {
+            let n = min(Blocks.size, spatial - b)
+            let xb = x + b, tb = t + b, ob = offset &+ b
+            for i in 0..<n {
+                let xi = xb[i], gi = tb[i]
+                let keep = !ignoring || gi != ig
+                let k = ElementChecks.bit(keep)
+                badInput &+= ElementChecks.badInput(xi, logits: E.logits)
+                badTarget &+= k & ElementChecks.badTarget(gi)
+                soft &+= k & ElementChecks.bit(gi != 0) & ElementChecks.bit(gi != 1)
+                rowValid &+= k
+                rowOnes &+= k & ElementChecks.bit(gi == 1)
+                let e = errors.error(xi, gi)
+                let item = LovaszSort.item(e, ob &+ i, label: gi == 1, sorted: keep && e > 0)
+                scratch[i] = item
+                keyLow = min(keyLow, LovaszSort.lowKey(item))
+                keyHigh = max(keyHigh, UInt32(truncatingIfNeeded: item &>> 32))
+            }
+            for i in 0..<n {
+                let v = scratch[i]
+                items[count] = v
+                count &+= Int(truncatingIfNeeded: v &>> 63)
+            }
+            b &+= n
+        }
+        c = GatherCounts(
+            badInput: badInput, badTarget: badTarget, soft: soft, rowValid: rowValid, rowOnes: rowOnes,
+            keyLow: keyLow, keyHigh: keyHigh, count: count)
+    }
+
 }

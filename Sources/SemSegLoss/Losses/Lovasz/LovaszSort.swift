@@ -149,7 +149,7 @@ enum LovaszSort {
     /// The two digit passes of `sort`: orders the items by `coarse` (stable, so by index
     /// within a coarse key), leaving them in `items` or `scratch` (returned). Unless
     /// `coarse.isExact`, the exact order then needs `fixUp`.
-    static func sortCoarse(
+    private static func sortCoarse(
         _ items: UnsafeMutablePointer<UInt64>, scratch: UnsafeMutablePointer<UInt64>, count: Int,
         coarse: CoarseKey
     ) -> UnsafeMutablePointer<UInt64> {
@@ -211,7 +211,7 @@ enum LovaszSort {
     /// inversion (`inversions`) lies inside a run of equal coarse keys (the coarse key is
     /// monotone in the key); that run is sorted (`sortRun(around:)`), and the scan goes
     /// on after it.
-    static func fixUp(_ items: UnsafeMutablePointer<UInt64>, count: Int, coarse: CoarseKey) {
+    private static func fixUp(_ items: UnsafeMutablePointer<UInt64>, count: Int, coarse: CoarseKey) {
         var k = 1
         while k < count {
             let n = min(64, count &- k)
