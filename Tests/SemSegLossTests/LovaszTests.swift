@@ -3,9 +3,10 @@ import Testing
 @testable import SemSegLoss
 
 /// A direct transcription of LovaszSoftmax's `lovasz_grad` + sort for one entry
-/// (errors, labels): returns (loss, ∂loss/∂error).
+/// (errors, labels): returns (loss, ∂loss/∂error). Equal errors keep voxel order (the
+/// stable `argsort(-e)`); errors ≤ 0 add 0 and get a zero gradient.
 func naiveLovasz(_ errors: [Double], _ labels: [Double]) -> (Double, [Double]) {
-    let order = errors.indices.sorted { errors[$0] > errors[$1] }
+    let order = errors.indices.sorted { errors[$0] > errors[$1] || (errors[$0] == errors[$1] && $0 < $1) }
     let G = labels.reduce(0, +)
     var a = 0.0, b = 0.0, previous = 0.0, loss = 0.0
     var grad = [Double](repeating: 0, count: errors.count)

@@ -1,27 +1,6 @@
 import Testing
 @testable import SemSegLoss
 
-/// Lovász hinge of one entry by the definition: stable sort of the errors (ties in
-/// voxel order), J_k from running sums, Δ_k = J_k − J_(k−1); errors ≤ 0 add 0 and get a
-/// zero gradient. Returns (loss, ∂loss/∂error).
-private func referenceEntry(_ e: [Double], _ g: [Double]) -> (Double, [Double]) {
-    let order = e.indices.sorted { e[$0] > e[$1] || (e[$0] == e[$1] && $0 < $1) }
-    let G = g.reduce(0, +)
-    var a = 0.0, b = 0.0, previous = 0.0, loss = 0.0
-    var grad = [Double](repeating: 0, count: e.count)
-    for i in order {
-        a += g[i]
-        b += 1 - g[i]
-        let j = 1 - (G - a) / (G + b)
-        if e[i] > 0 {
-            grad[i] = j - previous
-            loss += e[i] * grad[i]
-        }
-        previous = j
-    }
-    return (loss, grad)
-}
-
 /// The vectorised walk (`LovaszEntryKernel.walkHard`: prefix count, Δ by one division,
 /// scatter) and the blocked gathering/compaction, on Float, against the definition; the
 /// Double path (generic walk) on the same data.
@@ -70,7 +49,7 @@ struct LovaszWalkTests {
             for idx in entries {
                 let kept = idx.filter { !c.ignore || g[$0] != 255 }
                 let e = kept.map { float ? Double(1 - Float(x[$0]) * (2 * Float(g[$0]) - 1)) : 1 - x[$0] * (2 * g[$0] - 1) }
-                let (l, d) = referenceEntry(e, kept.map { g[$0] })
+                let (l, d) = naiveLovasz(e, kept.map { g[$0] })
                 values.append(l)
                 for (k, i) in kept.enumerated() { grad[i] = d[k] * (1 - 2 * g[i]) }
             }
