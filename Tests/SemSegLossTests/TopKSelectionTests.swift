@@ -98,6 +98,35 @@ struct TopKSelectionTests {
         for percent in [1.0, 10, 60] { Self.check(a, percent: percent, "adversarial k \(percent)") }
     }
 
+    @Test("band collection equals a filter: lengths around the 32-value masks, NaN, no upper bound, capacity")
+    func collectBand() {
+        var rng = TestRandom(seed: 9)
+        for m in [0, 1, 31, 32, 33, 64, 95, 1000, 4099] {
+            var v: [Float] = (0..<m).map { _ in Float(rng.uniform()) }
+            for i in stride(from: 3, to: m, by: 17) { v[i] = .nan }
+            for (low, high) in [(Float(0.3), Float(0.35)), (0.5, Float.nan), (0, 1), (0.99, 2)] {
+                let want = v.indices.filter { v[$0] >= low && (high.isNaN || v[$0] < high) }
+                for capacity in [want.count, want.count / 2] {
+                    var values = [Float](repeating: -1, count: max(1, want.count))
+                    var indices = [Int](repeating: -1, count: max(1, want.count))
+                    v.withUnsafeBufferPointer { vb in
+                        values.withUnsafeMutableBufferPointer { ob in
+                            indices.withUnsafeMutableBufferPointer { ib in
+                                TopKSelection.collectBand(
+                                    vb.baseAddress!, m, base: 1000, low: low, high: high,
+                                    values: ob.baseAddress!, indices: ib.baseAddress!, capacity: capacity)
+                            }
+                        }
+                    }
+                    let label = "m \(m) band [\(low), \(high)) capacity \(capacity)"
+                    #expect(Array(indices.prefix(capacity)) == want.prefix(capacity).map { $0 + 1000 }, "\(label)")
+                    #expect(Array(values.prefix(capacity)) == want.prefix(capacity).map { v[$0] }, "\(label)")
+                    #expect(values.dropFirst(capacity).allSatisfy { $0 == -1 }, "\(label): nothing past the capacity")
+                }
+            }
+        }
+    }
+
     @Test("quickselect agrees with sorting and partitions, with many duplicates and sorted input")
     func quickselect() {
         var rng = TestRandom(seed: 1)

@@ -31,36 +31,44 @@ extension TopKSelection {
 
     /// Copies the values of `v[0..<m]` in [low, high) (high NaN: no upper bound) and their
     /// flat indices (`base` + i), in order, to `values` and `indices` (at most `capacity`,
-    /// which the counts make exact). Blocks of 64 without a band value are skipped after a
-    /// vectorised count; the others are compacted branch-free into a local block.
+    /// which the counts make exact). Per 32 values, one vectorised loop builds a bit mask
+    /// of the band's values (`bandMask`) and only its set bits are visited. (Compacting,
+    /// branch-free, each 64-value block that holds a band value made the whole loss 4–10 %
+    /// slower: with about 0.25 % of the values in the band, most such blocks hold one.)
     static func collectBand<S: SegScalar>(
         _ v: UnsafePointer<S>, _ m: Int, base: Int, low: S, high: S,
         values: UnsafeMutablePointer<S>, indices: UnsafeMutablePointer<Int>, capacity: Int
     ) {
-        let width = 64
-        let localValues = UnsafeMutablePointer<S>.allocate(capacity: width)
-        let localIndices = UnsafeMutablePointer<Int>.allocate(capacity: width)
-        defer { localValues.deallocate(); localIndices.deallocate() }
         var written = 0, s = 0
         while s < m && written < capacity {
-            let e = min(width, m &- s), vb = v + s
-            var hits: Int32 = 0
-            for j in 0..<e { hits &+= inBand(vb[j], low, high) }
-            if hits != 0 {
-                var k = 0
-                for j in 0..<e {
-                    let x = vb[j]
-                    localValues[k] = x
-                    localIndices[k] = base &+ s &+ j
-                    k &+= Int(inBand(x, low, high))
-                }
-                let take = min(k, capacity &- written)
-                (values + written).update(from: localValues, count: take)
-                (indices + written).update(from: localIndices, count: take)
-                written &+= take
+            let e = min(32, m &- s), vb = v + s
+            var mask = bandMask(vb, e, low, high)
+            while mask != 0 && written < capacity {
+                let j = mask.trailingZeroBitCount
+                values[written] = vb[j]
+                indices[written] = base &+ s &+ j
+                written &+= 1
+                mask &= mask &- 1
             }
             s &+= e
         }
+    }
+
+    /// Bit j (j < n ≤ 32) is set when low ≤ v[j] < high (`inBand`). For n = 32 the loop
+    /// is vectorised into one mask (32-bit lanes: LLVM turns the shifted bits into a
+    /// masked constant load and an OR reduction; 64-bit lanes cost several times more).
+    @inline(__always)
+    static func bandMask<S: SegScalar>(_ v: UnsafePointer<S>, _ n: Int, _ low: S, _ high: S) -> UInt32 {
+        var mask: UInt32 = 0
+        @inline(__always) func bit(_ j: Int) -> UInt32 {
+            UInt32(truncatingIfNeeded: inBand(v[j], low, high)) &<< UInt32(truncatingIfNeeded: j)
+        }
+        if n == 32 {
+            for j in 0..<32 { mask |= bit(j) }
+        } else {
+            for j in 0..<n { mask |= bit(j) }
+        }
+        return mask
     }
 
     /// 1 if low ≤ x < high (high NaN: x ≥ low), else 0; 0 for NaN. Needs high > low.
