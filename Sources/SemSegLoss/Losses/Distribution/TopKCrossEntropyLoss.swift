@@ -17,6 +17,9 @@
 /// picks pivots, one parallel pass counts the values above each, one collects the values
 /// of the band between two pivots that holds the K-th largest, and a quickselect on that
 /// small set gives the threshold), so the result does not depend on the thread count.
+/// Binary and multilabel batches with the background count against a band from a sample
+/// of BCE values while computing them instead (`TopKBinaryValues`), which saves the
+/// counting pass.
 ///
 /// Differences from SegLoss: ignored voxels are excluded from n and from the selection
 /// (SegLoss counts them as CE 0 in the total), and K ≥ 1 (SegLoss's int(n·k/100) can be 0,
@@ -68,6 +71,13 @@ public struct TopKCrossEntropyLoss: Sendable {
         } else {
             try crossEntropy.requireBinaryCompatible(mode: options.mode)
             let t = try target.requireDense("top_k_ce_loss")
+            if TopKBinaryValues.applies(count: count, includeBackground: options.includeBackground) {
+                try options.validateDense(input: shape, target: t.shape) { () throws(SegLossError) in }
+                let pick = try TopKBinaryValues.evaluate(
+                    input: input, target: t.base, ignore: options.ignoreIndex.map { S($0) },
+                    fromLogits: options.fromLogits, percent: k, values: values, gradient: outputs.gradient)
+                return try Self.finish(pick, values: values, count: count, shape: shape, options: options, outputs: outputs)
+            }
             var inner = options
             inner.reduction = .none
             _ = try PixelLossEvaluator.evaluate(BCELoss(), input: input, target: t, options: inner, outputs: perVoxel)
@@ -77,14 +87,25 @@ public struct TopKCrossEntropyLoss: Sendable {
                     shape: shape, includeBackground: options.includeBackground)
             }
         }
+        let pick = TopKSelection.select(values, count: count, valid: valid, percent: k)
+        return try Self.finish(pick, values: values, count: count, shape: shape, options: options, outputs: outputs)
+    }
+
+    /// Applies the selection to the per-voxel values: the loss, and the outputs (the
+    /// gradient scaled per selected voxel, the values under `none`). `pick` nil: nothing
+    /// valid, loss 0 with zero gradient and values.
+    static func finish<S: SegScalar>(
+        _ pick: TopKSelection.Pick<S>?, values: UnsafeMutablePointer<S>, count: Int, shape: TensorShape,
+        options: LossOptions, outputs: LossOutputs<S>
+    ) throws(SegLossError) -> Double {
+        let multiclass = options.mode == .multiclass
         let go = options.reduction == .none ? outputs.gradOutput : nil
         if let go {
             for i in 0..<count where !go[i].isFinite {
                 throw .value("grad_output", "must be finite, got \(go[i]) at flat index \(i)")
             }
         }
-        guard let pick = TopKSelection.select(values, count: count, valid: valid, percent: k) else {
-            // Nothing valid: loss 0, zero gradient and values.
+        guard let pick else {
             if let g = outputs.gradient { g.update(repeating: 0, count: shape.count) }
             if let out = outputs.values, options.reduction == .none { out.update(repeating: 0, count: count) }
             return 0

@@ -49,9 +49,18 @@ enum TopKSelection {
     static func select<S: SegScalar>(
         _ v: UnsafePointer<S>, count: Int, valid n: Int, percent: Double
     ) -> Pick<S>? {
-        guard n > 0, count >= n else { return nil }
-        let kept = kept(valid: n, percent: percent)
-        var bounds = n > exactLimit ? samplePivots(v, count: count, valid: n, kept: kept) : []
+        guard n > 0 else { return nil }
+        return select(v, count: count, valid: n, kept: kept(valid: n, percent: percent))
+    }
+
+    /// The selection of the `kept` largest (1 ≤ kept ≤ n) among the `valid` = n non-NaN
+    /// values of `v[0..<count]`, with pivots from a sample of `sample` values above 8·`sample`
+    /// valid values; nil when there is no valid value.
+    static func select<S: SegScalar>(
+        _ v: UnsafePointer<S>, count: Int, valid n: Int, kept: Int, sample: Int = sampleSize
+    ) -> Pick<S>? {
+        guard n > 0, count >= n, kept >= 1, kept <= n else { return nil }
+        var bounds = n > 8 * sample ? samplePivots(v, count: count, valid: n, kept: kept, size: sample) : []
         bounds.append(-S.infinity)
         let p = bounds.count
         let chunks = (count + chunkSize - 1) / chunkSize
@@ -118,13 +127,15 @@ enum TopKSelection {
     /// Pivots p_0 > p_1 > … (valid sample values at the positions `pivotOffsets` around
     /// the expected rank of the K-th largest in a fixed-stride sample); empty when the
     /// sample has too few valid values.
-    static func samplePivots<S: SegScalar>(_ v: UnsafePointer<S>, count: Int, valid n: Int, kept: Int) -> [S] {
-        let stride = count / sampleSize
+    static func samplePivots<S: SegScalar>(
+        _ v: UnsafePointer<S>, count: Int, valid n: Int, kept: Int, size: Int = sampleSize
+    ) -> [S] {
+        let stride = count / size
         guard stride > 0 else { return [] }
-        let sample = UnsafeMutablePointer<S>.allocate(capacity: sampleSize)
+        let sample = UnsafeMutablePointer<S>.allocate(capacity: size)
         defer { sample.deallocate() }
         var m = 0
-        for j in 0..<sampleSize {
+        for j in 0..<size {
             let x = v[j &* stride]
             sample[m] = x
             m &+= Int(ElementChecks.bit(x == x))

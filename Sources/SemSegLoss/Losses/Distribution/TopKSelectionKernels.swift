@@ -39,10 +39,23 @@ extension TopKSelection {
         _ v: UnsafePointer<S>, _ m: Int, base: Int, low: S, high: S,
         values: UnsafeMutablePointer<S>, indices: UnsafeMutablePointer<Int>, capacity: Int
     ) {
+        let sinkValue = UnsafeMutablePointer<S>.allocate(capacity: 1)
+        let sinkIndex = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+        defer { sinkValue.deallocate(); sinkIndex.deallocate() }
         var written = 0, s = 0
         while s < m && written < capacity {
             let e = min(32, m &- s), vb = v + s
             var mask = bandMask(vb, e, low, high)
+            // The first two set bits without a branch (most masks hold at most two). A
+            // step without a set bit writes to the next free slot (a later band value
+            // overwrites it) or, once the band is complete, to a sink.
+            for _ in 0..<2 {
+                let j = mask.trailingZeroBitCount & 31, open = written < capacity
+                (open ? values + written : sinkValue).pointee = vb[j]
+                (open ? indices + written : sinkIndex).pointee = base &+ s &+ j
+                written &+= Int(ElementChecks.bit(ElementChecks.both(mask != 0, open)))
+                mask &= mask &- 1
+            }
             while mask != 0 && written < capacity {
                 let j = mask.trailingZeroBitCount
                 values[written] = vb[j]
