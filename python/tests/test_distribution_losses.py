@@ -160,6 +160,31 @@ def test_top_k_value_f32(case):
         assert_close(got, want, 1e-4, 1e-5, what="top-k f32")
 
 
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("variant", ["plain", "ignore_index", "probabilities", "misleading sample"])
+def test_top_k_binary_large_matches_oracle(variant, reduction):
+    """Binary batches above the sampling limit (32 768 elements) take the sampled-band path
+    (TopKBinaryValues); a misleading sample (the strided sample runs hold the largest
+    losses) makes it fall back to the general selection. Both must equal the oracle."""
+    rng = np.random.default_rng(11)
+    x = rng.normal(0, 2, (3, 1, 120, 130))
+    t = (rng.random(x.shape) < 0.3).astype(np.float64)
+    o = dict(mode="binary", k=10.0, reduction=reduction)
+    if variant == "ignore_index":
+        t[rng.random(x.shape) < 0.2] = 255
+        o["ignore_index"] = 255
+    elif variant == "probabilities":
+        x = 1 / (1 + np.exp(-x))
+        o["from_logits"] = False
+    elif variant == "misleading sample":
+        flat_x, flat_t = x.reshape(-1), t.reshape(-1)
+        stride = flat_x.size // 512
+        for r in range(512):
+            flat_x[r * stride:r * stride + 8] = 30.0
+            flat_t[r * stride:r * stride + 8] = 0.0
+    _compare("top_k_ce_loss", od.top_k_ce_loss, x, t, o, np.float64, grad_output_seed=3)
+
+
 # ----------------------------------------------------------------------------- gradients
 
 GRAD_CASES = [
