@@ -135,6 +135,33 @@ struct TopKBinaryValuesTests {
         }
     }
 
+    @Test("sample order statistics equal sorting (ties, zeros, tiny and negative values, Float and Double)")
+    func sampleRanks() {
+        var rng = TestRandom(seed: 6)
+        for trial in 0..<40 {
+            let m = 1 + Int(rng.next() % 5000)
+            var a: [Double] = (0..<m).map { _ in -log(max(rng.uniform(), 1e-300)) * (trial % 3 == 0 ? 1e-3 : 3) }
+            if trial % 4 == 1 { a = a.map { ($0 * 4).rounded() / 4 } }
+            if trial % 5 == 2 { a[0] = 0; a[m / 2] = 1e-40; a[m - 1] = -0.5 }
+            let sorted = a.sorted(by: >)
+            for rank in Set([0, m / 10, m / 2, m - 1, Int(rng.next() % UInt64(m))]) {
+                let got = a.withUnsafeBufferPointer { b -> Double in
+                    let ranks = TopKBinaryValues.SampleRanks(b.baseAddress!, count: m)
+                    defer { ranks.deallocate() }
+                    return ranks.value(atDescendingRank: rank, b.baseAddress!)
+                }
+                #expect(got == sorted[rank], "trial \(trial) m \(m) rank \(rank)")
+                let f = a.map(Float.init), fs = f.sorted(by: >)
+                let gotF = f.withUnsafeBufferPointer { b -> Float in
+                    let ranks = TopKBinaryValues.SampleRanks(b.baseAddress!, count: m)
+                    defer { ranks.deallocate() }
+                    return ranks.value(atDescendingRank: rank, b.baseAddress!)
+                }
+                #expect(gotF == fs[rank], "Float trial \(trial) m \(m) rank \(rank)")
+            }
+        }
+    }
+
     @Test("bad input throws, naming the argument")
     func badInput() throws {
         var (x, g, shape) = Self.batch(seed: 5)

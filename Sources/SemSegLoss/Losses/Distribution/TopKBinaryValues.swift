@@ -221,21 +221,58 @@ enum TopKBinaryValues {
         let center = q * Double(m), sigma = (Double(m) * q * (1 - q)).squareRoot()
         let reach = bandSigmas * sigma + bandSlack
         let first = (center - reach).rounded(.down), last = (center + reach).rounded(.up)
-        let values = UnsafeMutableBufferPointer(start: sample, count: m)
+        let ranked = SampleRanks(sample, count: m)
+        defer { ranked.deallocate() }
         var band = Band<S>.everything
-        if first >= 0 { band.high = TopKSelection.kthLargest(values, Int(first)) }
-        if last < Double(m) {
-            // kthLargest partitioned the sample at `first`: the later position is after it.
-            let from = max(0, Int(first) + 1)
-            let rest = UnsafeMutableBufferPointer(start: sample + from, count: m &- from)
-            band.low = first >= 0 && Int(last) >= from
-                ? TopKSelection.kthLargest(rest, Int(last) &- from)
-                : TopKSelection.kthLargest(values, Int(last))
-        }
+        if first >= 0 { band.high = ranked.value(atDescendingRank: Int(first), sample) }
+        if last < Double(m) { band.low = ranked.value(atDescendingRank: Int(last), sample) }
         // Half-open: the sample's value at `first` belongs in the band (and ties at low
         // must not empty it).
         band.high = max(band.high, band.low).nextUp
         return band
+    }
+
+    /// Exact order statistics of the (non-NaN) sample: a histogram of the top 12 bits of
+    /// the values' Float bit patterns (sign, exponent and 3 mantissa bits, in the order of
+    /// the values for values ≥ 0; a negative value, which BCE never gives, goes to bucket
+    /// 0 with the smallest), then a quickselect among the members of one bucket.
+    struct SampleRanks {
+        static let buckets = 1 << 12
+        let histogram: UnsafeMutablePointer<Int32>
+        let count: Int
+
+        init<S: SegScalar>(_ sample: UnsafePointer<S>, count m: Int) {
+            histogram = .allocate(capacity: Self.buckets)
+            histogram.initialize(repeating: 0, count: Self.buckets)
+            for i in 0..<m { histogram[Self.bucket(sample[i])] &+= 1 }
+            count = m
+        }
+
+        func deallocate() { histogram.deallocate() }
+
+        @inline(__always)
+        static func bucket<S: SegScalar>(_ v: S) -> Int {
+            v > 0 ? Int(truncatingIfNeeded: Float(v).bitPattern &>> 20) : 0
+        }
+
+        /// The value at position `rank` (0-based) of the sample in descending order.
+        func value<S: SegScalar>(atDescendingRank rank: Int, _ sample: UnsafePointer<S>) -> S {
+            var b = Self.buckets &- 1, above = 0
+            while b > 0 && above &+ Int(histogram[b]) <= rank {
+                above &+= Int(histogram[b])
+                b &-= 1
+            }
+            let members = UnsafeMutablePointer<S>.allocate(capacity: max(1, Int(histogram[b])))
+            defer { members.deallocate() }
+            var n = 0
+            for i in 0..<count where Self.bucket(sample[i]) == b {
+                members[n] = sample[i]
+                n &+= 1
+            }
+            guard n > 0 else { return sample[0] }  // unreachable: rank < count
+            return TopKSelection.kthLargest(
+                UnsafeMutableBufferPointer(start: members, count: n), min(n &- 1, max(0, rank &- above)))
+        }
     }
 
     /// sample[i] = ℓ(x_i, t_i), NaN where t_i == `ignore`.
