@@ -1,5 +1,3 @@
-import RealModule
-
 // MARK: - Top-k BCE values with a band from a sample (binary / multilabel)
 
 /// The values pass and the search for the K-th largest of `TopKCrossEntropyLoss`'s binary
