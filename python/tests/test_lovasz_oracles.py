@@ -183,3 +183,30 @@ def test_benchmark_baselines_agree(fb, name, opts):
     want, want_grad = fb(z, g)
     assert_close(value, want, 1e-10, 1e-12, what="value")
     assert_close(grad, want_grad, 1e-8, 1e-12, what="grad")
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("name,oracle,opts", [
+    ("lovasz_softmax_loss", O.lovasz_softmax, dict(mode="binary")),
+    ("lovasz_softmax_loss", O.lovasz_softmax, dict(mode="binary", ignore_index=255.0)),
+    ("lovasz_softmax_loss", O.lovasz_softmax, dict(mode="binary", soft=True)),
+    ("lovasz_softmax_loss", O.lovasz_softmax, dict(mode="binary", from_logits=False)),
+    ("lovasz_hinge_loss", O.lovasz_hinge, dict(mode="binary", per_image=False)),
+    ("lovasz_hinge_loss", O.lovasz_hinge, dict(mode="multilabel", per_image=False, reduction="none")),
+])
+def test_large_pooled_entry_matches_oracle(name, oracle, opts, dtype):
+    """Entries pooled over the batch with more than 2**17 voxels: with fewer entries than
+    threads they are sorted and walked on all threads (LovaszEntryKernel.runSplit)."""
+    opts = dict(opts)
+    soft = opts.pop("soft", False)
+    rng = np.random.default_rng(11)
+    c = 2 if opts["mode"] == "multilabel" else 1
+    shape = (3, c, 200, 230)
+    x = rng.normal(0, 2, shape)
+    if not opts.get("from_logits", True):
+        x = 1 / (1 + np.exp(-x))
+    g = rng.random(shape) if soft else (rng.random(shape) < 0.3).astype(float)
+    if opts.get("ignore_index") is not None:
+        g[rng.random(shape) < 0.2] = 255.0
+    opts.setdefault("reduction", "mean")
+    _compare(name, oracle, x, g, opts, dtype)

@@ -11,6 +11,32 @@ struct LovaszEntryResult: Sendable {
     var scan = InputScan()
 }
 
+/// The input rows (planes) of one Lovász entry: `count` rows of `spatial` voxels, row
+/// `first` and then every `stride`-th row (per image: one row; pooled over the batch: one
+/// row per image, C rows apart).
+///
+/// An item names its voxel by the offset from the entry's first voxel (`base`), so the
+/// gradient's address is `base + index` without a division, and the order of the
+/// offsets is the order of (row, voxel), in which ties are kept. Offsets must stay below
+/// 2³¹ (`LovaszSort.maxEntryCount`), which bounds `span`.
+struct LovaszRows: Sendable, Equatable {
+    var first: Int
+    var count: Int
+    var stride: Int
+    var spatial: Int
+
+    /// Flat index of the entry's first voxel.
+    var base: Int { first * spatial }
+    /// Input row of the entry's r-th row.
+    func row(_ r: Int) -> Int { first + r * stride }
+    /// Offset from `base` of the r-th row's first voxel.
+    func offset(_ r: Int) -> Int { r * stride * spatial }
+    /// One more than the largest offset.
+    var span: Int { count == 0 ? 0 : ((count - 1) * stride + 1) * spatial }
+    /// Voxels in the entry.
+    var voxels: Int { count * spatial }
+}
+
 /// Evaluates the Lovász extension of the Jaccard loss on one entry:
 ///
 ///     L = Σ_k e_π(k) Δ_k,   Δ_k = J_k − J_(k−1),   J_k = 1 − (G − A_k)/(G + B_k),
@@ -28,99 +54,92 @@ struct LovaszEntryResult: Sendable {
 /// logits this drops ~40% of the hinge's voxels before the sort (`LovaszSort`); G comes
 /// from the gathering pass, which also validates input and target.
 enum LovaszEntryKernel {
-    /// Runs one entry made of `rows.count` rows of `spatial` voxels (entry index
-    /// `r·spatial + i` for voxel i of the r-th row). Writes Δ_k·∂e/∂x·`weight` to the
-    /// gradient rows (zero elsewhere) when `gradient` is given. `items` and `scratch`
-    /// hold `rows.count·spatial` items.
+    /// Runs one entry (`rows`). Writes Δ_k·∂e/∂x·`weight` to the gradient rows (zero
+    /// elsewhere) when `gradient` is given. `items` and `scratch` hold `rows.voxels`
+    /// items. With `split` the entry's passes run in parallel (`runSplit`: for an entry
+    /// as large as the batch); the result is the same bit for bit.
     static func run<E: LovaszErrorFunction>(
         _ errors: E, input x: UnsafePointer<E.S>, target t: UnsafePointer<E.S>,
-        gradient: UnsafeMutablePointer<E.S>?, rows: [Int], spatial: Int, ignore: E.S?, weight: Double,
-        items: UnsafeMutablePointer<UInt64>, scratch: UnsafeMutablePointer<UInt64>
+        gradient: UnsafeMutablePointer<E.S>?, rows: LovaszRows, ignore: E.S?, weight: Double,
+        items: UnsafeMutablePointer<UInt64>, scratch: UnsafeMutablePointer<UInt64>, split: Bool = false
     ) -> LovaszEntryResult {
-        typealias S = E.S
-        var result = LovaszEntryResult()
+        if split {
+            return runSplit(
+                errors, input: x, target: t, gradient: gradient, rows: rows, ignore: ignore, weight: weight,
+                items: items, scratch: scratch)
+        }
+        let spatial = rows.spatial
         // Gather, per row (`gatherRow`): the items with error > 0 into `items`, the
         // validation counts and the range of the sorted keys.
         var gathered = GatherCounts(), valid = 0, ones = 0
-        var targetSum = 0.0
         let ig = ignore ?? 0, hasIgnore = ignore != nil
-        for (r, row) in rows.enumerated() {
-            let xr = x + row * spatial, tr = t + row * spatial
+        for r in 0..<rows.count {
+            let xr = x + rows.row(r) * spatial, tr = t + rows.row(r) * spatial
             gathered.rowValid = 0
             gathered.rowOnes = 0
             // One copy of the loop per `ignoring` value: without ignore_index the keep
             // masks vanish.
             if hasIgnore {
-                gatherRow(errors, xr, tr, spatial: spatial, offset: r * spatial, ignore: ig, ignoring: true,
+                gatherRow(errors, xr, tr, spatial: spatial, offset: rows.offset(r), ignore: ig, ignoring: true,
                           items: items, scratch: scratch, into: &gathered)
             } else {
-                gatherRow(errors, xr, tr, spatial: spatial, offset: r * spatial, ignore: ig, ignoring: false,
+                gatherRow(errors, xr, tr, spatial: spatial, offset: rows.offset(r), ignore: ig, ignoring: false,
                           items: items, scratch: scratch, into: &gathered)
             }
             valid &+= Int(gathered.rowValid)
             ones &+= Int(gathered.rowOnes)
-            if gathered.soft > 0 {
-                var sum = 0.0
-                for i in 0..<spatial where !hasIgnore || tr[i] != ig { sum += Double(tr[i]) }
-                targetSum += sum
-            } else {
-                targetSum = Double(ones)
-            }
         }
-        let count = gathered.count, soft = gathered.soft
-        let badInput = gathered.badInput, badTarget = gathered.badTarget
-        result.scan.badInput = Double(badInput)
-        result.scan.badTarget = Double(badTarget)
+        var result = LovaszEntryResult()
+        result.scan.badInput = Double(gathered.badInput)
+        result.scan.badTarget = Double(gathered.badTarget)
         result.valid = valid
-        result.target = targetSum
+        result.target = gathered.soft > 0 ? targetSum(t, rows: rows, ignore: ignore) : Double(ones)
         // The gradient rows are zeroed just before the walk scatters into them (so they
         // are still in cache then).
-        func zeroGradient() {
-            if let gradient { for row in rows { (gradient + row * spatial).update(repeating: 0, count: spatial) } }
-        }
-        guard badInput == 0 && badTarget == 0 && count > 0 else {
-            zeroGradient()
+        guard gathered.badInput == 0 && gathered.badTarget == 0 && gathered.count > 0 else {
+            zeroGradient(gradient, rows: rows)
             return result
         }
-
         // Sort by decreasing error (exact for Float; Double runs refined by exact errors).
-        let single = rows.count == 1, base = rows[0] &* spatial
-        @inline(__always) func location(_ item: UInt64) -> Int {
-            let j = LovaszSort.index(item)
-            return single ? base &+ j : rows[j / spatial] &* spatial &+ j % spatial
-        }
-        // The sorted items end in `items` or `scratch`; the other buffer is free.
+        let count = gathered.count
         let keys = LovaszSort.KeyRange(low: gathered.keyLow, high: gathered.keyHigh)
         let sorted = LovaszSort.sort(items, scratch: scratch, count: count, keys: keys)
+        // The sorted items end in `items` or `scratch`; the other buffer is free.
         let spare = sorted == items ? scratch : items
+        zeroGradient(gradient, rows: rows)
+        result.loss = walk(
+            errors, input: x, target: t, gradient: gradient, rows: rows, sorted: sorted, spare: spare,
+            count: count, target: result.target, soft: gathered.soft > 0, weight: weight, parallel: false)
+        return result
+    }
+
+    /// Loss of the sorted items of an entry, and its gradient (already zeroed). The walk
+    /// runs in fixed chunks of `walkChunk` items whose losses are added in order, in
+    /// parallel when `parallel` (Float errors, hard labels), so the result is the same
+    /// either way. Double errors first get ties below Float resolution put in exact order.
+    static func walk<E: LovaszErrorFunction>(
+        _ errors: E, input x: UnsafePointer<E.S>, target t: UnsafePointer<E.S>,
+        gradient: UnsafeMutablePointer<E.S>?, rows: LovaszRows, sorted: UnsafeMutablePointer<UInt64>,
+        spare: UnsafeMutablePointer<UInt64>, count: Int, target G: Double, soft: Bool, weight: Double, parallel: Bool
+    ) -> Double {
+        typealias S = E.S
+        let base = rows.base
         if S.self != Float.self {
             LovaszSort.refineRuns(sorted, count: count) { a, b in
-                let pa = location(a), pb = location(b)
+                let pa = base &+ LovaszSort.index(a), pb = base &+ LovaszSort.index(b)
                 let ea = errors.error(x[pa], t[pa]), eb = errors.error(x[pb], t[pb])
                 return ea > eb || (ea == eb && LovaszSort.index(a) < LovaszSort.index(b))
             }
         }
-
-        // Walk in decreasing order: Δ_k from the running label sums, loss and gradient.
-        zeroGradient()
-        if S.self == Float.self && soft == 0 && E.slopeFromError {
-            // Two copies of the walk, so that the scatter's address is base + index
-            // without a per-item test in the single-row case.
-            result.loss = spare.withMemoryRebound(to: UInt32.self, capacity: count) { counts in
-                single
-                    ? walkHard(
-                        errors, items: sorted, count: count, target: targetSum, gradient: gradient,
-                        weight: weight, counts: counts, location: { base &+ LovaszSort.index($0) })
-                    : walkHard(
-                        errors, items: sorted, count: count, target: targetSum, gradient: gradient,
-                        weight: weight, counts: counts, location: location)
-            }
-            return result
+        if S.self == Float.self && !soft && E.slopeFromError {
+            return walkHardChunks(
+                errors, items: sorted, count: count, target: G, gradient: gradient, weight: weight,
+                base: base, spare: spare, parallel: parallel)
         }
-        let G = targetSum
+        // Walk in decreasing order: Δ_k from the running label sums, loss and gradient.
         var a = 0.0, b = 0.0, previous = 0.0, loss = 0.0
         for k in 0..<count {
-            let p = location(sorted[k])
+            let p = base &+ LovaszSort.index(sorted[k])
             let xi = x[p], gi = t[p]
             let g = Double(gi)
             a += g
@@ -131,8 +150,29 @@ enum LovaszEntryKernel {
             loss += Double(errors.error(xi, gi)) * delta
             if let gradient { gradient[p] = S(weight * delta) * errors.slope(xi, gi) }
         }
-        result.loss = loss
-        return result
+        return loss
+    }
+
+    /// G = Σ g over the valid voxels of the entry, row by row in voxel order (soft labels;
+    /// for hard ones it is the count of ones from the gathering pass).
+    static func targetSum<S: SegScalar>(_ t: UnsafePointer<S>, rows: LovaszRows, ignore: S?) -> Double {
+        var total = 0.0
+        for r in 0..<rows.count {
+            let tr = t + rows.row(r) * rows.spatial
+            var sum = 0.0
+            if let ig = ignore {
+                for i in 0..<rows.spatial where tr[i] != ig { sum += Double(tr[i]) }
+            } else {
+                for i in 0..<rows.spatial { sum += Double(tr[i]) }
+            }
+            total += sum
+        }
+        return total
+    }
+
+    static func zeroGradient<S: SegScalar>(_ gradient: UnsafeMutablePointer<S>?, rows: LovaszRows) {
+        guard let gradient else { return }
+        for r in 0..<rows.count { (gradient + rows.row(r) * rows.spatial).update(repeating: 0, count: rows.spatial) }
     }
 
     /// What the gathering pass accumulates: validation counts (over the entry, and the

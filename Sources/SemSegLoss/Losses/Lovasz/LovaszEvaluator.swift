@@ -5,8 +5,12 @@
 ///
 /// Entries are (image, class) pairs when `perImage`, else classes pooled over the batch
 /// (one sort over N·spatial voxels); channel 0 is dropped when `includeBackground` is
-/// false (zero gradient). Entries run in parallel (`Parallel.forEachChunk`, one chunk per
-/// entry, each with its own sort buffers), so the result does not depend on threads.
+/// false (zero gradient). Entries run in parallel (`Parallel.forEachChunk`, consecutive
+/// entries per chunk, each chunk with its own sort buffers); when there are fewer entries
+/// than threads and they are large (binary Lovász-softmax pools the whole batch into one
+/// entry), the entries run one after the other, each split over the threads
+/// (`LovaszEntryKernel.runSplit`). The result is the same bit for bit either way and does
+/// not depend on threads.
 ///
 /// Included entries: those with a valid voxel, and with `presentOnly` those with G > 0.
 /// Reduction `none` gives one value per entry (0 for an all-ignored entry, NaN for an
@@ -22,9 +26,16 @@ enum LovaszEvaluator {
         return perImage ? [input.batch, kept] : [kept]
     }
 
+    /// Voxels per entry from which a lone entry runs on all threads (`LovaszEntryKernel.runSplit`).
+    static let splitVoxels = 1 << 17
+
+    /// `split` forces (true) or forbids (false) running the entries one after the other,
+    /// each on all threads; by default that happens when there are fewer entries than
+    /// threads and they hold at least `splitVoxels` voxels. Both ways give the same result
+    /// bit for bit.
     static func evaluate<E: LovaszErrorFunction>(
         _ errors: E, input: TensorView<E.S>, target: TensorView<E.S>, options: LossOptions,
-        perImage: Bool, presentOnly: Bool, outputs: LossOutputs<E.S>
+        perImage: Bool, presentOnly: Bool, outputs: LossOutputs<E.S>, split: Bool? = nil
     ) throws(SegLossError) -> Double {
         typealias S = E.S
         let shape = input.shape
@@ -32,12 +43,14 @@ enum LovaszEvaluator {
         let C = shape.channels, c0 = options.firstChannel, kept = C - c0, N = shape.batch
         let spatial = shape.spatialCount
         let entryCount = perImage ? N * kept : kept
-        let rowsPerEntry = perImage ? 1 : N
-        guard rowsPerEntry * spatial <= LovaszSort.maxEntryCount else {
-            throw .shape("input", "has \(rowsPerEntry * spatial) voxels per sorted entry (shape \(shape)); at most \(LovaszSort.maxEntryCount) are supported (use per_image=True)")
+        func rows(_ e: Int) -> LovaszRows {
+            perImage
+                ? LovaszRows(first: (e / kept) * C + c0 + e % kept, count: 1, stride: C, spatial: spatial)
+                : LovaszRows(first: c0 + e, count: N, stride: C, spatial: spatial)
         }
-        func rows(_ e: Int) -> [Int] {
-            perImage ? [(e / kept) * C + c0 + e % kept] : (0..<N).map { $0 * C + c0 + e }
+        let largest = rows(0)
+        guard largest.span <= LovaszSort.maxEntryCount else {
+            throw .shape("input", "spans \(largest.span) elements per sorted entry (shape \(shape)); at most \(LovaszSort.maxEntryCount) are supported (use per_image=True)")
         }
         if options.reduction == .none, let go = outputs.gradOutput {
             for e in 0..<entryCount where !go[e].isFinite {
@@ -51,20 +64,32 @@ enum LovaszEvaluator {
 
         var results = [LovaszEntryResult](repeating: LovaszEntryResult(), count: entryCount)
         let ignore = options.ignoreIndex.map { S($0) }
-        // Consecutive entries share one chunk and its sort buffers (up to 16 chunks per
-        // thread: small chunks keep the threads finishing together — one 256x256 entry
-        // takes ~0.2 ms); per-entry results do not depend on the grouping.
-        let chunkCount = min(entryCount, 16 * Parallel.workerCount)
+        let capacity = largest.voxels
+        let splitting = split ?? (entryCount < Parallel.workerCount && capacity >= splitVoxels)
         results.withUnsafeMutableBufferPointer { rb in
             let out = rb.baseAddress!
+            if splitting {
+                let buffer = UnsafeMutablePointer<UInt64>.allocate(capacity: 2 * capacity)
+                defer { buffer.deallocate() }
+                for e in 0..<entryCount {
+                    out[e] = LovaszEntryKernel.run(
+                        errors, input: input.base, target: target.base, gradient: outputs.gradient,
+                        rows: rows(e), ignore: ignore, weight: early?[e] ?? 1,
+                        items: buffer, scratch: buffer + capacity, split: true)
+                }
+                return
+            }
+            // Consecutive entries share one chunk and its sort buffers (up to 16 chunks per
+            // thread: small chunks keep the threads finishing together — one 256x256 entry
+            // takes ~0.2 ms); per-entry results do not depend on the grouping.
+            let chunkCount = min(entryCount, 16 * Parallel.workerCount)
             Parallel.forEachChunk(chunkCount, work: shape.count &* 32) { chunk in
-                let capacity = rowsPerEntry * spatial
                 let buffer = UnsafeMutablePointer<UInt64>.allocate(capacity: 2 * capacity)
                 defer { buffer.deallocate() }
                 for e in (chunk * entryCount / chunkCount)..<((chunk + 1) * entryCount / chunkCount) {
                     out[e] = LovaszEntryKernel.run(
                         errors, input: input.base, target: target.base, gradient: outputs.gradient,
-                        rows: rows(e), spatial: spatial, ignore: ignore, weight: early?[e] ?? 1,
+                        rows: rows(e), ignore: ignore, weight: early?[e] ?? 1,
                         items: buffer, scratch: buffer + capacity)
                 }
             }
@@ -86,9 +111,9 @@ enum LovaszEvaluator {
         let w = early ?? weights(included, options: options, perImage: perImage, N: N, kept: kept, outputs: outputs)
         if let gradient = outputs.gradient, early == nil {
             for e in 0..<entryCount where w[e] != 1 {
-                let scale = S(w[e])
-                for row in rows(e) {
-                    let g = gradient + row * spatial
+                let scale = S(w[e]), entry = rows(e)
+                for r in 0..<entry.count {
+                    let g = gradient + entry.row(r) * spatial
                     for i in 0..<spatial { g[i] *= scale }
                 }
             }

@@ -28,27 +28,20 @@ extension LovaszEntryKernel {
     ///    place of its key (the index stays), and the loss Σ e_k·Δ_k in Double with
     ///    `Relaxed.multiplyAdd` (reassociated into vector lanes; the lane layout is fixed
     ///    by the compiled code, so results do not depend on threads);
-    /// 3. a plain scatter `gradient[location(item_k)] = v_k`.
-    /// `counts` holds `min(count, Blocks.size)` elements (in the sort's free buffer).
+    /// 3. a plain scatter `gradient[base + index(item_k)] = v_k`.
+    /// `counts` holds `min(count, Blocks.size)` elements. This walks one chunk of the
+    /// sorted items: `items` starts at rank `first`, after `negatives` negatives (updated
+    /// to the count after the chunk), and the chunk's loss is returned (`walkHardChunks`).
     @inline(__always)
     static func walkHard<E: LovaszErrorFunction>(
-        _ errors: E, items: UnsafeMutablePointer<UInt64>, count: Int, target G: Double,
-        gradient: UnsafeMutablePointer<E.S>?, weight: Double,
-        counts: UnsafeMutablePointer<UInt32>,
-        location: (UInt64) -> Int
+        _ errors: E, items: UnsafeMutablePointer<UInt64>, count: Int, first: Int, negatives: inout UInt32,
+        target G: Double, gradient: UnsafeMutablePointer<E.S>?, weight: Double, base: Int,
+        counts: UnsafeMutablePointer<UInt32>
     ) -> Double {
         typealias S = E.S
-        guard count > 0 else { return 0 }
-        if G == 0 {  // Δ = e₁
-            let e = S(LovaszSort.error(items[0]))
-            if let gradient {
-                gradient[location(items[0])] = S(weight) * errors.slope(error: e, label: 0)
-            }
-            return Double(e)
-        }
         // Blocks of `Blocks.size` items, so that counts and packed items stay in L1
         // between the three loops.
-        var negatives: UInt32 = 0, loss = 0.0, lo = 0
+        var loss = 0.0, lo = 0
         while lo < count {
             let n = min(Blocks.size, count &- lo), block = items + lo
             // 1. B_k, the negatives among the first k items (k ≤ count < 2³¹: UInt32).
@@ -62,7 +55,7 @@ extension LovaszEntryKernel {
                 let item = block[k]
                 let positive = (item &>> 31) & 1 == 1
                 let b = Double(counts[k])
-                let a = Double(lo &+ k &+ 1) - b
+                let a = Double(first &+ lo &+ k &+ 1) - b
                 let gb = G + b
                 let delta = (positive ? 1 : G - a) / (positive ? gb : gb * (gb - 1))
                 let e = LovaszSort.error(item)
@@ -74,11 +67,77 @@ extension LovaszEntryKernel {
             if let gradient {
                 for k in 0..<n {
                     let item = block[k]
-                    gradient[location(item)] = S(Float(bitPattern: UInt32(truncatingIfNeeded: item &>> 32)))
+                    gradient[base &+ LovaszSort.index(item)] = S(Float(bitPattern: UInt32(truncatingIfNeeded: item &>> 32)))
                 }
             }
             lo &+= n
         }
+        return loss
+    }
+
+    /// Sorted items per chunk of the walk (fixed, so that the loss is added in the same
+    /// order whatever the threads).
+    static let walkChunk = 1 << 16
+
+    /// `walkHard` over all sorted items in chunks of `walkChunk`, their losses added in
+    /// chunk order. With `parallel`, one pass counts each chunk's negatives, and the
+    /// chunks then walk in parallel from their prefix counts; the result is the same bit
+    /// for bit. `spare` is a free buffer of `count` items (the sort's other buffer).
+    static func walkHardChunks<E: LovaszErrorFunction>(
+        _ errors: E, items: UnsafeMutablePointer<UInt64>, count: Int, target G: Double,
+        gradient: UnsafeMutablePointer<E.S>?, weight: Double, base: Int,
+        spare: UnsafeMutablePointer<UInt64>, parallel: Bool
+    ) -> Double {
+        typealias S = E.S
+        guard count > 0 else { return 0 }
+        if G == 0 {  // Δ = e₁
+            let e = S(LovaszSort.error(items[0]))
+            if let gradient {
+                gradient[base &+ LovaszSort.index(items[0])] = S(weight) * errors.slope(error: e, label: 0)
+            }
+            return Double(e)
+        }
+        let chunks = (count &+ walkChunk &- 1) / walkChunk
+        guard parallel && chunks > 1 else {
+            return spare.withMemoryRebound(to: UInt32.self, capacity: Blocks.size) { counts in
+                var loss = 0.0, negatives: UInt32 = 0
+                for c in 0..<chunks {
+                    let lo = c &* walkChunk, n = min(walkChunk, count &- lo)
+                    loss += walkHard(
+                        errors, items: items + lo, count: n, first: lo, negatives: &negatives, target: G,
+                        gradient: gradient, weight: weight, base: base, counts: counts)
+                }
+                return loss
+            }
+        }
+        // Negatives before each chunk, then the chunks from those counts.
+        var before = [UInt32](repeating: 0, count: chunks + 1)
+        var losses = [Double](repeating: 0, count: chunks)
+        before.withUnsafeMutableBufferPointer { bb in
+            let b = bb.baseAddress!
+            Parallel.forEachChunk(chunks, work: count) { c in
+                let lo = c &* walkChunk, n = min(walkChunk, count &- lo)
+                var ones: UInt32 = 0
+                for k in lo..<(lo &+ n) { ones &+= UInt32(truncatingIfNeeded: (items[k] &>> 31) & 1) }
+                b[c &+ 1] = UInt32(truncatingIfNeeded: n) &- ones
+            }
+            for c in 0..<chunks { b[c &+ 1] &+= b[c] }
+            losses.withUnsafeMutableBufferPointer { lb in
+                let l = lb.baseAddress!
+                Parallel.forEachChunk(chunks, work: count &* 16) { c in
+                    let lo = c &* walkChunk, n = min(walkChunk, count &- lo)
+                    // Each chunk's prefix counts in its own part of `spare`.
+                    var negatives = b[c]
+                    (spare + lo).withMemoryRebound(to: UInt32.self, capacity: Blocks.size) { counts in
+                        l[c] = walkHard(
+                            errors, items: items + lo, count: n, first: lo, negatives: &negatives, target: G,
+                            gradient: gradient, weight: weight, base: base, counts: counts)
+                    }
+                }
+            }
+        }
+        var loss = 0.0
+        for l in losses { loss += l }
         return loss
     }
 }

@@ -26,6 +26,8 @@
 /// index). On the hinge's errors of a 256x256 image (keys spanning ~2²⁸; ~2% of the
 /// items in a run with an inversion) the sort takes ~25% less time than three 11-bit
 /// passes on the whole key. A pass whose digit is the same for every item is skipped.
+/// Above `exactPassesAbove` items, and for an entry split over the threads, the sort
+/// makes exact passes instead (`sortSegments`: up to three, no fix-up).
 ///
 /// That is O(n) against the O(n log n) comparisons of `argsort`, with sequential reads.
 /// Equal errors stay in voxel order, as NumPy's stable `argsort(-e)` (the gradient at
@@ -40,6 +42,11 @@ enum LovaszSort {
     static let indexMask: UInt64 = 0x7FFF_FFFF
     /// Largest number of voxels in one entry (31-bit indices).
     static let maxEntryCount = Int(indexMask) + 1
+    /// Above this many items `sort` makes exact passes (`sortSegments`) instead of the
+    /// coarse passes and fix-up: runs of equal coarse keys get common at that size. On the
+    /// 131 072-voxel class entries of Lovász-softmax pooled over 8×4×128×128, 1.04–1.07× faster
+    /// (in-process A/B); on 256×256 images no change at this limit, 5–8 % slower at 2¹⁴.
+    static let exactPassesAbove = 1 << 16
     /// Runs up to this length are insertion-sorted (by `fixUp` and `refineRuns`).
     static let insertionLimit = 24
 
@@ -140,6 +147,9 @@ enum LovaszSort {
         keys: KeyRange? = nil
     ) -> UnsafeMutablePointer<UInt64> {
         guard count > 1 else { return items }
+        if count > exactPassesAbove {
+            return sortSegments(items, segments: [Segment(start: 0, count: count)], other: scratch, keys: keys ?? KeyRange(items, count: count))
+        }
         let coarse = CoarseKey(keys ?? KeyRange(items, count: count))
         let sorted = sortCoarse(items, scratch: scratch, count: count, coarse: coarse)
         if !coarse.isExact { fixUp(sorted, count: count, coarse: coarse) }

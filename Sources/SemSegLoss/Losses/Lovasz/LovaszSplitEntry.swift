@@ -1,0 +1,81 @@
+// MARK: - One large Lovász entry on all threads
+
+extension LovaszEntryKernel {
+    /// Voxels per part of the parallel gathering pass (a part never crosses a row).
+    static let gatherPart = 1 << 16
+
+    /// `run` for an entry as large as the batch (Lovász-softmax pooled over the images, one
+    /// class; the hinge without `per_image`), which would otherwise sort on one thread
+    /// while the others idle. The same steps, each spread over the threads:
+    ///
+    /// 1. gathering in parts of `gatherPart` voxels of a row, each part compacting its items
+    ///    into its own segment of `scratch` (staging in the same place in `items`) with its
+    ///    own counts and key range, and zeroing its gradient;
+    /// 2. `LovaszSort.sortSegments`: LSD radix passes over the segments, parallel over parts
+    ///    with per-part bucket offsets (exact, so no fix-up);
+    /// 3. the walk in its fixed chunks (`walkHardChunks` with `parallel`).
+    ///
+    /// Counts, the sort order and the chunked walk do not depend on the partition, so the
+    /// result equals `run`'s bit for bit. Soft labels and Double errors walk on one thread
+    /// (their running sums are sequential), as in `run`.
+    static func runSplit<E: LovaszErrorFunction>(
+        _ errors: E, input x: UnsafePointer<E.S>, target t: UnsafePointer<E.S>,
+        gradient: UnsafeMutablePointer<E.S>?, rows: LovaszRows, ignore: E.S?, weight: Double,
+        items: UnsafeMutablePointer<UInt64>, scratch: UnsafeMutablePointer<UInt64>
+    ) -> LovaszEntryResult {
+        let spatial = rows.spatial
+        let piecesPerRow = (spatial + gatherPart - 1) / gatherPart
+        let partCount = rows.count * piecesPerRow
+        // Part p: row p / piecesPerRow, voxels [i0, i0 + n) of it, at the dense position
+        // r·spatial + i0 of both buffers.
+        func part(_ p: Int) -> (r: Int, i0: Int, n: Int, position: Int) {
+            let r = p / piecesPerRow, i0 = (p % piecesPerRow) * gatherPart
+            return (r, i0, min(gatherPart, spatial - i0), r * spatial + i0)
+        }
+        var counts = [GatherCounts](repeating: GatherCounts(), count: partCount)
+        let ig = ignore ?? 0, hasIgnore = ignore != nil
+        counts.withUnsafeMutableBufferPointer { cb in
+            let out = cb.baseAddress!
+            Parallel.forEachChunk(partCount, work: rows.voxels &* 32) { p in
+                let (r, i0, n, position) = part(p)
+                let start = rows.row(r) * spatial + i0
+                var c = GatherCounts()
+                if hasIgnore {
+                    gatherRow(errors, x + start, t + start, spatial: n, offset: rows.offset(r) + i0, ignore: ig,
+                              ignoring: true, items: scratch + position, scratch: items + position, into: &c)
+                } else {
+                    gatherRow(errors, x + start, t + start, spatial: n, offset: rows.offset(r) + i0, ignore: ig,
+                              ignoring: false, items: scratch + position, scratch: items + position, into: &c)
+                }
+                gradient?.advanced(by: start).update(repeating: 0, count: n)
+                out[p] = c
+            }
+        }
+        var total = GatherCounts(), valid = 0, ones = 0
+        for c in counts {
+            total.badInput &+= c.badInput
+            total.badTarget &+= c.badTarget
+            total.soft &+= c.soft
+            total.keyLow = min(total.keyLow, c.keyLow)
+            total.keyHigh = max(total.keyHigh, c.keyHigh)
+            total.count &+= c.count
+            valid &+= Int(c.rowValid)
+            ones &+= Int(c.rowOnes)
+        }
+        var result = LovaszEntryResult()
+        result.scan.badInput = Double(total.badInput)
+        result.scan.badTarget = Double(total.badTarget)
+        result.valid = valid
+        result.target = total.soft > 0 ? targetSum(t, rows: rows, ignore: ignore) : Double(ones)
+        guard total.badInput == 0 && total.badTarget == 0 && total.count > 0 else { return result }
+
+        let segments = (0..<partCount).map { LovaszSort.Segment(start: part($0).position, count: counts[$0].count) }
+        let sorted = LovaszSort.sortSegments(
+            scratch, segments: segments, other: items, keys: LovaszSort.KeyRange(low: total.keyLow, high: total.keyHigh))
+        let spare = sorted == items ? scratch : items
+        result.loss = walk(
+            errors, input: x, target: t, gradient: gradient, rows: rows, sorted: sorted, spare: spare,
+            count: total.count, target: result.target, soft: total.soft > 0, weight: weight, parallel: true)
+        return result
+    }
+}
