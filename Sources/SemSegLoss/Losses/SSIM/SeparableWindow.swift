@@ -1,3 +1,5 @@
+import RealModule
+
 // MARK: - Separable 'valid' window filtering (SSIM)
 
 /// A normalised separable window applied along every spatial axis of one (image, channel)
@@ -6,8 +8,8 @@
 /// transpose, which scatters back to the full size), used for the SSIM gradient.
 ///
 /// out[i] = Σ_k w_k in[i + k] along each axis in turn (w symmetric, so correlation and
-/// convolution agree). Loops run with the tap outer and the voxels inner, so the
-/// innermost loop is a contiguous axpy that the vectoriser widens.
+/// convolution agree). Each output line sums its taps' input lines four at a time in a
+/// contiguous, vectorised loop.
 struct SeparableWindow<S: SegScalar>: Sendable {
     /// The 1-D taps, summing to 1.
     let taps: [S]
@@ -76,37 +78,113 @@ struct SeparableWindow<S: SegScalar>: Sendable {
 
     // MARK: One axis
 
-    /// out[o, i, r] = Σ_k w_k in[o, i + k, r].
+    /// Columns per block along an outer axis: one block of an output line (4 KB of
+    /// Float) stays in L1 while its taps add into it.
+    private static var block: Int { 1024 }
+
+    /// out[o, i, r] = Σ_k w_k in[o, i + k, r], one output line at a time (`combine`).
+    /// Along the last axis the line is out[o, ·] and tap k reads the input line shifted
+    /// by k; along an outer axis the line is out[o, i, ·] (in blocks of `block` columns)
+    /// and tap k reads the input line i + k. (Sweeping the whole output once per tap went
+    /// through L2 for a 256×256 plane.)
     private func pass(_ src: UnsafePointer<S>, _ shape: [Int], _ dst: UnsafeMutablePointer<S>, axis: Int) {
         let outer = shape[..<axis].reduce(1, *), length = shape[axis], inner = shape[(axis + 1)...].reduce(1, *)
         let outLength = length - taps.count + 1
-        dst.update(repeating: 0, count: outer * outLength * inner)
         taps.withUnsafeBufferPointer { w in
+            let all = 0...(w.count - 1)
             for o in 0..<outer {
                 let s = src + o * length * inner, d = dst + o * outLength * inner
-                for k in 0..<w.count {
-                    let wk = w[k], sk = s + k * inner
-                    for j in 0..<(outLength * inner) { d[j] += wk * sk[j] }
+                if inner == 1 {
+                    Self.combine(d, outLength, w, all) { s + $0 }
+                    continue
+                }
+                var r0 = 0
+                while r0 < inner {
+                    let n = min(Self.block, inner - r0)
+                    for i in 0..<outLength {
+                        let first = s + i * inner + r0
+                        Self.combine(d + i * inner + r0, n, w, all) { first + $0 * inner }
+                    }
+                    r0 += n
                 }
             }
         }
     }
 
-    /// out[o, i + k, r] += w_k in[o, i, r] (out overwritten first).
+    /// The adjoint of `pass` along one axis: out[o, i + k, r] += w_k in[o, i, r] (out
+    /// overwritten), computed in gather form, out[o, q, r] = Σ_k w_k in[o, q − k, r] over
+    /// the k with 0 ≤ q − k < length. Along the last axis the input line is first copied
+    /// between w − 1 zeros on each side, so that every output takes all taps (the taps
+    /// are symmetric, so this is `pass` on the padded line).
     private func scatter(
         _ src: UnsafePointer<S>, _ shape: [Int], _ dst: UnsafeMutablePointer<S>, _ outShape: [Int], axis: Int
     ) {
         let outer = shape[..<axis].reduce(1, *), length = shape[axis], inner = shape[(axis + 1)...].reduce(1, *)
-        let outLength = outShape[axis]
-        dst.update(repeating: 0, count: outer * outLength * inner)
+        let outLength = outShape[axis], halo = taps.count - 1
         taps.withUnsafeBufferPointer { w in
+            let all = 0...halo
+            if inner == 1 {
+                let padded = UnsafeMutablePointer<S>.allocate(capacity: length + 2 * halo)
+                defer { padded.deallocate() }
+                padded.initialize(repeating: 0, count: length + 2 * halo)
+                for o in 0..<outer {
+                    (padded + halo).update(from: src + o * length, count: length)
+                    Self.combine(dst + o * outLength, outLength, w, all) { UnsafePointer(padded) + $0 }
+                }
+                return
+            }
             for o in 0..<outer {
                 let s = src + o * length * inner, d = dst + o * outLength * inner
-                for k in 0..<w.count {
-                    let wk = w[k], dk = d + k * inner
-                    for j in 0..<(length * inner) { dk[j] += wk * s[j] }
+                var r0 = 0
+                while r0 < inner {
+                    let n = min(Self.block, inner - r0)
+                    for q in 0..<outLength {
+                        let column = s + r0
+                        Self.combine(d + q * inner + r0, n, w, max(0, q - length + 1)...min(halo, q)) {
+                            column + (q - $0) * inner
+                        }
+                    }
+                    r0 += n
                 }
             }
+        }
+    }
+
+    /// line[j] = Σ_(k ∈ taps) w_k·source(k)[j] for j < n, four taps per sweep of the line
+    /// (`addScaled4`), so the line is loaded and stored ⌈|taps|/4⌉ times instead of once
+    /// per tap. A last group of fewer than four taps is filled with zero weights on a tap
+    /// already read (the sources are finite, so 0·x adds exactly 0).
+    @inline(__always)
+    private static func combine(
+        _ line: UnsafeMutablePointer<S>, _ n: Int, _ w: UnsafeBufferPointer<S>, _ taps: ClosedRange<Int>,
+        _ source: (Int) -> UnsafePointer<S>
+    ) {
+        line.update(repeating: 0, count: n)
+        var k = taps.lowerBound
+        while k <= taps.upperBound {
+            let last = taps.upperBound
+            @inline(__always) func tap(_ j: Int) -> (UnsafePointer<S>, S) {
+                j <= last ? (source(j), w[j]) : (source(k), 0)
+            }
+            let (a, w0) = tap(k), (b, w1) = tap(k + 1), (c, w2) = tap(k + 2), (e, w3) = tap(k + 3)
+            addScaled4(line, a, b, c, e, w0, w1, w2, w3, n)
+            k += 4
+        }
+    }
+
+    /// d[j] += w₀a[j] + w₁b[j] + w₂c[j] + w₃e[j] for j < n (multiply-adds in that order).
+    /// Not inlined, so that the loop vectorises on its own with a run-time overlap check
+    /// (inlined into the passes, a loop of this kind stayed scalar in one build).
+    @inline(never)
+    private static func addScaled4(
+        _ d: UnsafeMutablePointer<S>, _ a: UnsafePointer<S>, _ b: UnsafePointer<S>, _ c: UnsafePointer<S>,
+        _ e: UnsafePointer<S>, _ w0: S, _ w1: S, _ w2: S, _ w3: S, _ n: Int
+    ) {
+        for j in 0..<n {
+            var t = Relaxed.multiplyAdd(w0, a[j], d[j])
+            t = Relaxed.multiplyAdd(w1, b[j], t)
+            t = Relaxed.multiplyAdd(w2, c[j], t)
+            d[j] = Relaxed.multiplyAdd(w3, e[j], t)
         }
     }
 }
