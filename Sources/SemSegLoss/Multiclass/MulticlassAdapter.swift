@@ -25,32 +25,28 @@ public enum MulticlassAdapter {
         inner.fromLogits = false
         inner.ignoreIndex = targets.ignoredVoxels > 0 ? Double(MulticlassTargets<S>.ignoredMark) : nil
 
-        var probabilities = [S]()
-        if options.fromLogits {
-            probabilities = [S](repeating: 0, count: shape.count)
-            let bad = probabilities.withUnsafeMutableBufferPointer { SoftmaxKernel.probabilities(input, into: $0.baseAddress!) }
-            if bad > 0 { try firstNonFinite(input) }
-        }
-        var dp = [S]()
-        if options.fromLogits && outputs.gradient != nil { dp = [S](repeating: 0, count: shape.count) }
-
         return try targets.dense.withUnsafeBufferPointer { gb throws(SegLossError) in
             let g = TensorView(gb.baseAddress!, shape: shape)
             guard options.fromLogits else {
                 return try dense(input, g, inner, outputs)
             }
-            return try probabilities.withUnsafeBufferPointer { pb throws(SegLossError) in
-                let p = TensorView(pb.baseAddress!, shape: shape)
-                return try dp.withUnsafeMutableBufferPointer { db throws(SegLossError) in
-                    var innerOutputs = outputs
-                    innerOutputs.gradient = outputs.gradient == nil ? nil : db.baseAddress
-                    let value = try dense(p, g, inner, innerOutputs)
-                    if let gradient = outputs.gradient {
-                        gradient.update(from: db.baseAddress!, count: shape.count)
-                        SoftmaxKernel.chain(probabilities: pb.baseAddress!, gradient: gradient, shape: shape)
-                    }
-                    return value
+            // Softmax probabilities (every element written) and, for the gradient, the
+            // inner ∂L/∂p (zeroed: an inner loss may leave elements it does not cover),
+            // in pooled scratch (`ScratchBuffers`).
+            let gradient = outputs.gradient
+            return try ScratchBuffers.withBuffer(of: S.self, count: (gradient == nil ? 1 : 2) * shape.count) {
+                (buffer: UnsafeMutablePointer<S>) throws(SegLossError) -> Double in
+                let probabilities = buffer, dp = gradient == nil ? nil : buffer + shape.count
+                if SoftmaxKernel.probabilities(input, into: probabilities) > 0 { try firstNonFinite(input) }
+                dp?.update(repeating: 0, count: shape.count)
+                var innerOutputs = outputs
+                innerOutputs.gradient = dp
+                let value = try dense(TensorView(probabilities, shape: shape), g, inner, innerOutputs)
+                if let gradient, let dp {
+                    gradient.update(from: dp, count: shape.count)
+                    SoftmaxKernel.chain(probabilities: probabilities, gradient: gradient, shape: shape)
                 }
+                return value
             }
         }
     }

@@ -51,8 +51,9 @@ public struct TopKCrossEntropyLoss: Sendable {
         let shape = input.shape
         let multiclass = options.mode == .multiclass
         let count = multiclass ? shape.batch * shape.spatialCount : shape.count
-        let values = UnsafeMutablePointer<S>.allocate(capacity: count)
-        defer { values.deallocate() }
+        let scratch = ScratchBuffers.take(max(1, count) * MemoryLayout<S>.stride)
+        defer { ScratchBuffers.give(scratch) }
+        let values = scratch.baseAddress!.bindMemory(to: S.self, capacity: max(1, count))
         // Invalid voxels (elements) get the value NaN, which the selection never takes.
         var valid = count
         let perVoxel = LossOutputs(gradient: outputs.gradient, values: values)

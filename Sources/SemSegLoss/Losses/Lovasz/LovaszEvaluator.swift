@@ -69,13 +69,13 @@ enum LovaszEvaluator {
         results.withUnsafeMutableBufferPointer { rb in
             let out = rb.baseAddress!
             if splitting {
-                let buffer = UnsafeMutablePointer<UInt64>.allocate(capacity: 2 * capacity)
-                defer { buffer.deallocate() }
-                for e in 0..<entryCount {
-                    out[e] = LovaszEntryKernel.run(
-                        errors, input: input.base, target: target.base, gradient: outputs.gradient,
-                        rows: rows(e), ignore: ignore, weight: early?[e] ?? 1,
-                        items: buffer, scratch: buffer + capacity, split: true)
+                ScratchBuffers.withBuffer(of: UInt64.self, count: 2 * capacity) { buffer in
+                    for e in 0..<entryCount {
+                        out[e] = LovaszEntryKernel.run(
+                            errors, input: input.base, target: target.base, gradient: outputs.gradient,
+                            rows: rows(e), ignore: ignore, weight: early?[e] ?? 1,
+                            items: buffer, scratch: buffer + capacity, split: true)
+                    }
                 }
                 return
             }
@@ -84,13 +84,13 @@ enum LovaszEvaluator {
             // takes ~0.2 ms); per-entry results do not depend on the grouping.
             let chunkCount = min(entryCount, 16 * Parallel.workerCount)
             Parallel.forEachChunk(chunkCount, work: shape.count &* 32) { chunk in
-                let buffer = UnsafeMutablePointer<UInt64>.allocate(capacity: 2 * capacity)
-                defer { buffer.deallocate() }
-                for e in (chunk * entryCount / chunkCount)..<((chunk + 1) * entryCount / chunkCount) {
-                    out[e] = LovaszEntryKernel.run(
-                        errors, input: input.base, target: target.base, gradient: outputs.gradient,
-                        rows: rows(e), ignore: ignore, weight: early?[e] ?? 1,
-                        items: buffer, scratch: buffer + capacity)
+                ScratchBuffers.withBuffer(of: UInt64.self, count: 2 * capacity) { buffer in
+                    for e in (chunk * entryCount / chunkCount)..<((chunk + 1) * entryCount / chunkCount) {
+                        out[e] = LovaszEntryKernel.run(
+                            errors, input: input.base, target: target.base, gradient: outputs.gradient,
+                            rows: rows(e), ignore: ignore, weight: early?[e] ?? 1,
+                            items: buffer, scratch: buffer + capacity)
+                    }
                 }
             }
         }

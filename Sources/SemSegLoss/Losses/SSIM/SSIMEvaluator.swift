@@ -64,10 +64,21 @@ enum SSIMEvaluator {
         _ window: SeparableWindow<S>, x: UnsafePointer<S>, g: UnsafePointer<S>,
         gradient: UnsafeMutablePointer<S>?, fromLogits: Bool, c1: Double, c2: Double, weight: Double
     ) -> (Double, InputScan) {
-        let n = window.count, m = window.validCount
         // p, one input field, five statistics, filter work: 8 planes.
-        let buffer = UnsafeMutablePointer<S>.allocate(capacity: 8 * n)
-        defer { buffer.deallocate() }
+        ScratchBuffers.withBuffer(of: S.self, count: 8 * window.count) { buffer in
+            planeStatistics(
+                window, x: x, g: g, gradient: gradient, fromLogits: fromLogits, c1: c1, c2: c2, weight: weight,
+                buffer: buffer)
+        }
+    }
+
+    /// `plane` with its eight planes of scratch in `buffer`.
+    private static func planeStatistics<S: SegScalar>(
+        _ window: SeparableWindow<S>, x: UnsafePointer<S>, g: UnsafePointer<S>,
+        gradient: UnsafeMutablePointer<S>?, fromLogits: Bool, c1: Double, c2: Double, weight: Double,
+        buffer: UnsafeMutablePointer<S>
+    ) -> (Double, InputScan) {
+        let n = window.count, m = window.validCount
         let p = buffer, field = buffer + n, work = buffer + 7 * n
         let stat = (0..<5).map { buffer + (2 + $0) * n }  // μp, μg, Epp, Egg, Epg
         var badInput: Int32 = 0, badTarget: Int32 = 0
