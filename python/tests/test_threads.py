@@ -131,3 +131,35 @@ def test_gil_is_released_during_a_call():
         sys.setswitchinterval(old)
     during = [s for s in ticks if start <= s <= end]
     assert len(during) > 10, f"ticker ran {len(during)} times during {end - start:.3f}s of library calls"
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_forked_child_computes_the_same_large_losses():
+    """A child forked while the library holds pooled scratch buffers (and worker threads)
+    computes the same values: the pool and the worker pool step aside after fork()."""
+    import os
+    rng = np.random.default_rng(3)
+    x = rng.normal(0, 2, (4, 1, 200, 200)).astype(np.float32)
+    g = (rng.random(x.shape) < 0.3).astype(np.float32)
+    names = ["lovasz_softmax_loss", "top_k_ce_loss", "ssim_loss"]
+    want = [getattr(ss, n)(x, g, mode="binary", return_grad=True) for n in names]
+    pid = os.fork()
+    if pid == 0:  # child: exit 0 only if every result matches
+        code = 1
+        try:
+            got = [getattr(ss, n)(x, g, mode="binary", return_grad=True) for n in names]
+            same = all(a[0] == b[0] and np.array_equal(a[1], b[1]) for a, b in zip(got, want))
+            code = 0 if same else 2
+        finally:
+            os._exit(code)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        pytest.fail("the forked child did not finish within 60 s")
+    assert os.waitstatus_to_exitcode(status) == 0

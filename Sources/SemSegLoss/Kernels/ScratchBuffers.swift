@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Synchronization
 
 // MARK: - Large scratch buffers kept between calls
@@ -16,8 +21,13 @@ import Synchronization
 /// The kernels use `shared` (`ScratchPool`: buffers of at least 256 KB pooled, at most
 /// 256 MB kept). `releaseAll()` frees what it keeps.
 public enum ScratchBuffers {
-    /// The pool the kernels use.
-    public static let shared = ScratchPool(minimumBytes: 1 << 18, retainedBytes: 256 << 20)
+    /// The pool the kernels use. A forked child stops pooling (`ScratchPool.forked`): the
+    /// fork may have copied the pool's lock while another thread held it.
+    public static let shared: ScratchPool = {
+        let pool = ScratchPool(minimumBytes: 1 << 18, retainedBytes: 256 << 20)
+        pthread_atfork(nil, nil, { ScratchBuffers.shared.forked() })
+        return pool
+    }()
 
     /// Runs `body` with an uninitialised buffer of `count` elements of `T` (trivial types)
     /// from `shared`.
@@ -67,6 +77,9 @@ public final class ScratchPool: Sendable {
     }
 
     private let entries = Mutex<[Entry]>([])
+    /// Set in a forked child: every buffer is then a plain allocation, and the lock is
+    /// never taken again.
+    private let bypass = Atomic<Bool>(false)
 
     public init(minimumBytes: Int, retainedBytes: Int) {
         self.minimumBytes = minimumBytes
@@ -75,9 +88,13 @@ public final class ScratchPool: Sendable {
 
     deinit { releaseAll() }
 
+    /// Called in a forked child: stop using the lock and the pooled buffers (the parent's
+    /// copies are left alone).
+    func forked() { bypass.store(true, ordering: .relaxed) }
+
     /// A buffer of at least `bytes` bytes: pooled if one fits, else newly allocated.
     public func take(_ bytes: Int) -> UnsafeMutableRawBufferPointer {
-        if bytes >= minimumBytes {
+        if bytes >= minimumBytes && !bypass.load(ordering: .relaxed) {
             let pooled = entries.withLock { list -> Entry? in
                 var best: Int?
                 for (i, b) in list.enumerated() where b.count >= bytes && b.count / 4 <= bytes {
@@ -93,7 +110,7 @@ public final class ScratchPool: Sendable {
     /// Takes back a buffer from `take`: into the pool if large enough, then frees the
     /// largest pooled buffers while the pool holds more than `retainedBytes`.
     public func give(_ buffer: UnsafeMutableRawBufferPointer) {
-        guard buffer.count >= minimumBytes else {
+        guard buffer.count >= minimumBytes && !bypass.load(ordering: .relaxed) else {
             buffer.deallocate()
             return
         }
@@ -110,10 +127,13 @@ public final class ScratchPool: Sendable {
     }
 
     /// Bytes kept in the pool.
-    public var pooledBytes: Int { entries.withLock { $0.reduce(0) { $0 + $1.count } } }
+    public var pooledBytes: Int {
+        bypass.load(ordering: .relaxed) ? 0 : entries.withLock { $0.reduce(0) { $0 + $1.count } }
+    }
 
     /// Frees every pooled buffer (buffers in use return to the pool when given back).
     public func releaseAll() {
+        guard !bypass.load(ordering: .relaxed) else { return }
         let all = entries.withLock { list -> [Entry] in
             defer { list.removeAll() }
             return list
