@@ -39,22 +39,17 @@ struct LovaszSplitEntryTests {
                     try values.withUnsafeMutableBufferPointer { vb in
                         let input = TensorView(xb.baseAddress!, shape: shape), target = TensorView(gb.baseAddress!, shape: shape)
                         let outputs = LossOutputs(gradient: db.baseAddress!, values: vb.baseAddress!)
-                        if c.hinge {
-                            return c.logits
-                                ? try LovaszEvaluator.evaluate(
-                                    HingeOnLogits<S>(), input: input, target: target, options: options,
-                                    perImage: false, presentOnly: false, outputs: outputs, split: split)
-                                : try LovaszEvaluator.evaluate(
-                                    HingeOnProbabilities<S>(), input: input, target: target, options: options,
-                                    perImage: false, presentOnly: false, outputs: outputs, split: split)
+                        func run<E: LovaszErrorFunction>(_ errors: E) throws -> Double where E.S == S {
+                            try LovaszEvaluator.evaluate(
+                                errors, input: input, target: target, options: options, perImage: false,
+                                presentOnly: !c.hinge, outputs: outputs, split: split)
                         }
-                        return c.logits
-                            ? try LovaszEvaluator.evaluate(
-                                AbsoluteErrorOnLogits<S>(), input: input, target: target, options: options,
-                                perImage: false, presentOnly: true, outputs: outputs, split: split)
-                            : try LovaszEvaluator.evaluate(
-                                AbsoluteErrorOnProbabilities<S>(), input: input, target: target, options: options,
-                                perImage: false, presentOnly: true, outputs: outputs, split: split)
+                        switch (c.hinge, c.logits) {
+                        case (true, true): return try run(HingeOnLogits<S>())
+                        case (true, false): return try run(HingeOnProbabilities<S>())
+                        case (false, true): return try run(AbsoluteErrorOnLogits<S>())
+                        case (false, false): return try run(AbsoluteErrorOnProbabilities<S>())
+                        }
                     }
                 }
             }

@@ -89,14 +89,10 @@ enum LovaszEntryKernel {
             valid &+= Int(gathered.rowValid)
             ones &+= Int(gathered.rowOnes)
         }
-        var result = LovaszEntryResult()
-        result.scan.badInput = Double(gathered.badInput)
-        result.scan.badTarget = Double(gathered.badTarget)
-        result.valid = valid
-        result.target = gathered.soft > 0 ? targetSum(t, rows: rows, ignore: ignore) : Double(ones)
+        var result = gatheredResult(gathered, valid: valid, ones: ones, target: t, rows: rows, ignore: ignore)
         // The gradient rows are zeroed just before the walk scatters into them (so they
         // are still in cache then).
-        guard gathered.badInput == 0 && gathered.badTarget == 0 && gathered.count > 0 else {
+        guard gathered.sortable else {
             zeroGradient(gradient, rows: rows)
             return result
         }
@@ -153,6 +149,18 @@ enum LovaszEntryKernel {
         return loss
     }
 
+    /// The entry's result before the sort: validation counts, valid voxels and G.
+    static func gatheredResult<S: SegScalar>(
+        _ c: GatherCounts, valid: Int, ones: Int, target t: UnsafePointer<S>, rows: LovaszRows, ignore: S?
+    ) -> LovaszEntryResult {
+        var result = LovaszEntryResult()
+        result.scan.badInput = Double(c.badInput)
+        result.scan.badTarget = Double(c.badTarget)
+        result.valid = valid
+        result.target = c.soft > 0 ? targetSum(t, rows: rows, ignore: ignore) : Double(ones)
+        return result
+    }
+
     /// G = Σ g over the valid voxels of the entry, row by row in voxel order (soft labels;
     /// for hard ones it is the count of ones from the gathering pass).
     static func targetSum<S: SegScalar>(_ t: UnsafePointer<S>, rows: LovaszRows, ignore: S?) -> Double {
@@ -183,6 +191,9 @@ enum LovaszEntryKernel {
         var rowValid: Int32 = 0, rowOnes: Int32 = 0
         var keyLow = UInt32.max, keyHigh: UInt32 = 0
         var count = 0
+
+        /// Valid input and target, and at least one item to sort.
+        var sortable: Bool { badInput == 0 && badTarget == 0 && count > 0 }
     }
 
     /// Gathers one row of `spatial` voxels (entry indices from `offset`), in blocks of

@@ -62,12 +62,8 @@ extension LovaszEntryKernel {
             valid &+= Int(c.rowValid)
             ones &+= Int(c.rowOnes)
         }
-        var result = LovaszEntryResult()
-        result.scan.badInput = Double(total.badInput)
-        result.scan.badTarget = Double(total.badTarget)
-        result.valid = valid
-        result.target = total.soft > 0 ? targetSum(t, rows: rows, ignore: ignore) : Double(ones)
-        guard total.badInput == 0 && total.badTarget == 0 && total.count > 0 else { return result }
+        var result = gatheredResult(total, valid: valid, ones: ones, target: t, rows: rows, ignore: ignore)
+        guard total.sortable else { return result }
 
         let segments = (0..<partCount).map { LovaszSort.Segment(start: part($0).position, count: counts[$0].count) }
         let sorted = LovaszSort.sortSegments(
