@@ -15,6 +15,12 @@ public func semseg_abi_version() -> Int32 { 1 }
 public func semseg_version() -> UnsafePointer<CChar>? { libraryVersion[0] }
 
 @c @implementation
+public func semseg_scratch_bytes() -> Int64 { Int64(ScratchBuffers.shared.pooledBytes) }
+
+@c @implementation
+public func semseg_release_scratch() { ScratchBuffers.releaseAll() }
+
+@c @implementation
 public func semseg_loss_count() -> Int32 { lossNames.count }
 
 @c @implementation

@@ -62,6 +62,15 @@ struct ABITests {
         #expect(semseg_metric_name(99) == nil)
     }
 
+    @Test("scratch memory: reported within its limit, released")
+    func scratch() {
+        #expect(semseg_scratch_bytes() >= 0 && semseg_scratch_bytes() <= Int64(ScratchBuffers.shared.retainedBytes))
+        semseg_release_scratch()
+        // Other suites may run losses concurrently and pool a buffer meanwhile: only the
+        // limit is certain after the release.
+        #expect(semseg_scratch_bytes() <= Int64(ScratchBuffers.shared.retainedBytes))
+    }
+
     @Test("null pointers")
     func nulls() {
         #expect(callLoss(name: nil).status == SEMSEG_ERR_VALUE)

@@ -12,6 +12,19 @@ static PyObject *py_version(PyObject *self, PyObject *unused) {
     return PyUnicode_FromString(semseg_version());
 }
 
+static PyObject *py_scratch_bytes(PyObject *self, PyObject *unused) {
+    (void)self; (void)unused;
+    return PyLong_FromLongLong((long long)semseg_scratch_bytes());
+}
+
+static PyObject *py_release_scratch(PyObject *self, PyObject *unused) {
+    (void)self; (void)unused;
+    Py_BEGIN_ALLOW_THREADS
+    semseg_release_scratch();
+    Py_END_ALLOW_THREADS
+    Py_RETURN_NONE;
+}
+
 static PyObject *names_list(int32_t count, const char *(*name_at)(int32_t)) {
     PyObject *list = PyList_New(0);
     if (list == NULL) return NULL;
@@ -36,6 +49,8 @@ static PyObject *py_metric_names(PyObject *self, PyObject *unused) {
 static PyMethodDef methods[] = {
     {"abi_version", py_abi_version, METH_NOARGS, "ABI version of the loaded Swift library."},
     {"version", py_version, METH_NOARGS, "Version string of the loaded Swift library."},
+    {"scratch_bytes", py_scratch_bytes, METH_NOARGS, "Bytes of scratch memory kept between calls."},
+    {"release_scratch", py_release_scratch, METH_NOARGS, "Frees the scratch memory kept between calls."},
     {"loss_names", py_loss_names, METH_NOARGS, "Names of the losses in the Swift catalogue."},
     {"metric_names", py_metric_names, METH_NOARGS, "Names of the metrics in the Swift catalogue."},
     {NULL, NULL, 0, NULL},

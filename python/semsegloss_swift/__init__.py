@@ -21,6 +21,28 @@ from .training import Trainer, UNet
 __version__ = _core.version()
 
 
+def scratch_memory_bytes() -> int:
+    """Bytes of scratch memory the library keeps between calls.
+
+    Losses that need buffers as large as their input (Lovász sort buffers, top-k CE values,
+    SSIM statistics, multiclass softmax probabilities) reuse them from call to call instead
+    of having the operating system fault in fresh pages each time; at most 256 MiB are kept.
+
+    >>> import semsegloss_swift as ss
+    >>> ss.scratch_memory_bytes() >= 0
+    True
+    """
+    return _core.scratch_bytes()
+
+
+def release_scratch_memory() -> None:
+    """Frees the scratch memory kept between calls (like ``torch.cuda.empty_cache``).
+
+    The next large call allocates again; results never depend on it.
+    """
+    _core.release_scratch()
+
+
 def _camel(name: str) -> str:
     special = {"bce": "BCE", "dt": "DT", "ce": "CE", "mcc": "MCC", "ssim": "SSIM"}
     return "".join(special.get(p, p.capitalize()) for p in name.split("_"))
@@ -37,4 +59,4 @@ if sorted(_core.loss_names()) != sorted(LOSSES):  # pragma: no cover - packaging
                       f"Swift catalogue {sorted(_core.loss_names())}")
 
 __all__ = ["LOSSES", "LOSS_CLASSES", "Loss", "metrics", "distance_transform_edt", "signed_distance", *LOSSES, *(c.__name__ for c in LOSS_CLASSES.values())]
-__all__ += ["UNet", "Trainer"]
+__all__ += ["UNet", "Trainer", "scratch_memory_bytes", "release_scratch_memory"]

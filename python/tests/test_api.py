@@ -154,3 +154,22 @@ def test_doctests_of_loss_classes():
         for test in finder.find(cls, cls.__name__, globs={}):
             runner.run(test)
     assert runner.failures == 0
+
+
+def test_scratch_memory_is_kept_and_released():
+    """A large Lovász call leaves its sort buffers in the scratch pool; releasing empties
+    it, and the next call computes the same result."""
+    rng = np.random.default_rng(5)
+    x = rng.normal(0, 2, (2, 1, 300, 300)).astype(np.float32)
+    g = (rng.random(x.shape) < 0.3).astype(np.float32)
+    ss.release_scratch_memory()
+    assert ss.scratch_memory_bytes() == 0
+    first = ss.lovasz_softmax_loss(x, g, mode="binary", return_grad=True)
+    kept = ss.scratch_memory_bytes()
+    assert kept >= 2 * x.size * 8  # the two sort buffers of the pooled entry
+    assert kept <= 256 << 20
+    ss.release_scratch_memory()
+    assert ss.scratch_memory_bytes() == 0
+    again = ss.lovasz_softmax_loss(x, g, mode="binary", return_grad=True)
+    assert again[0] == first[0] and np.array_equal(again[1], first[1])
+    assert "release_scratch_memory" in ss.__all__ and "scratch_memory_bytes" in ss.__all__

@@ -85,6 +85,16 @@ int32_t semseg_abi_version(void);
 /** Library version, e.g. "0.1.0" (static storage). */
 const char *semseg_version(void);
 
+/**
+ * Bytes of scratch memory the library keeps between calls: large buffers (Lovász sort
+ * buffers, top-k values, SSIM planes, multiclass softmax) are reused instead of being
+ * faulted in afresh on every call; at most 256 MiB are kept. Thread-safe.
+ */
+int64_t semseg_scratch_bytes(void);
+
+/** Frees the scratch memory kept between calls (buffers in use are kept until released). */
+void semseg_release_scratch(void);
+
 /* ---------------------------------------------------------------- losses */
 
 /** Number of losses in the catalogue. */
