@@ -210,3 +210,38 @@ def test_large_pooled_entry_matches_oracle(name, oracle, opts, dtype):
         g[rng.random(shape) < 0.2] = 255.0
     opts.setdefault("reduction", "mean")
     _compare(name, oracle, x, g, opts, dtype)
+
+
+@pytest.mark.parametrize("case", ["all_ignored", "perfect", "one_error", "absent_class", "ties"])
+def test_large_pooled_entry_edge_cases(case):
+    """Edge cases on entries large enough to run on all threads (> 2**17 voxels)."""
+    rng = np.random.default_rng(12)
+    shape = (3, 1, 200, 230)
+    g = (rng.random(shape) < 0.3).astype(np.float64)
+    p = rng.random(shape)
+    opts = dict(mode="binary", from_logits=False)
+    if case == "all_ignored":
+        g[:] = 255.0
+        opts["ignore_index"] = 255.0
+    elif case == "perfect":
+        p = g.copy()
+    elif case == "one_error":
+        p = g.copy()
+        p.flat[123_456] = 0.5
+    elif case == "absent_class":
+        g[:] = 0.0
+    else:
+        p = (np.floor(p * 4) + 0.5) / 4  # four distinct values (not 0 or 1): long runs of equal errors
+    for dtype in (np.float64, np.float32):
+        for name, oracle in (("lovasz_softmax_loss", O.lovasz_softmax), ("lovasz_hinge_loss", O.lovasz_hinge)):
+            o = dict(opts, per_image=False)
+            if case == "absent_class" and name == "lovasz_softmax_loss":
+                o["classes"] = "all"
+            loss, grad = getattr(ss, name)(p.astype(dtype), g.astype(dtype), return_grad=True, **o)
+            with np.errstate(divide="ignore"):  # the oracle's hinge slope at exact 0/1 (clamped: 0)
+                value, _, want = oracle(p.astype(dtype).astype(np.float64), g, **o)
+            rtol, atol = TOL[dtype]
+            assert_close(loss, value, rtol, atol, what=f"{name} value")
+            assert_close(grad, want, rtol, max(atol, 1e-6 if dtype == np.float32 else atol), what=f"{name} grad")
+            if case in ("all_ignored", "perfect") and name == "lovasz_softmax_loss":
+                assert loss == 0.0 and not grad.any()
