@@ -196,7 +196,8 @@ enum LovaszEntryKernel {
         var sortable: Bool { badInput == 0 && badTarget == 0 && count > 0 }
     }
 
-    /// Gathers one row of `spatial` voxels (entry indices from `offset`), in blocks of
+    /// Gathers one row (or part of one) of `spatial` voxels (entry indices from `offset`:
+    /// the row's offset in the entry, `LovaszRows.offset`), in blocks of
     /// `Blocks.size` voxels so that the staged items stay in L1: a vectorised loop
     /// computes the errors, the validation counts, the key range and the items (key 0
     /// unless valid with error > 0, see `LovaszSort.item`) into `scratch`; a branch-free

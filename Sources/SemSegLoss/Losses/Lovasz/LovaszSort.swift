@@ -4,8 +4,8 @@
 /// Lovász losses.
 ///
 /// Every item is one `UInt64`: the complemented IEEE bits of the error rounded to Float
-/// in the high 32 bits (the key), a hard-label bit (bit 31) and the voxel's index inside
-/// the entry (bits 0..<31). Only errors > 0 are sorted (see `LovaszEntryKernel`): their
+/// in the high 32 bits (the key), a hard-label bit (bit 31) and the voxel's index in the
+/// entry (bits 0..<31: its offset from the entry's first voxel, see `LovaszRows`). Only errors > 0 are sorted (see `LovaszEntryKernel`): their
 /// sign bit is 0, so the float bits order them exactly like the errors (positive IEEE
 /// floats compare like their bit patterns) and the complement reverses that order — an
 /// ascending sort of the keys is the decreasing order of the errors. For Float inputs the
