@@ -30,20 +30,17 @@ public enum MulticlassAdapter {
             guard options.fromLogits else {
                 return try dense(input, g, inner, outputs)
             }
-            // Softmax probabilities (every element written) and, for the gradient, the
-            // inner ∂L/∂p (zeroed: an inner loss may leave elements it does not cover),
-            // in pooled scratch (`ScratchBuffers`).
+            // Softmax probabilities (every element written) in pooled scratch
+            // (`ScratchBuffers`); the inner ∂L/∂p goes straight into the gradient (zeroed
+            // first: an inner loss may leave elements it does not cover) and the softmax
+            // chain rule is applied there in place.
             let gradient = outputs.gradient
-            return try ScratchBuffers.withBuffer(of: S.self, count: (gradient == nil ? 1 : 2) * shape.count) {
-                (buffer: UnsafeMutablePointer<S>) throws(SegLossError) -> Double in
-                let probabilities = buffer, dp = gradient == nil ? nil : buffer + shape.count
+            return try ScratchBuffers.withBuffer(of: S.self, count: shape.count) {
+                (probabilities: UnsafeMutablePointer<S>) throws(SegLossError) -> Double in
                 if SoftmaxKernel.probabilities(input, into: probabilities) > 0 { try firstNonFinite(input) }
-                dp?.update(repeating: 0, count: shape.count)
-                var innerOutputs = outputs
-                innerOutputs.gradient = dp
-                let value = try dense(TensorView(probabilities, shape: shape), g, inner, innerOutputs)
-                if let gradient, let dp {
-                    gradient.update(from: dp, count: shape.count)
+                gradient?.update(repeating: 0, count: shape.count)
+                let value = try dense(TensorView(probabilities, shape: shape), g, inner, outputs)
+                if let gradient {
                     SoftmaxKernel.chain(probabilities: probabilities, gradient: gradient, shape: shape)
                 }
                 return value
