@@ -293,3 +293,18 @@ def test_multiclass_focal_tversky_labels_equal_one_hot(name, rng):
     b, gb = getattr(ss, name)(x, onehot, mode="multiclass", return_grad=True)
     assert a == pytest.approx(b, rel=1e-12)
     np.testing.assert_allclose(ga, gb, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", oc.FAMILY + ("dice_bce_loss",))
+@pytest.mark.parametrize("shape", [(2, 1, 17, 23), (16, 1, 64, 64), (2, 3, 40, 40)])
+def test_value_does_not_depend_on_return_grad(name, shape):
+    """The loss is the same number with and without the gradient (the pixel part runs a
+    different loop when it adds its gradient to the region part's)."""
+    rng = np.random.default_rng(sum(shape))
+    x = rng.normal(size=shape).astype(np.float32)
+    g = (rng.random(shape) < 0.3).astype(np.float32)
+    mode = "binary" if shape[1] == 1 else "multilabel"
+    fn = getattr(ss, name)
+    assert fn(x, g, mode=mode) == fn(x, g, mode=mode, return_grad=True)[0]
+    soft = rng.random(shape).astype(np.float32)
+    assert fn(x, soft, mode=mode) == fn(x, soft, mode=mode, return_grad=True)[0]

@@ -46,17 +46,30 @@ public struct FocalLoss: PixelObjective {
 @usableFromInline
 protocol FocalPower {
     static func power<S: SegScalar>(_ x: S, _ gamma: S) -> (value: S, derivative: S)
+    /// x^γ for x ∈ (0, 1] given l = log x (the logits path has log p and log(1 − p) in
+    /// closed form, so a real power costs one exp instead of a log and an exp).
+    static func power<S: SegScalar>(_ x: S, log l: S, _ gamma: S) -> S
 }
 
 @usableFromInline enum SquarePower: FocalPower {
     @inlinable @inline(always)
     static func power<S: SegScalar>(_ x: S, _ gamma: S) -> (value: S, derivative: S) { (x * x, 2 * x) }
+
+    @inlinable @inline(always)
+    static func power<S: SegScalar>(_ x: S, log l: S, _ gamma: S) -> S { x * x }
 }
 
 @usableFromInline enum RealPower: FocalPower {
     @inlinable @inline(always)
     static func power<S: SegScalar>(_ x: S, _ gamma: S) -> (value: S, derivative: S) {
         (S.spow(x, gamma), gamma == 0 ? 0 : gamma * S.spow(x, gamma - 1))
+    }
+
+    /// e^(γ·l), with γ = 0, 1, 2 exact as in `SegScalar.spow`.
+    @inlinable @inline(always)
+    static func power<S: SegScalar>(_ x: S, log l: S, _ gamma: S) -> S {
+        let general = S.sexp(l * gamma)
+        return gamma == 0 ? 1 : gamma == 1 ? x : gamma == 2 ? x * x : general
     }
 }
 
@@ -81,8 +94,8 @@ struct FocalTerms<P: FocalPower>: PixelObjective {
         if fromLogits {
             let s = Sigmoid(logits: x)
             let (logP, logQ) = s.logs(x)
-            let qg = P.power(s.oneMinusP, gm).value   // (1 − p)^γ
-            let pg = P.power(s.p, gm).value           // p^γ
+            let qg = P.power(s.oneMinusP, log: logQ, gm)  // (1 − p)^γ
+            let pg = P.power(s.p, log: logP, gm)          // p^γ
             let loss = -(pos * qg * logP + neg * pg * logQ)
             let grad = pos * qg * (gm * s.p * logP - s.oneMinusP)
                 + neg * pg * (s.p - gm * s.oneMinusP * logQ)

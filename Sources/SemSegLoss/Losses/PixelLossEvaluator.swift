@@ -56,14 +56,17 @@ public enum PixelLossEvaluator {
         case .sum, .none: weight = S(scale)
         }
 
+        let hard = objective.hasHardTargetForm && HardTargetScan.all(target.base, count: total, ignore: ignore)
         var sums = [Double](repeating: 0, count: chunks)
         var scans = [InputScan](repeating: InputScan(), count: chunks)
         sums.withUnsafeMutableBufferPointer { sumBuf in
             scans.withUnsafeMutableBufferPointer { scanBuf in
-                objective.specialize(Sweep(
-                    input: input, target: target, ignore: ignore, fromLogits: options.fromLogits,
-                    weight: weight, outputs: outputs, accumulate: accumulate,
-                    sums: sumBuf.baseAddress!, scans: scanBuf.baseAddress!))
+                objective.specialize(
+                    Sweep(
+                        input: input, target: target, ignore: ignore, fromLogits: options.fromLogits,
+                        weight: weight, outputs: outputs, accumulate: accumulate,
+                        sums: sumBuf.baseAddress!, scans: scanBuf.baseAddress!),
+                    hardTargets: hard)
             }
         }
         var scan = InputScan()
@@ -143,8 +146,9 @@ public enum PixelLossEvaluator {
     }
 
     /// Picks the compiled loop for the options: the common cases — a gradient and no other
-    /// output, a gradient and the values (top-k), or the loss alone — have loops of their
-    /// own; the others go through scratch.
+    /// output, a gradient added to the caller's (the pixel part of a compound loss), a
+    /// gradient and the values (top-k), or the loss alone — have loops of their own; the
+    /// others go through scratch.
     static func run<S: SegScalar, O: PixelObjective>(
         _ objective: O, _ x: UnsafePointer<S>, _ t: UnsafePointer<S>, _ lo: Int, _ hi: Int,
         _ ignore: S?, _ fromLogits: Bool, _ weight: S, _ outputs: LossOutputs<S>, _ accumulate: Bool
@@ -167,6 +171,14 @@ public enum PixelLossEvaluator {
             case (false, true): return run(objective, x, t, lo, hi, ig, weight, Off.self, On.self, LossOnly.self, none, outputs, false)
             }
         }
+        if outputs.values == nil, outputs.gradOutput == nil, accumulate, let gradient = outputs.gradient {
+            switch (fromLogits, ignore != nil) {
+            case (true, false): return run(objective, x, t, lo, hi, ig, weight, On.self, Off.self, DirectAccumulate.self, gradient, outputs, true)
+            case (true, true): return run(objective, x, t, lo, hi, ig, weight, On.self, On.self, DirectAccumulate.self, gradient, outputs, true)
+            case (false, false): return run(objective, x, t, lo, hi, ig, weight, Off.self, Off.self, DirectAccumulate.self, gradient, outputs, true)
+            case (false, true): return run(objective, x, t, lo, hi, ig, weight, Off.self, On.self, DirectAccumulate.self, gradient, outputs, true)
+            }
+        }
         if outputs.values != nil, outputs.gradOutput == nil, !accumulate, let gradient = outputs.gradient {
             switch (fromLogits, ignore != nil) {
             case (true, false): return run(objective, x, t, lo, hi, ig, weight, On.self, Off.self, DirectWithValues.self, gradient, outputs, false)
@@ -184,26 +196,46 @@ public enum PixelLossEvaluator {
     }
 
     /// How a chunk delivers ∂ℓ/∂x: `DirectGradient` writes weight·∂ℓ/∂x straight to the
-    /// gradient (the only output); `DirectWithValues` also writes ℓ straight to the values
+    /// gradient (the only output); `DirectAccumulate` adds it to the gradient (the only
+    /// output, no grad_output); `DirectWithValues` also writes ℓ straight to the values
     /// output (no grad_output, no accumulation); `LossOnly` computes the loss alone;
     /// `Staged` writes ℓ and ∂ℓ/∂x of a block to scratch, and simple loops then apply
     /// `outputs` (values, grad_output, accumulation).
     protocol OutputMode {
         static var direct: Bool { get }
+        /// Whether ℓ of a block goes through scratch and `BlockSums` (as `Staged`) even
+        /// though the gradient is written directly, so that the loss is the same number
+        /// as without a gradient (a compound loss's loss-only call runs `Staged`).
+        static var stagesLoss: Bool { get }
+        /// Whether the direct gradient is added to the buffer's old value.
+        static var adds: Bool { get }
         static var values: Bool { get }
         static var staged: Bool { get }
     }
     enum DirectGradient: OutputMode {
         static var direct: Bool { true }; static var values: Bool { false }; static var staged: Bool { false }
+        static var adds: Bool { false }
+        static var stagesLoss: Bool { false }
+    }
+    enum DirectAccumulate: OutputMode {
+        static var direct: Bool { true }; static var values: Bool { false }; static var staged: Bool { false }
+        static var adds: Bool { true }
+        static var stagesLoss: Bool { true }
     }
     enum DirectWithValues: OutputMode {
         static var direct: Bool { true }; static var values: Bool { true }; static var staged: Bool { false }
+        static var adds: Bool { false }
+        static var stagesLoss: Bool { false }
     }
     enum LossOnly: OutputMode {
         static var direct: Bool { false }; static var values: Bool { false }; static var staged: Bool { false }
+        static var adds: Bool { false }
+        static var stagesLoss: Bool { false }
     }
     enum Staged: OutputMode {
         static var direct: Bool { false }; static var values: Bool { false }; static var staged: Bool { true }
+        static var adds: Bool { false }
+        static var stagesLoss: Bool { true }
     }
 
     /// One chunk: Σℓ over valid elements, the outputs, and validation counts. Options:
@@ -233,15 +265,18 @@ public enum PixelLossEvaluator {
                 let v = ignoring ? gRaw != ignore : true
                 let g = v ? gRaw : 0
                 let (l, d) = objective.evaluate(z, g, fromLogits: logits)
-                if Mode.staged { lBuf[j] = v ? l : 0 } else { blockLoss = Relaxed.sum(blockLoss, v ? l : 0) }
+                if Mode.stagesLoss { lBuf[j] = v ? l : 0 } else { blockLoss = Relaxed.sum(blockLoss, v ? l : 0) }
                 if Mode.values { valb[j] = v ? l : 0 }
-                if Mode.direct { outb[j] = v ? d * weight : 0 }
+                if Mode.direct {
+                    let w = v ? d * weight : 0
+                    outb[j] = Mode.adds ? w + outb[j] : w
+                }
                 if Mode.staged { dBuf[j] = v ? d : 0 }
                 bi &+= ElementChecks.badInput(z, logits: logits)
                 bt &+= ElementChecks.badTarget(g)
             }
             if Mode.staged { apply(lBuf, dBuf, b, n, weight, outputs, accumulate) }
-            lossD += Mode.staged ? BlockSums.sum(lBuf, n) : Double(blockLoss)
+            lossD += Mode.stagesLoss ? BlockSums.sum(lBuf, n) : Double(blockLoss)
             badIn += Int(bi)
             badT += Int(bt)
             b += n

@@ -13,6 +13,13 @@ public protocol PixelObjective: Sendable {
     /// choices are made by type (focal γ = 2 squares instead of calling exp and log), so
     /// the evaluator's element loop specialises for them. The default passes `self`.
     func specialize<V: PixelObjectiveVisitor>(_ visitor: V) -> V.Result
+    /// Whether the objective has a cheaper form for hard labels (every target 0 or 1),
+    /// which `specialize(_:hardTargets:)` then passes; the evaluator only scans the
+    /// targets (`HardTargetScan`) for objectives that say so. Default false.
+    var hasHardTargetForm: Bool { get }
+    /// `specialize(_:)`, told that every target is 0 or 1 (the values must be the same as
+    /// the general form's). The default ignores `hardTargets`.
+    func specialize<V: PixelObjectiveVisitor>(_ visitor: V, hardTargets: Bool) -> V.Result
 }
 
 /// Work to run with a concrete pixel objective (the evaluator's sweep over a batch);
@@ -24,6 +31,10 @@ public protocol PixelObjectiveVisitor {
 
 extension PixelObjective {
     public func specialize<V: PixelObjectiveVisitor>(_ visitor: V) -> V.Result { visitor.visit(self) }
+    public var hasHardTargetForm: Bool { false }
+    public func specialize<V: PixelObjectiveVisitor>(_ visitor: V, hardTargets: Bool) -> V.Result {
+        specialize(visitor)
+    }
 }
 
 /// log p and log(1 − p) of probabilities clamped to [ε, 1 − ε] (ε = 1e−7, as Keras and

@@ -149,6 +149,46 @@ public struct ExpLogCrossEntropy: PixelObjective {
     }
 }
 
+extension ExpLogCrossEntropy {
+    public var hasHardTargetForm: Bool { true }
+
+    /// With hard labels, `ExpLogHardCrossEntropy` (one power per voxel instead of two).
+    public func specialize<V: PixelObjectiveVisitor>(_ visitor: V, hardTargets: Bool) -> V.Result {
+        hardTargets ? visitor.visit(ExpLogHardCrossEntropy(gamma: gamma, floor: floor)) : visitor.visit(self)
+    }
+}
+
+/// `ExpLogCrossEntropy` for g ∈ {0, 1}: ℓ = max(c, ε)^γ with c = −log p where g = 1 and
+/// c = −log(1 − p) where g = 0 — the term the general form multiplies by 0 is not computed
+/// (one log and one exp per voxel saved). Same values as the general form (up to the sign
+/// of a zero gradient).
+@usableFromInline
+struct ExpLogHardCrossEntropy: PixelObjective {
+    @usableFromInline var gamma: Double
+    @usableFromInline var floor: Double
+
+    @inlinable init(gamma: Double, floor: Double) {
+        self.gamma = gamma
+        self.floor = floor
+    }
+
+    @usableFromInline func validate() throws(SegLossError) {}
+
+    @inlinable @inline(always)
+    func evaluate<S: SegScalar>(_ x: S, _ g: S, fromLogits: Bool) -> (loss: S, grad: S) {
+        let gm = S(gamma), fl = S(floor), one = g == 1
+        if fromLogits {
+            let s = Sigmoid(logits: x)
+            let (logP, logQ) = s.logs(x)
+            let (v, dv) = ExpLogCrossEntropy.clamped(one ? -logP : -logQ, gm, fl)
+            return (v, one ? -dv * s.oneMinusP : dv * s.p)
+        }
+        let c = ClampedProbabilityLogs(x)
+        let (v, dv) = ExpLogCrossEntropy.clamped(one ? -c.logP : -c.logQ, gm, fl)
+        return (v, -dv * (one ? c.dLogP : c.dLogQ))
+    }
+}
+
 /// The categorical voxel term t = w·g·max(−l, ε)^γ (l = log p), u = ∂t/∂l =
 /// −w·g·γ·max(−l, ε)^(γ−1) (0 where −l ≤ ε); see `CategoricalTerm`.
 @usableFromInline

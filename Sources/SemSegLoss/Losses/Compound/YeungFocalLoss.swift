@@ -103,7 +103,7 @@ struct AsymmetricFocalTerms<P: FocalPower>: PixelObjective {
         if fromLogits {
             let s = Sigmoid(logits: x)
             let (logP, logQ) = s.logs(x)
-            let pg = P.power(s.p, gm).value
+            let pg = P.power(s.p, log: logP, gm)
             let loss = -(pos * logP + neg * pg * logQ)
             let grad = -pos * s.oneMinusP + neg * pg * (s.p - gm * s.oneMinusP * logQ)
             return (loss, grad)
