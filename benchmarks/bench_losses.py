@@ -150,7 +150,19 @@ def main(argv=None):
     if args.json:
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
         with open(args.json, "w") as f:
-            json.dump({"shape": shape, "repeat": args.repeat, "rows": rows, "catalogue": catalogue}, f, indent=1)
+            json.dump({"shape": shape, "repeat": args.repeat, "machine": machine_description(),
+                       "numpy": np.__version__, "rows": rows, "catalogue": catalogue}, f, indent=1)
+
+
+def machine_description():
+    """CPU model and core count (ratios differ between CPUs: record where they were measured)."""
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), model)
+    except OSError:
+        pass
+    return f"{model}, {os.cpu_count()} cores"
 
 
 #: Losses measured by bench_distance.py (distance maps dominate).
