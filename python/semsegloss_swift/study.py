@@ -126,10 +126,15 @@ def run_one(cfg: StudyConfig, loss: str, seed: int, splits, run_dir: str) -> Dic
     t0 = time.time()
     history: Dict[str, list] = {}
     best = -1.0
-    for _ in range(cfg.epochs):
-        h = trainer.fit(x_tr, y_tr, epochs=1, validation_data=(x_va, y_va), verbose=cfg.verbose)
+    for epoch in range(1, cfg.epochs + 1):
+        # One epoch per call (to keep the best epoch), so fit's own line would read "k/k".
+        h = trainer.fit(x_tr, y_tr, epochs=1, validation_data=(x_va, y_va), verbose=False)
         for key, values in h.items():
             history.setdefault(key, []).extend(float(v) for v in values)
+        if cfg.verbose and h.get("loss"):
+            metrics = " - ".join(f"{k} {h[k][-1]:.4f}" for k in ("loss", "val_loss", "val_iou", "val_dice",
+                                                                 "val_accuracy") if h.get(k))
+            print(f"  epoch {epoch}/{cfg.epochs} - {metrics} - {h['time'][-1]:.1f}s", flush=True)
         val_iou = float(h["val_iou"][-1]) if h.get("val_iou") else float("nan")
         if not math.isnan(val_iou) and val_iou > best:   # keep the best epoch (save_best_only)
             best = val_iou

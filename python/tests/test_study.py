@@ -65,3 +65,11 @@ def test_test_metrics_are_pooled_over_pixels():
     m = study.test_metrics(prob, y)
     assert m["iou"] == pytest.approx(8 / 9)
     assert m["accuracy"] == pytest.approx(31 / 32)
+
+
+def test_verbose_progress_counts_epochs_of_the_run(tmp_path, capsys):
+    """Each epoch line reads "epoch k/N" with N the run's epochs (not "k/k")."""
+    study.run_study(tiny(tmp_path, seeds=[0], losses=["dice_bce"], epochs=3, verbose=True))
+    lines = [ln.strip() for ln in capsys.readouterr().out.splitlines() if ln.strip().startswith("epoch ")]
+    assert [ln.split(" - ")[0] for ln in lines] == ["epoch 1/3", "epoch 2/3", "epoch 3/3"]
+    assert all("val_iou" in ln for ln in lines)
