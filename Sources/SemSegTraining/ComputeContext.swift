@@ -68,12 +68,13 @@ public final class ComputeContext<Scalar: TrainScalar>: @unchecked Sendable {
 
     // MARK: Parallel sections
 
-    /// Runs `body(worker)` for every worker index, concurrently when `threads > 1`.
+    /// Runs `body(worker)` for every worker index, concurrently when `threads > 1`, with
+    /// subnormal results flushed to zero on every worker (`SubnormalFlush`).
     func run(_ body: (Int) -> Void) {
-        if threads == 1 { body(0); return }
+        if threads == 1 { SubnormalFlush.run { body(0) }; return }
         withoutActuallyEscaping(body) { escapable in
             nonisolated(unsafe) let work = escapable
-            DispatchQueue.concurrentPerform(iterations: threads) { work($0) }
+            DispatchQueue.concurrentPerform(iterations: threads) { w in SubnormalFlush.run { work(w) } }
         }
     }
 

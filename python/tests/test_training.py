@@ -266,3 +266,16 @@ def test_concurrent_calls_on_one_model():
         assert m.predict(x).shape == x.shape
     runner.join()
     assert t.epoch == 2
+
+
+def test_fit_leaves_the_callers_subnormals_alone():
+    """The trainer flushes subnormals to zero only while it computes (SubnormalFlush) and
+    restores the calling thread's floating-point mode: NumPy still gets subnormals after."""
+    tiny = np.array([np.finfo(np.float32).tiny], np.float32)
+    assert (tiny / np.float32(1024))[0] > 0
+    y = np.zeros((4, 1, 8, 8), np.float32)
+    y[:, :, :4] = 1
+    t = ss.Trainer(ss.UNet(base_channels=2, depth=1, threads=2), lr=1e-2, batch_size=4)
+    t.fit(y, y, epochs=1, verbose=False)
+    after = (tiny / np.float32(1024))[0]
+    assert after > 0 and after < np.finfo(np.float32).tiny
