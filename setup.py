@@ -68,11 +68,7 @@ def host_has_fma():
     import platform
     if platform.machine() in ("arm64", "aarch64"):
         return True
-    try:
-        with open("/proc/cpuinfo") as f:
-            return any(line.startswith("flags") and " fma " in line + " " for line in f)
-    except OSError:
-        return False
+    return "fma" in host_cpu_flags()
 
 
 class BuildSwiftThenExtension(build_ext):
