@@ -70,6 +70,34 @@ struct DecodedTensor {
     }
 }
 
+/// The target of an (input, target) pair: an int64 label map (N, *spatial), checked
+/// against the input's shape (multiclass mode; the caller's loss or metric refuses it
+/// otherwise), or a dense tensor of the input's float dtype.
+struct DecodedTarget {
+    let tensor: DecodedTensor
+    let labels: LabelView?
+    /// The dense target's shape (the input's shape for a label map).
+    let shape: TensorShape
+
+    init(_ t: DecodedTensor, input x: DecodedTensor, inputShape: TensorShape) throws(SegLossError) {
+        tensor = t
+        if t.type == .int64 {
+            labels = try LabelView(t.data.assumingMemoryBound(to: Int64.self), dims: t.dims, input: inputShape)
+            shape = inputShape
+        } else {
+            labels = nil
+            shape = try t.shape("target")
+            guard t.type == x.type else {
+                throw SegLossError(.dtype, argument: "target", "dtype \(t.type.name) differs from the input's \(x.type.name) (integer label maps must be int64)")
+            }
+        }
+    }
+
+    func view<S>(_: S.Type) -> LossTarget<S> {
+        labels.map { .labels($0) } ?? .dense(tensor.view(S.self, shape: shape))
+    }
+}
+
 /// Reads a C string argument.
 func decodeName(_ p: UnsafePointer<CChar>?, argument: String) throws(SegLossError) -> String {
     guard let p else { throw .value(argument, "must not be NULL") }

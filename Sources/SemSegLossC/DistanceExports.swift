@@ -96,15 +96,15 @@ public func semseg_surface_metric(
             try decodeName(metric, argument: "metric"), options: try decodeOptions(options, nOptions),
             spacing: try decodeSpacing(spacing, nSpacing, argument: "spacing"))
         let x = try DecodedTensor(input, argument: "input")
-        let t = try DecodedTensor(target, argument: "target")
-        let shape = try x.shape("input"), tshape = try t.shape("target")
-        guard t.type == x.type else {
-            throw SegLossError(.dtype, argument: "target", "dtype \(t.type.name) differs from the input's \(x.type.name)")
+        guard x.type == .float32 || x.type == .float64 else {
+            throw SegLossError(.dtype, argument: "input", "must be float32 or float64, got \(x.type.name)")
         }
+        let shape = try x.shape("input")
+        let t = try DecodedTarget(DecodedTensor(target, argument: "target"), input: x, inputShape: shape)
         let result: (value: Double, values: [Double])
         switch x.type {
-        case .float32: result = try m.evaluate(input: x.view(Float.self, shape: shape), target: t.view(Float.self, shape: tshape))
-        case .float64: result = try m.evaluate(input: x.view(Double.self, shape: shape), target: t.view(Double.self, shape: tshape))
+        case .float32: result = try m.evaluate(input: x.view(Float.self, shape: shape), target: t.view(Float.self))
+        case .float64: result = try m.evaluate(input: x.view(Double.self, shape: shape), target: t.view(Double.self))
         case .int64, .uint8: throw SegLossError(.dtype, argument: "input", "must be float32 or float64, got \(x.type.name)")
         }
         if let values {

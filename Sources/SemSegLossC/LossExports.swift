@@ -37,26 +37,16 @@ public func semseg_loss(
             throw SegLossError(.dtype, argument: "input", "must be float32 or float64, got \(x.type.name)")
         }
         let shape = try x.shape("input")
-        // An int64 target is a label map (N, *spatial); otherwise dense, the input's dtype.
-        var labels: LabelView?
-        var targetShape = shape
-        if t.type == .int64 {
-            labels = try LabelView(t.data.assumingMemoryBound(to: Int64.self), dims: t.dims, input: shape)
-        } else {
-            targetShape = try t.shape("target")
-            guard t.type == x.type else {
-                throw SegLossError(.dtype, argument: "target", "dtype \(t.type.name) differs from the input's \(x.type.name) (integer label maps must be int64)")
-            }
-        }
+        let target = try DecodedTarget(t, input: x, inputShape: shape)
         let unreduced = configured.options.reduction == .none
         if !unreduced && (gradOutput != nil || values != nil) {
             throw .option("grad_output", "values and grad_output are only available with reduction='none'")
         }
         switch x.type {
         case .float32:
-            value.pointee = try evaluate(configured, Float.self, x, t, labels, shape, targetShape, gradOutput, values, grad)
+            value.pointee = try evaluate(configured, Float.self, x, target, shape, gradOutput, values, grad)
         case .float64:
-            value.pointee = try evaluate(configured, Double.self, x, t, labels, shape, targetShape, gradOutput, values, grad)
+            value.pointee = try evaluate(configured, Double.self, x, target, shape, gradOutput, values, grad)
         case .int64, .uint8:
             throw SegLossError(.dtype, argument: "input", "must be float32 or float64, got \(x.type.name)")
         }
@@ -64,13 +54,13 @@ public func semseg_loss(
 }
 
 private func evaluate<S: SegScalar>(
-    _ loss: ConfiguredLoss, _: S.Type, _ x: DecodedTensor, _ t: DecodedTensor, _ labels: LabelView?,
-    _ shape: TensorShape, _ targetShape: TensorShape, _ gradOutput: UnsafeRawPointer?,
+    _ loss: ConfiguredLoss, _: S.Type, _ x: DecodedTensor, _ target: DecodedTarget,
+    _ shape: TensorShape, _ gradOutput: UnsafeRawPointer?,
     _ values: UnsafeMutableRawPointer?, _ grad: UnsafeMutableRawPointer?
 ) throws(SegLossError) -> Double {
     try loss.evaluate(
         input: x.view(S.self, shape: shape),
-        target: labels.map { .labels($0) } ?? .dense(t.view(S.self, shape: targetShape)),
+        target: target.view(S.self),
         outputs: LossOutputs(
             gradient: grad?.assumingMemoryBound(to: S.self),
             values: values?.assumingMemoryBound(to: S.self),

@@ -29,11 +29,11 @@ public func semseg_metric(
     guard let value else { return nullPointer("value", err, errLen) }
     return reportingStatus(err, errLen) { () throws(SegLossError) in
         let m = try MetricCatalog.make(try decodeName(metric, argument: "metric"), options: try decodeOptions(options, nOptions))
-        let (x, t, shape, tshape) = try decodePair(input, target)
+        let (x, t, shape) = try decodePair(input, target)
         let result: (value: Double, values: [Double])
         switch x.type {
-        case .float32: result = try m.evaluate(input: x.view(Float.self, shape: shape), target: t.view(Float.self, shape: tshape))
-        case .float64: result = try m.evaluate(input: x.view(Double.self, shape: shape), target: t.view(Double.self, shape: tshape))
+        case .float32: result = try m.evaluate(input: x.view(Float.self, shape: shape), target: t.view(Float.self))
+        case .float64: result = try m.evaluate(input: x.view(Double.self, shape: shape), target: t.view(Double.self))
         case .int64, .uint8: throw SegLossError(.dtype, argument: "input", "must be float32 or float64, got \(x.type.name)")
         }
         value.pointee = result.value
@@ -56,11 +56,11 @@ public func semseg_confusion_counts(
     guard let out else { return nullPointer("out", err, errLen) }
     return reportingStatus(err, errLen) { () throws(SegLossError) in
         let m = try MetricCatalog.make("confusion_counts", options: try decodeOptions(options, nOptions), countsOnly: true)
-        let (x, t, shape, tshape) = try decodePair(input, target)
+        let (x, t, shape) = try decodePair(input, target)
         let counts: [ConfusionCounts]
         switch x.type {
-        case .float32: counts = try ConfusionKernel.counts(input: x.view(Float.self, shape: shape), target: t.view(Float.self, shape: tshape), metric: m.options)
-        case .float64: counts = try ConfusionKernel.counts(input: x.view(Double.self, shape: shape), target: t.view(Double.self, shape: tshape), metric: m.options)
+        case .float32: counts = try ConfusionKernel.counts(input: x.view(Float.self, shape: shape), target: t.view(Float.self), metric: m.options)
+        case .float64: counts = try ConfusionKernel.counts(input: x.view(Double.self, shape: shape), target: t.view(Double.self), metric: m.options)
         case .int64, .uint8: throw SegLossError(.dtype, argument: "input", "must be float32 or float64, got \(x.type.name)")
         }
         guard outLen == Int64(counts.count * 4) else {
@@ -75,15 +75,16 @@ public func semseg_confusion_counts(
     }
 }
 
-/// Decodes an (input, target) pair of the same float dtype.
+/// Decodes an (input, target) pair: a float input, and a target of its dtype or an int64
+/// label map.
 private func decodePair(
     _ input: UnsafePointer<semseg_tensor_t>?, _ target: UnsafePointer<semseg_tensor_t>?
-) throws(SegLossError) -> (DecodedTensor, DecodedTensor, TensorShape, TensorShape) {
+) throws(SegLossError) -> (DecodedTensor, DecodedTarget, TensorShape) {
     let x = try DecodedTensor(input, argument: "input")
     let t = try DecodedTensor(target, argument: "target")
-    let shape = try x.shape("input"), tshape = try t.shape("target")
-    guard t.type == x.type else {
-        throw SegLossError(.dtype, argument: "target", "dtype \(t.type.name) differs from the input's \(x.type.name)")
+    guard x.type == .float32 || x.type == .float64 else {
+        throw SegLossError(.dtype, argument: "input", "must be float32 or float64, got \(x.type.name)")
     }
-    return (x, t, shape, tshape)
+    let shape = try x.shape("input")
+    return (x, try DecodedTarget(t, input: x, inputShape: shape), shape)
 }

@@ -100,6 +100,7 @@ struct SurfaceMetricTests {
         expectError("empty_one_value") { _ = try SurfaceMetricCatalog.make("hausdorff_distance", options: [("empty_one", 1)]) }
         expectError("tolerance") { _ = try SurfaceMetricCatalog.make("hausdorff_distance", options: [("tolerance", 1)]) }
         expectError("input") { _ = try evaluate("hausdorff_distance", [], [0, 2, 0, 0], x, [1, 1, 2, 2]) }
-        expectError("mode") { _ = try evaluate("hausdorff_distance", [("mode", 2)], x + x, x + x, [1, 2, 2, 2]) }
+        expectError("mode") { _ = try evaluate("hausdorff_distance", [("mode", 3)], x + x, x + x, [1, 2, 2, 2]) }
+        expectError("target") { _ = try evaluate("hausdorff_distance", [("mode", 2)], x + x, x.map { $0 + 1 } + x, [1, 2, 2, 2]) }
     }
 }

@@ -120,7 +120,7 @@ static PyObject *py_surface_metric(PyObject *self, PyObject *args, PyObject *kwa
     semseg_status_t st;
     x = semseg_py_float_array(input_obj, "input");
     if (x == NULL) goto done;
-    t = semseg_py_float_array_as(target_obj, PyArray_TYPE(x), "target");
+    t = semseg_py_target_array(target_obj, x, "target");
     if (t == NULL) goto done;
     Py_ssize_t n_options = semseg_py_options(options_obj, options, SEMSEG_PY_MAX_OPTIONS);
     if (n_options < 0) goto done;

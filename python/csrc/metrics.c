@@ -8,7 +8,7 @@ static int prepare(PyObject *input_obj, PyObject *target_obj, PyObject *options_
                    int64_t *tshape, semseg_option_t *options, Py_ssize_t *n_options) {
     *x = semseg_py_float_array(input_obj, "input");
     if (*x == NULL) return -1;
-    *t = semseg_py_float_array_as(target_obj, PyArray_TYPE(*x), "target");
+    *t = semseg_py_target_array(target_obj, *x, "target");
     if (*t == NULL) return -1;
     *n_options = semseg_py_options(options_obj, options, SEMSEG_PY_MAX_OPTIONS - 1);
     if (*n_options < 0) return -1;

@@ -12,9 +12,12 @@ from . import _core
 from ._options import encode
 
 
-def check_int(name: str, value: Any) -> int:
+def check_int(name: str, value: Any, low: int = -2 ** 63, high: int = 2 ** 63 - 1) -> int:
+    """`value` as an int in [low, high] (by default: what a 64-bit integer holds)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name}: expected an int, got {value!r}")
+    if not low <= int(value) <= high:
+        raise ValueError(f"{name}: must be an integer in [{low}, {high}], got {int(value)}")
     return int(value)
 
 
@@ -25,10 +28,7 @@ def check_real(name: str, value: Any) -> float:
 
 
 def check_seed(value: Any) -> int:
-    seed = check_int("seed", value)
-    if not 0 <= seed < 2 ** 64:
-        raise ValueError(f"seed: must be an integer in [0, 2**64), got {seed}")
-    return seed
+    return check_int("seed", value, 0, 2 ** 64 - 1)
 
 
 def check_threads(value: Any) -> int:

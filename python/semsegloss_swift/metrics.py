@@ -1,9 +1,14 @@
 """Thresholded segmentation metrics computed by the Swift library.
 
-All metrics take ``(input, target)`` like the losses, threshold the prediction
-(``p >= threshold``; with ``from_logits=True`` p = sigmoid(input)) and the target
-(``g >= 0.5``), count TP, FP, FN, TN per (image, class) — or per class over the batch with
-``batch=True`` — and reduce with ``reduction``. A ratio whose denominator is 0 (e.g. IoU
+All metrics take ``(input, target)`` like the losses. Binary and multilabel: they threshold
+the prediction (``p >= threshold``; with ``from_logits=True`` p = sigmoid(input)) and the
+target (``g >= 0.5``) per channel. Multiclass (``mode="multiclass"``): the predicted class
+of a voxel is the argmax over C of the input (logits or probabilities alike; ``threshold``
+is not used), the true class comes from an integer label map (N, *spatial) or the argmax
+of a one-hot / soft target, and class c is counted one-vs-rest (smp's multiclass
+``get_stats``, MONAI's metrics on one-hot argmax predictions). They count TP, FP, FN, TN
+per (image, class) — or per class over the batch with ``batch=True`` — and reduce with
+``reduction``. A ratio whose denominator is 0 (e.g. IoU
 of an empty prediction on an empty target) gives ``empty``: NaN by default (left out of
 the mean; a mean of only NaN is NaN), or 1 or 0.
 """
@@ -25,15 +30,20 @@ _PARAMS = """
     input : array_like, shape (N, C, *spatial)
         Probabilities (default) or logits (``from_logits=True``).
     target : array_like
-        Same shape, labels in [0, 1] (binarised at 0.5), or ``ignore_index``.
-    mode : {"binary", "multilabel"}
+        Same shape, labels in [0, 1] (binarised at 0.5; multiclass: one-hot or soft, the
+        argmax is the class), or ``ignore_index``; multiclass also an integer label map
+        (N, *spatial) of classes in [0, C).
+    mode : {"binary", "multilabel", "multiclass"}
     threshold : float, default 0.5
-        Predicted positive where p >= threshold (0 < threshold < 1).
+        Predicted positive where p >= threshold (0 < threshold < 1); unused by multiclass
+        (argmax).
     from_logits : bool, default False
+        Whether ``input`` holds logits (any finite value) or probabilities (in [0, 1]).
     ignore_index : float, optional
-        Target value of voxels left out of every count.
+        Target value of voxels left out of every count (a label, or a value of any
+        channel of a dense multiclass target).
     include_background : bool, default True
-        Multilabel: False drops channel 0.
+        Multilabel and multiclass: False drops channel (class) 0.
     batch : bool, default False
         Pool the counts over the batch per class instead of per image.
     reduction : {"mean", "sum", "none"}
@@ -111,7 +121,8 @@ def confusion_counts(input: Any, target: Any, *, mode: str = "binary", threshold
                      include_background: bool = True, batch: bool = False) -> np.ndarray:
     """Hard confusion counts ``[TP, FP, FN, TN]`` per (image, class) or per class.
 
-    Returns an int64 array of shape (N, C, 4), or (C, 4) with ``batch=True``.
+    Returns an int64 array of shape (N, C, 4), or (C, 4) with ``batch=True``. Options as
+    the metrics (``mode="multiclass"``: one-vs-rest counts of the argmax prediction).
 
     Examples
     --------
@@ -120,6 +131,14 @@ def confusion_counts(input: Any, target: Any, *, mode: str = "binary", threshold
     >>> g = np.array([1.0, 0.0, 1.0, 0.0]).reshape(1, 1, 2, 2)
     >>> ss.metrics.confusion_counts(p, g).tolist()
     [[[2, 1, 0, 1]]]
+
+    Three classes, logits and a label map (argmax prediction [[0, 2], [1, 1]]):
+
+    >>> z = np.array([[[3.0, 0.0], [0.0, 0.1]], [[1.0, 0.0], [2.0, 0.5]],
+    ...               [[0.0, 1.0], [0.0, 0.2]]])[None]
+    >>> labels = np.array([[[0, 2], [1, 0]]])
+    >>> ss.metrics.confusion_counts(z, labels, mode="multiclass", from_logits=True).tolist()
+    [[[1, 0, 1, 2], [1, 1, 0, 2], [1, 0, 0, 3]]]
     """
     return _core.confusion_counts(input, target, encode(dict(
         mode=mode, threshold=threshold, from_logits=from_logits, ignore_index=ignore_index,
@@ -140,16 +159,19 @@ _SURFACE_PARAMS = """
         Probabilities (default) or logits (``from_logits=True``), thresholded at
         ``threshold`` (predicted object where p >= threshold).
     target : array_like
-        Same shape, labels in [0, 1] (object where g >= 0.5), or ``ignore_index``.
+        Same shape, labels in [0, 1] (object where g >= 0.5), or ``ignore_index``;
+        multiclass: an integer label map (N, *spatial), or one-hot / soft (argmax).
     spacing : float or sequence of float, optional
         Physical voxel size per spatial axis (finite, > 0); distances are in these units.
     threshold : float, default 0.5
+        Unused by multiclass, whose masks are ``argmax(input) == c`` and ``target == c``.
     from_logits : bool, default False
-    mode : {"binary", "multilabel"}
+    mode : {"binary", "multilabel", "multiclass"}
     ignore_index : float, optional
         Voxels whose target equals it are background in both masks.
     include_background : bool, default True
-        Multilabel: False drops channel 0 (MONAI's default for these metrics is False).
+        Multilabel and multiclass: False drops channel (class) 0 (MONAI's default for these
+        metrics is False).
     reduction : {"mean", "sum", "none"}
         Over the (image, channel) entries, NaN entries left out (a mean of only NaN is NaN);
         ``"none"`` returns an array (N, C).

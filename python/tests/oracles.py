@@ -249,6 +249,29 @@ def confusion_counts(input, target, *, mode="binary", threshold=0.5, from_logits
     return out.sum(axis=0) if batch else out
 
 
+def multiclass_confusion_counts(input, target, *, ignore_index=None, include_background=True, batch=False):
+    """One-vs-rest counts of argmax(input) against the label map, or the argmax of a dense
+    target; ignored voxels (label == ignore_index, or a dense channel equal to it) left out."""
+    x = np.asarray(input)
+    pred = np.argmax(x, axis=1)
+    t = np.asarray(target)
+    if t.ndim == x.ndim - 1:
+        truth = t.astype(np.int64)
+        valid = np.ones(truth.shape, bool) if ignore_index is None else truth != ignore_index
+    else:
+        truth = np.argmax(t, axis=1)
+        valid = np.ones(truth.shape, bool) if ignore_index is None else ~(t == ignore_index).any(axis=1)
+    axes = tuple(range(1, pred.ndim))
+    out = []
+    for c in range(x.shape[1]):
+        p, y = valid & (pred == c), valid & (truth == c)
+        tp = (p & y).sum(axis=axes)
+        out.append(np.stack([tp, (p & ~y).sum(axis=axes), (~p & y & valid).sum(axis=axes),
+                             (valid & ~p & ~y).sum(axis=axes)], axis=-1))
+    out = np.stack(out, axis=1).astype(np.int64)[:, (0 if include_background else 1):]
+    return out.sum(axis=0) if batch else out
+
+
 def metric_from_counts(name, counts, beta=1.0, empty="nan"):
     tp, fp, fn, tn = (counts[..., i].astype(np.float64) for i in range(4))
     b2 = beta * beta

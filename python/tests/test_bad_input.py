@@ -186,8 +186,8 @@ def test_dice_bce_reduction_none():
     raises(ValueError, ss.dice_bce_loss, probs(), target(), reduction="none", names=["reduction"])
 
 
-#: Calls without a multiclass mode (sigmoid-only losses, metrics): a clear error naming mode.
-NO_MULTICLASS = [c for c in CALLS if c[0] not in REGION_LOSSES and c[0] != "focal_loss"]
+#: Calls without a multiclass mode (sigmoid-only losses): a clear error naming mode.
+NO_MULTICLASS = [c for c in CALLS if c[0] in ALL_LOSSES and c[0] not in REGION_LOSSES and c[0] != "focal_loss"]
 
 
 @pytest.mark.parametrize("name,fn", NO_MULTICLASS, ids=[c[0] for c in NO_MULTICLASS])

@@ -187,4 +187,4 @@ def test_bad_input():
     with pytest.raises(TypeError, match="directed"):
         metrics.hausdorff_distance(p, g, directed="yes")
     with pytest.raises(ValueError, match="mode"):
-        metrics.hausdorff_distance(np.concatenate([p, g], 1), np.concatenate([g, p], 1), mode="multiclass")
+        metrics.hausdorff_distance(np.concatenate([p, g], 1), np.concatenate([g, p], 1), mode="exclusive")

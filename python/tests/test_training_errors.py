@@ -43,6 +43,8 @@ def trainer():
     ({"seed": -1}, ValueError, "seed"),
     ({"seed": 2 ** 64}, ValueError, "seed"),
     ({"threads": 0}, ValueError, "threads"),
+    ({"depth": 2 ** 64}, ValueError, "depth"),
+    ({"in_channels": -2 ** 63 - 1}, ValueError, "in_channels"),
     ({"base_channels": 2.5}, TypeError, "base_channels"),
     ({"depth": "4"}, TypeError, "depth"),
     ({"seed": 1.0}, TypeError, "seed"),
@@ -61,6 +63,7 @@ def test_unet_bad_settings(kwargs, exc, name):
     ({"batch_size": 0}, ValueError, "batch_size"),
     ({"batch_size": -4}, ValueError, "batch_size"),
     ({"batch_size": 2.0}, TypeError, "batch_size"),
+    ({"batch_size": 2 ** 64}, ValueError, "batch_size"),  # was an OverflowError without the name
     ({"weight_decay": -1.0}, ValueError, "weight_decay"),
     ({"threshold": 1.5}, ValueError, "threshold"),
     ({"seed": -3}, ValueError, "seed"),
@@ -132,6 +135,8 @@ def test_bad_fit_arguments(trainer):
     x, y = data()
     raises(ValueError, trainer.fit, x, y, epochs=-1, names=["epochs"])
     raises(TypeError, trainer.fit, x, y, epochs=1.5, names=["epochs"])
+    raises(ValueError, trainer.fit, x, y, epochs=2 ** 64, names=["epochs"])
+    raises(ValueError, trainer.evaluate, x, y, batch_size=2 ** 64, names=["batch_size"])
     raises(TypeError, trainer.fit, x, y, validation_data=x, names=["validation_data"])
     raises(ValueError, trainer.fit, x, y, validation_data=(x[..., :6], y), names=["validation_data[0]"])
     raises(ValueError, trainer.fit, x, y, validation_data=(x, y[:2]), names=["validation_data[1]"])

@@ -153,6 +153,10 @@ semseg_status_t semseg_metric_output_shape(
  * "specificity", "accuracy", "f_beta", "mcc"). Options: mode, threshold (0.5),
  * from_logits (0), ignore_index, include_background (1), batch (0), reduction (mean),
  * empty (SEMSEG_METRIC_EMPTY_NAN), beta (f_beta only, 1).
+ * input: float32 or float64, (N, C, *spatial); target: same dtype and shape, or, with
+ * mode multiclass, an int64 label map (N, *spatial) as for semseg_loss. Multiclass
+ * counts class c one-vs-rest: predicted class = argmax over C of the input (threshold
+ * unused), true class = the label, or the argmax of a dense target.
  * value receives the reduced metric; values (NULL or float64, output shape) the
  * per-entry ones.
  */
@@ -163,7 +167,8 @@ semseg_status_t semseg_metric(
 
 /**
  * Confusion counts per entry: out (int64, shape (N, C', 4) or (C', 4) with batch=1)
- * receives [TP, FP, FN, TN]. Options as semseg_metric (no reduction, empty, beta).
+ * receives [TP, FP, FN, TN]. Options and targets as semseg_metric (no reduction, empty,
+ * beta).
  * Writes the number of entries to *n_entries; out must hold 4 * entries values
  * (ask semseg_metric_output_shape with reduction "none" for the entry shape).
  */
@@ -221,7 +226,8 @@ semseg_status_t semseg_surface_metric_output_shape(
 
 /**
  * Surface metric per (image, channel) of thresholded input (float32/float64, (N, C, *spatial))
- * and target (same dtype and shape). Options: mode, threshold (0.5), from_logits (0),
+ * and target (same dtype and shape; multiclass: masks argmax(input) == c and label == c,
+ * the target an int64 label map or dense as for semseg_metric). Options: mode, threshold (0.5), from_logits (0),
  * ignore_index, include_background (1), reduction (mean); percentile (absent = maximum),
  * directed (0), percentile_mode (0 pooled, 1 max of the directed percentiles) for
  * "hausdorff_distance"; directed for "average_surface_distance"; tolerance (required) for

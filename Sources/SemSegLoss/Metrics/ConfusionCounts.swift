@@ -42,22 +42,34 @@ public struct MetricOptions: Sendable, Equatable {
 public enum ConfusionKernel {
     static let chunkSize = 16_384
 
-    /// Entry counts: (N, C′) row-major, or (C′) with `batch`, C′ = kept channels.
-    @_specialize(exported: true, where S == Float)
-    @_specialize(exported: true, where S == Double)
+    /// `counts(input:target:metric:)` with a dense target (the input's shape).
     public static func counts<S: SegScalar>(
         input: TensorView<S>, target: TensorView<S>, metric: MetricOptions
     ) throws(SegLossError) -> [ConfusionCounts] {
+        try counts(input: input, target: .dense(target), metric: metric)
+    }
+
+    /// Entry counts: (N, C′) row-major, or (C′) with `batch`, C′ = kept channels (classes).
+    /// Binary and multilabel: thresholded prediction and target per channel (dense target
+    /// only). Multiclass: one-vs-rest counts of the argmax prediction against the label
+    /// map or the argmax of a one-hot / soft target (`MulticlassClasses`).
+    @_specialize(exported: true, where S == Float)
+    @_specialize(exported: true, where S == Double)
+    public static func counts<S: SegScalar>(
+        input: TensorView<S>, target: LossTarget<S>, metric: MetricOptions
+    ) throws(SegLossError) -> [ConfusionCounts] {
         let shape = input.shape, options = metric.options
         try options.validate(for: shape)
-        guard options.mode != .multiclass else {
-            throw .option("mode", "'multiclass' metrics are not supported yet; use 'binary' or 'multilabel'")
-        }
-        guard target.shape == shape else {
-            throw .shape("target", "must have the input's shape \(shape), got \(target.shape)")
-        }
         guard metric.threshold.isFinite, metric.threshold > 0, metric.threshold < 1 else {
             throw .value("threshold", "must lie strictly between 0 and 1, got \(metric.threshold)")
+        }
+        if options.mode == .multiclass {
+            let classes = try MulticlassClasses(input: input, target: target, options: options)
+            return counts(classes, firstClass: options.firstChannel, pooled: metric.batch)
+        }
+        let target = try target.requireDense("this metric")
+        guard target.shape == shape else {
+            throw .shape("target", "must have the input's shape \(shape), got \(target.shape)")
         }
         // Compare in the input's own space: z ≥ logit(t) ⇔ σ(z) ≥ t.
         let t = metric.threshold

@@ -78,10 +78,15 @@ public struct ConfiguredMetric: Sendable {
         return options.batch ? [kept] : [input.batch, kept]
     }
 
-    /// Per-entry values and their reduction.
+    /// `evaluate(input:target:)` with a dense target (the input's shape).
+    public func evaluate<S: SegScalar>(input: TensorView<S>, target: TensorView<S>) throws(SegLossError) -> (value: Double, values: [Double]) {
+        try evaluate(input: input, target: .dense(target))
+    }
+
+    /// Per-entry values and their reduction; `target` as `ConfusionKernel.counts`.
     @_specialize(exported: true, where S == Float)
     @_specialize(exported: true, where S == Double)
-    public func evaluate<S: SegScalar>(input: TensorView<S>, target: TensorView<S>) throws(SegLossError) -> (value: Double, values: [Double]) {
+    public func evaluate<S: SegScalar>(input: TensorView<S>, target: LossTarget<S>) throws(SegLossError) -> (value: Double, values: [Double]) {
         let counts = try ConfusionKernel.counts(input: input, target: target, metric: options)
         let values = counts.map { metric.value($0, beta: beta, empty: empty) }
         return (OverlapMetric.reduce(values, options.options.reduction), values)

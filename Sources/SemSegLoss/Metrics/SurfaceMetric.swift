@@ -51,19 +51,21 @@ public struct ConfiguredSurfaceMetric: Sendable {
         options.reduction == .none ? [input.batch, input.channels - options.firstChannel] : []
     }
 
+    /// `evaluate(input:target:)` with a dense target (the input's shape).
+    public func evaluate<S: SegScalar>(input: TensorView<S>, target: TensorView<S>) throws(SegLossError) -> (value: Double, values: [Double]) {
+        try evaluate(input: input, target: .dense(target))
+    }
+
     /// Per-entry values (N·C′, row-major) and their reduction (NaN entries skipped; a mean
-    /// of only NaN entries is NaN).
+    /// of only NaN entries is NaN). Binary and multilabel: thresholded masks per channel
+    /// (dense target). Multiclass: the masks of class c are `predicted = c` and
+    /// `truth = c` (`MulticlassClasses`: argmax prediction, label map or argmax target),
+    /// ignored voxels background in both.
     @_specialize(exported: true, where S == Float)
     @_specialize(exported: true, where S == Double)
-    public func evaluate<S: SegScalar>(input: TensorView<S>, target: TensorView<S>) throws(SegLossError) -> (value: Double, values: [Double]) {
+    public func evaluate<S: SegScalar>(input: TensorView<S>, target: LossTarget<S>) throws(SegLossError) -> (value: Double, values: [Double]) {
         let shape = input.shape
         try options.validate(for: shape)
-        guard options.mode != .multiclass else {
-            throw .option("mode", "'multiclass' metrics are not supported yet; use 'binary' or 'multilabel'")
-        }
-        guard target.shape == shape else {
-            throw .shape("target", "must have the input's shape \(shape), got \(target.shape)")
-        }
         guard threshold.isFinite, threshold > 0, threshold < 1 else {
             throw .value("threshold", "must lie strictly between 0 and 1, got \(threshold)")
         }
@@ -75,33 +77,62 @@ public struct ConfiguredSurfaceMetric: Sendable {
         if kind == .normalizedSurfaceDice, empty.bothEmpty == .imageDiagonal || empty.oneEmpty == .imageDiagonal {
             throw .option("empty", "image_diagonal applies to distance metrics, not to the normalized surface Dice")
         }
-        let ignore = options.ignoreIndex.map { S($0) }
-        _ = try DistanceLossChecks.validate(input: input, target: target, options: options, ignore: ignore)
+        let classes: MulticlassClasses?
+        var dense: TensorView<S>?
+        if options.mode == .multiclass {
+            classes = try MulticlassClasses(input: input, target: target, options: options)
+        } else {
+            classes = nil
+            let t = try target.requireDense("this metric")
+            guard t.shape == shape else {
+                throw .shape("target", "must have the input's shape \(shape), got \(t.shape)")
+            }
+            _ = try DistanceLossChecks.validate(input: input, target: t, options: options, ignore: options.ignoreIndex.map { S($0) })
+            dense = t
+        }
 
         let n = shape.spatialCount
         guard let masks = DistanceScratch.allocate(UInt8.self, count: 2 * n) else {
             throw DistanceScratch.failure("input", count: 2 * n, of: "uint8")
         }
         defer { DistanceScratch.release(masks) }
-        let t = threshold
-        let cut = S(options.fromLogits ? log(t / (1 - t)) : t)
-        let half: S = 0.5
         let c0 = options.firstChannel, kept = shape.channels - c0
         var values = [Double](repeating: .nan, count: shape.batch * kept)
         for b in 0..<shape.batch {
             for c in c0..<shape.channels {
-                let row = b * shape.channels + c
-                let x = input.row(row), g = target.row(row)
-                for i in 0..<n {
-                    let ignored = ignore.map { g[i] == $0 } ?? false
-                    masks[i] = !ignored && x[i] >= cut ? 1 : 0
-                    masks[n + i] = !ignored && g[i] >= half ? 1 : 0
+                if let classes {
+                    classMasks(classes, image: b, class: c, into: masks)
+                } else if let dense {
+                    thresholdedMasks(input: input.row(b * shape.channels + c), target: dense.row(b * shape.channels + c),
+                                     count: n, into: masks)
                 }
                 let d = try SurfaceDistances.run(UnsafePointer(masks), UnsafePointer(masks + n), geometry)
                 values[b * kept + (c - c0)] = try value(d)
             }
         }
         return (OverlapMetric.reduce(values, options.reduction), values)
+    }
+
+    /// Prediction `p ≥ threshold` into `masks[0..<n]`, target `g ≥ 0.5` into `masks[n..<2n]`;
+    /// voxels whose target equals `ignore_index` are background in both.
+    func thresholdedMasks<S: SegScalar>(input x: UnsafePointer<S>, target g: UnsafePointer<S>, count n: Int, into masks: UnsafeMutablePointer<UInt8>) {
+        let t = threshold, cut = S(options.fromLogits ? log(t / (1 - t)) : t), half: S = 0.5
+        let ignore = options.ignoreIndex.map { S($0) }
+        for i in 0..<n {
+            let ignored = ignore.map { g[i] == $0 } ?? false
+            masks[i] = !ignored && x[i] >= cut ? 1 : 0
+            masks[n + i] = !ignored && g[i] >= half ? 1 : 0
+        }
+    }
+
+    /// The masks of class `c` in image `b`: predicted class c, true class c (an ignored
+    /// voxel's class is `MulticlassClasses.ignored`, so it is in neither).
+    func classMasks(_ m: MulticlassClasses, image b: Int, class c: Int, into masks: UnsafeMutablePointer<UInt8>) {
+        let n = m.spatialCount, k = Int32(c), lo = b * n
+        for i in 0..<n {
+            masks[i] = m.predicted[lo + i] == k ? 1 : 0
+            masks[n + i] = m.truth[lo + i] == k ? 1 : 0
+        }
     }
 
     /// The metric of one entry.
