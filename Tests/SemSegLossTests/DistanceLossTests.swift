@@ -245,7 +245,10 @@ struct DistanceLossTests {
 
     @Test("bad options and values are errors naming the argument", arguments: names)
     func validation(_ loss: String) {
-        expectError(.option, "mode") { _ = try run(loss, [("mode", 2)], [1, 2, 3, 4, 5, 6, 7, 8], [1, 0, 1, 0, 0, 1, 0, 1], [1, 2, 2, 2]) }
+        expectError(.option, "mode") { _ = try run(loss, [("mode", 3)], [1, 2, 3, 4], [1, 0, 1, 0], [1, 1, 2, 2]) }
+        if loss == "distance_penalized_ce_loss" || loss == "shape_aware_loss" {  // no multiclass form
+            expectError(.option, "mode") { _ = try run(loss, [("mode", 2)], [1, 2, 3, 4, 5, 6, 7, 8], [1, 0, 1, 0, 0, 1, 0, 1], [1, 2, 2, 2]) }
+        }
         expectError(.option, "smooth_nr") { _ = try LossCatalog.make(loss, options: [("smooth_nr", 1)]) }
         expectError(.value, "input") { _ = try run(loss, [], [1, .nan, 3, 4], [1, 0, 1, 0], [1, 1, 2, 2]) }
         expectError(.value, "input") { _ = try run(loss, [("from_logits", 0)], [0.5, 1.5, 0.3, 0.1], [1, 0, 1, 0], [1, 1, 2, 2]) }

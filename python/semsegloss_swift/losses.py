@@ -304,6 +304,11 @@ def hausdorff_dt_loss(input: Any, target: Any, *, mode: str = "binary", from_log
     ``L_HD + lambda * L_Dice``: add ``dice_loss`` outside. MONAI's ``HausdorffDTLoss`` gives
     the same mean (its default ``include_background=False`` corresponds to
     ``mode="multilabel", include_background=False`` here).
+
+    Multiclass (``mode="multiclass"``): p = softmax(z) over the C channels, the target a
+    label map (N, *spatial) or one-hot / soft, and the loss of every class channel as in
+    multilabel mode on those probabilities (prediction mask ``p_c > 0.5``), the gradient
+    taken through the softmax: MONAI's ``HausdorffDTLoss(softmax=True, to_onehot_y=True)``.
     {distance}
 
     Parameters
@@ -332,7 +337,7 @@ def log_hausdorff_dt_loss(input: Any, target: Any, *, mode: str = "binary", from
     """Log Hausdorff distance-transform loss, ``log(1 + L_HD)`` of the reduced
     :func:`hausdorff_dt_loss` (MONAI ``LogHausdorffDTLoss``); gradient scaled by
     ``1 / (1 + L_HD)``. ``reduction="none"`` is not available (the logarithm applies to
-    the reduced loss).
+    the reduced loss). Multiclass as :func:`hausdorff_dt_loss` (softmax, one-hot targets).
     {distance}
 
     Parameters
@@ -370,6 +375,10 @@ def boundary_loss(input: Any, target: Any, *, mode: str = "binary", from_logits:
     0.01 per epoch (the "rebalance" schedule), or ``(1 - a) * dice + a * boundary``. For
     binary problems use the foreground channel only (binary mode, or multilabel with
     ``include_background=False``): background maps reach hundreds of voxels.
+
+    Multiclass (``mode="multiclass"``, the paper's multi-organ setting): p = softmax(z), one
+    map per class from the label map or one-hot target, ``mean(sum_c p_c * phi_c)`` over the
+    included classes (usually ``include_background=False``), gradient through the softmax.
     {distance}
 
     Parameters
@@ -382,6 +391,9 @@ def boundary_loss(input: Any, target: Any, *, mode: str = "binary", from_logits:
     >>> p = np.array([[[[0.9, 0.8, 0.7, 0.2, 0.1]]]]); g = np.array([[[[1.0, 1.0, 1.0, 0.0, 0.0]]]])
     >>> round(ss.boundary_loss(p, g, from_logits=False), 6)  # phi = [-2, -1, 0, 1, 2]: negative
     -0.44
+    >>> two = np.concatenate([1 - p, p], axis=1)  # classes 0 and 1; label map [1, 1, 1, 0, 0]
+    >>> round(ss.boundary_loss(two, g[:, 0].astype(int), mode="multiclass", from_logits=False), 6)
+    -0.21
     """
     return evaluate("boundary_loss", input, target, return_grad, grad_output, dict(
         mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
@@ -400,7 +412,9 @@ def distance_penalized_ce_loss(input: Any, target: Any, *, mode: str = "binary",
     to the other class and ``M``, ``m`` its maximum and minimum on that side, so ``Phi = 1``
     on the boundary layers and 0 on the farthest voxels (weight in [1, 2]); 1 on a side whose
     voxels are all equally far; 0 for an empty or full target (plain BCE). This is SegLoss's
-    ``DisPenalizedCE`` with its weight actually applied.
+    ``DisPenalizedCE`` with its weight actually applied. Binary and multilabel only (the
+    paper defines no categorical form): for exclusive classes use ``mode="multilabel"`` with
+    one-hot targets.
     {distance}
 
     Parameters
@@ -432,7 +446,8 @@ def shape_aware_loss(input: Any, target: Any, *, mode: str = "binary", from_logi
     images whose predicted shape is far from the target's get a larger cross-entropy
     weight. Formula as summarised by Jadon (IEEE CIBCB 2020, eqs. 14-15) for the
     SemSegLoss catalogue, written as a weight (the survey's minus signs are a typo). ``E = 0``
-    (plain BCE) when either contour is empty.
+    (plain BCE) when either contour is empty. Binary and multilabel only, as
+    :func:`distance_penalized_ce_loss`.
     {distance}
 
     Parameters

@@ -79,6 +79,10 @@ public struct ConfiguredLoss: Sendable {
             case .jaccard(let l): return try multiclass(l, input, target, outputs)
             case .tversky(let l): return try multiclass(l, input, target, outputs)
             case .focalTversky(let l): return try multiclass(l, input, target, outputs)
+            case .hausdorffDT(let l): return try multiclassDistance(l, input, target, outputs)
+            case .boundary(let l): return try multiclassDistance(l, input, target, outputs)
+            case .distancePenalizedCE, .shapeAware:
+                throw .option("mode", "\(name) weights a binary cross-entropy per channel; a multiclass form (a categorical cross-entropy with per-class distance weights) is not defined by its paper. Use mode='multilabel' with one-hot targets (sigmoid per class)")
             default: break
             }
         }
@@ -114,6 +118,18 @@ public struct ConfiguredLoss: Sendable {
         try MulticlassAdapter.evaluate(input: input, target: target, options: options, outputs: outputs) {
             (p: TensorView<S>, g: TensorView<S>, inner: LossOptions, out: LossOutputs<S>) throws(SegLossError) -> Double in
             try RegionLossEvaluator.evaluate(objective, input: p, target: g, options: inner, outputs: out)
+        }
+    }
+
+    /// A distance-map loss defined per channel on probabilities (Hausdorff-DT, boundary) in
+    /// multiclass mode: softmax probabilities and one-hot targets (`MulticlassAdapter`), as
+    /// MONAI's `HausdorffDTLoss(softmax=True, to_onehot_y=True)` and Kervadec's boundary loss.
+    private func multiclassDistance<S: SegScalar, L: DistanceFieldLoss>(
+        _ loss: L, _ input: TensorView<S>, _ target: LossTarget<S>, _ outputs: LossOutputs<S>
+    ) throws(SegLossError) -> Double {
+        try MulticlassAdapter.evaluate(input: input, target: target, options: options, outputs: outputs) {
+            (p: TensorView<S>, g: TensorView<S>, inner: LossOptions, out: LossOutputs<S>) throws(SegLossError) -> Double in
+            try loss.evaluate(input: p, target: g, options: inner, outputs: out)
         }
     }
 

@@ -47,6 +47,32 @@ enum BlockSums {
         return Double(s)
     }
 
+    /// Σ p·g, Σ p (or Σ p²) and Σ g (or Σ g²) over `count` elements, in 16 lanes then a
+    /// lane sum (fixed order), returned in Double: the region statistics of a block.
+    @inline(never)
+    static func region<S: SegScalar>(
+        _ p: UnsafePointer<S>, _ g: UnsafePointer<S>, _ count: Int, squared: Bool
+    ) -> (intersection: Double, prediction: Double, target: Double) {
+        var tp = SIMD16<S>(), ps = SIMD16<S>(), gs = SIMD16<S>()
+        var j = 0
+        while j + 16 <= count {
+            let pv = load(p, j), gv = load(g, j)
+            tp += pv * gv
+            ps += squared ? pv * pv : pv
+            gs += squared ? gv * gv : gv
+            j &+= 16
+        }
+        var t = tp.sum(), q = ps.sum(), r = gs.sum()
+        while j < count {
+            let pv = p[j], gv = g[j]
+            t += pv * gv
+            q += squared ? pv * pv : pv
+            r += squared ? gv * gv : gv
+            j &+= 1
+        }
+        return (Double(t), Double(q), Double(r))
+    }
+
     @inline(__always)
     static func load<S: SegScalar>(_ p: UnsafePointer<S>, _ j: Int) -> SIMD16<S> {
         UnsafeRawPointer(p + j).loadUnaligned(as: SIMD16<S>.self)

@@ -1,5 +1,3 @@
-import RealModule
-
 // MARK: - The shared per-class TP / P / G kernel
 
 /// Sums of one (image, class) row, or of one class pooled over the batch.
@@ -150,15 +148,20 @@ enum RegionStatsKernel {
         let signCoded = storing && SignCoded.isOn
         var stats = RegionStats()
         var valid = 0, badIn = 0, badT = 0, nonBinary = 0
+        // p (and, with ignore_index, the masked g) of a block, for `BlockSums.region`.
+        let staged = UnsafeMutablePointer<S>.allocate(capacity: 2 * Blocks.size)
+        defer { staged.deallocate() }
+        let pBuf = staged, gBuf = staged + Blocks.size
         var b = lo
         while b < hi {
             let n = min(Blocks.size, hi - b)
             let xb = x + b, tb = t + b, db = d + b
             var vc: Int32 = 0, bi: Int32 = 0, bt: Int32 = 0, nb: Int32 = 0
-            // Relaxed sums: LLVM may reassociate them into vector lanes (the loop stays one
-            // vectorised pass, with no buffer of p to store and reload). The lane layout is
-            // fixed by the compiled code, so results do not depend on threads or timing.
-            var tp: S = 0, ps: S = 0, gs: S = 0
+            // The sums run over staged p in fixed lanes (`BlockSums.region`), not as
+            // relaxed sums in this loop: a loop that also stores σ' is vectorised only when
+            // LLVM's run-time overlap check passes, which depends on where the caller's
+            // buffers lie, and its scalar fallback would add in another order (the loss
+            // would then depend on the memory layout and differ with and without a gradient).
             // Largest target bit pattern: > bits(1) flags suspects (`SegScalar.unitBits`),
             // which InputScan.check re-checks exactly.
             var targetBits: S.UnitBits = 0
@@ -178,10 +181,8 @@ enum RegionStatsKernel {
                         db[j] = signCoded ? (g == 1 ? -dv : dv) : dv
                     }
                 }
-                let pv = v ? p : 0
-                tp = Relaxed.multiplyAdd(pv, g, tp)
-                ps = squared ? Relaxed.multiplyAdd(pv, pv, ps) : Relaxed.sum(ps, pv)
-                gs = squared ? Relaxed.multiplyAdd(g, g, gs) : Relaxed.sum(gs, g)
+                pBuf[j] = v ? p : 0
+                if ignoring { gBuf[j] = g }
                 vc &+= ElementChecks.bit(v)
                 if logits {
                     logitBits = max(logitBits, S.unitBits(z) | S.unitBits(-0.0))
@@ -193,9 +194,10 @@ enum RegionStatsKernel {
             }
             if logits && logitBits > S.unitBits(-S.greatestFiniteMagnitude) { bi &+= 1 }
             if targetBits > S.unitBits(1) { bt &+= 1 }
-            stats.intersection += Double(tp)
-            stats.prediction += Double(ps)
-            stats.target += Double(gs)
+            let sums = BlockSums.region(pBuf, ignoring ? UnsafePointer(gBuf) : tb, n, squared: squared)
+            stats.intersection += sums.intersection
+            stats.prediction += sums.prediction
+            stats.target += sums.target
             valid += Int(vc)
             badIn += Int(bi)
             badT += Int(bt)

@@ -31,6 +31,10 @@ protocol DistanceFieldLoss: Sendable {
     func validate(_ options: LossOptions) throws(SegLossError)
     /// Writes the field of `rows` consecutive rows (images × channels) into `buffers.field`.
     func fillField(_ buffers: DistanceFieldBuffers, rows: Int, geometry: DistanceGeometry) throws(SegLossError)
+    /// The loss on a dense target (binary and multilabel modes), through `DistanceLossEvaluator`.
+    func evaluate<S: SegScalar>(
+        input: TensorView<S>, target: TensorView<S>, options: LossOptions, outputs: LossOutputs<S>
+    ) throws(SegLossError) -> Double
 }
 
 /// Scratch of one group of rows: byte masks (1 = object) of the target and of the

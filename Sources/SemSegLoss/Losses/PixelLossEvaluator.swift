@@ -1,5 +1,3 @@
-import RealModule
-
 // MARK: - Driving a pixel objective over a batch
 
 /// Evaluates a `PixelObjective` on dense input/target (binary and multilabel modes).
@@ -201,12 +199,15 @@ public enum PixelLossEvaluator {
     /// output (no grad_output, no accumulation); `LossOnly` computes the loss alone;
     /// `Staged` writes ℓ and ∂ℓ/∂x of a block to scratch, and simple loops then apply
     /// `outputs` (values, grad_output, accumulation).
+    ///
+    /// In every mode ℓ of a block goes through scratch and `BlockSums` (fixed lanes), so
+    /// that the loss is the same number whatever the mode, and whether or not the element
+    /// loop was vectorised: a relaxed sum inside a loop that also stores (the gradient) is
+    /// only vectorised when LLVM's run-time overlap check passes, which depends on where
+    /// the arrays lie in memory, and the scalar fallback adds in another order (one Float
+    /// ulp per block; seen as a flaky loss-only ≠ with-gradient test).
     protocol OutputMode {
         static var direct: Bool { get }
-        /// Whether ℓ of a block goes through scratch and `BlockSums` (as `Staged`) even
-        /// though the gradient is written directly, so that the loss is the same number
-        /// as without a gradient (a compound loss's loss-only call runs `Staged`).
-        static var stagesLoss: Bool { get }
         /// Whether the direct gradient is added to the buffer's old value.
         static var adds: Bool { get }
         static var values: Bool { get }
@@ -215,27 +216,22 @@ public enum PixelLossEvaluator {
     enum DirectGradient: OutputMode {
         static var direct: Bool { true }; static var values: Bool { false }; static var staged: Bool { false }
         static var adds: Bool { false }
-        static var stagesLoss: Bool { false }
     }
     enum DirectAccumulate: OutputMode {
         static var direct: Bool { true }; static var values: Bool { false }; static var staged: Bool { false }
         static var adds: Bool { true }
-        static var stagesLoss: Bool { true }
     }
     enum DirectWithValues: OutputMode {
         static var direct: Bool { true }; static var values: Bool { true }; static var staged: Bool { false }
         static var adds: Bool { false }
-        static var stagesLoss: Bool { false }
     }
     enum LossOnly: OutputMode {
         static var direct: Bool { false }; static var values: Bool { false }; static var staged: Bool { false }
         static var adds: Bool { false }
-        static var stagesLoss: Bool { false }
     }
     enum Staged: OutputMode {
         static var direct: Bool { false }; static var values: Bool { false }; static var staged: Bool { true }
         static var adds: Bool { false }
-        static var stagesLoss: Bool { true }
     }
 
     /// One chunk: Σℓ over valid elements, the outputs, and validation counts. Options:
@@ -257,15 +253,12 @@ public enum PixelLossEvaluator {
             let n = min(Blocks.size, hi - b)
             let xb = x + b, tb = t + b, outb = direct + b, valb = valuesOut + b
             var bi: Int32 = 0, bt: Int32 = 0
-            // Without staging, Σℓ is a relaxed sum in the loop (vectorised into lanes, see
-            // `RegionStatsKernel.rowSums`); staged blocks keep ℓ for the values output.
-            var blockLoss: S = 0
             for j in 0..<n {
                 let z = xb[j], gRaw = tb[j]
                 let v = ignoring ? gRaw != ignore : true
                 let g = v ? gRaw : 0
                 let (l, d) = objective.evaluate(z, g, fromLogits: logits)
-                if Mode.stagesLoss { lBuf[j] = v ? l : 0 } else { blockLoss = Relaxed.sum(blockLoss, v ? l : 0) }
+                lBuf[j] = v ? l : 0
                 if Mode.values { valb[j] = v ? l : 0 }
                 if Mode.direct {
                     let w = v ? d * weight : 0
@@ -276,7 +269,7 @@ public enum PixelLossEvaluator {
                 bt &+= ElementChecks.badTarget(g)
             }
             if Mode.staged { apply(lBuf, dBuf, b, n, weight, outputs, accumulate) }
-            lossD += Mode.stagesLoss ? BlockSums.sum(lBuf, n) : Double(blockLoss)
+            lossD += BlockSums.sum(lBuf, n)
             badIn += Int(bi)
             badT += Int(bt)
             b += n
