@@ -14,8 +14,11 @@ import SemSegLoss
 ///   objective uses `mode = multilabel` (independent sigmoid channels), since `binary`
 ///   needs exactly one channel.
 ///
-/// Targets must have the logits' shape `(N, out_channels, H, W)`. Errors from the loss are
-/// reported with trainer spelling: `target` becomes `y`, `input` becomes `logits`.
+/// Targets have the logits' shape `(N, out_channels, H, W)` or, with `mode = multiclass`,
+/// are integer label maps `(N, H, W)` (stored as Float; `ignore_index` allowed). Errors
+/// from the loss are reported with trainer spelling: `target` becomes `y`, `input` becomes
+/// `logits`. With `mode = multiclass` the validation scores count exclusive classes
+/// (argmax), whatever the target form.
 ///
 ///     let objective = try CatalogObjective("dice_bce_loss", options: [("smooth_nr", 1)])
 ///     let trainer = try Trainer(model: try UNet(), objective: objective)
@@ -48,17 +51,55 @@ public struct CatalogObjective: TrainingObjective, Sendable {
         self.loss = loss
     }
 
+    public var scoring: ScoringRule {
+        ScoringRule(exclusiveClasses: loss.options.mode == .multiclass, ignoreLabel: loss.options.ignoreIndex)
+    }
+
     public func lossAndGradient(
         logits: UnsafePointer<Float>, shape: TensorShape, target: UnsafePointer<Float>, targetShape: [Int],
         gradient: UnsafeMutablePointer<Float>
     ) throws(SegLossError) -> Double {
+        let labelShape = [shape.batch] + Array(shape.spatial)
+        if loss.options.mode == .multiclass && targetShape == labelShape {
+            return try labelMapLoss(logits: logits, shape: shape, labels: target, gradient: gradient)
+        }
+        if targetShape == labelShape && shape.channels > 1 {
+            throw .shape("y", "a label map \(TensorShape.format(labelShape)) needs a multiclass loss (loss_options mode='multiclass'); \(loss.name) runs in mode '\(loss.options.mode.name)' and needs targets of the model output's shape \(shape)")
+        }
         guard targetShape == shape.dims else {
-            throw .shape("y", "must have the model output's shape (N, out_channels, H, W) = \(shape) per batch, got \(TensorShape.format(targetShape)) (loss \(loss.name))")
+            let labels = loss.options.mode == .multiclass ? " or a label map \(TensorShape.format(labelShape))" : ""
+            throw .shape("y", "must have the model output's shape (N, out_channels, H, W) = \(shape)\(labels) per batch, got \(TensorShape.format(targetShape)) (loss \(loss.name))")
         }
         do {
             return try loss.evaluate(
                 input: TensorView(logits, shape: shape), target: TensorView(target, shape: shape),
                 outputs: LossOutputs(gradient: gradient))
+        } catch {
+            throw Self.rename(error)
+        }
+    }
+
+    /// The loss of a batch whose targets are class labels stored as Float (`(N, H, W)`):
+    /// converted to the library's int64 label map, every value an integer.
+    func labelMapLoss(
+        logits: UnsafePointer<Float>, shape: TensorShape, labels: UnsafePointer<Float>,
+        gradient: UnsafeMutablePointer<Float>
+    ) throws(SegLossError) -> Double {
+        let count = shape.batch * shape.spatialCount
+        var ints = [Int64](repeating: 0, count: count)
+        for i in 0..<count {
+            let v = labels[i]
+            guard v.isFinite, v == v.rounded(), let k = Int64(exactly: Double(v)) else {
+                throw .value("y", "class labels must be integers (a label map (N, H, W) with mode='multiclass'), got \(v) at flat index \(i)")
+            }
+            ints[i] = k
+        }
+        do {
+            return try ints.withUnsafeBufferPointer { (b) throws(SegLossError) -> Double in
+                let view = try LabelView(b.baseAddress!, dims: [shape.batch] + Array(shape.spatial), input: shape)
+                return try loss.evaluate(
+                    input: TensorView(logits, shape: shape), target: .labels(view), outputs: LossOutputs(gradient: gradient))
+            }
         } catch {
             throw Self.rename(error)
         }

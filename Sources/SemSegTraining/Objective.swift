@@ -23,6 +23,28 @@ public protocol TrainingObjective {
         target: UnsafePointer<Float>, targetShape: [Int],
         gradient: UnsafeMutablePointer<Float>
     ) throws(SegLossError) -> Double
+
+    /// How the validation scores read targets of the logits' shape: thresholded channels
+    /// (the default), or exclusive classes (argmax) for a softmax objective.
+    var scoring: ScoringRule { get }
+}
+
+extension TrainingObjective {
+    public var scoring: ScoringRule { ScoringRule() }
+}
+
+/// How `SegmentationScores` reads predictions and targets.
+public struct ScoringRule: Sendable, Equatable {
+    /// Classes are exclusive: a dense (one-hot / soft) target's class is its argmax
+    /// channel and the prediction is the argmax logit, as for label maps.
+    public var exclusiveClasses = false
+    /// Label (or dense target value) of pixels left out of the scores.
+    public var ignoreLabel: Double?
+
+    public init(exclusiveClasses: Bool = false, ignoreLabel: Double? = nil) {
+        self.exclusiveClasses = exclusiveClasses
+        self.ignoreLabel = ignoreLabel
+    }
 }
 
 /// Wraps a closure as a `TrainingObjective`.

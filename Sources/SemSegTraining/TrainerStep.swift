@@ -106,7 +106,8 @@ extension Trainer {
             let end = min(data.count, start + b)
             let r = try forwardBatch(data, indices: (start..<end).map { $0 }[...], training: false, withGradient: false)
             total += r.loss * Double(end - start)
-            try counts.add(logits: r.logits, shape: r.shape, target: r.targets, targetShape: r.targetShape, threshold: threshold)
+            try counts.add(logits: r.logits, shape: r.shape, target: r.targets, targetShape: r.targetShape,
+                           threshold: threshold, rule: objective.scoring)
             start = end
         }
         return counts.scores(loss: total / Double(data.count))

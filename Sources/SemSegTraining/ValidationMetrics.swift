@@ -7,9 +7,12 @@ import SemSegLoss
 /// - Binary / multilabel targets (target shape = logits shape): a pixel of a channel is
 ///   predicted positive when `σ(z) > threshold` and is truly positive when `y > 0.5`;
 ///   `TP, FP, FN, TN` are pooled over every pixel, channel and image.
-/// - Label maps (`(N, H, W)` targets, `out_channels > 1`): the prediction is the arg-max
-///   channel; `TP, FP, FN` are pooled one-vs-rest over the foreground classes `1..<C`
-///   (class 0 is background); accuracy is the fraction of pixels whose class is right.
+/// - Label maps (`(N, H, W)` targets, `out_channels > 1`), and dense targets of an
+///   objective with exclusive classes (`ScoringRule.exclusiveClasses`, e.g. a multiclass
+///   loss; the class of a pixel is then its target's argmax channel): the prediction is
+///   the arg-max channel; `TP, FP, FN` are pooled one-vs-rest over the foreground classes
+///   `1..<C` (class 0 is background); accuracy is the fraction of pixels whose class is
+///   right. Pixels labelled `ScoringRule.ignoreLabel` leave every count.
 ///
 /// `IoU = TP/(TP + FP + FN)`, `Dice = 2TP/(2TP + FP + FN)` (both 1 when prediction and
 /// truth are empty), `accuracy = (TP + TN)/total` (binary).
@@ -35,10 +38,11 @@ struct ScoreCounts {
     /// shape or `(N, H, W)` class labels.
     mutating func add(
         logits: UnsafePointer<Float>, shape: TensorShape, target: UnsafePointer<Float>, targetShape: [Int],
-        threshold: Double
+        threshold: Double, rule: ScoringRule = ScoringRule()
     ) throws(SegLossError) {
         let n = shape.batch, c = shape.channels, plane = shape.spatialCount
-        if targetShape == shape.dims {
+        let ignore = rule.ignoreLabel.map { Float($0) }
+        if targetShape == shape.dims && !rule.exclusiveClasses {
             let t = Float(threshold <= 0 ? -Double.infinity : threshold >= 1 ? Double.infinity : Glibc.log(threshold / (1 - threshold)))
             for i in 0..<shape.count {
                 let p = logits[i] > t, y = target[i] > 0.5
@@ -47,24 +51,40 @@ struct ScoreCounts {
             }
             total += shape.count
         } else {
+            let dense = targetShape == shape.dims
+            var counted = 0
             for img in 0..<n {
                 for i in 0..<plane {
                     var best = 0, bestValue = logits[img * c * plane + i]
                     for k in 1..<max(1, c) where logits[(img * c + k) * plane + i] > bestValue {
                         best = k; bestValue = logits[(img * c + k) * plane + i]
                     }
-                    let v = target[img * plane + i]
-                    guard v.isFinite, v >= 0, v < Float(c), v == v.rounded() else {
-                        throw .value("y", "class labels must be integers in 0..<\(c), got \(v)")
+                    let label: Int
+                    if dense {  // one-hot / soft: the argmax channel; ignored if a channel is the ignore value
+                        var top = 0, topValue = target[img * c * plane + i], ignored = topValue == ignore
+                        for k in 1..<max(1, c) {
+                            let v = target[(img * c + k) * plane + i]
+                            if v == ignore { ignored = true }
+                            if v > topValue { top = k; topValue = v }
+                        }
+                        if ignored { continue }
+                        label = top
+                    } else {
+                        let v = target[img * plane + i]
+                        if let ignore, v == ignore { continue }
+                        guard v.isFinite, v >= 0, v < Float(c), v == v.rounded() else {
+                            throw .value("y", "class labels must be integers in 0..<\(c), got \(v)")
+                        }
+                        label = Int(v)
                     }
-                    let label = Int(v)
+                    counted += 1
                     if best == label { correct += 1 }
                     if best == label && best > 0 { tp += 1 }
                     if best != label && best > 0 { fp += 1 }
                     if best != label && label > 0 { fn += 1 }
                 }
             }
-            total += n * plane
+            total += counted
         }
     }
 

@@ -295,8 +295,11 @@ class Trainer:
         if ys.ndim == 3 and out_c == 1:
             ys = ys[:, None]
         want = (xs.shape[0], out_c, xs.shape[2], xs.shape[3])
+        if ys.ndim == 3 and out_c > 1 and ys.shape == (want[0],) + want[2:]:
+            return xs, ys  # a label map of classes (the loss must be multiclass; Swift checks)
         if ys.shape != want:
-            raise ValueError(f"{yname}: expected shape (N, out_channels, H, W) = {want} to match "
+            labels = f" or a label map {(want[0],) + want[2:]} (multiclass)" if out_c > 1 else ""
+            raise ValueError(f"{yname}: expected shape (N, out_channels, H, W) = {want}{labels} to match "
                              f"{xname} {xs.shape}, got {ys.shape}")
         return xs, ys
 
@@ -313,7 +316,11 @@ class Trainer:
             Images (converted to float32, must be finite).
         y : array_like, shape (N, out_channels, H, W)
             Targets in [0, 1] (or ``ignore_index``); (N, H, W) is accepted for one output
-            channel.
+            channel, and with a multiclass loss (``loss_options={"mode": "multiclass"}``)
+            as an integer label map of classes in [0, out_channels) (or ``ignore_index``).
+            With a multiclass loss the validation scores count exclusive classes: the
+            predicted class is the argmax logit, the true one the label (or the argmax of a
+            one-hot target), and IoU / Dice pool the foreground classes 1..C-1.
         epochs : int, default 1
         validation_data : (x_val, y_val), optional
             Scored after every epoch: loss, IoU, Dice and accuracy at ``threshold``.

@@ -213,6 +213,61 @@ def test_multilabel_and_label_free_shapes():
     assert len(t1.fit(x, y[:, 0], epochs=1, verbose=False)["loss"]) == 1
 
 
+def three_classes(n, seed):
+    """Disks (class 1) and the image's left quarter (class 2) on background: images and labels."""
+    x, y = disks(n, seed=seed)
+    labels = y[:, 0].astype(np.int64)
+    labels[:, :, :4] = 2
+    x = x.copy()
+    x[:, 0, :, :4] -= 0.8
+    return x, labels
+
+
+def test_multiclass_label_maps_train_and_score_exclusive_classes():
+    x, labels = three_classes(48, seed=3)
+    xv, lv = three_classes(12, seed=4)
+    one_hot = np.moveaxis(np.eye(3, dtype=np.float32)[labels], -1, 1)
+    opts = {"mode": "multiclass"}
+
+    def trainer():
+        return ss.Trainer(ss.UNet(out_channels=3, seed=2, **TINY), loss="dice_ce", loss_options=opts, lr=5e-3,
+                          batch_size=8)
+    t = trainer()
+    h = t.fit(x, labels, epochs=15, validation_data=(xv, lv), verbose=False)
+    # the same training from the one-hot form of the labels
+    h1 = trainer().fit(x, one_hot, epochs=15, validation_data=(xv, np.moveaxis(np.eye(3)[lv], -1, 1)), verbose=False)
+    assert {k: v for k, v in h.items() if k != "time"} == {k: v for k, v in h1.items() if k != "time"}
+    assert h["loss"][-1] < 0.6 * h["loss"][0] and h["val_iou"][-1] > 0.6, h
+    # the scores are those of the argmax class, foreground classes pooled
+    scores = t.evaluate(xv, lv)
+    pred = np.argmax(t.predict(xv, output="logits"), axis=1)
+    fg_tp = ((pred == lv) & (lv > 0)).sum()
+    fg_fp = ((pred != lv) & (pred > 0)).sum()
+    fg_fn = ((pred != lv) & (lv > 0)).sum()
+    assert scores["iou"] == pytest.approx(fg_tp / (fg_tp + fg_fp + fg_fn), rel=1e-12)
+    assert scores["accuracy"] == pytest.approx((pred == lv).mean(), rel=1e-12)
+    # ignore_index: ignored pixels leave the loss and every score
+    ignored = lv.copy()
+    ignored[:, :2] = 255
+    ti = ss.Trainer(t.model, loss="dice_ce", loss_options={"mode": "multiclass", "ignore_index": 255})
+    keep = ignored != 255
+    assert ti.evaluate(xv, ignored)["accuracy"] == pytest.approx((pred == lv)[keep].mean(), rel=1e-12)
+
+
+def test_multiclass_label_map_errors_name_y():
+    x, labels = three_classes(4, seed=5)
+    plain = ss.Trainer(ss.UNet(out_channels=3, seed=2, **TINY), loss="dice_ce")  # multilabel by default
+    with pytest.raises(ValueError, match="y: a label map .* needs a multiclass loss"):
+        plain.fit(x, labels, verbose=False)
+    multi = ss.Trainer(ss.UNet(out_channels=3, seed=2, **TINY), loss="dice_ce", loss_options={"mode": "multiclass"})
+    with pytest.raises(ValueError, match="y: class labels must be integers"):
+        multi.fit(x, labels + 0.5, verbose=False)
+    with pytest.raises(ValueError, match="y: labels must lie in"):
+        multi.fit(x, labels + 3, verbose=False)
+    with pytest.raises(ValueError, match="y: expected shape"):
+        multi.fit(x, labels[:, :8], verbose=False)
+
+
 def test_progress_output(capsys):
     x, y = disks(4, seed=10)
     t = ss.Trainer(ss.UNet(**TINY), batch_size=2)
