@@ -105,12 +105,7 @@ public struct MulticlassClasses: Sendable {
     static func labelClasses(
         _ labels: LabelView, classes C: Int, count: Int, ignoreIndex: Double?, into out: UnsafeMutablePointer<Int32>
     ) throws(SegLossError) {
-        let ig: Int64? = try ignoreIndex.map { (x: Double) throws(SegLossError) -> Int64 in
-            guard let v = Int64(exactly: x) else {
-                throw .value("ignore_index", "must be an integer label with an integer label map, got \(x)")
-            }
-            return v
-        }
+        let ig = try LabelView.ignoreLabel(ignoreIndex)
         let l = labels.base
         for i in 0..<count {
             let k = l[i]
@@ -119,8 +114,7 @@ public struct MulticlassClasses: Sendable {
             } else if k >= 0 && k < Int64(C) {
                 out[i] = Int32(k)
             } else {
-                let hint = ig == nil ? "; if it marks pixels to ignore, pass ignore_index=\(k)" : " (ignore_index is \(ig!))"
-                throw .value("target", "labels must lie in [0, \(C)) for \(C) classes; got \(k) at flat index \(i)\(hint)")
+                throw LabelView.outOfRange(k, at: i, classes: C, ignore: ig)
             }
         }
     }

@@ -23,12 +23,7 @@ public struct MulticlassTargets<S: SegScalar> {
         var ignored = 0
         switch target {
         case .labels(let labels):
-            let ig: Int64? = try ignoreIndex.map { (x: Double) throws(SegLossError) -> Int64 in
-                guard let v = Int64(exactly: x) else {
-                    throw .value("ignore_index", "must be an integer label with an integer label map, got \(x)")
-                }
-                return v
-            }
+            let ig = try LabelView.ignoreLabel(ignoreIndex)
             var badAt: Int?
             out.withUnsafeMutableBufferPointer { ob in
                 let o = ob.baseAddress!
@@ -47,11 +42,7 @@ public struct MulticlassTargets<S: SegScalar> {
                     }
                 }
             }
-            if let i = badAt {
-                let k = labels.base[i]
-                let hint = ignoreIndex == nil ? "; if it marks pixels to ignore, pass ignore_index=\(k)" : " (ignore_index is \(Int64(ignoreIndex!)))"
-                throw .value("target", "labels must lie in [0, \(C)) for \(C) classes; got \(k) at flat index \(i)\(hint)")
-            }
+            if let i = badAt { throw LabelView.outOfRange(labels.base[i], at: i, classes: C, ignore: ig) }
         case .dense(let t):
             guard t.shape == shape else {
                 throw .shape("target", "must have the input's shape \(shape) (one-hot or soft) or be an integer label map \(TensorShape.format([shape.batch] + Array(shape.spatial))), got \(t.shape)")

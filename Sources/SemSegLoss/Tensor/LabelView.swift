@@ -22,6 +22,21 @@ public struct LabelView: @unchecked Sendable {
 
     public var batch: Int { dims[0] }
 
+    /// `ignore_index` as a label of an integer label map: it must be an integer.
+    public static func ignoreLabel(_ ignoreIndex: Double?) throws(SegLossError) -> Int64? {
+        guard let x = ignoreIndex else { return nil }
+        guard let v = Int64(exactly: x) else {
+            throw .value("ignore_index", "must be an integer label with an integer label map, got \(x)")
+        }
+        return v
+    }
+
+    /// The error for label `k` at flat index `i`, outside [0, classes) and not `ignore`.
+    public static func outOfRange(_ k: Int64, at i: Int, classes: Int, ignore: Int64?) -> SegLossError {
+        let hint = ignore.map { " (ignore_index is \($0))" } ?? "; if it marks pixels to ignore, pass ignore_index=\(k)"
+        return .value("target", "labels must lie in [0, \(classes)) for \(classes) classes; got \(k) at flat index \(i)\(hint)")
+    }
+
     /// Pointer to the labels of image `n`.
     @inlinable @inline(__always)
     public func image(_ n: Int) -> UnsafePointer<Int64> { base + n * spatialCount }
