@@ -121,8 +121,9 @@ def region(kind, x, g, shape, o):
                 e["a"] += (gz[k] - p[k]) ** 2 * gz[k]
                 e["b"] += (gz[k] - p[k]) ** 2 * (1 - gz[k])
     keys = sorted(sums)
-    if kind == "generalized_dice_loss":
-        return generalized_dice(sums, keys, p, gz, valid, chain, shape, o)
+    if kind in ("generalized_dice_loss", "penalty_generalized_dice_loss"):
+        k = o.get("k", 2.5) if kind == "penalty_generalized_dice_loss" else 0.0
+        return generalized_dice(sums, keys, p, gz, valid, chain, shape, o, k)
     terms = {key: term(kind, sums[key], o) for key in keys}
     red = o.get("reduction", "mean")
     w = 1 / len(keys) if red == "mean" else 1.0
@@ -138,7 +139,9 @@ def region(kind, x, g, shape, o):
     return value, chain(dp)
 
 
-def generalized_dice(sums, keys, p, gz, valid, chain, shape, o):
+def generalized_dice(sums, keys, p, gz, valid, chain, shape, o, k=0.0):
+    """Generalized Dice per entry; with k > 0 the penalty form L/(1 + k(1 - L)) (Yang,
+    MIDL 2019), whose gradient is the GDL's times (1 + k)/(1 + k(1 - L))^2."""
     n, c, s = shape[0], shape[1], math.prod(shape[2:])
     sn, sd = o.get("smooth_nr", 1e-5), o.get("smooth_dr", 1e-5)
     wt = o.get("weight_type", "square")
@@ -153,9 +156,11 @@ def generalized_dice(sums, keys, p, gz, valid, chain, shape, o):
                for k, v in raw.items()}
         num = sum(wts[k] * sums[k]["tp"] for k in classes)
         u = sum(wts[k] * (sums[k]["ps"] + sums[k]["gs"]) for k in classes) + sd
-        values.append(1 - (2 * num + sn) / u)
-        for k in classes:  # dL/dp_i = w_c [(2N + s_n) - 2 g_i U] / U^2
-            coef[k] = (wts[k], num, u)
+        loss = 1 - (2 * num + sn) / u
+        d = 1 + k * (1 - loss)
+        values.append(loss / d if k else loss)
+        for key in classes:  # dL/dp_i = w_c [(2N + s_n) - 2 g_i U] / U^2, times the penalty factor
+            coef[key] = (wts[key] * ((1 + k) / d ** 2 if k else 1.0), num, u)
     red = o.get("reduction", "mean")
     rw = 1 / len(entries) if red == "mean" else 1.0
     value = values if red == "none" else rw * sum(values)
@@ -236,6 +241,8 @@ specs = [
     ("generalized_dice_loss", "simple multiclass none", {"mode": "multiclass", "weight_type": "simple", "reduction": "none"}, ML, mc_x, mc_g),
     ("generalized_dice_loss", "uniform batch soft", {"mode": "multilabel", "weight_type": "uniform", "batch": True}, ML, ml_x, soft_g),
     ("generalized_dice_loss", "square multiclass no background smooth 1", {"mode": "multiclass", "include_background": False, "smooth_nr": 1.0, "smooth_dr": 1.0}, ML, mc_x, mc_g),
+    ("penalty_generalized_dice_loss", "k 2.5 multiclass", {"mode": "multiclass"}, ML, mc_x, mc_g),
+    ("penalty_generalized_dice_loss", "k 1 simple multilabel none", {"mode": "multilabel", "weight_type": "simple", "k": 1.0, "reduction": "none"}, ML, ml_x, ml_g),
     ("sensitivity_specificity_loss", "multilabel default", {"mode": "multilabel"}, ML, ml_x, ml_g),
     ("sensitivity_specificity_loss", "r 0.1 smooth 0 3-D none", {"r": 0.1, "smooth_dr": 0.0, "reduction": "none"}, V3, v3_x, v3_g),
     ("sensitivity_specificity_loss", "multiclass ignore batch", {"mode": "multiclass", "batch": True, "ignore_index": 255.0}, ML, mc_x, labels_one_hot(2, 3, 6, 255.0, {1, 8})),

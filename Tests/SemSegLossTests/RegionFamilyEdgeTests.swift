@@ -87,6 +87,9 @@ struct RegionFamilyEdgeTests {
             ("sensitivity_specificity_loss", [("smooth_nr", 1)], "smooth_nr"),
             ("generalized_dice_loss", [("weight_type", 3)], "weight_type"),
             ("generalized_dice_loss", [("smooth_nr", -1)], "smooth_nr"),
+            ("generalized_dice_loss", [("k", 1)], "k"),  // k belongs to the penalty form only
+            ("penalty_generalized_dice_loss", [("k", -1)], "k"),
+            ("penalty_generalized_dice_loss", [("k", .infinity)], "k"),
             ("mcc_loss", [("eps", -1)], "eps"),
             ("mcc_loss", [("eps", .infinity)], "eps"),
             ("mcc_loss", [("smooth_dr", 1)], "smooth_dr"),

@@ -41,6 +41,7 @@ struct RegionFamilyGradientTests {
         case "log_cosh_dice_loss", "log_dice_loss": [[("smooth_nr", 1), ("smooth_dr", 1)], [("squared_pred", 1)]]
         case "sensitivity_specificity_loss": [[("r", 0.3)], [("smooth_dr", 0)]]
         case "generalized_dice_loss": [[("weight_type", 1)], [("weight_type", 2), ("smooth_nr", 0.5), ("smooth_dr", 0.5)]]
+        case "penalty_generalized_dice_loss": [[("k", 0.5)], [("k", 10), ("weight_type", 1)]]
         case "mcc_loss": [[("eps", 0)], [("eps", 0.5)]]
         case "asymmetric_similarity_loss": [[("beta", 0.5)], [("beta", 3), ("smooth_nr", 1), ("smooth_dr", 1)]]
         default: []

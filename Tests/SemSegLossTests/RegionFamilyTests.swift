@@ -94,6 +94,31 @@ struct RegionFamilyTests {
 
     // MARK: Invariants
 
+    @Test("penalty generalized Dice is L/(1 + k(1 − L)) of the generalized Dice, per entry; k = 0 is the plain loss")
+    func penaltyGeneralizedDice() throws {
+        var rng = TestRandom(seed: 31)
+        let x = rng.logits(48), g = rng.bits(48), shape = [2, 3, 2, 4]
+        let plain = try run("generalized_dice_loss", [("mode", 1), ("reduction", 2)], x, g, shape)
+        for k in [0.0, 1.0, 2.5] {
+            let r = try run("penalty_generalized_dice_loss", [("mode", 1), ("reduction", 2), ("k", k)], x, g, shape)
+            for (a, b) in zip(r.values, plain.values) { #expect(abs(a - b / (1 + k * (1 - b))) < 1e-12) }
+        }
+        // Default k = 2.5; the gradient of a mean is the GDL gradient scaled per image.
+        let mean = try run("penalty_generalized_dice_loss", [("mode", 1)], x, g, shape)
+        #expect(abs(mean.value - plain.values.map { $0 / (1 + 2.5 * (1 - $0)) }.reduce(0, +) / 2) < 1e-12)
+        // Hand-computed: one image, one class, p = g (L = 0): value 0; p = 1 − g, no smoothing: L = 1.
+        let exact = try run("penalty_generalized_dice_loss", [("from_logits", 0), ("smooth_nr", 0), ("smooth_dr", 0)],
+                            [1, 0, 1, 0], [1, 0, 1, 0], [1, 1, 2, 2])
+        #expect(abs(exact.value) < 1e-15)
+        let wrong = try run("penalty_generalized_dice_loss", [("from_logits", 0), ("smooth_nr", 0), ("smooth_dr", 0)],
+                            [0, 1, 0, 1], [1, 0, 1, 0], [1, 1, 2, 2])
+        #expect(abs(wrong.value - 1) < 1e-15)
+        // p = 0.5 everywhere, G = 2: TP = 1, P = 2, L = 1 − 2·1/(2 + 2) = 1/2; penalty (1/2)/(1 + 2.5/2).
+        let half = try run("penalty_generalized_dice_loss", [("from_logits", 0), ("smooth_nr", 0), ("smooth_dr", 0)],
+                           [0.5, 0.5, 0.5, 0.5], [1, 0, 1, 0], [1, 1, 2, 2])
+        #expect(abs(half.value - 0.5 / 2.25) < 1e-12)
+    }
+
     @Test("generalized Dice of one class equals Dice, per image and with batch", arguments: [0.0, 1.0])
     func generalizedDiceOneClass(_ batch: Double) throws {
         var rng = TestRandom(seed: 4)
@@ -141,12 +166,13 @@ struct RegionFamilyTests {
         let mean = try run(loss, [("mode", 1)], x, g, shape)
         let sum = try run(loss, [("mode", 1), ("reduction", 1)], x, g, shape)
         let none = try run(loss, [("mode", 1), ("reduction", 2)], x, g, shape)
-        let entries = loss == "generalized_dice_loss" ? 2 : 6
-        #expect(none.valuesShape == (loss == "generalized_dice_loss" ? [2] : [2, 3]))
+        let perImage = loss.hasSuffix("generalized_dice_loss")  // one value per image, classes combined
+        let entries = perImage ? 2 : 6
+        #expect(none.valuesShape == (perImage ? [2] : [2, 3]))
         #expect(abs(mean.value * Double(entries) - sum.value) < 1e-12)
         #expect(abs(none.values.reduce(0, +) - sum.value) < 1e-12)
         let batched = try run(loss, [("mode", 1), ("reduction", 2), ("batch", 1)], x, g, shape)
-        #expect(batched.valuesShape == (loss == "generalized_dice_loss" ? [1] : [3]))
+        #expect(batched.valuesShape == (perImage ? [1] : [3]))
     }
 
     @Test("Float agrees with Double", arguments: losses)

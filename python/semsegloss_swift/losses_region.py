@@ -155,6 +155,45 @@ def generalized_dice_loss(input: Any, target: Any, *, mode: str = "binary", from
 
 
 @_examples
+@_doc(_REGION + _WEIGHT_TYPE)
+def penalty_generalized_dice_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
+                                  reduction: str = "mean", ignore_index: Optional[float] = None,
+                                  include_background: bool = True, smooth_nr: float = 1e-5,
+                                  smooth_dr: float = 1e-5, weight_type: str = "square", k: float = 2.5,
+                                  batch: bool = False, empty: str = "smooth", return_grad: bool = False,
+                                  grad_output: Any = None):
+    """Penalty generalized Dice loss (Yang et al., MIDL 2019), ``L / (1 + k (1 - L))``.
+
+    ``L`` is :func:`generalized_dice_loss` of each image (or of the batch with
+    ``batch=True``), with the same options; the penalty weighs false positives and false
+    negatives up, and its gradient is the generalized Dice gradient times
+    ``(1 + k) / (1 + k (1 - L))^2``. SegLoss's ``PenaltyGDiceLoss`` (k = 2.5) applies the
+    formula to its GDice output ``-GDSC`` in [-1, 0] instead of the paper's ``1 - GDSC``,
+    which changes the loss's shape; here ``L`` is the paper's. ``k=0`` is the plain
+    generalized Dice loss.
+
+    Parameters
+    ----------{common}
+    k : float, default 2.5
+        Penalty weight (>= 0).
+{returns}
+
+    Examples
+    --------
+    >>> import numpy as np, semsegloss_swift as ss
+    >>> z = np.zeros((1, 3, 2, 2)); labels = np.array([[[0, 1], [2, 2]]])
+    >>> opts = dict(mode="multiclass", smooth_nr=0, smooth_dr=0)
+    >>> gdl = ss.generalized_dice_loss(z, labels, **opts)
+    >>> round(ss.penalty_generalized_dice_loss(z, labels, **opts), 6) == round(gdl / (1 + 2.5 * (1 - gdl)), 6)
+    True
+    """
+    return _call("penalty_generalized_dice_loss", input, target, return_grad, grad_output, mode=mode,
+                 from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
+                 include_background=include_background, smooth_nr=smooth_nr, smooth_dr=smooth_dr,
+                 weight_type=weight_type, k=k, batch=batch, empty=empty)
+
+
+@_examples
 @_doc(_DOMAIN)
 def mcc_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
              reduction: str = "mean", ignore_index: Optional[float] = None,
@@ -254,6 +293,6 @@ def log_dice_loss(input: Any, target: Any, *, mode: str = "binary", from_logits:
 
 #: The functions of this family, in the order shown to users.
 FAMILY_LOSSES: tuple = (log_cosh_dice_loss, sensitivity_specificity_loss, generalized_dice_loss,
-                        mcc_loss, asymmetric_similarity_loss, log_dice_loss)
+                        penalty_generalized_dice_loss, mcc_loss, asymmetric_similarity_loss, log_dice_loss)
 
 __all__ = [f.__name__ for f in FAMILY_LOSSES]

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 REGION_FAMILY = ("log_cosh_dice_loss", "sensitivity_specificity_loss", "generalized_dice_loss",
-                 "mcc_loss", "asymmetric_similarity_loss", "log_dice_loss")
+                 "penalty_generalized_dice_loss", "mcc_loss", "asymmetric_similarity_loss", "log_dice_loss")
 
 
 # ----------------------------------------------------------------------------- activation
@@ -198,10 +198,15 @@ def sensitivity_specificity_loss(input, target, *, mode="binary", from_logits=Tr
     return _finish(value, dp, chain, valid, reduction, batch, return_grad)
 
 
+def penalty_generalized_dice_loss(input, target, *, k=2.5, **o):
+    """L / (1 + k (1 - L)) of the generalized Dice loss L of each entry (Yang, MIDL 2019)."""
+    return generalized_dice_loss(input, target, penalty=k, **o)
+
+
 def generalized_dice_loss(input, target, *, mode="binary", from_logits=True, reduction="mean",
                           ignore_index=None, include_background=True, smooth_nr=1e-5, smooth_dr=1e-5,
                           weight_type="square", batch=False, empty="smooth", return_grad=False,
-                          grad_output=None):
+                          grad_output=None, penalty=0.0):
     p, g, valid, chain = _prepare(input, target, mode, from_logits, ignore_index)
     tp = _sums(p * g, include_background, batch)
     ps = _sums(p, include_background, batch)
@@ -217,11 +222,14 @@ def generalized_dice_loss(input, target, *, mode="binary", from_logits=True, red
     u = (w * (ps + gs)).sum(axis=1) + smooth_dr
     with np.errstate(divide="ignore", invalid="ignore"):
         loss = np.where(u > 0, 1 - (2 * num + smooth_nr) / u, 0.0)
+    d = 1 + penalty * (1 - loss)
+    factor = (1 + penalty) / d ** 2  # d(penalty form)/dL; 1 when penalty = 0
+    loss = loss / d
     included = (v.sum(axis=1) > 0) & ~((empty == "skip") & (gs.sum(axis=1) == 0))
     values = np.where(included, loss, np.where(v.sum(axis=1) > 0, np.nan, 0.0))
     value, rw = _reduce(values, included, reduction, grad_output)
     with np.errstate(divide="ignore", invalid="ignore"):
-        scale = np.where(included & (u > 0), rw / u ** 2, 0.0)[:, None]
+        scale = np.where(included & (u > 0), rw * factor / u ** 2, 0.0)[:, None]
     a = -2 * w * (u[:, None] * scale)          # dL/dTP_c = -2 w_c / U
     b = w * (2 * num + smooth_nr)[:, None] * scale  # dL/dP_c = w_c (2N + s_n) / U^2
     if batch:
@@ -264,4 +272,5 @@ SOFT_LABEL_LOSSES = {f.__name__: f for f in (dice_loss, jaccard_loss, tversky_lo
                                              log_dice_loss, asymmetric_similarity_loss)}
 
 LOSSES = {f.__name__: f for f in (log_cosh_dice_loss, sensitivity_specificity_loss, generalized_dice_loss,
+                                  penalty_generalized_dice_loss,
                                   mcc_loss, asymmetric_similarity_loss, log_dice_loss)}

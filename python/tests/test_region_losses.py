@@ -24,14 +24,17 @@ TOL = {np.float64: (1e-9, 1e-11), np.float32: (2e-4, 2e-5)}
 def own_options(draw, name):
     """The loss's own options (besides the common and region ones)."""
     o = {}
-    if name in ("log_cosh_dice_loss", "log_dice_loss", "generalized_dice_loss", "asymmetric_similarity_loss"):
+    if name in ("log_cosh_dice_loss", "log_dice_loss", "generalized_dice_loss", "penalty_generalized_dice_loss",
+                "asymmetric_similarity_loss"):
         o.update(smooth_nr=draw(smooth_values), smooth_dr=draw(smooth_values))
     if name in ("log_cosh_dice_loss", "log_dice_loss"):
         o["squared_pred"] = draw(st.booleans())
     if name == "log_dice_loss":
         o["eps"] = draw(st.sampled_from([1e-7, 1e-3]))
-    if name == "generalized_dice_loss":
+    if name in ("generalized_dice_loss", "penalty_generalized_dice_loss"):
         o["weight_type"] = draw(st.sampled_from(["square", "simple", "uniform"]))
+    if name == "penalty_generalized_dice_loss":
+        o["k"] = draw(st.sampled_from([0.0, 1.0, 2.5, 10.0]))
     if name == "mcc_loss":
         o["eps"] = draw(st.sampled_from([1e-5, 1e-3, 0.1]))
     if name == "asymmetric_similarity_loss":
@@ -44,7 +47,7 @@ def own_options(draw, name):
 def output_shape(name, x, o):
     n, c = x.shape[:2]
     kept = c - (0 if o.get("include_background", True) else 1)
-    if name == "generalized_dice_loss":
+    if name.endswith("generalized_dice_loss"):
         return (1,) if o["batch"] else (n,)
     return (kept,) if o["batch"] else (n, kept)
 

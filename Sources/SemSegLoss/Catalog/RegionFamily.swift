@@ -12,8 +12,8 @@ public enum RegionFamily: LossFamily {
     case logDice(LogDiceLoss)
 
     public static let names: [String] = [
-        "log_cosh_dice_loss", "sensitivity_specificity_loss", "generalized_dice_loss", "mcc_loss",
-        "asymmetric_similarity_loss", "log_dice_loss",
+        "log_cosh_dice_loss", "sensitivity_specificity_loss", "generalized_dice_loss",
+        "penalty_generalized_dice_loss", "mcc_loss", "asymmetric_similarity_loss", "log_dice_loss",
     ]
 
     public static func make(_ name: String, _ reader: inout OptionReader, common: LossOptions) throws(SegLossError) -> Self {
@@ -26,10 +26,11 @@ public enum RegionFamily: LossFamily {
                 sensitivityWeight: try reader.double("r", default: 0.05),
                 smooth: try reader.double("smooth_dr", default: 1),
                 batch: try reader.bool("batch", default: false), emptyTarget: try emptyPolicy(&reader)))
-        case "generalized_dice_loss":
+        case "generalized_dice_loss", "penalty_generalized_dice_loss":
             return .generalizedDice(GeneralizedDiceLoss(
                 weightType: try reader.code("weight_type", default: GeneralizedDiceWeight.square, names: { $0.name }),
-                region: try reader.regionOptions()))
+                region: try reader.regionOptions(),
+                penalty: name == "penalty_generalized_dice_loss" ? try reader.double("k", default: 2.5) : 0))
         case "mcc_loss":
             return .mcc(MCCLoss(
                 eps: try reader.double("eps", default: 1e-5),

@@ -38,16 +38,33 @@ public enum GeneralizedDiceWeight: Int32, Sendable, CaseIterable {
 /// `reduction = none` gives (N,) values, or (1,) with `batch`. Entries whose voxels are all
 /// ignored leave the mean; with the `skip` policy so do images whose kept classes are all
 /// empty.
+///
+/// With `penalty` k > 0 it is the penalty generalized Dice loss (Yang et al., "Major
+/// vessel segmentation on X-ray coronary angiography using deep networks with a novel
+/// penalty loss function", MIDL 2019; SegLoss's `PenaltyGDiceLoss`, k = 2.5), which weighs
+/// false positives and negatives up: per entry
+///
+///     ℓ_k = ℓ/(1 + k(1 − ℓ)),   ∂ℓ_k/∂ℓ = (1 + k)/(1 + k(1 − ℓ))²,
+///
+/// with ℓ the generalized Dice loss above (in [0, 1]). SegLoss applies the formula to its
+/// GDice output −GDSC ∈ [−1, 0] instead of 1 − GDSC (LOSSES.md §1.2), which changes the
+/// loss's shape; here ℓ is the loss of the paper.
 public struct GeneralizedDiceLoss: Sendable {
     public var region: RegionOptions
     public var weightType: GeneralizedDiceWeight
+    /// k of the penalty form (0: the plain generalized Dice loss).
+    public var penalty: Double
 
-    public init(weightType: GeneralizedDiceWeight = .square, region: RegionOptions = RegionOptions()) {
+    public init(weightType: GeneralizedDiceWeight = .square, region: RegionOptions = RegionOptions(), penalty: Double = 0) {
         self.weightType = weightType
         self.region = region
+        self.penalty = penalty
     }
 
-    public func validate() throws(SegLossError) { try region.validate() }
+    public func validate() throws(SegLossError) {
+        try region.validate()
+        guard penalty.isFinite, penalty >= 0 else { throw .value("k", "must be a finite number >= 0, got \(penalty)") }
+    }
 
     /// Unreduced output: (N,) or (1,) with `batch`; `[]` for mean and sum.
     public func outputShape(input: TensorShape, options: LossOptions) -> [Int] {
@@ -88,7 +105,9 @@ public struct GeneralizedDiceLoss: Sendable {
         // 1 − (2N + s_n)/U written as (Σ w·(FP + FN) + s_d − s_n)/U (no rounding below 0).
         let loss = (mismatch + region.smoothDenominator - region.smoothNumerator) / u
         let coefficient = (2 * n + region.smoothNumerator) / (u * u)
-        return (loss, w.map { -2 * $0 / u }, w.map { $0 * coefficient })
+        // The penalty form's chain factor (1 when k = 0).
+        let k = penalty, d = 1 + k * (1 - loss), factor = k > 0 ? (1 + k) / (d * d) : 1
+        return (k > 0 ? loss / d : loss, w.map { -2 * $0 / u * factor }, w.map { $0 * coefficient * factor })
     }
 
     // MARK: Evaluation (binary / multilabel; multiclass through `MulticlassAdapter`)
