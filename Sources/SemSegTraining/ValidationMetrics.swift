@@ -6,7 +6,8 @@ import SemSegLoss
 ///
 /// - Binary / multilabel targets (target shape = logits shape): a pixel of a channel is
 ///   predicted positive when `σ(z) > threshold` and is truly positive when `y > 0.5`;
-///   `TP, FP, FN, TN` are pooled over every pixel, channel and image.
+///   `TP, FP, FN, TN` are pooled over every pixel, channel and image, except pixels whose
+///   target is `ScoringRule.ignoreLabel` (the loss's `ignore_index`).
 /// - Label maps (`(N, H, W)` targets, `out_channels > 1`), and dense targets of an
 ///   objective with exclusive classes (`ScoringRule.exclusiveClasses`, e.g. a multiclass
 ///   loss; the class of a pixel is then its target's argmax channel): the prediction is
@@ -44,12 +45,15 @@ struct ScoreCounts {
         let ignore = rule.ignoreLabel.map { Float($0) }
         if targetShape == shape.dims && !rule.exclusiveClasses {
             let t = Float(threshold <= 0 ? -Double.infinity : threshold >= 1 ? Double.infinity : Glibc.log(threshold / (1 - threshold)))
+            var counted = 0
             for i in 0..<shape.count {
+                if let ignore, target[i] == ignore { continue }
                 let p = logits[i] > t, y = target[i] > 0.5
                 if p && y { tp += 1 } else if p { fp += 1 } else if y { fn += 1 }
                 if p == y { correct += 1 }
+                counted += 1
             }
-            total += shape.count
+            total += counted
         } else {
             let dense = targetShape == shape.dims
             var counted = 0

@@ -254,6 +254,23 @@ def test_multiclass_label_maps_train_and_score_exclusive_classes():
     assert ti.evaluate(xv, ignored)["accuracy"] == pytest.approx((pred == lv)[keep].mean(), rel=1e-12)
 
 
+def test_binary_scores_skip_ignore_index_pixels():
+    x, y = disks(8, seed=6)
+    model = ss.UNet(seed=3, **TINY)
+    ss.Trainer(model, loss="dice_bce", lr=5e-3, batch_size=4).fit(x, y, epochs=3, verbose=False)
+    masked = y.copy()
+    masked[:, :, :5] = 255  # an unlabelled band
+    t = ss.Trainer(model, loss="dice_bce", loss_options={"ignore_index": 255})
+    scores = t.evaluate(x, masked)
+    keep = masked != 255
+    pred = model.predict(x, output="mask") > 0.5
+    truth = y > 0.5
+    tp, fp, fn = (pred & truth)[keep].sum(), (pred & ~truth)[keep].sum(), (~pred & truth)[keep].sum()
+    assert scores["accuracy"] == pytest.approx((pred == truth)[keep].mean(), rel=1e-12)
+    assert scores["iou"] == pytest.approx(tp / (tp + fp + fn), rel=1e-12)
+    assert np.isfinite(scores["loss"])
+
+
 def test_multiclass_label_map_errors_name_y():
     x, labels = three_classes(4, seed=5)
     plain = ss.Trainer(ss.UNet(out_channels=3, seed=2, **TINY), loss="dice_ce")  # multilabel by default
