@@ -162,8 +162,125 @@ def multiclass_loss(name, x, g, shape, o):
     raise ValueError(name)
 
 
+HYBRIDS = ("generalized_dice_focal_loss", "dice_top_k_loss", "unet3p_hybrid_loss", "basnet_hybrid_loss")
+
+
+def region_mean(x, g, shape, o, ratio):
+    """Mean over (image, channel) entries with valid voxels of 1 - ratio(TP, P, G)."""
+    return mean_entries([None if v == 0 else 1 - ratio(tp, ps, gs)
+                         for (tp, ps, gs, v) in entries(x, g, shape, o).values()])
+
+
+def generalized_dice(x, g, shape, o):
+    """Sudre's GDL per image over its channels, w_c = 1/G_c^2 (square) or 1/G_c (simple);
+    the cases keep every class non-empty."""
+    n, c, _ = layout(shape)
+    sn, sd = o.get("smooth_nr", 1e-5), o.get("smooth_dr", 1e-5)
+    stats = entries(x, g, shape, dict(o, batch=False))
+    power = 1 if o.get("weight_type") == "simple" else 2
+    terms = []
+    for b in range(n):
+        num = den = 0.0
+        for ch in range(c):
+            tp, ps, gs, _ = stats[(b, ch)]
+            w = 1 / gs ** power
+            num, den = num + w * tp, den + w * (ps + gs)
+        terms.append(1 - (2 * num + sn) / (den + sd))
+    return sum(terms) / len(terms)
+
+
+def sigmoid_focal(o):
+    alpha, gm, logits = o.get("alpha"), o.get("gamma", 2.0), o.get("from_logits", True)
+    wp, wn = (1.0, 1.0) if alpha is None else (alpha, 1 - alpha)
+
+    def term(xi, gi):
+        a, b, p = neg_logs(xi, logits)
+        if not logits:
+            p = min(max(xi, EPS), 1 - EPS)
+        return wp * gi * (1 - p) ** gm * a + wn * (1 - gi) * p ** gm * b
+    return term
+
+
+def bce(o):
+    def term(xi, gi):
+        a, b, _ = neg_logs(xi, o.get("from_logits", True))
+        return gi * a + (1 - gi) * b
+    return term
+
+
+def top_k(x, g, o, k):
+    """Mean of the K = max(1, floor(k n / 100)) largest BCE values over the valid elements."""
+    ign = o.get("ignore_index")
+    vals = sorted((bce(o)(xi, gi) for xi, gi in zip(x, g) if ign is None or gi != ign), reverse=True)
+    kk = max(1, int(k * len(vals) / 100))
+    return sum(vals[:kk]) / kk
+
+
+def gaussian_window(size, sigma):
+    r = size // 2
+    w = [math.exp(-((i - r) ** 2) / (2 * sigma ** 2)) for i in range(size)]
+    return [v / sum(w) for v in w]
+
+
+def ssim_loss(x, g, shape, o):
+    """1 - mean SSIM per (image, channel), Gaussian window applied without padding."""
+    import itertools
+    n, c, s = layout(shape)
+    spatial = shape[2:]
+    size, sigma = o.get("win_size", 11), o.get("kernel_sigma", 1.5)
+    c1, c2 = (o.get("k1", 0.01) * 1.0) ** 2, (o.get("k2", 0.03) * 1.0) ** 2
+    w = gaussian_window(size, sigma)
+    logits = o.get("from_logits", True)
+    strides = [1] * len(spatial)
+    for d in range(len(spatial) - 2, -1, -1):
+        strides[d] = strides[d + 1] * spatial[d + 1]
+    out = [d - size + 1 for d in spatial]
+    terms = []
+    for b in range(n):
+        for ch in range(c):
+            base = (b * c + ch) * s
+            p = [sig(v) if logits else v for v in x[base:base + s]]
+            t = g[base:base + s]
+            total = 0.0
+            for j in itertools.product(*[range(m) for m in out]):
+                mp = mg = epp = egg = epg = 0.0
+                for off in itertools.product(range(size), repeat=len(spatial)):
+                    wt = 1.0
+                    for a in off:
+                        wt *= w[a]
+                    k = sum((j[d] + off[d]) * strides[d] for d in range(len(spatial)))
+                    mp, mg = mp + wt * p[k], mg + wt * t[k]
+                    epp, egg, epg = epp + wt * p[k] ** 2, egg + wt * t[k] ** 2, epg + wt * p[k] * t[k]
+                sp, sg, spg = epp - mp * mp, egg - mg * mg, epg - mp * mg
+                total += ((2 * mp * mg + c1) * (2 * spg + c2)) / ((mp * mp + mg * mg + c1) * (sp + sg + c2))
+            count = 1
+            for m in out:
+                count *= m
+            terms.append(1 - total / count)
+    return sum(terms) / len(terms)
+
+
+def hybrid_loss(name, x, g, shape, o):
+    """The sums of whole losses (binary/multilabel cases)."""
+    sn, sd = o.get("smooth_nr", 1e-5), o.get("smooth_dr", 1e-5)
+    if name == "generalized_dice_focal_loss":
+        return (o.get("lambda_gdl", 1) * generalized_dice(x, g, shape, o)
+                + o.get("lambda_focal", 1) * voxel_mean(x, g, o, sigmoid_focal(o)))
+    if name == "dice_top_k_loss":
+        dice = region_mean(x, g, shape, o, lambda tp, ps, gs: (2 * tp + sn) / (ps + gs + sd))
+        return o.get("lambda_dice", 1) * dice + o.get("lambda_top_k", 1) * top_k(x, g, o, o.get("k", 10))
+    jaccard = region_mean(x, g, shape, o, lambda tp, ps, gs: (tp + sn) / (ps + gs - tp + sd))
+    if name == "unet3p_hybrid_loss":
+        first = o.get("lambda_focal", 1) * voxel_mean(x, g, o, sigmoid_focal(dict(o, alpha=o.get("alpha", 0.25))))
+    else:
+        first = o.get("lambda_ce", 1) * voxel_mean(x, g, o, bce(o))
+    return first + o.get("lambda_ssim", 1) * ssim_loss(x, g, shape, o) + o.get("lambda_jaccard", 1) * jaccard
+
+
 def loss(name, x, g, shape, o):
     logits = o.get("from_logits", True)
+    if name in HYBRIDS:
+        return hybrid_loss(name, x, g, shape, o)
     if o.get("mode") == "multiclass":
         return multiclass_loss(name, x, g, shape, o)
     if name == "dice_ce_loss":
@@ -301,6 +418,31 @@ def main():
              dict(variant="symmetric", weight=0.3, delta=0.7, gamma=0.4), [1, 1, 2, 3, 3], x18, g18),
         case("unified focal probabilities ignore", "unified_focal_loss",
              dict(from_logits=False, ignore_index=255.0), [2, 1, 2, 3], [sig(v) for v in x12], g12i),
+    ]
+    # Sums of whole losses (drawn after the cases above, which stay unchanged).
+    x20, x24b = logits(20), logits(24)
+    g12n = [1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 1.0, 1.0]  # every (image, channel) non-empty
+    p12 = [round(0.05 + 0.9 * rnd.random(), 4) for _ in range(12)]
+    g20 = bits(20)
+    g24 = bits(24)
+    x27, g27, x25, g25 = logits(27), bits(27), logits(25), bits(25)
+    cases += [
+        case("gdl_focal binary logits", "generalized_dice_focal_loss", {}, [2, 1, 2, 3], x12, g12n),
+        case("gdl_focal multilabel simple alpha gamma probabilities", "generalized_dice_focal_loss",
+             dict(mode="multilabel", from_logits=False, weight_type="simple", alpha=0.25, gamma=1.5,
+                  lambda_gdl=0.5, lambda_focal=2.0), [1, 2, 2, 3], p12, g12n),
+        case("dice_top_k binary logits k 25", "dice_top_k_loss", dict(k=25.0), [2, 1, 2, 3], x12, g12n),
+        case("dice_top_k multilabel ignore lambdas", "dice_top_k_loss",
+             dict(mode="multilabel", ignore_index=255.0, lambda_dice=0.5, lambda_top_k=2.0), [2, 2, 3], x12, g12i),
+        case("unet3p binary logits window 3", "unet3p_hybrid_loss", dict(win_size=3), [1, 1, 4, 5], x20, g20),
+        case("unet3p 3-D window 3 sigma 1 lambdas", "unet3p_hybrid_loss",
+             dict(win_size=3, kernel_sigma=1.0, gamma=1.0, lambda_ssim=2.0, lambda_jaccard=0.5),
+             [1, 1, 3, 3, 3], x27, g27),
+        case("basnet multilabel probabilities window 3", "basnet_hybrid_loss",
+             dict(mode="multilabel", from_logits=False, win_size=3, smooth_nr=0.0, smooth_dr=0.0),
+             [1, 2, 3, 4], [round(0.2 + 0.6 * sig(v), 6) for v in x24b], g24),
+        case("basnet binary logits window 5 k1 k2", "basnet_hybrid_loss",
+             dict(win_size=5, k1=0.05, k2=0.1, lambda_ce=0.3), [1, 1, 5, 5], x25, g25),
     ]
     with open("golden_compound.json", "w") as f:
         json.dump({"losses": cases}, f, indent=1)

@@ -21,6 +21,10 @@ struct CompoundGoldenTests {
             var options = c["options"] as? [String: Any] ?? [:]
             // Choices of this family (encodeOptions knows mode, reduction and empty).
             if let v = options["variant"] as? String { options["variant"] = v == "symmetric" ? 1.0 : 0.0 }
+            if let v = options["weight_type"] as? String { options["weight_type"] = ["square": 0.0, "simple": 1, "uniform": 2][v] }
+            // Python's focal alpha=<number> (not None) turns the weighting on.
+            let focalAlpha: Set<String> = ["dice_focal_loss", "generalized_dice_focal_loss", "unet3p_hybrid_loss"]
+            if options["alpha"] is Double, focalAlpha.contains(c["loss"] as? String ?? "") { options["alpha_weighting"] = 1.0 }
             let value: [Double] = (c["value"] as? [Double]) ?? [(c["value"] as? Double) ?? .nan]
             return Case(
                 name: c["name"] as? String ?? "", loss: c["loss"] as? String ?? "",

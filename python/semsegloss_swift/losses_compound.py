@@ -1,4 +1,6 @@
-"""Loss family: combo, exp-log, Dice+CE, Dice+focal, unified focal and its parts.
+"""Loss family: combo, exp-log, Dice+CE, Dice+focal, unified focal and its parts, and the
+sums of whole losses (generalized Dice + focal, Dice + top-k, the UNet 3+ and BASNet
+hybrids).
 
 Thin keyword wrappers over the Swift library (all maths is in Swift); see losses.py for
 the calling convention. Compound losses (a weighted sum of parts) return one number:
@@ -7,7 +9,7 @@ of the unified focal loss accept it.
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 from . import _options
 from ._loss_api import evaluate
@@ -396,18 +398,213 @@ def symmetric_focal_tversky_loss(input: Any, target: Any, *, mode: str = "binary
         batch=batch, empty=empty, delta=delta, gamma=gamma, floor=floor))
 
 
+_SSIM_PARAMS = """
+    win_size : int, default 11
+        Odd window size of the SSIM part (every spatial size must be at least this).
+    kernel_sigma : float, default 1.5
+        Standard deviation of the SSIM part's Gaussian window (> 0).
+    k1, k2 : float, default 0.01, 0.03
+        SSIM's stabilising constants (> 0).
+    data_range : float, default 1
+        Dynamic range of the images for SSIM (> 0)."""
+
+
+@_doc(_REGION)
+def generalized_dice_focal_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
+                                reduction: str = "mean", ignore_index: Optional[float] = None,
+                                include_background: bool = True, smooth_nr: float = 1e-5,
+                                smooth_dr: float = 1e-5, batch: bool = False, empty: str = "smooth",
+                                weight_type: str = "square", alpha: Optional[float] = None, gamma: float = 2.0,
+                                lambda_gdl: float = 1.0, lambda_focal: float = 1.0,
+                                return_grad: bool = False, grad_output: Any = None):
+    """Generalized Dice + focal (MONAI ``GeneralizedDiceFocalLoss``),
+    ``lambda_gdl * GDL + lambda_focal * Focal``.
+
+    The parts are :func:`generalized_dice_loss` (Sudre et al. 2017: classes combined per
+    image with weights ``1/G_c^2``, ``1/G_c`` or 1; empty classes get the largest finite
+    weight of the image instead of inf) and :func:`focal_loss` (sigmoid per element in
+    binary/multilabel mode, softmax per voxel in multiclass mode). Defaults as MONAI
+    (``weight_type="square"``, alpha None, gamma 2, lambdas 1). Both parts see the same
+    activation, mode and ``ignore_index``.{compound}
+
+    Parameters
+    ----------{common}
+    weight_type : {"square", "simple", "uniform"}, default "square"
+        Class weights of the generalized Dice part.
+    alpha : float or None, default None
+        Focal class weight (None weighs every class 1).
+    gamma : float, default 2
+        Focusing exponent (>= 0).
+    lambda_gdl, lambda_focal : float, default 1
+        Weights of the parts (>= 0).
+{returns}
+
+    Examples
+    --------
+    >>> import numpy as np, semsegloss_swift as ss
+    >>> p = np.array([0.8, 0.4]).reshape(1, 1, 1, 2); g = np.array([1.0, 0.0]).reshape(1, 1, 1, 2)
+    >>> # GDL 1 - 2(0.8)/(1.2 + 1) = 3/11, focal mean of 0.04 (-ln 0.8) and 0.16 (-ln 0.6)
+    >>> round(ss.generalized_dice_focal_loss(p, g, from_logits=False, smooth_nr=0, smooth_dr=0), 6)
+    0.318056
+    """
+    return evaluate("generalized_dice_focal_loss", input, target, return_grad, grad_output, dict(
+        mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
+        include_background=include_background, smooth_nr=smooth_nr, smooth_dr=smooth_dr,
+        batch=batch, empty=empty, weight_type=weight_type, alpha=alpha,
+        alpha_weighting=alpha is not None, gamma=gamma, lambda_gdl=lambda_gdl, lambda_focal=lambda_focal))
+
+
+@_doc(_REGION)
+def dice_top_k_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
+                    reduction: str = "mean", ignore_index: Optional[float] = None,
+                    include_background: bool = True, smooth_nr: float = 1e-5, smooth_dr: float = 1e-5,
+                    squared_pred: bool = False, batch: bool = False, empty: str = "smooth", k: float = 10.0,
+                    weight: Optional[Sequence[float]] = None, label_smoothing: float = 0.0,
+                    lambda_dice: float = 1.0, lambda_top_k: float = 1.0,
+                    return_grad: bool = False, grad_output: Any = None):
+    """Dice + top-k cross-entropy (SegLoss / nnU-Net ``DC_and_topk_loss``),
+    ``lambda_dice * Dice + lambda_top_k * TopK``.
+
+    The parts are :func:`dice_loss` and :func:`top_k_ce_loss` (the mean of the ``k`` %
+    largest per-voxel cross-entropies: categorical in multiclass mode, binary per element
+    otherwise). SegLoss adds the negative Dice coefficient (``TopK - D``, which is
+    negative near a good fit); ``1 - D`` here keeps the loss >= 0 with the same gradient.
+    ``weight`` and ``label_smoothing`` act on the cross-entropy part (multiclass).{compound}
+
+    Parameters
+    ----------{common}
+    squared_pred : bool, default False
+        Squared sums in the Dice denominator (V-Net).
+    k : float, default 10
+        Percentage of the valid voxels kept by the top-k part, in (0, 100].
+    weight : sequence of C floats, optional
+        Class weights of the cross-entropy (multiclass).
+    label_smoothing : float, default 0
+        Label smoothing of the cross-entropy (multiclass), in [0, 1].
+    lambda_dice, lambda_top_k : float, default 1
+        Weights of the parts (>= 0).
+{returns}
+
+    Examples
+    --------
+    >>> import numpy as np, semsegloss_swift as ss
+    >>> p = np.array([0.9, 0.2, 0.7, 0.1]).reshape(1, 1, 2, 2)
+    >>> g = np.array([1.0, 0.0, 1.0, 0.0]).reshape(1, 1, 2, 2)
+    >>> # Dice 1 - 3.2/3.9; top 50 %: the mean of -ln 0.7 and -ln 0.8
+    >>> round(ss.dice_top_k_loss(p, g, from_logits=False, k=50, smooth_nr=0, smooth_dr=0), 6)
+    0.469396
+    """
+    return evaluate("dice_top_k_loss", input, target, return_grad, grad_output, dict(
+        mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
+        include_background=include_background, smooth_nr=smooth_nr, smooth_dr=smooth_dr,
+        squared_pred=squared_pred, batch=batch, empty=empty, k=k, weight=weight,
+        label_smoothing=label_smoothing, lambda_dice=lambda_dice, lambda_top_k=lambda_top_k))
+
+
+_HYBRID_NOTES = """
+    The SSIM part is :func:`ssim_loss` (single-scale, per (image, channel), Gaussian window
+    without padding), the Jaccard part :func:`jaccard_loss` (smoothed: SemSegLoss's
+    unsmoothed ``jacard_loss`` is NaN when prediction and target are both empty). Every
+    spatial size must be at least ``win_size`` and ``ignore_index`` is refused (SSIM is a
+    windowed statistic). Multiclass mode: softmax, each part in its multiclass form.
+    SemSegLoss takes probabilities and computes its Jaccard term over the whole batch
+    without smoothing: ``from_logits=False, batch=True, smooth_nr=0, smooth_dr=0``
+    reproduces it wherever it is finite."""
+
+
+@_doc(_REGION + _SSIM_PARAMS)
+def unet3p_hybrid_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
+                       reduction: str = "mean", ignore_index: Optional[float] = None,
+                       include_background: bool = True, smooth_nr: float = 1e-5, smooth_dr: float = 1e-5,
+                       batch: bool = False, empty: str = "smooth", alpha: Optional[float] = 0.25,
+                       gamma: float = 2.0, win_size: int = 11, kernel_sigma: float = 1.5, k1: float = 0.01,
+                       k2: float = 0.03, data_range: float = 1.0, lambda_focal: float = 1.0,
+                       lambda_ssim: float = 1.0, lambda_jaccard: float = 1.0,
+                       return_grad: bool = False, grad_output: Any = None):
+    """UNet 3+ hybrid loss (Huang et al., ICASSP 2020; SemSegLoss ``unet3p_hybrid_loss``),
+    ``lambda_focal * Focal + lambda_ssim * (1 - SSIM) + lambda_jaccard * Jaccard``.
+
+    The focal part is :func:`focal_loss` with SemSegLoss's alpha 0.25 and gamma 2 (sigmoid
+    per element; softmax in multiclass mode). The paper uses multi-scale SSIM; SemSegLoss
+    (and this loss) a single scale.{hybrid}{compound}
+
+    Parameters
+    ----------{common}
+    alpha : float or None, default 0.25
+        Focal weight of the positives (None weighs both classes 1).
+    gamma : float, default 2
+        Focusing exponent (>= 0).
+    lambda_focal, lambda_ssim, lambda_jaccard : float, default 1
+        Weights of the parts (>= 0; SemSegLoss sums them unweighted).
+{returns}
+
+    Examples
+    --------
+    >>> import numpy as np, semsegloss_swift as ss
+    >>> p = np.array([0.5, 0.5]).reshape(1, 1, 1, 2); g = np.array([1.0, 0.0]).reshape(1, 1, 1, 2)
+    >>> # window 1: SSIM of each voxel (2pg + c1)/(p^2 + g^2 + c1); Jaccard 1 - 0.5/1.5
+    >>> round(ss.unet3p_hybrid_loss(p, g, from_logits=False, win_size=1, smooth_nr=0, smooth_dr=0), 6)
+    1.353102
+    """
+    return evaluate("unet3p_hybrid_loss", input, target, return_grad, grad_output, dict(
+        mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
+        include_background=include_background, smooth_nr=smooth_nr, smooth_dr=smooth_dr,
+        batch=batch, empty=empty, alpha=alpha, alpha_weighting=alpha is not None, gamma=gamma,
+        win_size=win_size, kernel_sigma=kernel_sigma, k1=k1, k2=k2, data_range=data_range,
+        lambda_focal=lambda_focal, lambda_ssim=lambda_ssim, lambda_jaccard=lambda_jaccard))
+
+
+@_doc(_REGION + _SSIM_PARAMS)
+def basnet_hybrid_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
+                       reduction: str = "mean", ignore_index: Optional[float] = None,
+                       include_background: bool = True, smooth_nr: float = 1e-5, smooth_dr: float = 1e-5,
+                       batch: bool = False, empty: str = "smooth", win_size: int = 11,
+                       kernel_sigma: float = 1.5, k1: float = 0.01, k2: float = 0.03, data_range: float = 1.0,
+                       lambda_ce: float = 1.0, lambda_ssim: float = 1.0, lambda_jaccard: float = 1.0,
+                       return_grad: bool = False, grad_output: Any = None):
+    """BASNet hybrid loss (Qin et al., CVPR 2019; SemSegLoss ``basnet_hybrid_loss``),
+    ``lambda_ce * CE + lambda_ssim * (1 - SSIM) + lambda_jaccard * Jaccard``.
+
+    The cross-entropy part is :func:`cross_entropy_loss`: binary cross-entropy per element
+    in binary/multilabel mode (BASNet's BCE), categorical cross-entropy of the softmax in
+    multiclass mode.{hybrid}{compound}
+
+    Parameters
+    ----------{common}
+    lambda_ce, lambda_ssim, lambda_jaccard : float, default 1
+        Weights of the parts (>= 0; BASNet and SemSegLoss sum them unweighted).
+{returns}
+
+    Examples
+    --------
+    >>> import numpy as np, semsegloss_swift as ss
+    >>> p = np.array([0.5, 0.5]).reshape(1, 1, 1, 2); g = np.array([1.0, 0.0]).reshape(1, 1, 1, 2)
+    >>> # BCE ln 2, SSIM and Jaccard as in unet3p_hybrid_loss's example
+    >>> round(ss.basnet_hybrid_loss(p, g, from_logits=False, win_size=1, smooth_nr=0, smooth_dr=0), 6)
+    1.959606
+    """
+    return evaluate("basnet_hybrid_loss", input, target, return_grad, grad_output, dict(
+        mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
+        include_background=include_background, smooth_nr=smooth_nr, smooth_dr=smooth_dr,
+        batch=batch, empty=empty, win_size=win_size, kernel_sigma=kernel_sigma, k1=k1, k2=k2,
+        data_range=data_range, lambda_ce=lambda_ce, lambda_ssim=lambda_ssim, lambda_jaccard=lambda_jaccard))
+
+
 def _fill(f):
     f.__doc__ = (f.__doc__.replace("{compound}", _COMPOUND_RETURNS if "compound" in f.__doc__ and
                                    f.__name__ in _COMPOUND else "")
-                 .replace("{ufl_classes}", "\n" + _UFL_CLASSES).replace("{ufl_fixes}", "\n" + _UFL_FIXES))
+                 .replace("{ufl_classes}", "\n" + _UFL_CLASSES).replace("{ufl_fixes}", "\n" + _UFL_FIXES)
+                 .replace("{hybrid}", "\n" + _HYBRID_NOTES))
     return f
 
 
-_COMPOUND = ("dice_ce_loss", "dice_focal_loss", "combo_loss", "exp_log_loss", "unified_focal_loss")
+_COMPOUND = ("dice_ce_loss", "dice_focal_loss", "combo_loss", "exp_log_loss", "unified_focal_loss",
+             "generalized_dice_focal_loss", "dice_top_k_loss", "unet3p_hybrid_loss", "basnet_hybrid_loss")
 
 #: The functions of this family, in the order shown to users.
 FAMILY_LOSSES: tuple = tuple(_fill(f) for f in (
     dice_ce_loss, dice_focal_loss, combo_loss, exp_log_loss, unified_focal_loss, asymmetric_focal_loss, symmetric_focal_loss,
-    asymmetric_focal_tversky_loss, symmetric_focal_tversky_loss))
+    asymmetric_focal_tversky_loss, symmetric_focal_tversky_loss, generalized_dice_focal_loss, dice_top_k_loss,
+    unet3p_hybrid_loss, basnet_hybrid_loss))
 
 __all__ = [f.__name__ for f in FAMILY_LOSSES]

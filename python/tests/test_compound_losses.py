@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import oracles_compound as oc
+import oracles_hybrid as oh
 import semsegloss_swift as ss
 from conftest import REPO_ROOT, assert_close
 from strategies import include_background, problems, smooth_values
@@ -144,7 +145,7 @@ def test_golden(case, dtype):
 
 
 def test_golden_covers_family():
-    assert {c["loss"] for c in GOLDEN} == set(oc.FAMILY)
+    assert {c["loss"] for c in GOLDEN} == set(oc.FAMILY) | set(oh.HYBRIDS)
 
 
 # ------------------------------------------------------------------ invariants and edges

@@ -1,6 +1,7 @@
 // MARK: - The compound family of the catalogue
 
-/// combo, exp-log, Dice+CE, Dice+focal, unified focal and its parts.
+/// combo, exp-log, Dice+CE, Dice+focal, unified focal and its parts, and the sums of
+/// whole catalogue losses (GDL+focal, Dice+top-k, the UNet3+ and BASNet hybrids).
 public enum CompoundFamily: LossFamily {
     case diceCE(DiceCELoss)
     case diceFocal(DiceFocalLoss)
@@ -11,11 +12,14 @@ public enum CompoundFamily: LossFamily {
     case yeungFocal(YeungFocalLoss)
     /// `asymmetric_focal_tversky_loss`, `symmetric_focal_tversky_loss`.
     case yeungFocalTversky(YeungFocalTverskyLoss)
+    /// `generalized_dice_focal_loss`, `dice_top_k_loss`, `unet3p_hybrid_loss`,
+    /// `basnet_hybrid_loss` (`HybridLosses`).
+    case weightedSum(WeightedLossSum)
 
     public static let names: [String] = [
         "dice_ce_loss", "dice_focal_loss", "combo_loss", "exp_log_loss", "unified_focal_loss", "asymmetric_focal_loss",
         "symmetric_focal_loss", "asymmetric_focal_tversky_loss", "symmetric_focal_tversky_loss",
-    ]
+    ] + HybridLosses.names
 
     public static func make(_ name: String, _ r: inout OptionReader, common: LossOptions) throws(SegLossError) -> Self {
         switch name {
@@ -57,6 +61,8 @@ public enum CompoundFamily: LossFamily {
                 variant: name.hasPrefix("asymmetric") ? .asymmetric : .symmetric,
                 delta: try r.double("delta", default: 0.7), gamma: try r.double("gamma", default: 0.75),
                 floor: try r.double("floor", default: 1e-7), region: try r.regionOptions()))
+        case _ where HybridLosses.names.contains(name):
+            return .weightedSum(try HybridLosses.make(name, &r, common: common))
         default:
             throw .option("loss", "unknown loss '\(name)'")
         }
@@ -64,7 +70,7 @@ public enum CompoundFamily: LossFamily {
 
     public func outputShape(input: TensorShape, options: LossOptions) -> [Int] {
         switch self {
-        case .diceCE, .diceFocal, .combo, .expLog, .unifiedFocal: []
+        case .diceCE, .diceFocal, .combo, .expLog, .unifiedFocal, .weightedSum: []
         case .yeungFocal:
             options.mode == .multiclass && options.reduction == .none
                 ? [input.batch] + Array(input.spatial) : PixelLossEvaluator.outputShape(input: input, options: options)
@@ -81,6 +87,7 @@ public enum CompoundFamily: LossFamily {
         case .combo(let l): return try l.evaluate(input: input, target: target, options: options, outputs: outputs)
         case .expLog(let l): return try l.evaluate(input: input, target: target, options: options, outputs: outputs)
         case .unifiedFocal(let l): return try l.evaluate(input: input, target: target, options: options, outputs: outputs)
+        case .weightedSum(let l): return try l.evaluate(input: input, target: target, options: options, outputs: outputs)
         case .yeungFocal(let l):
             if options.mode == .multiclass {
                 return try l.evaluateMulticlass(input: input, target: target, options: options, outputs: outputs)

@@ -1,0 +1,101 @@
+// MARK: - Weighted sums of catalogue losses
+
+/// A compound loss whose parts are whole catalogue losses, evaluated on the same input,
+/// target and common options (mode, activation, `ignore_index`, `include_background`):
+///
+///     ℓ = Σ_k w_k·ℓ_k,   ∂ℓ/∂x = Σ_k w_k·∂ℓ_k/∂x
+///
+/// Each part brings its own multiclass form (softmax, label maps) and validation, so the
+/// sum supports exactly the modes and options its parts support; a part that refuses an
+/// option (SSIM refuses `ignore_index`) makes the sum refuse it, with the part's message.
+/// Used by `generalized_dice_focal_loss`, `dice_top_k_loss`, `unet3p_hybrid_loss` and
+/// `basnet_hybrid_loss` (see `CompoundFamily`). Every part is evaluated, also with weight
+/// 0 (each part validates the input; the value is then w·ℓ = 0). `reduction = none` is
+/// refused: the parts' unreduced shapes differ.
+///
+/// Gradient: the first part writes the caller's buffer; each further part writes one pooled
+/// scratch buffer, which is added with its weight (the first part's weight is applied in
+/// the pass that adds the second part).
+public struct WeightedLossSum: Sendable {
+    /// One weighted term.
+    public struct Part: Sendable {
+        public var weight: Double
+        public var loss: ConfiguredLoss
+
+        public init(weight: Double, loss: ConfiguredLoss) {
+            self.weight = weight
+            self.loss = loss
+        }
+    }
+
+    /// The catalogue name of the sum and its parts in words (for messages).
+    public var name: String
+    public var partNames: String
+    public var parts: [Part]
+
+    /// Parts `(weight, option name of the weight, loss)`: each weight must be finite and ≥ 0.
+    public init(
+        name: String, partNames: String, parts: [(weight: Double, argument: String, function: LossFunction)],
+        options: LossOptions
+    ) throws(SegLossError) {
+        self.name = name
+        self.partNames = partNames
+        var built: [Part] = []
+        for p in parts {
+            try SegLossError.requireAtLeast(p.weight, 0, p.argument)
+            built.append(Part(weight: p.weight, loss: ConfiguredLoss(name: name, function: p.function, options: options)))
+        }
+        self.parts = built
+    }
+
+    public func evaluate<S: SegScalar>(
+        input: TensorView<S>, target: LossTarget<S>, options: LossOptions, outputs: LossOutputs<S>
+    ) throws(SegLossError) -> Double {
+        try CompoundParts.requireReduced(options, name, parts: partNames)
+        var total = 0.0
+        guard let gradient = outputs.gradient, !parts.isEmpty else {
+            for part in parts { total += part.weight * (try evaluate(part, input, target, options, nil)) }
+            return total
+        }
+        let count = input.shape.count
+        total += parts[0].weight * (try evaluate(parts[0], input, target, options, gradient))
+        guard parts.count > 1 else {
+            Self.combine(gradient, S(parts[0].weight), nil, 0, count: count)
+            return total
+        }
+        return try ScratchBuffers.withBuffer(of: S.self, count: count) { (scratch: UnsafeMutablePointer<S>) throws(SegLossError) -> Double in
+            for (k, part) in parts.enumerated().dropFirst() {
+                total += part.weight * (try evaluate(part, input, target, options, scratch))
+                // The first part's weight is applied in the same pass as the second part.
+                Self.combine(gradient, k == 1 ? S(parts[0].weight) : 1, scratch, S(part.weight), count: count)
+            }
+            return total
+        }
+    }
+
+    /// gradient ← a·gradient + b·scratch (a·gradient alone without scratch), in parallel
+    /// chunks (element-wise: the result does not depend on the chunking).
+    static func combine<S: SegScalar>(
+        _ gradient: UnsafeMutablePointer<S>, _ a: S, _ scratch: UnsafeMutablePointer<S>?, _ b: S, count: Int
+    ) {
+        if scratch == nil && a == 1 { return }
+        Parallel.forEachRange(count: count, chunkSize: 1 << 16) { _, range in
+            if let scratch {
+                for i in range { gradient[i] = a * gradient[i] + b * scratch[i] }
+            } else {
+                for i in range { gradient[i] *= a }
+            }
+        }
+    }
+
+    /// One part with the sum's options (the caller's, which may differ from those the sum
+    /// was built with only in ways every part accepts).
+    private func evaluate<S: SegScalar>(
+        _ part: Part, _ input: TensorView<S>, _ target: LossTarget<S>, _ options: LossOptions,
+        _ gradient: UnsafeMutablePointer<S>?
+    ) throws(SegLossError) -> Double {
+        var loss = part.loss
+        loss.options = options
+        return try loss.evaluate(input: input, target: target, outputs: LossOutputs(gradient: gradient))
+    }
+}
