@@ -47,6 +47,7 @@ def bce_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool
 def focal_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
                reduction: str = "mean", ignore_index: Optional[float] = None,
                include_background: bool = True, alpha: Optional[float] = 0.25, gamma: float = 2.0,
+               reduced_threshold: Optional[float] = None, normalized: bool = False,
                return_grad: bool = False, grad_output: Any = None):
     """Focal loss (Lin et al., ICCV 2017): sigmoid form in binary/multilabel mode, softmax
     (categorical) form in multiclass mode.
@@ -67,6 +68,17 @@ def focal_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bo
     FocalLoss sums one-vs-rest sigmoid terms instead (smp #671). For gamma < 1 the
     gradient stays finite at p = 1.
 
+    smp's two options: ``reduced_threshold=th`` (reduced focal loss, Sergievskiy &
+    Ponamarev 2019) replaces each modulating factor ``(1 - p_t)^gamma`` by
+    ``((1 - p_t)/th)^gamma`` where ``p_t >= th`` and by 1 (plain cross-entropy) where
+    ``p_t < th``, with p_t = p for the positive term and 1 - p for the negative one (hard
+    targets: smp's values; the factor jumps at ``p_t = th`` unless th = 0.5, as smp's).
+    ``normalized=True`` divides the loss by ``M = max(sum_i m_i, 1e-6)``, the sum of the
+    modulating factors (``g m(1-p) + (1-g) m(p)`` per element, without alpha) over the
+    elements the loss sums over, and differentiates M too; as smp, which divides each
+    element by M before its mean or sum. ``reduction="none"`` is refused with
+    ``normalized=True``. Multiclass: both act on ``(1 - p_c)^gamma`` of the softmax form.
+
     Parameters
     ----------{common}
     alpha : float or None, default 0.25
@@ -74,6 +86,10 @@ def focal_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bo
         (smp / MONAI default). Multiclass: alpha for classes 1..C-1, 1 - alpha for class 0.
     gamma : float, default 2
         Focusing exponent (>= 0). gamma=0, alpha=None is BCE.
+    reduced_threshold : float or None, default None
+        smp's reduced focal threshold th, in (0, 1].
+    normalized : bool, default False
+        smp's normalized focal loss (divide by the sum of the modulating factors).
 {returns}
 
     Examples
@@ -82,11 +98,19 @@ def focal_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bo
     >>> z = np.zeros((1, 1, 2, 2)); g = np.array([[[[1.0, 0.0], [1.0, 0.0]]]])
     >>> round(ss.focal_loss(z, g, alpha=None, gamma=0.0), 6)  # = BCE = log 2
     0.693147
+    >>> p = np.array([0.8, 0.3]).reshape(1, 1, 1, 2)
+    >>> # reduced: factor (0.2/0.5)^2 where p_t = 0.8 >= 0.5, 1 where p_t = 0.3 < 0.5
+    >>> round(ss.focal_loss(p, np.ones_like(p), from_logits=False, alpha=None, reduced_threshold=0.5), 6)
+    0.619838
+    >>> # normalized: the mean focal loss divided by M = 0.2^2 + 0.3^2
+    >>> round(ss.focal_loss(p, np.array([1.0, 0.0]).reshape(p.shape), from_logits=False, alpha=None,
+    ...                     normalized=True), 6)
+    0.157794
     """
     return evaluate("focal_loss", input, target, return_grad, grad_output, dict(
         mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
         include_background=include_background, alpha=alpha, alpha_weighting=alpha is not None,
-        gamma=gamma))
+        gamma=gamma, reduced_threshold=reduced_threshold, normalized=normalized))
 
 
 @_doc(_REGION + _SOFT_LABEL)

@@ -92,3 +92,22 @@ def assert_close(got, want, rtol, atol=0.0, what=""):
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+def numeric_grad(fn, x, h=1e-6):
+    """d fn(x) / dx by central differences, element by element (fn returns a float)."""
+    out = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        xp, xm = x.copy(), x.copy()
+        xp[i] += h
+        xm[i] -= h
+        out[i] = (fn(xp) - fn(xm)) / (2 * h)
+    return out
+
+
+def raises_naming(exc, fn, *args, names=(), **kwargs):
+    """Calls fn, expecting exc whose message contains every string of names."""
+    with pytest.raises(exc) as info:
+        fn(*args, **kwargs)
+    for n in names:
+        assert n in str(info.value), (n, str(info.value))

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import oracles_compound as oc
 import oracles_hybrid as oh
 import semsegloss_swift as ss
-from conftest import REPO_ROOT, assert_close
+from conftest import REPO_ROOT, assert_close, numeric_grad, raises_naming
 from strategies import include_background, problems, smooth_values
 
 GOLDEN = json.loads((REPO_ROOT / "Tests" / "Fixtures" / "golden_compound.json").read_text())["losses"]
@@ -87,16 +87,6 @@ FAMILIES = {
 }
 
 
-def _numeric_grad(fn, x, h=1e-6):
-    out = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        xp, xm = x.copy(), x.copy()
-        xp[i] += h
-        xm[i] -= h
-        out[i] = (fn(xp) - fn(xm)) / (2 * h)
-    return out
-
-
 @pytest.mark.parametrize("family", list(FAMILIES))
 @pytest.mark.parametrize("name", oc.FAMILY)
 def test_gradient_finite_differences(name, family, rng):
@@ -110,7 +100,7 @@ def test_gradient_finite_differences(name, family, rng):
         g.flat[[1, 4, 7]] = 255.0
     fn = getattr(ss, name)
     _, grad = fn(x, g, return_grad=True, **opts)
-    numeric = _numeric_grad(lambda xs: fn(xs, g, **opts), x)
+    numeric = numeric_grad(lambda xs: fn(xs, g, **opts), x)
     assert_close(grad, numeric, 1e-6, 1e-8, what=f"{name} {family}")
 
 
@@ -121,7 +111,7 @@ def test_gradient_reduction_none_grad_output(name, rng):
     values = fn(x, g, mode="multilabel", reduction="none")
     w = rng.normal(size=values.shape)
     _, grad = fn(x, g, mode="multilabel", reduction="none", return_grad=True, grad_output=w)
-    numeric = _numeric_grad(lambda xs: float((fn(xs, g, mode="multilabel", reduction="none") * w).sum()), x)
+    numeric = numeric_grad(lambda xs: float((fn(xs, g, mode="multilabel", reduction="none") * w).sum()), x)
     assert_close(grad, numeric, 1e-6, 1e-8, what=name)
 
 
@@ -194,13 +184,6 @@ def test_class_form_and_inputs_not_modified(name, rng):
 
 # ------------------------------------------------------------------ bad input
 
-def _raises(exc, fn, *args, names=(), **kwargs):
-    with pytest.raises(exc) as info:
-        fn(*args, **kwargs)
-    for n in names:
-        assert n in str(info.value), (n, str(info.value))
-
-
 BAD_PARAMS = [
     ("combo_loss", "alpha", 1.5), ("combo_loss", "beta", -0.1), ("combo_loss", "beta", 1.0),
     ("dice_ce_loss", "lambda_ce", -1.0), ("dice_ce_loss", "label_smoothing", 2.0), ("dice_focal_loss", "gamma", -1.0),
@@ -216,34 +199,34 @@ BAD_PARAMS = [
 @pytest.mark.parametrize("name,option,value", BAD_PARAMS)
 def test_bad_parameter_names_argument(name, option, value):
     x, g = np.zeros((1, 1, 2, 2)), np.ones((1, 1, 2, 2))
-    _raises(ValueError, getattr(ss, name), x, g, names=[option], **{option: value})
+    raises_naming(ValueError, getattr(ss, name), x, g, names=[option], **{option: value})
 
 
 @pytest.mark.parametrize("name", oc.FAMILY)
 def test_bad_input(name):
     fn = getattr(ss, name)
     x, g = np.zeros((2, 1, 3, 4)), np.ones((2, 1, 3, 4))
-    _raises(ValueError, fn, x, np.ones((2, 1, 3, 5)), names=["target"])
-    _raises(ValueError, fn, np.zeros((0, 1, 2, 2)), np.zeros((0, 1, 2, 2)), names=["input"])
+    raises_naming(ValueError, fn, x, np.ones((2, 1, 3, 5)), names=["target"])
+    raises_naming(ValueError, fn, np.zeros((0, 1, 2, 2)), np.zeros((0, 1, 2, 2)), names=["input"])
     bad = x.copy()
     bad[0, 0, 1, 1] = np.nan
-    _raises(ValueError, fn, bad, g, names=["input"])
-    _raises(ValueError, fn, x, g * 2, names=["target"])
-    _raises(TypeError, fn, x.astype(complex), g, names=["input"])
-    _raises(TypeError, fn, x, g, no_such_option=1)
-    _raises(ValueError, fn, x, g, mode="tertiary", names=["mode"])
-    _raises(ValueError, fn, np.zeros((2, 3, 3, 4)), np.ones((2, 3, 3, 4)), names=["input"])  # binary needs 1 channel
+    raises_naming(ValueError, fn, bad, g, names=["input"])
+    raises_naming(ValueError, fn, x, g * 2, names=["target"])
+    raises_naming(TypeError, fn, x.astype(complex), g, names=["input"])
+    raises_naming(TypeError, fn, x, g, no_such_option=1)
+    raises_naming(ValueError, fn, x, g, mode="tertiary", names=["mode"])
+    raises_naming(ValueError, fn, np.zeros((2, 3, 3, 4)), np.ones((2, 3, 3, 4)), names=["input"])  # binary needs 1 channel
 
 
 @pytest.mark.parametrize("name", oc.COMPOUND)
 def test_compound_refuses_reduction_none(name):
     x, g = np.zeros((1, 1, 2, 2)), np.ones((1, 1, 2, 2))
-    _raises(ValueError, getattr(ss, name), x, g, reduction="none", names=["reduction"])
+    raises_naming(ValueError, getattr(ss, name), x, g, reduction="none", names=["reduction"])
 
 
 def test_variant_choice():
     x, g = np.zeros((1, 1, 2, 2)), np.ones((1, 1, 2, 2))
-    _raises(ValueError, ss.unified_focal_loss, x, g, variant="diagonal", names=["variant"])
+    raises_naming(ValueError, ss.unified_focal_loss, x, g, variant="diagonal", names=["variant"])
 
 
 @pytest.mark.parametrize("name", oc.FAMILY)
@@ -254,7 +237,7 @@ def test_multiclass_gradient_finite_differences(name, rng):
     fn = getattr(ss, name)
     opts = dict(mode="multiclass", ignore_index=255)
     _, grad = fn(x, labels, return_grad=True, **opts)
-    numeric = _numeric_grad(lambda xs: fn(xs, labels, **opts), x)
+    numeric = numeric_grad(lambda xs: fn(xs, labels, **opts), x)
     assert_close(grad, numeric, 1e-6, 1e-8, what=name)
 
 
@@ -279,9 +262,9 @@ def test_dice_ce_one_channel_is_not_zero():
 
 def test_dice_ce_weight_needs_all_classes():
     x, labels = np.zeros((1, 3, 2, 2)), np.zeros((1, 2, 2), dtype=np.int64)
-    _raises(ValueError, ss.dice_ce_loss, x, labels, mode="multiclass", include_background=False,
+    raises_naming(ValueError, ss.dice_ce_loss, x, labels, mode="multiclass", include_background=False,
             weight=[1.0, 2.0], names=["weight"])
-    _raises(ValueError, ss.dice_ce_loss, np.zeros((1, 1, 2, 2)), np.ones((1, 1, 2, 2)), weight=[1.0],
+    raises_naming(ValueError, ss.dice_ce_loss, np.zeros((1, 1, 2, 2)), np.ones((1, 1, 2, 2)), weight=[1.0],
             names=["weight"])
 
 

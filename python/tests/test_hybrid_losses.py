@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import oracles_hybrid as oh
 import semsegloss_swift as ss
-from conftest import assert_close
+from conftest import assert_close, numeric_grad, raises_naming
 from strategies import include_background, problems, smooth_values
 
 TOL = {np.float64: (1e-10, 1e-12), np.float32: (1e-5, 2e-5)}
@@ -140,16 +140,6 @@ FAMILIES = {
 }
 
 
-def _numeric_grad(fn, x, h=1e-6):
-    out = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        xp, xm = x.copy(), x.copy()
-        xp[i] += h
-        xm[i] -= h
-        out[i] = (fn(xp) - fn(xm)) / (2 * h)
-    return out
-
-
 @pytest.mark.parametrize("family", list(FAMILIES))
 @pytest.mark.parametrize("name", oh.HYBRIDS)
 def test_gradient_finite_differences(name, family, rng):
@@ -168,7 +158,7 @@ def test_gradient_finite_differences(name, family, rng):
         g.flat[[1, 4, 7]] = 255
     fn = getattr(ss, name)
     _, grad = fn(x, g, return_grad=True, **opts)
-    numeric = _numeric_grad(lambda xs: fn(xs, g, **opts), x)
+    numeric = numeric_grad(lambda xs: fn(xs, g, **opts), x)
     assert_close(grad, numeric, 1e-6, 1e-8, what=f"{name} {family}")
 
 
@@ -224,37 +214,30 @@ def test_class_form_and_inputs_not_modified(name, rng):
     np.testing.assert_array_equal(g, g0)
 
 
-def _raises(exc, fn, *args, names=(), **kwargs):
-    with pytest.raises(exc) as info:
-        fn(*args, **kwargs)
-    for n in names:
-        assert n in str(info.value), (n, str(info.value))
-
-
 @pytest.mark.parametrize("name", oh.HYBRIDS)
 def test_bad_input_names_the_argument(name):
     fn = getattr(ss, name)
     small = _small(name)
     x, g = np.zeros((2, 1, 3, 4)), np.ones((2, 1, 3, 4))
-    _raises(ValueError, fn, x, np.ones((2, 1, 3, 5)), names=["target"], **small)
-    _raises(ValueError, fn, np.zeros((0, 1, 2, 2)), np.zeros((0, 1, 2, 2)), names=["input"], **small)
+    raises_naming(ValueError, fn, x, np.ones((2, 1, 3, 5)), names=["target"], **small)
+    raises_naming(ValueError, fn, np.zeros((0, 1, 2, 2)), np.zeros((0, 1, 2, 2)), names=["input"], **small)
     bad = x.copy()
     bad[0, 0, 1, 1] = np.nan
-    _raises(ValueError, fn, bad, g, names=["input"], **small)
-    _raises(ValueError, fn, x, g * 2, names=["target"], **small)
-    _raises(TypeError, fn, x.astype(complex), g, names=["input"], **small)
-    _raises(TypeError, fn, x, g, no_such_option=1)
-    _raises(ValueError, fn, x, g, mode="tertiary", names=["mode"], **small)
-    _raises(ValueError, fn, x, g, reduction="none", names=["reduction"], **small)
+    raises_naming(ValueError, fn, bad, g, names=["input"], **small)
+    raises_naming(ValueError, fn, x, g * 2, names=["target"], **small)
+    raises_naming(TypeError, fn, x.astype(complex), g, names=["input"], **small)
+    raises_naming(TypeError, fn, x, g, no_such_option=1)
+    raises_naming(ValueError, fn, x, g, mode="tertiary", names=["mode"], **small)
+    raises_naming(ValueError, fn, x, g, reduction="none", names=["reduction"], **small)
     for lam in LAMBDAS[name]:
-        _raises(ValueError, fn, x, g, names=[lam], **{lam: -1.0}, **small)
-        _raises(ValueError, fn, x, g, names=[lam], **{lam: np.nan}, **small)
+        raises_naming(ValueError, fn, x, g, names=[lam], **{lam: -1.0}, **small)
+        raises_naming(ValueError, fn, x, g, names=[lam], **{lam: np.nan}, **small)
     if name in oh.SSIM_HYBRIDS:
-        _raises(ValueError, fn, x, g, names=["input", "win_size"])  # 3x4 images, window 11
-        _raises(ValueError, fn, x, g, win_size=2, names=["win_size"])
-        _raises(ValueError, fn, x, g, win_size=1, kernel_sigma=0.0, names=["kernel_sigma"])
+        raises_naming(ValueError, fn, x, g, names=["input", "win_size"])  # 3x4 images, window 11
+        raises_naming(ValueError, fn, x, g, win_size=2, names=["win_size"])
+        raises_naming(ValueError, fn, x, g, win_size=1, kernel_sigma=0.0, names=["kernel_sigma"])
     if name == "dice_top_k_loss":
-        _raises(ValueError, fn, x, g, k=0.0, names=["k"])
+        raises_naming(ValueError, fn, x, g, k=0.0, names=["k"])
     if name == "generalized_dice_focal_loss":
-        _raises(ValueError, fn, x, g, weight_type="cubic", names=["weight_type"])
-        _raises(ValueError, fn, x, g, gamma=-1.0, names=["gamma"])
+        raises_naming(ValueError, fn, x, g, weight_type="cubic", names=["weight_type"])
+        raises_naming(ValueError, fn, x, g, gamma=-1.0, names=["gamma"])

@@ -110,12 +110,17 @@ extension DistributionFamily {
         try focal.validate()
         let weights = try CategoricalEvaluator.foldedWeights(
             classes: input.shape.channels, weight: nil, alpha: focal.alpha, includeBackground: options.includeBackground)
-        func run<P: FocalPower>(_: P.Type) throws(SegLossError) -> Double {
+        func run<P: FocalPower, R: StaticFlag>(_: P.Type, _: R.Type) throws(SegLossError) -> Double {
             try CategoricalEvaluator.evaluate(
-                SoftmaxFocalTerm<P>(gamma: focal.gamma), classWeights: weights, meanWeights: nil,
-                input: input, target: target, options: options, outputs: outputs)
+                SoftmaxFocalTerm<P, R>(gamma: focal.gamma, threshold: focal.reducedThreshold ?? 1),
+                classWeights: weights, meanWeights: nil, input: input, target: target, options: options, outputs: outputs)
         }
-        return focal.gamma == 2 ? try run(SquarePower.self) : try run(RealPower.self)
+        switch (focal.gamma == 2, focal.reducedThreshold != nil) {
+        case (true, false): return try run(SquarePower.self, Off.self)
+        case (false, false): return try run(RealPower.self, Off.self)
+        case (true, true): return try run(SquarePower.self, On.self)
+        case (false, true): return try run(RealPower.self, On.self)
+        }
     }
 
     /// Unreduced output shape of the softmax focal loss: (N, *spatial).

@@ -73,6 +73,8 @@ public struct ConfiguredLoss: Sendable {
                 throw .option("mode", "bce_loss is binary/multilabel (sigmoid per channel); for exclusive classes use cross_entropy_loss")
             case .diceBCE:
                 throw .option("mode", "dice_bce_loss is binary/multilabel; for exclusive classes use dice_ce_loss")
+            case .focal(let l) where l.normalized:
+                return try l.evaluateNormalized(input: input, target: target, options: options, outputs: outputs)
             case .focal(let l):
                 return try DistributionFamily.softmaxFocal(l, input: input, target: target, options: options, outputs: outputs)
             case .dice(let l): return try multiclass(l, input, target, outputs)
@@ -96,6 +98,8 @@ public struct ConfiguredLoss: Sendable {
         let target = try target.requireDense(name)
         switch function {
         case .bce(let l): return try PixelLossEvaluator.evaluate(l, input: input, target: target, options: options, outputs: outputs)
+        case .focal(let l) where l.normalized:
+            return try l.evaluateNormalized(input: input, target: .dense(target), options: options, outputs: outputs)
         case .focal(let l): return try PixelLossEvaluator.evaluate(l, input: input, target: target, options: options, outputs: outputs)
         case .dice(let l): return try RegionLossEvaluator.evaluate(l, input: input, target: target, options: options, outputs: outputs)
         case .jaccard(let l): return try RegionLossEvaluator.evaluate(l, input: input, target: target, options: options, outputs: outputs)
@@ -198,7 +202,9 @@ public enum LossCatalog {
             // (Python's alpha=None, smp/MONAI's default).
             let alpha = try r.double("alpha", default: 0.25)
             let weighted = try r.bool("alpha_weighting", default: true)
-            function = .focal(FocalLoss(alpha: weighted ? alpha : nil, gamma: try r.double("gamma", default: 2)))
+            function = .focal(FocalLoss(
+                alpha: weighted ? alpha : nil, gamma: try r.double("gamma", default: 2),
+                reducedThreshold: try r.optional("reduced_threshold"), normalized: try r.bool("normalized", default: false)))
         case "dice_loss":
             function = .dice(DiceLoss(region: try r.softLabelRegionOptions(), squaredPrediction: try r.bool("squared_pred", default: false)))
         case "jaccard_loss":

@@ -10,32 +10,66 @@
 /// torchvision and SemSegLoss); `alpha = nil` weighs both classes 1 (smp/MONAI default).
 /// γ = 0 with α = nil is BCE. log p and log(1 − p) come from the logits in closed form
 /// (no clipping); with probabilities they are clamped to [1e−7, 1 − 1e−7].
+///
+/// smp's two options (LOSSES.md §2 rows 11–12):
+/// - `reducedThreshold` th ("reduced focal loss", Sergievskiy & Ponamarev, arXiv 2019,
+///   smp `reduced_threshold`): each modulating factor (1 − p_t)^γ becomes
+///   ((1 − p_t)/th)^γ where p_t ≥ th and 1 (plain cross-entropy) where p_t < th; p_t is
+///   p for the positive term and 1 − p for the negative one, so hard targets give smp's
+///   values. The factor jumps at p_t = th unless th = 1/2 (as smp's).
+/// - `normalized` (smp `normalized=True`): every voxel's loss is divided by
+///   M = max(Σ_i m_i, 1e−6), the sum of the modulating factors m_i = g·m_pos + (1 − g)·m_neg
+///   over the valid elements (without α), and M is differentiated too
+///   (`FocalLoss.evaluateNormalized`).
+/// In multiclass mode both apply to the softmax form's (1 − p_c)^γ.
 public struct FocalLoss: PixelObjective {
     public var alpha: Double?
     public var gamma: Double
+    /// smp's `reduced_threshold`, in (0, 1]; nil for the plain modulating factor.
+    public var reducedThreshold: Double?
+    /// smp's `normalized`.
+    public var normalized: Bool
 
-    public init(alpha: Double? = 0.25, gamma: Double = 2) {
+    public init(alpha: Double? = 0.25, gamma: Double = 2, reducedThreshold: Double? = nil, normalized: Bool = false) {
         self.alpha = alpha
         self.gamma = gamma
+        self.reducedThreshold = reducedThreshold
+        self.normalized = normalized
     }
 
     public func validate() throws(SegLossError) {
         if let alpha { try SegLossError.requireInRange(alpha, 0, 1, "alpha") }
         try SegLossError.requireAtLeast(gamma, 0, "gamma")
+        if let th = reducedThreshold {
+            guard th.isFinite, th > 0, th <= 1 else {
+                throw .value("reduced_threshold", "must lie in (0, 1], got \(th)")
+            }
+        }
+    }
+
+    /// The terms with the plain or the reduced modulating factor.
+    @inlinable
+    func terms<P: FocalPower, R: StaticFlag>(_: P.Type, _: R.Type) -> FocalTerms<P, R> {
+        FocalTerms<P, R>(alpha: alpha, gamma: gamma, threshold: reducedThreshold ?? 1)
     }
 
     @inlinable @inline(always)
     public func evaluate<S: SegScalar>(_ x: S, _ g: S, fromLogits: Bool) -> (loss: S, grad: S) {
-        FocalTerms<RealPower>(alpha: alpha, gamma: gamma).evaluate(x, g, fromLogits: fromLogits)
+        reducedThreshold == nil
+            ? terms(RealPower.self, Off.self).evaluate(x, g, fromLogits: fromLogits)
+            : terms(RealPower.self, On.self).evaluate(x, g, fromLogits: fromLogits)
     }
 
     /// γ = 2 (the default) gets its powers as products; other γ pay an exp and a log per
     /// power (`RealPower`, exact for γ = 0 and 1 too). One specialisation per case keeps the
     /// library small.
     public func specialize<V: PixelObjectiveVisitor>(_ visitor: V) -> V.Result {
-        gamma == 2
-            ? visitor.visit(FocalTerms<SquarePower>(alpha: alpha, gamma: gamma))
-            : visitor.visit(FocalTerms<RealPower>(alpha: alpha, gamma: gamma))
+        switch (gamma == 2, reducedThreshold != nil) {
+        case (true, false): visitor.visit(terms(SquarePower.self, Off.self))
+        case (false, false): visitor.visit(terms(RealPower.self, Off.self))
+        case (true, true): visitor.visit(terms(SquarePower.self, On.self))
+        case (false, true): visitor.visit(terms(RealPower.self, On.self))
+        }
     }
 }
 
@@ -73,15 +107,41 @@ protocol FocalPower {
     }
 }
 
-/// The focal loss terms for a power law `P` (`FocalLoss` picks `P` from γ).
+/// smp's reduced modulating factor (`FocalLoss.reducedThreshold`, used by the focal terms
+/// when their `R` flag is on): m becomes c·m, c = th^(−γ), where p_t ≥ th, and 1 with zero
+/// derivative where p_t < th.
 @usableFromInline
-struct FocalTerms<P: FocalPower>: PixelObjective {
+struct ReducedFactor: Sendable {
+    @usableFromInline var threshold: Double
+    @usableFromInline var scale: Double
+
+    @inlinable init(threshold: Double, gamma: Double) {
+        self.threshold = threshold
+        scale = pow(threshold, -gamma)
+    }
+
+    /// (c·m, k·d) where p_t ≥ th, else (1, 0): d is m's derivative (k = c) or the exponent
+    /// that the caller's derivative formula multiplies by (k = 1, `scaleDerivative` false).
+    @inlinable @inline(always)
+    func apply<S: SegScalar>(_ m: S, _ d: S, pt: S, scaleDerivative: Bool) -> (S, S) {
+        let on = pt >= S(threshold), c = S(scale)
+        return (on ? c * m : 1, on ? (scaleDerivative ? c * d : d) : 0)
+    }
+}
+
+/// The focal loss terms for a power law `P` (`FocalLoss` picks `P` from γ); with `R` on,
+/// smp's reduced modulating factor (`ReducedFactor`; where it is 1 the derivative formulas
+/// below hold with γ replaced by 0).
+@usableFromInline
+struct FocalTerms<P: FocalPower, R: StaticFlag>: PixelObjective {
     @usableFromInline var alpha: Double?
     @usableFromInline var gamma: Double
+    @usableFromInline var reduced: ReducedFactor
 
-    @inlinable init(alpha: Double?, gamma: Double) {
+    @inlinable init(alpha: Double?, gamma: Double, threshold: Double = 1) {
         self.alpha = alpha
         self.gamma = gamma
+        reduced = ReducedFactor(threshold: threshold, gamma: gamma)
     }
 
     @usableFromInline func validate() throws(SegLossError) {}
@@ -94,19 +154,32 @@ struct FocalTerms<P: FocalPower>: PixelObjective {
         if fromLogits {
             let s = Sigmoid(logits: x)
             let (logP, logQ) = s.logs(x)
-            let qg = P.power(s.oneMinusP, log: logQ, gm)  // (1 − p)^γ
-            let pg = P.power(s.p, log: logP, gm)          // p^γ
+            var qg = P.power(s.oneMinusP, log: logQ, gm)  // (1 − p)^γ
+            var pg = P.power(s.p, log: logP, gm)          // p^γ
+            var gq = gm, gp = gm
+            if R.isOn {
+                (qg, gq) = reduced.apply(qg, gm, pt: s.p, scaleDerivative: false)
+                (pg, gp) = reduced.apply(pg, gm, pt: s.oneMinusP, scaleDerivative: false)
+            }
             let loss = -(pos * qg * logP + neg * pg * logQ)
-            let grad = pos * qg * (gm * s.p * logP - s.oneMinusP)
-                + neg * pg * (s.p - gm * s.oneMinusP * logQ)
+            let grad = pos * qg * (gq * s.p * logP - s.oneMinusP)
+                + neg * pg * (s.p - gp * s.oneMinusP * logQ)
             return (loss, grad)
         }
         // Probabilities: differentiate the clamped form directly.
-        let c = ClampedProbabilityLogs(x)
-        let (qg, qg1) = P.power(c.q, gm)  // (1 − p)^γ, γ(1 − p)^(γ−1)
-        let (pg, pg1) = P.power(c.p, gm)  // p^γ, γ p^(γ−1)
-        let loss = -(pos * qg * c.logP + neg * pg * c.logQ)
-        let grad = pos * (qg1 * c.logP - qg * c.dLogP) + neg * (-pg1 * c.logQ - pg * c.dLogQ)
-        return (loss, c.unclamped ? grad : 0)
+        let cl = ClampedProbabilityLogs(x)
+        var (qg, qg1) = P.power(cl.q, gm)  // (1 − p)^γ, γ(1 − p)^(γ−1)
+        var (pg, pg1) = P.power(cl.p, gm)  // p^γ, γ p^(γ−1)
+        if R.isOn {
+            (qg, qg1) = reduced.apply(qg, qg1, pt: cl.p, scaleDerivative: true)
+            (pg, pg1) = reduced.apply(pg, pg1, pt: cl.q, scaleDerivative: true)
+        }
+        let loss = -(pos * qg * cl.logP + neg * pg * cl.logQ)
+        let grad = pos * (qg1 * cl.logP - qg * cl.dLogP) + neg * (-pg1 * cl.logQ - pg * cl.dLogQ)
+        return (loss, cl.unclamped ? grad : 0)
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+#endif

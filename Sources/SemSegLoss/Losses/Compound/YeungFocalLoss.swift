@@ -61,7 +61,7 @@ public struct YeungFocalLoss: PixelObjective {
     @inlinable @inline(always)
     public func evaluate<S: SegScalar>(_ x: S, _ g: S, fromLogits: Bool) -> (loss: S, grad: S) {
         switch variant {
-        case .symmetric: FocalTerms<RealPower>(alpha: delta, gamma: gamma).evaluate(x, g, fromLogits: fromLogits)
+        case .symmetric: FocalTerms<RealPower, Off>(alpha: delta, gamma: gamma).evaluate(x, g, fromLogits: fromLogits)
         case .asymmetric: AsymmetricFocalTerms<RealPower>(delta: delta, gamma: gamma).evaluate(x, g, fromLogits: fromLogits)
         }
     }
@@ -141,7 +141,7 @@ extension YeungFocalLoss {
         }
         func focal<P: FocalPower>(_: P.Type, _ w: [Double], _ out: LossOutputs<S>) throws(SegLossError) -> Double {
             try CategoricalEvaluator.evaluate(
-                SoftmaxFocalTerm<P>(gamma: gamma), classWeights: w, meanWeights: nil, input: input, target: target,
+                SoftmaxFocalTerm<P, Off>(gamma: gamma), classWeights: w, meanWeights: nil, input: input, target: target,
                 options: options, outputs: out, scale: scale, accumulate: accumulate)
         }
         func focal(_ w: [Double], _ out: LossOutputs<S>) throws(SegLossError) -> Double {

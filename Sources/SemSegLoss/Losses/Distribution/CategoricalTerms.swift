@@ -45,20 +45,28 @@ struct CrossEntropyTerm: CategoricalTerm {
 ///
 /// l/q ≤ −1 is finite for q > 0 and tends to −1 as q → 0, so the gradient stays finite at
 /// p = 1 even for γ < 1 (where (1 − p)^(γ−1) alone diverges); q = 0 uses the limit −1.
-/// γ = 0 is the cross-entropy term. The power law `P` is chosen by γ (`FocalPower`).
+/// γ = 0 is the cross-entropy term. The power law `P` is chosen by γ (`FocalPower`). With
+/// `R` on, smp's reduced factor (`FocalLoss.reducedThreshold`): q^γ becomes c·q^γ,
+/// c = th^(−γ), where p ≥ th, and 1 (γ → 0 in u) where p < th.
 @usableFromInline
-struct SoftmaxFocalTerm<P: FocalPower>: CategoricalTerm {
+struct SoftmaxFocalTerm<P: FocalPower, R: StaticFlag>: CategoricalTerm {
     @usableFromInline var gamma: Double
+    @usableFromInline var reduced: ReducedFactor
 
-    @inlinable init(gamma: Double) { self.gamma = gamma }
+    @inlinable init(gamma: Double, threshold: Double = 1) {
+        self.gamma = gamma
+        reduced = ReducedFactor(threshold: threshold, gamma: gamma)
+    }
 
     @inlinable @inline(always)
     func evaluate<S: SegScalar>(_ l: S, _ p: S, _ g: S, _ w: S) -> (loss: S, dl: S) {
         let gm = S(gamma)
         let q = S.positivePart(1 - p)
-        let qg = P.power(q, gm).value
+        var qg = P.power(q, gm).value
+        var ge = gm
+        if R.isOn { (qg, ge) = reduced.apply(qg, gm, pt: p, scaleDerivative: false) }
         let ratio = q > 0 ? l / (q > 0 ? q : 1) : -1
         let a = -w * g * qg
-        return (a * l, a * (1 - gm * p * ratio))
+        return (a * l, a * (1 - ge * p * ratio))
     }
 }
