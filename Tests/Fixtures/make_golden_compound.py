@@ -162,7 +162,8 @@ def multiclass_loss(name, x, g, shape, o):
     raise ValueError(name)
 
 
-HYBRIDS = ("generalized_dice_focal_loss", "dice_top_k_loss", "unet3p_hybrid_loss", "basnet_hybrid_loss")
+HYBRIDS = ("generalized_dice_focal_loss", "dice_top_k_loss", "unet3p_hybrid_loss", "basnet_hybrid_loss",
+           "dice_boundary_loss", "dice_hausdorff_dt_loss")
 
 
 def region_mean(x, g, shape, o, ratio):
@@ -260,14 +261,61 @@ def ssim_loss(x, g, shape, o):
     return sum(terms) / len(terms)
 
 
+def other_class_distances(mask, spatial):
+    """Per voxel of a row, the Euclidean distance to the nearest voxel of the other class
+    (brute force); None when the row is empty or full (no boundary)."""
+    import itertools
+    coords = list(itertools.product(*[range(d) for d in spatial]))
+    if all(mask) or not any(mask):
+        return None
+    return [min(math.dist(a, b) for b, mb in zip(coords, mask) if mb != ma) for a, ma in zip(coords, mask)]
+
+
+def distance_mean(x, g, shape, o, term):
+    """Mean over voxels of term(p, g, d_pred, d_target, inside_target) per row (binary cases)."""
+    n, c, s = layout(shape)
+    logits = o.get("from_logits", True)
+    total, count = 0.0, 0
+    for row in range(n * c):
+        ks = range(row * s, (row + 1) * s)
+        p = [sig(x[k]) if logits else x[k] for k in ks]
+        t = [g[k] for k in ks]
+        dg = other_class_distances([v > 0.5 for v in t], shape[2:])
+        dp = other_class_distances([v > 0.5 for v in p], shape[2:])
+        for i in range(s):
+            total += term(p[i], t[i], 0.0 if dp is None else dp[i], 0.0 if dg is None else dg[i], dg is None)
+            count += 1
+    return total / count
+
+
+def boundary(x, g, shape, o):
+    """Kervadec: p·phi, phi = distance to G outside, -(distance to background - 1) inside."""
+    def term(p, t, dp, dg, no_boundary):
+        if no_boundary:
+            return 0.0
+        return p * (dg if t <= 0.5 else -(dg - 1))
+    return distance_mean(x, g, shape, o, term)
+
+
+def hausdorff_dt(x, g, shape, o):
+    a = o.get("alpha", 2.0)
+    return distance_mean(x, g, shape, o, lambda p, t, dp, dg, _: (p - t) ** 2 * (dp ** a + dg ** a))
+
+
 def hybrid_loss(name, x, g, shape, o):
     """The sums of whole losses (binary/multilabel cases)."""
     sn, sd = o.get("smooth_nr", 1e-5), o.get("smooth_dr", 1e-5)
+    dice = region_mean(x, g, shape, o, lambda tp, ps, gs: (2 * tp + sn) / (ps + gs + sd))
+    if name == "dice_boundary_loss":
+        region = generalized_dice(x, g, shape, o) if o.get("generalized", True) else dice
+        return o.get("lambda_dice", 1) * region + o.get("lambda_boundary", 0.01) * boundary(x, g, shape, o)
+    if name == "dice_hausdorff_dt_loss":
+        weight = o["_balance"] if "_balance" in o else hausdorff_dt(x, g, shape, o) / dice
+        return weight * dice + hausdorff_dt(x, g, shape, o)
     if name == "generalized_dice_focal_loss":
         return (o.get("lambda_gdl", 1) * generalized_dice(x, g, shape, o)
                 + o.get("lambda_focal", 1) * voxel_mean(x, g, o, sigmoid_focal(o)))
     if name == "dice_top_k_loss":
-        dice = region_mean(x, g, shape, o, lambda tp, ps, gs: (2 * tp + sn) / (ps + gs + sd))
         return o.get("lambda_dice", 1) * dice + o.get("lambda_top_k", 1) * top_k(x, g, o, o.get("k", 10))
     jaccard = region_mean(x, g, shape, o, lambda tp, ps, gs: (tp + sn) / (ps + gs - tp + sd))
     if name == "unet3p_hybrid_loss":
@@ -337,11 +385,16 @@ def values_none(name, x, g, shape, o):
 
 def case(label, name, options, shape, x, g, grad_output=None):
     reduced = options.get("reduction", "mean")
+    held = dict(options)
+    if name == "dice_hausdorff_dt_loss":  # the Dice weight L_HD/L_Dice is held constant
+        sn, sd = options.get("smooth_nr", 1e-5), options.get("smooth_dr", 1e-5)
+        dice = region_mean(x, g, shape, options, lambda tp, ps, gs: (2 * tp + sn) / (ps + gs + sd))
+        held["_balance"] = hausdorff_dt(x, g, shape, options) / dice
 
     def objective(xs):
         if reduced == "none":
             return sum(w * v for w, v in zip(grad_output, values_none(name, xs, g, shape, options)))
-        total = loss(name, xs, g, shape, options)
+        total = loss(name, xs, g, shape, held)
         if reduced == "sum":
             raise ValueError("sum cases are not generated")
         return total
@@ -443,6 +496,18 @@ def main():
              [1, 2, 3, 4], [round(0.2 + 0.6 * sig(v), 6) for v in x24b], g24),
         case("basnet binary logits window 5 k1 k2", "basnet_hybrid_loss",
              dict(win_size=5, k1=0.05, k2=0.1, lambda_ce=0.3), [1, 1, 5, 5], x25, g25),
+    ]
+    # Distance-map compounds (maps are constants; no prediction crosses 0.5 within h).
+    x12d = logits(12)
+    g12d = [1.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0]
+    cases += [
+        case("dice_boundary GDL default", "dice_boundary_loss", {}, [2, 1, 2, 3], x12d, g12d),
+        case("dice_boundary soft Dice lambdas", "dice_boundary_loss",
+             dict(generalized=False, lambda_dice=0.5, lambda_boundary=0.5, smooth_nr=0.0, smooth_dr=0.0),
+             [1, 1, 3, 4], x12d, g12d),
+        case("dice_hausdorff_dt balanced", "dice_hausdorff_dt_loss", {}, [2, 1, 2, 3], x12d, g12d),
+        case("dice_hausdorff_dt alpha 1 probabilities", "dice_hausdorff_dt_loss", dict(alpha=1.0, from_logits=False),
+             [1, 1, 3, 4], [round(0.1 + 0.8 * sig(v), 6) for v in x12d], g12d),
     ]
     with open("golden_compound.json", "w") as f:
         json.dump({"losses": cases}, f, indent=1)

@@ -15,6 +15,7 @@ struct HybridLossTests {
         var options: [(String, Double)]
         /// Region parts take smooth_nr, smooth_dr, batch, empty.
         var region: Bool { ["generalized_dice_loss", "dice_loss", "jaccard_loss"].contains(name) }
+        /// The distance-map losses take no `batch` or smoothing, and go negative (boundary).
     }
 
     struct Case: CustomTestStringConvertible, Sendable {
@@ -67,6 +68,20 @@ struct HybridLossTests {
             Part(name: "cross_entropy_loss", weight: 0.3, options: []),
             Part(name: "ssim_loss", weight: 1, options: [("win_size", 3), ("k1", 0.05)]),
             Part(name: "jaccard_loss", weight: 0, options: []),
+        ]),
+        Case(name: "dice_boundary_loss", options: [], parts: [
+            Part(name: "generalized_dice_loss", weight: 1, options: []),
+            Part(name: "boundary_loss", weight: 0.01, options: []),
+        ]),
+        Case(name: "dice_boundary_loss",
+             options: [("generalized", 0), ("lambda_dice", 0.7), ("lambda_boundary", 0.3)],
+             parts: [
+                Part(name: "dice_loss", weight: 0.7, options: []),
+                Part(name: "boundary_loss", weight: 0.3, options: []),
+             ]),
+        Case(name: "dice_boundary_loss", options: [("weight_type", 2), ("lambda_boundary", 1)], parts: [
+            Part(name: "generalized_dice_loss", weight: 1, options: [("weight_type", 2)]),
+            Part(name: "boundary_loss", weight: 1, options: []),
         ]),
     ]
 
@@ -236,17 +251,19 @@ struct HybridLossTests {
     @Test("empty and full masks, 1x1, logits of ±30: finite, Float agrees with Double", arguments: names)
     func edges(_ name: String) throws {
         let win: [(String, Double)] = name.contains("hybrid") ? [("win_size", 1)] : []
+        let boundary = name == "dice_boundary_loss"  // negative by design
         for g in [[0.0, 0, 0, 0, 0, 0], [1.0, 1, 1, 1, 1, 1]] {
             for x in [[30.0, -30, 30, -30, 30, -30], [-30.0, -30, -30, -30, -30, -30], [0.3, -1, 2, 0, -0.5, 1]] {
                 let r = try run(name, win, x, g, [1, 1, 2, 3])
-                #expect(r.value.isFinite && r.value >= 0 && r.gradient.allSatisfy(\.isFinite), "\(name) g=\(g[0]) x=\(x[0])")
+                #expect(r.value.isFinite && (r.value >= 0 || boundary) && r.gradient.allSatisfy(\.isFinite), "\(name) g=\(g[0]) x=\(x[0])")
                 let f = try runFloat(name, win, x, g, [1, 1, 2, 3])
                 #expect(abs(Double(f.value) - r.value) < 1e-5 * max(1, r.value), "\(name): \(f.value) vs \(r.value)")
             }
         }
         let one = try run(name, win, [0.7], [1], [1, 1, 1, 1])
-        #expect(one.value.isFinite && one.gradient.count == 1 && one.gradient[0].isFinite && one.gradient[0] < 0)
-        // A perfect prediction with probabilities: every part is (near) 0.
+        #expect(one.value.isFinite && one.gradient.count == 1 && one.gradient[0].isFinite && one.gradient[0] <= 0)
+        // A perfect prediction with probabilities: every part is (near) 0, except the
+        // boundary part, Σ_{i∈G} φ_i/n = 0 here (every target voxel is on the boundary).
         let perfect = try run(name, win + [("from_logits", 0)], [1, 0, 1, 0], [1, 0, 1, 0], [1, 1, 2, 2])
         #expect(abs(perfect.value) < 1e-4, "\(name): \(perfect.value)")
     }
@@ -269,7 +286,8 @@ struct HybridLossTests {
         expectError(.option, "reduction") { _ = try run(name, win + [("reduction", 2)], x, g, shape) }
         let lambdas = ["generalized_dice_focal_loss": ["lambda_gdl", "lambda_focal"], "dice_top_k_loss": ["lambda_dice", "lambda_top_k"],
                        "unet3p_hybrid_loss": ["lambda_focal", "lambda_ssim", "lambda_jaccard"],
-                       "basnet_hybrid_loss": ["lambda_ce", "lambda_ssim", "lambda_jaccard"]][name]!
+                       "basnet_hybrid_loss": ["lambda_ce", "lambda_ssim", "lambda_jaccard"],
+                       "dice_boundary_loss": ["lambda_dice", "lambda_boundary"], "dice_hausdorff_dt_loss": []][name]!
         for lambda in lambdas {
             expectError(.value, lambda) { _ = try run(name, win + [(lambda, -1)], x, g, shape) }
             expectError(.value, lambda) { _ = try run(name, win + [(lambda, .nan)], x, g, shape) }
@@ -279,5 +297,49 @@ struct HybridLossTests {
             expectError(.value, "win_size") { _ = try run(name, [("win_size", 2)], x, g, shape) }
             expectError(.shape, "input") { _ = try run(name, [], x, g, shape) }  // 2x2 < window 11
         }
+        if name == "dice_boundary_loss" {
+            expectError(.option, "weight_type") { _ = try run(name, [("generalized", 0), ("weight_type", 1)], x, g, shape) }
+        }
+        if name == "dice_hausdorff_dt_loss" {
+            expectError(.value, "alpha") { _ = try run(name, [("alpha", 0)], x, g, shape) }
+        }
+    }
+
+    // MARK: Dice + Hausdorff-DT (weight held at L_HD/L_Dice)
+
+    /// The value is λ·Dice + HD with λ = HD/Dice, i.e. 2·HD, and the gradient that of
+    /// λ·Dice + HD with λ held constant: checked against the parts and by central
+    /// differences of that objective, in every mode.
+    @Test("dice_hausdorff_dt_loss: value 2·HD, gradient (HD/Dice)·∇Dice + ∇HD", arguments: families)
+    func diceHausdorff(_ f: Family) throws {
+        let (x, g) = Self.problem(f, seed: UInt64(f.label.count + 3))
+        let common = f.options.filter { !["batch", "smooth_nr", "smooth_dr", "empty"].contains($0.0) }
+        let regionOnly = f.options.filter { ["batch", "smooth_nr", "smooth_dr", "empty"].contains($0.0) }
+        let got = try run("dice_hausdorff_dt_loss", f.options + [("alpha", 1.5)], x, g, f.shape)
+        let dice = try run("dice_loss", common + regionOnly, x, g, f.shape)
+        let hd = try run("hausdorff_dt_loss", common + [("alpha", 1.5)], x, g, f.shape)
+        let lambda = dice.value != 0 ? hd.value / dice.value : 0
+        #expect(abs(got.value - (lambda * dice.value + hd.value)) < 1e-12)
+        let want = zip(dice.gradient, hd.gradient).map { lambda * $0 + $1 }
+        #expect(maxAbsDiff(got.gradient, want) < 1e-12)
+        let err = try finiteDifferenceError(x, gradOutput: nil, h: 1e-6) { xs, _ in
+            let d = try run("dice_loss", common + regionOnly, xs, g, f.shape)
+            let h = try run("hausdorff_dt_loss", common + [("alpha", 1.5)], xs, g, f.shape)
+            return LossResult(value: lambda * d.value + h.value, gradient: got.gradient, values: [], valuesShape: [])
+        }
+        #expect(err < 1e-6, "\(f.label): \(err)")
+    }
+
+    @Test("dice_hausdorff_dt_loss with labels (multiclass) and a zero Dice")
+    func diceHausdorffEdges() throws {
+        var rng = TestRandom(seed: 8)
+        let x = rng.logits(72), labels = rng.labels(24, classes: 3)
+        let got = try runLabels("dice_hausdorff_dt_loss", [("mode", 2)], x, labels, [2, 3, 3, 4])
+        let hd = try runLabels("hausdorff_dt_loss", [("mode", 2)], x, labels, [2, 3, 3, 4])
+        #expect(abs(got.value - 2 * hd.value) < 1e-12)
+        // A perfect probability prediction: Dice 0, the weight is 0 and so is the loss.
+        let perfect = try run("dice_hausdorff_dt_loss", [("from_logits", 0), ("smooth_nr", 0), ("smooth_dr", 0)],
+                              [1, 0, 0, 1], [1, 0, 0, 1], [1, 1, 2, 2])
+        #expect(perfect.value == 0 && perfect.gradient.allSatisfy(\.isFinite))
     }
 }

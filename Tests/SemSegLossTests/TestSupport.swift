@@ -11,7 +11,7 @@ func encodeOptions(_ options: [String: Any], metric: Bool = false) -> [(String, 
     let reductions = ["mean": 0.0, "sum": 1, "none": 2]
     let empties = metric ? ["nan": 0.0, "one": 1, "zero": 2] : ["smooth": 0.0, "skip": 1]
     var pairs: [(String, Double)] = []
-    let booleans: Set<String> = ["from_logits", "batch", "squared_pred", "include_background", "per_image"]
+    let booleans: Set<String> = ["from_logits", "batch", "squared_pred", "include_background", "per_image", "generalized"]
     let choices: [String: [String: Double]] = ["classes": ["present": 0, "all": 1]]
     for (k, v) in options.sorted(by: { $0.key < $1.key }) {
         if v is NSNull {

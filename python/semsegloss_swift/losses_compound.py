@@ -16,6 +16,7 @@ from ._loss_api import evaluate
 from ._loss_docs import _COMMON, _REGION, _RETURNS, _doc  # noqa: F401
 
 _options.CHOICES["variant"] = {"asymmetric": 0, "symmetric": 1}
+_options.BOOLEANS.add("generalized")
 
 _COMPOUND_RETURNS = """
     (``reduction="none"`` raises ValueError: the parts have different shapes.)"""
@@ -590,6 +591,86 @@ def basnet_hybrid_loss(input: Any, target: Any, *, mode: str = "binary", from_lo
         data_range=data_range, lambda_ce=lambda_ce, lambda_ssim=lambda_ssim, lambda_jaccard=lambda_jaccard))
 
 
+@_doc(_REGION)
+def dice_boundary_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
+                       reduction: str = "mean", ignore_index: Optional[float] = None,
+                       include_background: bool = True, smooth_nr: float = 1e-5, smooth_dr: float = 1e-5,
+                       batch: bool = False, empty: str = "smooth", generalized: bool = True,
+                       weight_type: Optional[str] = None, lambda_dice: float = 1.0, lambda_boundary: float = 0.01,
+                       return_grad: bool = False, grad_output: Any = None):
+    """Region + boundary loss (Kervadec et al., MIDL 2019 / MedIA 2021; SegLoss
+    ``DC_and_BD_loss``), ``lambda_dice * R + lambda_boundary * boundary_loss``.
+
+    R is :func:`generalized_dice_loss` (``generalized=True``, Kervadec's ``L_GDL + a L_B``)
+    or :func:`dice_loss` (``generalized=False``, SegLoss). :func:`boundary_loss` is
+    ``mean(p phi_G)`` with the target's signed distance map (a constant, recomputed on
+    every call) and is negative by design, so the sum can be negative. Kervadec starts with
+    ``lambda_boundary = 0.01`` and raises it by 0.01 per epoch ("rebalance"); the convex
+    form ``(1 - a) R + a L_B`` is ``lambda_dice = 1 - a``.{compound}
+
+    Parameters
+    ----------{common}
+    generalized : bool, default True
+        Generalized Dice (Sudre) as the region part, else the soft Dice.
+    weight_type : {"square", "simple", "uniform"}, optional
+        Class weights of the generalized Dice part (default "square"; only with
+        ``generalized=True``).
+    lambda_dice, lambda_boundary : float, default 1, 0.01
+        Weights of the parts (>= 0).
+{returns}
+
+    Examples
+    --------
+    >>> import numpy as np, semsegloss_swift as ss
+    >>> g = np.zeros((1, 1, 5, 5)); g[0, 0, 1:4, 1:4] = 1.0
+    >>> # a perfect prediction: Dice 0, boundary mean(g phi) = -1/25 (the centre pixel, phi = -1)
+    >>> round(ss.dice_boundary_loss(g.copy(), g, from_logits=False, lambda_boundary=1.0), 6)
+    -0.04
+    """
+    options = dict(
+        mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
+        include_background=include_background, smooth_nr=smooth_nr, smooth_dr=smooth_dr,
+        batch=batch, empty=empty, generalized=generalized, lambda_dice=lambda_dice, lambda_boundary=lambda_boundary)
+    if weight_type is not None:
+        options["weight_type"] = weight_type
+    return evaluate("dice_boundary_loss", input, target, return_grad, grad_output, options)
+
+
+@_doc(_REGION)
+def dice_hausdorff_dt_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
+                           reduction: str = "mean", ignore_index: Optional[float] = None,
+                           include_background: bool = True, smooth_nr: float = 1e-5, smooth_dr: float = 1e-5,
+                           batch: bool = False, empty: str = "smooth", alpha: float = 2.0,
+                           return_grad: bool = False, grad_output: Any = None):
+    """Dice + Hausdorff-DT loss balanced as Karimi & Salcudean (IEEE TMI 2020; SegLoss
+    ``DC_and_HD_loss``), ``lam * Dice + HD`` with ``lam = HD / Dice`` at the current input.
+
+    ``lam`` is held constant in the gradient ("detached" in SegLoss): the value is
+    ``2 HD`` and the gradient ``(HD / Dice) grad(Dice) + grad(HD)``, so the Dice gradient is
+    scaled to the magnitude of the HD term. ``lam = 0`` when the Dice loss is 0. The parts
+    are :func:`dice_loss` and :func:`hausdorff_dt_loss` (distance maps of the thresholded
+    prediction and target, recomputed on every call, no gradient through them).{compound}
+
+    Parameters
+    ----------{common}
+    alpha : float, default 2
+        Exponent of the distances in the Hausdorff-DT part (> 0).
+{returns}
+
+    Examples
+    --------
+    >>> import numpy as np, semsegloss_swift as ss
+    >>> z = np.array([2.0, -1.0, 1.0, -2.0]).reshape(1, 1, 2, 2)
+    >>> g = np.array([1.0, 0.0, 0.0, 1.0]).reshape(1, 1, 2, 2)
+    >>> bool(np.isclose(ss.dice_hausdorff_dt_loss(z, g), 2 * ss.hausdorff_dt_loss(z, g)))
+    True
+    """
+    return evaluate("dice_hausdorff_dt_loss", input, target, return_grad, grad_output, dict(
+        mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
+        include_background=include_background, smooth_nr=smooth_nr, smooth_dr=smooth_dr,
+        batch=batch, empty=empty, alpha=alpha))
+
+
 def _fill(f):
     f.__doc__ = (f.__doc__.replace("{compound}", _COMPOUND_RETURNS if "compound" in f.__doc__ and
                                    f.__name__ in _COMPOUND else "")
@@ -599,12 +680,13 @@ def _fill(f):
 
 
 _COMPOUND = ("dice_ce_loss", "dice_focal_loss", "combo_loss", "exp_log_loss", "unified_focal_loss",
-             "generalized_dice_focal_loss", "dice_top_k_loss", "unet3p_hybrid_loss", "basnet_hybrid_loss")
+             "generalized_dice_focal_loss", "dice_top_k_loss", "unet3p_hybrid_loss", "basnet_hybrid_loss",
+             "dice_boundary_loss", "dice_hausdorff_dt_loss")
 
 #: The functions of this family, in the order shown to users.
 FAMILY_LOSSES: tuple = tuple(_fill(f) for f in (
     dice_ce_loss, dice_focal_loss, combo_loss, exp_log_loss, unified_focal_loss, asymmetric_focal_loss, symmetric_focal_loss,
     asymmetric_focal_tversky_loss, symmetric_focal_tversky_loss, generalized_dice_focal_loss, dice_top_k_loss,
-    unet3p_hybrid_loss, basnet_hybrid_loss))
+    unet3p_hybrid_loss, basnet_hybrid_loss, dice_boundary_loss, dice_hausdorff_dt_loss))
 
 __all__ = [f.__name__ for f in FAMILY_LOSSES]

@@ -14,8 +14,11 @@ import oracles as core
 import oracles_distribution as od
 import oracles_region as orr
 from oracles_lovasz import _ssim_taps, _valid
+from test_boundary_losses import oracle as distance_oracle
 
 HYBRIDS = ("generalized_dice_focal_loss", "dice_top_k_loss", "unet3p_hybrid_loss", "basnet_hybrid_loss")
+#: Compounds with a distance-map part (binary/multilabel oracles; scipy's EDT).
+DISTANCE_HYBRIDS = ("dice_boundary_loss", "dice_hausdorff_dt_loss")
 SSIM_HYBRIDS = ("unet3p_hybrid_loss", "basnet_hybrid_loss")
 REGION_OPTIONS = ("smooth_nr", "smooth_dr", "batch", "empty")
 SSIM_OPTIONS = ("win_size", "kernel_sigma", "k1", "k2", "data_range")
@@ -96,4 +99,27 @@ def basnet_hybrid_loss(input, target, *, lambda_ce=1.0, lambda_ssim=1.0, lambda_
     return _hybrid(lambda_ce * ce, input, target, lambda_ssim, lambda_jaccard, o)
 
 
-ORACLES = {name: globals()[name] for name in HYBRIDS}
+def _distance(name, input, target, o, **params):
+    common = {k: o[k] for k in ("mode", "from_logits", "reduction", "ignore_index", "include_background") if k in o}
+    return distance_oracle(name, np.asarray(input, np.float64), np.asarray(target, np.float64), **common, **params)[0]
+
+
+def dice_boundary_loss(input, target, *, generalized=True, weight_type=None, lambda_dice=1.0,
+                       lambda_boundary=0.01, **o):
+    region, _ = _split(o)
+    if generalized:
+        r = orr.generalized_dice_loss(input, target, weight_type=weight_type or "square", **region, **o)
+    else:
+        r = core.dice_loss(input, target, **region, **o)
+    return lambda_dice * r + lambda_boundary * _distance("boundary_loss", input, target, o)
+
+
+def dice_hausdorff_dt_loss(input, target, *, alpha=2.0, **o):
+    """lambda * Dice + HD with lambda = HD / Dice: the value is 2 HD (HD when Dice = 0)."""
+    region, _ = _split(o)
+    dice = core.dice_loss(input, target, **region, **o)
+    hd = _distance("hausdorff_dt_loss", input, target, o, alpha=alpha)
+    return (hd / dice if dice else 0.0) * dice + hd
+
+
+ORACLES = {name: globals()[name] for name in HYBRIDS + DISTANCE_HYBRIDS}

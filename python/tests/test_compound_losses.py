@@ -135,7 +135,7 @@ def test_golden(case, dtype):
 
 
 def test_golden_covers_family():
-    assert {c["loss"] for c in GOLDEN} == set(oc.FAMILY) | set(oh.HYBRIDS)
+    assert {c["loss"] for c in GOLDEN} == set(oc.FAMILY) | set(oh.HYBRIDS) | set(oh.DISTANCE_HYBRIDS)
 
 
 # ------------------------------------------------------------------ invariants and edges

@@ -21,13 +21,26 @@
 /// - `basnet_hybrid_loss` (SemSegLoss `basnet_hybrid_loss`; Qin et al., "BASNet", CVPR
 ///   2019): CE + SSIM + Jaccard, with `cross_entropy_loss` (binary cross-entropy per
 ///   element in binary/multilabel mode, as BASNet; categorical in multiclass mode).
+/// - `dice_boundary_loss` (Kervadec et al., MIDL 2019 / MedIA 2021; LOSSES.md row 52):
+///   λ_dice·R + λ_boundary·`boundary_loss`, R the generalized Dice loss (`generalized`,
+///   default, Kervadec's L_GDL + α·L_B with α = 0.01 at the start of training) or the soft
+///   Dice loss (SegLoss's `DC_and_BD_loss`); Kervadec's schedule raises λ_boundary by 0.01
+///   per epoch, the convex form (1 − α)·R + α·L_B is λ_dice = 1 − α. The boundary part is
+///   negative by design, and so can the sum be.
+/// - `dice_hausdorff_dt_loss` (Karimi & Salcudean, IEEE TMI 2020; SegLoss's
+///   `DC_and_HD_loss`; row 53): λ·Dice + `hausdorff_dt_loss` with λ = L_HD/L_Dice at the
+///   current input, held constant in the gradient (`WeightedLossSum.balanced`): the value
+///   is 2·L_HD and the gradient (L_HD/L_Dice)·∇Dice + ∇L_HD.
 ///
 /// SemSegLoss computes its Jaccard term micro over the whole batch without smoothing and
 /// takes probabilities: `batch = true, smooth_nr = smooth_dr = 0, from_logits = false`
 /// reproduces it (where it is finite). The SSIM part refuses `ignore_index`, so the two
 /// hybrids do too.
 public enum HybridLosses {
-    public static let names = ["generalized_dice_focal_loss", "dice_top_k_loss", "unet3p_hybrid_loss", "basnet_hybrid_loss"]
+    public static let names = [
+        "generalized_dice_focal_loss", "dice_top_k_loss", "unet3p_hybrid_loss", "basnet_hybrid_loss",
+        "dice_boundary_loss", "dice_hausdorff_dt_loss",
+    ]
 
     static func make(_ name: String, _ r: inout OptionReader, common: LossOptions) throws(SegLossError) -> WeightedLossSum {
         switch name {
@@ -66,6 +79,30 @@ public enum HybridLosses {
                     (try r.double("lambda_ssim", default: 1), "lambda_ssim", .lovasz(.ssim(ssim))),
                     (try r.double("lambda_jaccard", default: 1), "lambda_jaccard", .jaccard(jaccard)),
                 ], options: common)
+        case "dice_boundary_loss":
+            let region: LossFunction
+            if try r.bool("generalized", default: true) {
+                region = .regionFamily(.generalizedDice(GeneralizedDiceLoss(
+                    weightType: try r.code("weight_type", default: GeneralizedDiceWeight.square, names: { $0.name }),
+                    region: try r.regionOptions())))
+            } else {
+                if try r.optional("weight_type") != nil {
+                    throw .option("weight_type", "applies to the generalized Dice part only (generalized=True)")
+                }
+                region = .dice(DiceLoss(region: try r.regionOptions()))
+            }
+            return try WeightedLossSum(name: name, partNames: "Dice and boundary", parts: [
+                (try r.double("lambda_dice", default: 1), "lambda_dice", region),
+                (try r.double("lambda_boundary", default: 0.01), "lambda_boundary", .boundary(BoundaryLoss())),
+            ], options: common)
+        case "dice_hausdorff_dt_loss":
+            let dice = DiceLoss(region: try r.regionOptions())
+            let hd = HausdorffDTLoss(alpha: try r.double("alpha", default: 2))
+            var sum = try WeightedLossSum(name: name, partNames: "Dice and Hausdorff-DT", parts: [
+                (1, "lambda_dice", .dice(dice)), (1, "lambda_hd", .hausdorffDT(hd)),
+            ], options: common)
+            sum.balanced = true
+            return sum
         default:
             throw .option("loss", "unknown loss '\(name)'")
         }

@@ -8,10 +8,14 @@
 /// Each part brings its own multiclass form (softmax, label maps) and validation, so the
 /// sum supports exactly the modes and options its parts support; a part that refuses an
 /// option (SSIM refuses `ignore_index`) makes the sum refuse it, with the part's message.
-/// Used by `generalized_dice_focal_loss`, `dice_top_k_loss`, `unet3p_hybrid_loss` and
-/// `basnet_hybrid_loss` (see `CompoundFamily`). Every part is evaluated, also with weight
-/// 0 (each part validates the input; the value is then w·ℓ = 0). `reduction = none` is
-/// refused: the parts' unreduced shapes differ.
+/// Used by the sums of `HybridLosses`. Every part is evaluated, also with weight 0 (each
+/// part validates the input; the value is then w·ℓ = 0). `reduction = none` is refused:
+/// the parts' unreduced shapes differ.
+///
+/// `balanced` (two parts; Karimi & Salcudean's Dice + HD-DT): the first weight is
+/// w₀ = ℓ₁/ℓ₀ at the current input, held constant in the gradient ("detached", as
+/// SegLoss's `DC_and_HD_loss`), so ℓ = 2·ℓ₁ and ∂ℓ/∂x = (ℓ₁/ℓ₀)·∂ℓ₀/∂x + w₁·∂ℓ₁/∂x; w₀ = 0
+/// when ℓ₀ = 0.
 ///
 /// Gradient: the first part writes the caller's buffer; each further part writes one pooled
 /// scratch buffer, which is added with its weight (the first part's weight is applied in
@@ -32,6 +36,7 @@ public struct WeightedLossSum: Sendable {
     public var name: String
     public var partNames: String
     public var parts: [Part]
+    public var balanced = false
 
     /// Parts `(weight, option name of the weight, loss)`: each weight must be finite and ≥ 0.
     public init(
@@ -52,6 +57,9 @@ public struct WeightedLossSum: Sendable {
         input: TensorView<S>, target: LossTarget<S>, options: LossOptions, outputs: LossOutputs<S>
     ) throws(SegLossError) -> Double {
         try CompoundParts.requireReduced(options, name, parts: partNames)
+        if balanced {
+            return try evaluateBalanced(input: input, target: target, options: options, outputs: outputs)
+        }
         var total = 0.0
         guard let gradient = outputs.gradient, !parts.isEmpty else {
             for part in parts { total += part.weight * (try evaluate(part, input, target, options, nil)) }
@@ -70,6 +78,20 @@ public struct WeightedLossSum: Sendable {
                 Self.combine(gradient, k == 1 ? S(parts[0].weight) : 1, scratch, S(part.weight), count: count)
             }
             return total
+        }
+    }
+
+    /// Two parts, w₀ = ℓ₁/ℓ₀ (see `balanced`).
+    private func evaluateBalanced<S: SegScalar>(
+        input: TensorView<S>, target: LossTarget<S>, options: LossOptions, outputs: LossOutputs<S>
+    ) throws(SegLossError) -> Double {
+        let count = outputs.gradient == nil ? 0 : input.shape.count
+        return try ScratchBuffers.withBuffer(of: S.self, count: count) { (scratch: UnsafeMutablePointer<S>) throws(SegLossError) -> Double in
+            let first = try evaluate(parts[0], input, target, options, outputs.gradient)
+            let second = try evaluate(parts[1], input, target, options, outputs.gradient == nil ? nil : scratch)
+            let w0 = first != 0 ? parts[1].weight * second / first : 0
+            if let gradient = outputs.gradient { Self.combine(gradient, S(w0), scratch, S(parts[1].weight), count: count) }
+            return w0 * first + parts[1].weight * second
         }
     }
 
