@@ -1,4 +1,4 @@
-"""Loss family: weighted/balanced BCE, cross-entropy, top-k cross-entropy.
+"""Loss family: weighted/balanced BCE, cross-entropy, top-k cross-entropy, NACL.
 
 Thin keyword wrappers over the Swift library (all maths is in Swift); see losses.py for
 the calling convention. The softmax focal loss is ``focal_loss(mode="multiclass")``.
@@ -7,8 +7,12 @@ from __future__ import annotations
 
 from typing import Any, Optional, Sequence
 
+from . import _options
 from ._loss_api import evaluate
 from ._loss_docs import _COMMON, _RETURNS, _doc  # noqa: F401
+
+_options.CHOICES["kernel_ops"] = {"mean": 0, "gaussian": 1}
+_options.CHOICES["distance_type"] = {"l1": 0, "l2": 1}
 
 _CATEGORICAL_RETURNS = """
     Returns
@@ -195,7 +199,58 @@ def top_k_ce_loss(input: Any, target: Any, *, mode: str = "multiclass", from_log
         include_background=include_background, k=k, weight=weight, label_smoothing=label_smoothing))
 
 
+@_doc()
+def nacl_loss(input: Any, target: Any, *, mode: str = "multiclass", from_logits: bool = True,
+              reduction: str = "mean", ignore_index: Optional[float] = None,
+              include_background: bool = True, alpha: float = 0.1, kernel_ops: str = "mean",
+              kernel_size: int = 3, sigma: float = 1.0, distance_type: str = "l1",
+              return_grad: bool = False, grad_output: Any = None):
+    """Neighbor-aware calibration loss (Murugesan et al., MICCAI 2023; MONAI ``NACLLoss``),
+    ``CE + alpha * mean d(K * onehot(g) - x)``.
+
+    The penalty pulls each logit toward the class proportions of the voxel's
+    neighbourhood: ``K`` is a box of ``kernel_size`` voxels per axis with taps
+    ``1/kernel_size`` (``kernel_ops="mean"``) or MONAI's Gaussian filter (``"gaussian"``:
+    erf taps over ``+-floor(4 sigma + 0.5)``, not normalised), applied separably to every
+    (image, class) plane of the one-hot target with zero padding ('same' size, as MONAI).
+    The smoothed target is a constant; ``d`` is ``|.|`` (``"l1"``, gradient its sign, 0 at
+    equality) or ``(.)^2`` (``"l2"``). The mean runs over every valid (voxel, kept class);
+    the cross-entropy is :func:`cross_entropy_loss`. Default mode multiclass as MONAI
+    (label map or one-hot target); in binary/multilabel mode (an extension) the binary
+    cross-entropy per element and the penalty on each channel against ``K * g``.
+    ``ignore_index``: ignored voxels are 0 in the one-hot target before the smoothing and
+    leave both means (MONAI has no ignore_index). ``include_background=False`` drops class
+    0 from both parts. ``from_logits=False``: cross-entropy of the probabilities and the
+    penalty on the probabilities. ``reduction="sum"``: sum CE + alpha sum d;
+    ``"none"`` is refused (the parts have different shapes).
+
+    Parameters
+    ----------{common}
+    alpha : float, default 0.1
+        Weight of the penalty (>= 0).
+    kernel_ops : {"mean", "gaussian"}, default "mean"
+    kernel_size : int, default 3
+        Odd box size (``kernel_ops="mean"``).
+    sigma : float, default 1
+        Standard deviation of the Gaussian kernel (> 0).
+    distance_type : {"l1", "l2"}, default "l1"
+{returns}
+
+    Examples
+    --------
+    >>> import numpy as np, semsegloss_swift as ss
+    >>> z = np.zeros((1, 2, 3)); labels = np.array([[0, 1, 1]])
+    >>> # CE ln 2; smoothed one-hot (1/3, 1/3, 0) and (1/3, 2/3, 2/3): mean |u - 0| = 7/18
+    >>> round(ss.nacl_loss(z, labels), 6)
+    0.732036
+    """
+    return evaluate("nacl_loss", input, target, return_grad, grad_output, dict(
+        mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
+        include_background=include_background, alpha=alpha, kernel_ops=kernel_ops, kernel_size=kernel_size,
+        sigma=sigma, distance_type=distance_type))
+
+
 #: The functions of this family, in the order shown to users.
-FAMILY_LOSSES: tuple = (weighted_bce_loss, balanced_bce_loss, cross_entropy_loss, top_k_ce_loss)
+FAMILY_LOSSES: tuple = (weighted_bce_loss, balanced_bce_loss, cross_entropy_loss, top_k_ce_loss, nacl_loss)
 
 __all__ = [f.__name__ for f in FAMILY_LOSSES]

@@ -1,6 +1,6 @@
 // MARK: - The distribution family of the catalogue
 
-/// weighted/balanced BCE, cross-entropy, softmax focal, top-k CE (LOSSES.md §2 rows 1-12).
+/// weighted/balanced BCE, cross-entropy, softmax focal, top-k CE, NACL (LOSSES.md §2 rows 1-15).
 public enum DistributionFamily: LossFamily {
     /// −[q·g·log p + (1 − g)·log(1 − p)], q = β/(1 − β) or `pos_weight` (binary/multilabel).
     case weightedBCE(BCELoss)
@@ -10,8 +10,10 @@ public enum DistributionFamily: LossFamily {
     case crossEntropy(CrossEntropyLoss)
     /// Mean of the k % largest per-voxel cross-entropy values.
     case topK(TopKCrossEntropyLoss)
+    /// Cross-entropy + α·mean d(K ∗ onehot(g) − x) (neighbor-aware calibration).
+    case nacl(NACLLoss)
 
-    public static let names: [String] = ["weighted_bce_loss", "balanced_bce_loss", "cross_entropy_loss", "top_k_ce_loss"]
+    public static let names: [String] = ["weighted_bce_loss", "balanced_bce_loss", "cross_entropy_loss", "top_k_ce_loss", "nacl_loss"]
 
     public static func make(_ name: String, _ r: inout OptionReader, common: LossOptions) throws(SegLossError) -> Self {
         switch name {
@@ -41,6 +43,8 @@ public enum DistributionFamily: LossFamily {
                 k: try r.double("k", default: 10),
                 crossEntropy: CrossEntropyLoss(
                     weight: try r.doubles("weight"), labelSmoothing: try r.double("label_smoothing", default: 0))))
+        case "nacl_loss":
+            return .nacl(try NACLLoss.make(&r))
         default:
             throw .option("loss", "unknown loss '\(name)'")
         }
@@ -51,6 +55,7 @@ public enum DistributionFamily: LossFamily {
         case .weightedBCE, .balancedBCE: PixelLossEvaluator.outputShape(input: input, options: options)
         case .crossEntropy(let l): l.outputShape(input: input, options: options)
         case .topK(let l): l.crossEntropy.outputShape(input: input, options: options)
+        case .nacl: []
         }
     }
 
@@ -68,6 +73,8 @@ public enum DistributionFamily: LossFamily {
             return try l.evaluate(input: input, target: target, options: options, outputs: outputs)
         case .topK(let l):
             return try l.evaluate(input: input, target: target, options: options, outputs: outputs)
+        case .nacl(let l):
+            return try l.evaluate(input: input, target: target, options: options, outputs: outputs)
         }
     }
 
@@ -78,6 +85,7 @@ public enum DistributionFamily: LossFamily {
         case .balancedBCE: "balanced_bce_loss"
         case .crossEntropy: "cross_entropy_loss"
         case .topK: "top_k_ce_loss"
+        case .nacl: "nacl_loss"
         }
     }
 }

@@ -1,0 +1,190 @@
+// MARK: - Neighbor-aware calibration loss (NACL)
+
+/// Kernel of the NACL smoothing.
+public enum NACLKernel: Int32, Sendable, CaseIterable {
+    /// Box of `kernelSize` voxels per axis, each tap 1/kernelSize (MONAI `kernel_ops="mean"`).
+    case mean = 0
+    /// MONAI's `GaussianFilter(sigma)`: taps ½[erf((x + ½)/(σ√2)) − erf((x − ½)/(σ√2))] for
+    /// x = −t…t, t = ⌊max(4σ, ½) + ½⌋, not normalised (`kernelSize` unused; MONAI rounds
+    /// 1/√2 to 0.70710678, a 10⁻⁹ difference in the taps).
+    case gaussian = 1
+
+    public var name: String { self == .mean ? "mean" : "gaussian" }
+}
+
+/// Distance between the smoothed target and the input.
+public enum NACLDistance: Int32, Sendable, CaseIterable {
+    case l1 = 0
+    case l2 = 1
+
+    public var name: String { self == .l1 ? "l1" : "l2" }
+}
+
+/// Neighbor-aware calibration loss (Murugesan et al., "Trust your neighbours: penalty-based
+/// constraints for model calibration", MICCAI 2023; MONAI `NACLLoss`; LOSSES.md §2 row 15):
+///
+///     ℓ = CE(x, g) + α·mean_{i,c} d(u_ic − x_ic),   u = K ∗ onehot(g),   d = |·| (l1) or (·)² (l2)
+///
+/// The penalty pulls the *logits* x toward the class proportions of each voxel's
+/// neighbourhood: K is a separable box or Gaussian kernel (`NACLKernel`) applied per
+/// (image, class) plane with zero padding, so u is a constant (no gradient). Gradient:
+/// ∂CE/∂x + (α/M)·d′(x − u), d′ = sign (0 at equality) or 2(x − u), M the number of
+/// valid (voxel, kept class) pairs.
+///
+/// - Multiclass (MONAI's form): categorical cross-entropy of the softmax (label maps or
+///   one-hot / soft targets), the penalty on every kept class channel.
+/// - Binary / multilabel (an extension): binary cross-entropy per element and the penalty
+///   on each channel's logit against K ∗ g.
+/// - `ignore_index`: ignored voxels count as 0 in onehot(g) before the smoothing and leave
+///   both means. `include_background = false` drops class 0 from both parts.
+/// - `from_logits = false`: the cross-entropy of the probabilities and the penalty on the
+///   probabilities. `reduction`: mean (MONAI) or sum (Σ CE + α·Σ d); none is refused.
+public struct NACLLoss: Sendable {
+    public var alpha: Double
+    public var kernel: NACLKernel
+    public var kernelSize: Int
+    public var sigma: Double
+    public var distance: NACLDistance
+
+    public init(alpha: Double = 0.1, kernel: NACLKernel = .mean, kernelSize: Int = 3, sigma: Double = 1,
+                distance: NACLDistance = .l1) {
+        self.alpha = alpha
+        self.kernel = kernel
+        self.kernelSize = kernelSize
+        self.sigma = sigma
+        self.distance = distance
+    }
+
+    /// Reads alpha, kernel_ops, kernel_size, sigma, distance_type.
+    static func make(_ r: inout OptionReader) throws(SegLossError) -> NACLLoss {
+        let size = try r.double("kernel_size", default: 3)
+        guard size.isFinite, size >= 1, size <= 1_001, size == size.rounded(), Int(size) % 2 == 1 else {
+            throw .value("kernel_size", "must be an odd integer >= 1, got \(size)")
+        }
+        let loss = NACLLoss(
+            alpha: try r.double("alpha", default: 0.1),
+            kernel: try r.code("kernel_ops", default: NACLKernel.mean, names: { $0.name }),
+            kernelSize: Int(size), sigma: try r.double("sigma", default: 1),
+            distance: try r.code("distance_type", default: NACLDistance.l1, names: { $0.name }))
+        try loss.validate()
+        return loss
+    }
+
+    func validate() throws(SegLossError) {
+        try SegLossError.requireAtLeast(alpha, 0, "alpha")
+        guard sigma.isFinite, sigma > 0, sigma <= 1_000 else {
+            throw .value("sigma", "must be a finite number in (0, 1000], got \(sigma)")
+        }
+    }
+
+    /// The 1-D taps of K.
+    func taps<S: SegScalar>() -> [S] {
+        switch kernel {
+        case .mean:
+            return [S](repeating: S(1 / Double(kernelSize)), count: kernelSize)
+        case .gaussian:
+            let tail = Int(max(4 * sigma, 0.5) + 0.5)
+            let t = 1 / (2.0.squareRoot() * sigma)
+            return (-tail...tail).map { x in S(max(0, 0.5 * (erf(t * (Double(x) + 0.5)) - erf(t * (Double(x) - 0.5))))) }
+        }
+    }
+
+    public func evaluate<S: SegScalar>(
+        input: TensorView<S>, target: LossTarget<S>, options: LossOptions, outputs: LossOutputs<S>
+    ) throws(SegLossError) -> Double {
+        try validate()
+        try CompoundParts.requireReduced(options, "nacl_loss", parts: "cross-entropy and penalty")
+        let ce = try CrossEntropyLoss().evaluate(
+            input: input, target: target, options: options, outputs: LossOutputs(gradient: outputs.gradient))
+        // The target per element, and the value marking an element that leaves the means:
+        // the multiclass mark of an ignored voxel (in every channel), ignore_index, or NaN
+        // when nothing is skipped (v != NaN always holds: branch-free tests).
+        if options.mode == .multiclass {
+            let dense = try MulticlassTargets<S>(target, shape: input.shape, ignoreIndex: options.ignoreIndex).dense
+            return ce + dense.withUnsafeBufferPointer { db in
+                penalty(input: input, target: db.baseAddress!, mark: MulticlassTargets<S>.ignoredMark, options: options,
+                        gradient: outputs.gradient)
+            }
+        }
+        let t = try target.requireDense("nacl_loss")
+        return ce + penalty(input: input, target: t.base, mark: options.ignoreIndex.map { S($0) } ?? .nan,
+                            options: options, gradient: outputs.gradient)
+    }
+
+    /// α·(mean or sum) of d(x − u) over the kept elements, with its gradient added.
+    private func penalty<S: SegScalar>(
+        input: TensorView<S>, target: UnsafePointer<S>, mark: S, options: LossOptions,
+        gradient: UnsafeMutablePointer<S>?
+    ) -> Double {
+        let shape = input.shape
+        let plane = shape.spatialCount, C = shape.channels, c0 = options.firstChannel
+        var count = 0
+        for p in 0..<(shape.batch * C) where p % C >= c0 {
+            let g = target + p * plane
+            for i in 0..<plane { count &+= Int(ElementChecks.bit(g[i] != mark)) }
+        }
+        let scale = options.reduction == .mean ? (count > 0 ? alpha / Double(count) : 0) : alpha
+        return scale * distanceSum(input: input, target: target, mark: mark, options: options, scale: S(scale), gradient: gradient)
+    }
+
+    /// Σ d(x − u) over the kept elements (target ≠ `mark`), plane by plane in parallel (each
+    /// plane summed in fixed blocks, the per-plane sums added in plane order), and
+    /// scale·d′(x − u) added to `gradient`. Branch-free element loops (they vectorise).
+    private func distanceSum<S: SegScalar>(
+        input: TensorView<S>, target: UnsafePointer<S>, mark: S, options: LossOptions, scale: S,
+        gradient: UnsafeMutablePointer<S>?
+    ) -> Double {
+        let shape = input.shape
+        let plane = shape.spatialCount, C = shape.channels, c0 = options.firstChannel
+        let planes = shape.batch * C
+        let filter = SameSizeFilter<S>(taps: taps())
+        let l1 = distance == .l1
+        var sums = [Double](repeating: 0, count: planes)
+        sums.withUnsafeMutableBufferPointer { sb in
+            let sums = sb.baseAddress!
+            Parallel.forEachChunk(planes, work: shape.count * (4 + filter.taps.count * shape.spatial.count)) { p in
+                guard p % C >= c0 else { return }
+                let u = UnsafeMutablePointer<S>.allocate(capacity: 2 * plane)
+                defer { u.deallocate() }
+                let g = target + p * plane, x = input.base + p * plane
+                for i in 0..<plane { u[i] = g[i] != mark ? g[i] : 0 }
+                filter.apply(u, spatial: shape.spatial, work: u + plane)
+                // d(x − u) staged in `u` (0 where skipped), the gradient written on the way.
+                if let gradient, l1 {
+                    let gr = gradient + p * plane
+                    for i in 0..<plane {
+                        let keep = g[i] != mark, e = x[i] - u[i]
+                        // sign(e) without branches (0 at e = 0)
+                        let slope = S(ElementChecks.bit(e > 0) &- ElementChecks.bit(e < 0))
+                        gr[i] += keep ? scale * slope : 0
+                        u[i] = keep ? abs(e) : 0
+                    }
+                } else if let gradient {
+                    let gr = gradient + p * plane
+                    for i in 0..<plane {
+                        let keep = g[i] != mark, e = x[i] - u[i]
+                        gr[i] += keep ? 2 * scale * e : 0
+                        u[i] = keep ? e * e : 0
+                    }
+                } else {
+                    for i in 0..<plane {
+                        let e = x[i] - u[i]
+                        u[i] = g[i] != mark ? (l1 ? abs(e) : e * e) : 0
+                    }
+                }
+                var total = 0.0, b = 0
+                while b < plane {
+                    let n = min(Blocks.size, plane - b)
+                    total += BlockSums.sum(u + b, n)
+                    b += n
+                }
+                sums[p] = total
+            }
+        }
+        return sums.reduce(0, +)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
