@@ -253,6 +253,59 @@ for loss, label, options, shape, x, g in specs:
     cases.append(dict(name=f"{loss} {label}", loss=loss, options=options, shape=shape, input=x, target=g,
                       value=value, grad=grad, tol=1e-9, source="make_golden_region.py"))
 
+
+
+# ---------------------------------------------------------------- generalized Wasserstein Dice
+
+def wasserstein_value(x, g, shape, o):
+    """Fidon's generalized Wasserstein Dice (multiclass, dense one-hot g, softmax of x),
+    written out per entry: W_i = sum_l g_il sum_c M[l][c] p_ic, weights alpha."""
+    n, c, s = shape[0], shape[1], math.prod(shape[2:])
+    p, _ = activations(x, shape, o)
+    m = o.get("dist_matrix") or [[0.0 if a == b else 1.0 for b in range(c)] for a in range(c)]
+    top = max(max(r) for r in m)
+    m = [[v / top for v in r] for r in m]
+    batch, gdl = o.get("batch", False), o.get("weighting_mode", "default") == "GDL"
+    sn, sd = o.get("smooth_nr", 1e-5), o.get("smooth_dr", 1e-5)
+    entries = [list(range(n))] if batch else [[b] for b in range(n)]
+    losses = []
+    for images in entries:
+        vol = [sum(g[(b * c + l) * s + i] for b in images for i in range(s)) for l in range(c)]
+        alpha = [1 / (v + 1) for v in vol] if gdl else [0.0] + [1.0] * (c - 1)
+        tp = err = den_gdl = 0.0
+        for b in images:
+            for i in range(s):
+                gl = [g[(b * c + l) * s + i] for l in range(c)]
+                w = sum(gl[l] * m[l][k] * p[(b * c + k) * s + i] for l in range(c) for k in range(c))
+                a = sum(gl[l] * alpha[l] for l in range(c))
+                tp, err, den_gdl = tp + a * (1 - w), err + w, den_gdl + a * (2 - w)
+        den = (den_gdl if gdl else 2 * tp + err) + sd
+        losses.append(1 - (2 * tp + sn) / den)
+    red = o.get("reduction", "mean")
+    return losses if red == "none" else (sum(losses) if red == "sum" else sum(losses) / len(losses))
+
+
+def wasserstein_case(label, options, shape, x, g, grad_output=None):
+    def objective(xs):
+        v = wasserstein_value(xs, g, shape, options)
+        return sum(a * b for a, b in zip(v, grad_output)) if grad_output else v
+    h = 1e-5
+    grad = []
+    for k in range(len(x)):
+        xp, xm = list(x), list(x)
+        xp[k] += h
+        xm[k] -= h
+        grad.append((objective(xp) - objective(xm)) / (2 * h))
+    loss = "generalized_wasserstein_dice_loss"
+    return dict(name=f"{loss} {label}", loss=loss, options=options, shape=shape, input=x, target=g,
+                value=wasserstein_value(x, g, shape, options), grad=grad, tol=1e-8, source="make_golden_region.py")
+
+
+MONAI_M = [[0.0, 1.0, 1.0], [1.0, 0.0, 0.5], [1.0, 0.5, 0.0]]
+cases.append(wasserstein_case("MONAI matrix multiclass", {"mode": "multiclass", "dist_matrix": MONAI_M}, ML, mc_x, mc_g))
+cases.append(wasserstein_case("GDL weights batch smooth 1", {"mode": "multiclass", "weighting_mode": "GDL", "batch": True,
+                                                           "smooth_nr": 1.0, "smooth_dr": 1.0}, ML, mc_x, mc_g))
+
 if __name__ == "__main__":
     import pathlib
     out = pathlib.Path(__file__).with_name("golden_region.json")

@@ -345,8 +345,15 @@ struct TrainingABITests {
             let r = makeTrainer(m, loss: name)
             var loss = -1.0
             #expect(r.status == SEMSEG_OK, "\(name): \(r.message)")
-            #expect(semseg_trainer_train_epoch(r.trainer, x.descriptor, y.descriptor, &loss, nil, 0) == SEMSEG_OK, "\(name)")
-            #expect(loss.isFinite && loss >= 0, "\(name): \(loss)")
+            let status = semseg_trainer_train_epoch(r.trainer, x.descriptor, y.descriptor, &loss, nil, 0)
+            if name == "generalized_wasserstein_dice_loss" {
+                // Multiclass only: this one-channel binary model gets an error status (the
+                // Python suite trains it with two classes and label maps).
+                #expect(status != SEMSEG_OK, "\(name)")
+            } else {
+                #expect(status == SEMSEG_OK, "\(name)")
+                #expect(loss.isFinite && loss >= 0, "\(name): \(loss)")
+            }
             semseg_trainer_destroy(r.trainer)
             semseg_unet_destroy(m)
         }

@@ -26,8 +26,14 @@ struct RegionFamilyGoldenTests {
                   let input = item["input"] as? [Double], let target = item["target"] as? [Double],
                   let grad = item["grad"] as? [Double], let tol = item["tol"] as? Double else { return nil }
             if let w = options["weight_type"] as? String { options["weight_type"] = weightTypes[w] ?? .nan }
+            if let w = options["weighting_mode"] as? String { options["weighting_mode"] = w == "GDL" ? 1.0 : 0.0 }
+            // A matrix option (dist_matrix) is passed flat, row by row.
+            var matrix: [(String, Double)] = []
+            if let rows = options.removeValue(forKey: "dist_matrix") as? [[Double]] {
+                matrix = rows.joined().enumerated().map { ("dist_matrix.\($0.offset)", $0.element) }
+            }
             let value = item["value"] as? [Double] ?? [(item["value"] as? Double) ?? .nan]
-            return Case(name: name, loss: loss, options: encodeOptions(options), shape: shape, input: input,
+            return Case(name: name, loss: loss, options: encodeOptions(options) + matrix, shape: shape, input: input,
                         target: target, value: value, grad: grad, tol: tol)
         }
     }()

@@ -13,6 +13,7 @@ from ._loss_api import evaluate
 from ._loss_docs import _REGION, _SOFT_LABEL, _doc
 
 _options.CHOICES["weight_type"] = {"square": 0, "simple": 1, "uniform": 2}
+_options.CHOICES["weighting_mode"] = {"default": 0, "GDL": 1}
 _options.BOOLEANS.add("soft_label")
 
 _SQUARED = """
@@ -291,8 +292,78 @@ def log_dice_loss(input: Any, target: Any, *, mode: str = "binary", from_logits:
                  squared_pred=squared_pred, batch=batch, empty=empty, eps=eps, soft_label=soft_label)
 
 
+def _distance_matrix(dist_matrix: Any):
+    """A square matrix as a flat list of floats (None stays None)."""
+    if dist_matrix is None:
+        return None
+    import numpy as np
+    try:
+        m = np.asarray(dist_matrix, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"dist_matrix: expected a square matrix of numbers, got {dist_matrix!r}") from error
+    if m.ndim != 2 or m.shape[0] != m.shape[1]:
+        raise ValueError(f"dist_matrix: expected a square C x C matrix, got shape {m.shape}")
+    return m.ravel().tolist()
+
+
+@_doc()
+def generalized_wasserstein_dice_loss(input: Any, target: Any, *, mode: str = "multiclass", from_logits: bool = True,
+                                      reduction: str = "mean", ignore_index: Optional[float] = None,
+                                      include_background: bool = True, dist_matrix: Any = None,
+                                      weighting_mode: str = "default", smooth_nr: float = 1e-5,
+                                      smooth_dr: float = 1e-5, batch: bool = False,
+                                      return_grad: bool = False, grad_output: Any = None):
+    """Generalized Wasserstein Dice loss (Fidon et al., BrainLes 2017; MONAI
+    ``GeneralizedWassersteinDiceLoss``), multiclass only.
+
+    With the class distance matrix M (``dist_matrix``, C x C, scaled so that its largest
+    entry is 1 as MONAI; default ``1 - I``), per image (or the batch with ``batch=True``)::
+
+        W_i = sum_c M[g_i, c] p_ic          (voxel i's Wasserstein distance)
+        TP  = sum_i alpha[g_i] (1 - W_i)
+        D   = 2 TP + sum_i W_i              ("default": alpha 0 on class 0, 1 elsewhere)
+        D   = sum_i alpha[g_i] (2 - W_i)    ("GDL": alpha_l = 1 / (volume_l + 1))
+        L   = 1 - (2 TP + smooth_nr) / (D + smooth_dr)
+
+    p = softmax(z) (or the probabilities with ``from_logits=False``). A mistake between
+    close classes (small M) costs less than one between distant classes. Targets: label
+    maps as MONAI, or one-hot / soft targets (the expectation over g). ``ignore_index``
+    removes voxels from every sum and volume (MONAI has none). ``include_background``
+    must stay True (the background's weight is alpha's business). ``reduction="none"``
+    returns one value per image ((1,) with ``batch=True``).
+
+    Parameters
+    ----------{common}
+    dist_matrix : array_like (C, C), optional
+        Distances between classes (>= 0, not all 0); M[c, c] = 0 makes a perfect prediction
+        cost 0. Default ``1 - I``.
+    weighting_mode : {"default", "GDL"}, default "default"
+    smooth_nr, smooth_dr : float, default 1e-5
+    batch : bool, default False
+        Pool the batch into one entry.
+{returns}
+
+    Examples
+    --------
+    >>> import numpy as np, semsegloss_swift as ss
+    >>> m = [[0.0, 1.0, 1.0], [1.0, 0.0, 0.5], [1.0, 0.5, 0.0]]   # MONAI's docstring example
+    >>> scores = np.array([[1000.0, 0, 0], [0, 1000, 0], [0, 0, 1000]]).reshape(3, 3, 1)
+    >>> round(ss.generalized_wasserstein_dice_loss(scores, np.array([[0], [1], [2]]), dist_matrix=m), 6)
+    0.0
+    >>> p = np.array([[0.3, 0.6], [0.7, 0.4]]).reshape(1, 2, 2)   # W = (0.3, 0.4)
+    >>> round(ss.generalized_wasserstein_dice_loss(p, np.array([[1, 0]]), from_logits=False,
+    ...                                            smooth_nr=0, smooth_dr=0), 6)  # 1 - 1.4/2.1
+    0.333333
+    """
+    return evaluate("generalized_wasserstein_dice_loss", input, target, return_grad, grad_output, dict(
+        mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
+        include_background=include_background, dist_matrix=_distance_matrix(dist_matrix),
+        weighting_mode=weighting_mode, smooth_nr=smooth_nr, smooth_dr=smooth_dr, batch=batch))
+
+
 #: The functions of this family, in the order shown to users.
 FAMILY_LOSSES: tuple = (log_cosh_dice_loss, sensitivity_specificity_loss, generalized_dice_loss,
-                        penalty_generalized_dice_loss, mcc_loss, asymmetric_similarity_loss, log_dice_loss)
+                        penalty_generalized_dice_loss, mcc_loss, asymmetric_similarity_loss, log_dice_loss,
+                        generalized_wasserstein_dice_loss)
 
 __all__ = [f.__name__ for f in FAMILY_LOSSES]

@@ -54,7 +54,7 @@ def call(name, x, g, grad=None, mode=0):
 #: Every loss of the catalogue but the distance-map ones (their sums run over whole rows in
 #: Double), in binary mode, and those with a multiclass form also in multiclass mode.
 LOSSES = [n for n in ss.LOSSES if not any(k in n for k in ("hausdorff", "boundary", "distance", "shape_aware"))]
-BINARY = [n for n in LOSSES if n not in ("cross_entropy_loss",)]
+BINARY = [n for n in LOSSES if n not in ("cross_entropy_loss", "generalized_wasserstein_dice_loss")]
 MULTICLASS = [n for n in LOSSES if n not in ("bce_loss", "weighted_bce_loss", "balanced_bce_loss",
                                              "dice_bce_loss", "lovasz_hinge_loss")]
 CASES = [(n, 0) for n in BINARY] + [(n, 2) for n in MULTICLASS]

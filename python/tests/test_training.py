@@ -185,11 +185,18 @@ def test_early_stopping_stops():
     assert again["epoch"] == [] and t.epoch == 3
 
 
+#: Losses defined for exclusive classes only: trained with two classes and label maps.
+MULTICLASS_ONLY = ("generalized_wasserstein_dice_loss",)
+
+
 @pytest.mark.parametrize("loss", _core.loss_names())
 def test_every_catalogue_loss_drives_an_epoch(loss):
     x, y = disks(4, seed=8)
-    before = ss.UNet(seed=3, **TINY).get_parameters()
-    t = ss.Trainer(ss.UNet(seed=3, **TINY), loss=loss, lr=1e-3, batch_size=2)
+    channels, options = 1, None
+    if loss in MULTICLASS_ONLY:
+        channels, options, y = 2, {"mode": "multiclass"}, (y[:, 0] > 0.5).astype(np.int64)
+    before = ss.UNet(seed=3, out_channels=channels, **TINY).get_parameters()
+    t = ss.Trainer(ss.UNet(seed=3, out_channels=channels, **TINY), loss=loss, loss_options=options, lr=1e-3, batch_size=2)
     h = t.fit(x, y, epochs=1, validation_data=(x, y), verbose=False)
     assert np.isfinite(h["loss"][0]) and np.isfinite(h["val_loss"][0])
     assert not np.array_equal(t.model.get_parameters(), before)

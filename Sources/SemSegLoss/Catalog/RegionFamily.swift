@@ -1,8 +1,9 @@
 // MARK: - The region family of the catalogue
 
 /// log-cosh Dice, sensitivity-specificity, generalized Dice, MCC, F-beta (asymmetric
-/// similarity), log Dice. Every loss works in binary, multilabel and multiclass mode
-/// (softmax and label maps through `MulticlassAdapter`).
+/// similarity), log Dice: every one works in binary, multilabel and multiclass mode
+/// (softmax and label maps through `MulticlassAdapter`); generalized Wasserstein Dice
+/// (multiclass only).
 public enum RegionFamily: LossFamily {
     case logCoshDice(LogCoshDiceLoss)
     case sensitivitySpecificity(SensitivitySpecificityLoss)
@@ -10,10 +11,13 @@ public enum RegionFamily: LossFamily {
     case mcc(MCCLoss)
     case asymmetricSimilarity(AsymmetricSimilarityLoss)
     case logDice(LogDiceLoss)
+    /// Multiclass only (a class distance matrix).
+    case wassersteinDice(GeneralizedWassersteinDiceLoss)
 
     public static let names: [String] = [
         "log_cosh_dice_loss", "sensitivity_specificity_loss", "generalized_dice_loss",
         "penalty_generalized_dice_loss", "mcc_loss", "asymmetric_similarity_loss", "log_dice_loss",
+        "generalized_wasserstein_dice_loss",
     ]
 
     public static func make(_ name: String, _ reader: inout OptionReader, common: LossOptions) throws(SegLossError) -> Self {
@@ -44,6 +48,12 @@ public enum RegionFamily: LossFamily {
             return .logDice(LogDiceLoss(
                 region: try reader.softLabelRegionOptions(), squaredPrediction: try reader.bool("squared_pred", default: false),
                 eps: try reader.double("eps", default: 1e-7)))
+        case "generalized_wasserstein_dice_loss":
+            return .wassersteinDice(GeneralizedWassersteinDiceLoss(
+                distances: try reader.doubles("dist_matrix"),
+                weighting: try reader.code("weighting_mode", default: WassersteinWeighting.standard, names: { $0.name }),
+                smoothNumerator: try reader.double("smooth_nr", default: 1e-5),
+                smoothDenominator: try reader.double("smooth_dr", default: 1e-5), batch: try reader.bool("batch", default: false)))
         default:
             throw .option("loss", "unknown loss '\(name)'")
         }
@@ -63,6 +73,7 @@ public enum RegionFamily: LossFamily {
         case .sensitivitySpecificity(let l):
             RegionLossEvaluator.outputShape(input: input, options: options, region: RegionOptions(batch: l.batch))
         case .generalizedDice(let l): l.outputShape(input: input, options: options)
+        case .wassersteinDice(let l): l.outputShape(input: input, options: options)
         }
     }
 
@@ -84,6 +95,8 @@ public enum RegionFamily: LossFamily {
                 (p: TensorView<S>, g: TensorView<S>, o: LossOptions, out: LossOutputs<S>) throws(SegLossError) -> Double in
                 try l.evaluate(input: p, target: g, options: o, outputs: out)
             }
+        case .wassersteinDice(let l):
+            return try l.evaluate(input: input, target: target, options: options, outputs: outputs)
         }
     }
 
