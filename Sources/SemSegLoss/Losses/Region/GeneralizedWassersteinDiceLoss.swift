@@ -90,55 +90,101 @@ public struct GeneralizedWassersteinDiceLoss: Sendable {
     }
 
     /// The loss on probabilities p and dense targets g (ignored voxels marked with
-    /// `options.ignoreIndex` in every channel); gradient w.r.t. p.
+    /// `options.ignoreIndex` in every channel); gradient w.r.t. p. Per image, with planar
+    /// (vectorised) loops: v_i (1 valid, 0 ignored), Mg_ci = Σ_l M[l, c]·g_li (so that
+    /// W_i = Σ_c Mg_ci·p_ci and ∂W_i/∂p_ci = Mg_ci), α_i; the per-voxel terms are staged and
+    /// summed in fixed blocks (`BlockSums`), so the result does not depend on the threads.
     private func evaluateDense<S: SegScalar>(
         p: TensorView<S>, g: TensorView<S>, matrix m: [Double], options: LossOptions, outputs: LossOutputs<S>
     ) throws(SegLossError) -> Double {
-        let shape = p.shape, C = shape.channels, n = shape.spatialCount
+        let shape = p.shape, C = shape.channels, n = shape.spatialCount, images = shape.batch
         // Probabilities given by the caller (from_logits = false) must lie in [0, 1].
         for k in 0..<shape.count where !(p.base[k] >= 0 && p.base[k] <= 1) {
             throw .value("input", "must hold probabilities in [0, 1] with from_logits=False; got \(p.base[k]) at flat index \(k)")
         }
-        let entries = batch ? 1 : shape.batch
-        let mark = options.ignoreIndex.map { S($0) }
-        func skipped(_ b: Int, _ i: Int) -> Bool { mark.map { g.base[b * C * n + i] == $0 } ?? false }
-        // Per entry: class volumes (GDL weights), then the sums.
-        var alpha = [[Double]](repeating: [Double](repeating: 1, count: C), count: entries)
-        var valid = [Int](repeating: 0, count: entries)
-        var volumes = [[Double]](repeating: [Double](repeating: 0, count: C), count: entries)
-        for b in 0..<shape.batch {
-            let e = batch ? 0 : b
-            for i in 0..<n where !skipped(b, i) {
-                valid[e] += 1
-                for l in 0..<C { volumes[e][l] += Double(g.base[(b * C + l) * n + i]) }
-            }
-        }
-        for e in 0..<entries {
-            alpha[e] = weighting == .standard ? (0..<C).map { $0 == 0 ? 0 : 1 } : volumes[e].map { 1 / ($0 + 1) }
-        }
-        // W_i, α_i per voxel (kept for the gradient), TP, total error and the GDL denominator.
-        var w = [Double](repeating: 0, count: shape.batch * n), a = w
-        var tp = [Double](repeating: 0, count: entries), error = tp, weighted = tp
-        for b in 0..<shape.batch {
-            let e = batch ? 0 : b
-            for i in 0..<n where !skipped(b, i) {
-                var wi = 0.0, ai = 0.0
-                for l in 0..<C {
-                    let gl = Double(g.base[(b * C + l) * n + i])
-                    guard gl != 0 else { continue }
-                    ai += gl * alpha[e][l]
-                    for c in 0..<C { wi += gl * m[l * C + c] * Double(p.base[(b * C + c) * n + i]) }
+        let entries = batch ? 1 : images
+        let mark = options.ignoreIndex.map { S($0) } ?? S.nan  // v != NaN always holds
+        // Scratch: v (n), Mg (C·n) and α_i (n) of every image.
+        let stride = (C + 2) * n
+        var scratch = [S](repeating: 0, count: images * stride)
+        // Pass 1, per image: v, and the class volumes Σ_i g_li·v_i.
+        var volumes = [Double](repeating: 0, count: images * C), valid = [Double](repeating: 0, count: images)
+        scratch.withUnsafeMutableBufferPointer { sb in
+            volumes.withUnsafeMutableBufferPointer { vb in
+                valid.withUnsafeMutableBufferPointer { cb in
+                    let base = sb.baseAddress!, volumes = vb.baseAddress!, valid = cb.baseAddress!
+                    Parallel.forEachChunk(images, work: shape.count * 2) { b in
+                        let v = base + b * stride, gb = g.base + b * C * n
+                        for i in 0..<n { v[i] = gb[i] != mark ? 1 : 0 }
+                        valid[b] = Self.blockSum(UnsafePointer(v), n)
+                        let t = v + n  // staging (Mg is filled in pass 2)
+                        for l in 0..<C {
+                            let gl = gb + l * n
+                            for i in 0..<n { t[i] = v[i] * gl[i] }
+                            volumes[b * C + l] = Self.blockSum(UnsafePointer(t), n)
+                        }
+                    }
                 }
-                w[b * n + i] = wi
-                a[b * n + i] = ai
-                tp[e] += ai * (1 - wi)
-                error[e] += wi
-                weighted[e] += ai * (2 - wi)
             }
+        }
+        // Class weights per entry.
+        var alpha = [[Double]](repeating: [Double](repeating: 0, count: C), count: entries)
+        for e in 0..<entries {
+            if weighting == .standard {
+                alpha[e] = (0..<C).map { $0 == 0 ? 0 : 1 }
+            } else {
+                let images = batch ? Array(0..<shape.batch) : [e]
+                alpha[e] = (0..<C).map { l in 1 / (images.reduce(0) { $0 + volumes[$1 * C + l] } + 1) }
+            }
+        }
+        // Pass 2, per image: Mg, α_i, W_i and the sums TP, Σ W, Σ α(2 − W).
+        var sums = [Double](repeating: 0, count: images * 3)
+        scratch.withUnsafeMutableBufferPointer { sb in
+            sums.withUnsafeMutableBufferPointer { ub in
+                let base = sb.baseAddress!, sums = ub.baseAddress!
+                Parallel.forEachChunk(images, work: shape.count * (2 * C + 4)) { b in
+                    let e = batch ? 0 : b
+                    let v = base + b * stride, mg = v + n, a = mg + C * n
+                    let gb = g.base + b * C * n, pb = p.base + b * C * n
+                    let w = UnsafeMutablePointer<S>.allocate(capacity: 2 * n)
+                    defer { w.deallocate() }
+                    let t = w + n
+                    for i in 0..<n { a[i] = 0 }
+                    for c in 0..<C { for i in 0..<n { mg[c * n + i] = 0 } }
+                    for l in 0..<C {
+                        let gl = gb + l * n, al = S(alpha[e][l])
+                        for i in 0..<n { a[i] += al * v[i] * gl[i] }
+                        for c in 0..<C {
+                            let mlc = S(m[l * C + c])
+                            guard mlc != 0 else { continue }
+                            let out = mg + c * n
+                            for i in 0..<n { out[i] += mlc * v[i] * gl[i] }
+                        }
+                    }
+                    for i in 0..<n { w[i] = 0 }
+                    for c in 0..<C {
+                        let pc = pb + c * n, mc = mg + c * n
+                        for i in 0..<n { w[i] += mc[i] * pc[i] }
+                    }
+                    for i in 0..<n { t[i] = a[i] * (1 - w[i]) }
+                    sums[b * 3] = Self.blockSum(UnsafePointer(t), n)
+                    sums[b * 3 + 1] = Self.blockSum(UnsafePointer(w), n)  // W_i = 0 where ignored (Mg = 0)
+                    for i in 0..<n { t[i] = a[i] * (2 - w[i]) }
+                    sums[b * 3 + 2] = Self.blockSum(UnsafePointer(t), n)
+                }
+            }
+        }
+        var tp = [Double](repeating: 0, count: entries), error = tp, weighted = tp, counts = tp
+        for b in 0..<images {
+            let e = batch ? 0 : b
+            tp[e] += sums[b * 3]
+            error[e] += sums[b * 3 + 1]
+            weighted[e] += sums[b * 3 + 2]
+            counts[e] += valid[b]
         }
         var losses = [Double](repeating: 0, count: entries), included = [Bool](repeating: false, count: entries)
         var numerators = losses, denominators = losses
-        for e in 0..<entries where valid[e] > 0 {
+        for e in 0..<entries where counts[e] > 0 {
             let num = 2 * tp[e] + smoothNumerator
             let den = (weighting == .standard ? 2 * tp[e] + error[e] : weighted[e]) + smoothDenominator
             guard den > 0 else { continue }
@@ -149,25 +195,38 @@ public struct GeneralizedWassersteinDiceLoss: Sendable {
         }
         let (value, weights) = try RegionReduction.reduce(losses: losses, included: included, options: options, outputs: outputs)
         guard let gradient = outputs.gradient else { return value }
-        gradient.update(repeating: 0, count: shape.count)
-        for b in 0..<shape.batch {
-            let e = batch ? 0 : b
-            guard included[e], weights[e] != 0 else { continue }
-            let num = numerators[e], den = denominators[e]
-            for i in 0..<n where !skipped(b, i) {
-                let ai = a[b * n + i]
-                let dW = weighting == .standard
-                    ? (2 * ai * den + num * (1 - 2 * ai)) / (den * den)
-                    : ai * (2 * den - num) / (den * den)
-                let scale = weights[e] * dW
-                guard scale != 0 else { continue }
-                for l in 0..<C {
-                    let gl = Double(g.base[(b * C + l) * n + i])
-                    guard gl != 0 else { continue }
-                    for c in 0..<C { gradient[(b * C + c) * n + i] += S(scale * gl * m[l * C + c]) }
+        // ∂L/∂p_ci = w_e·(k0 + k1·α_i)·Mg_ci: standard k0 = N/D², k1 = 2(D − N)/D²; GDL
+        // k0 = 0, k1 = (2D − N)/D² (α_i and Mg are 0 at ignored voxels, so is the gradient).
+        scratch.withUnsafeMutableBufferPointer { sb in
+            let base = sb.baseAddress!
+            Parallel.forEachChunk(images, work: shape.count * 3) { b in
+                let e = batch ? 0 : b
+                let out = gradient + b * C * n
+                guard included[e], weights[e] != 0 else {
+                    out.update(repeating: 0, count: C * n)
+                    return
+                }
+                let num = numerators[e], den = denominators[e]
+                let k0 = S(weights[e] * (weighting == .standard ? num / (den * den) : 0))
+                let k1 = S(weights[e] * (weighting == .standard ? 2 * (den - num) : 2 * den - num) / (den * den))
+                let mg = base + b * stride + n, a = mg + C * n
+                for c in 0..<C {
+                    let mc = mg + c * n, oc = out + c * n
+                    for i in 0..<n { oc[i] = (k0 + k1 * a[i]) * mc[i] }
                 }
             }
         }
         return value
+    }
+
+    /// Σ of `count` values in fixed blocks of `Blocks.size`, in Double.
+    private static func blockSum<S: SegScalar>(_ a: UnsafePointer<S>, _ count: Int) -> Double {
+        var total = 0.0, b = 0
+        while b < count {
+            let k = min(Blocks.size, count - b)
+            total += BlockSums.sum(a + b, k)
+            b += k
+        }
+        return total
     }
 }
