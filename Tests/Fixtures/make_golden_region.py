@@ -306,6 +306,83 @@ cases.append(wasserstein_case("MONAI matrix multiclass", {"mode": "multiclass", 
 cases.append(wasserstein_case("GDL weights batch smooth 1", {"mode": "multiclass", "weighting_mode": "GDL", "batch": True,
                                                            "smooth_nr": 1.0, "smooth_dr": 1.0}, ML, mc_x, mc_g))
 
+# ---------------------------------------------------------------- soft clDice
+
+def _morph(img, h, w, pick, offsets):
+    """pick(...) over the in-bounds offsets around every pixel of an h x w plane."""
+    out = []
+    for y in range(h):
+        for x in range(w):
+            vals = [img[(y + dy) * w + x + dx] for dy, dx in offsets if 0 <= y + dy < h and 0 <= x + dx < w]
+            out.append(pick(vals))
+    return out
+
+
+def soft_erode(img, h, w):
+    vertical = _morph(img, h, w, min, [(-1, 0), (0, 0), (1, 0)])
+    horizontal = _morph(img, h, w, min, [(0, -1), (0, 0), (0, 1)])
+    return [min(a, b) for a, b in zip(vertical, horizontal)]
+
+
+def soft_dilate(img, h, w):
+    return _morph(img, h, w, max, [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)])
+
+
+def soft_skel(img, h, w, iterations):
+    opened = soft_dilate(soft_erode(img, h, w), h, w)
+    skel = [max(a - b, 0.0) for a, b in zip(img, opened)]
+    for _ in range(iterations):
+        img = soft_erode(img, h, w)
+        opened = soft_dilate(soft_erode(img, h, w), h, w)
+        delta = [max(a - b, 0.0) for a, b in zip(img, opened)]
+        skel = [s + max(d - s * d, 0.0) for s, d in zip(skel, delta)]
+    return skel
+
+
+def cldice_value(x, g, shape, o):
+    """Pooled soft clDice (and the Dice + clDice mix) of binary/multilabel 2-D planes."""
+    n, c, h, w = shape
+    p = [sig(v) for v in x] if o.get("from_logits", True) else list(x)
+    c0 = 0 if o.get("include_background", True) else 1
+    k, sm = o.get("iterations", 3), o.get("smooth", 1.0)
+    spg = sp = sgp = sg = pg = ps = gs = 0.0
+    for b in range(n):
+        for ch in range(c0, c):
+            lo = (b * c + ch) * h * w
+            pp, gg = p[lo:lo + h * w], g[lo:lo + h * w]
+            skp, skg = soft_skel(pp, h, w, k), soft_skel(gg, h, w, k)
+            spg += sum(a * b_ for a, b_ in zip(skp, gg))
+            sp += sum(skp)
+            sgp += sum(a * b_ for a, b_ in zip(skg, pp))
+            sg += sum(skg)
+            pg += sum(a * b_ for a, b_ in zip(pp, gg))
+            ps += sum(pp)
+            gs += sum(gg)
+    tprec, tsens = (spg + sm) / (sp + sm), (sgp + sm) / (sg + sm)
+    cl = 1 - 2 * tprec * tsens / (tprec + tsens)
+    if "alpha" not in o:
+        return cl
+    return (1 - o["alpha"]) * (1 - (2 * pg + sm) / (ps + gs + sm)) + o["alpha"] * cl
+
+
+def cldice_case(loss, label, options, shape, x, g):
+    h = 1e-6
+    grad = []
+    for k in range(len(x)):
+        xp, xm = list(x), list(x)
+        xp[k] += h
+        xm[k] -= h
+        grad.append((cldice_value(xp, g, shape, options) - cldice_value(xm, g, shape, options)) / (2 * h))
+    return dict(name=f"{loss} {label}", loss=loss, options=options, shape=shape, input=x, target=g,
+                value=cldice_value(x, g, shape, options), grad=grad, tol=1e-7, source="make_golden_region.py")
+
+
+cl_x, cl_g = logits(30), bits(30)
+cases.append(cldice_case("soft_cldice_loss", "binary 5x6 logits", {}, [1, 1, 5, 6], cl_x, cl_g))
+cases.append(cldice_case("soft_dice_cldice_loss", "multilabel no background alpha 0.3 two iterations",
+                         {"mode": "multilabel", "include_background": False, "alpha": 0.3, "iterations": 2},
+                         [1, 2, 3, 5], cl_x, cl_g))
+
 if __name__ == "__main__":
     import pathlib
     out = pathlib.Path(__file__).with_name("golden_region.json")

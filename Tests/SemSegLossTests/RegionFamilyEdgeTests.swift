@@ -5,7 +5,8 @@ import Testing
 /// Edge cases and bad parameters of the region family.
 @Suite("Region family edge cases")
 struct RegionFamilyEdgeTests {
-    static let losses = RegionFamily.names.filter { $0 != "generalized_wasserstein_dice_loss" }  // multiclass only: WassersteinDiceTests
+    // Own suites: WassersteinDiceTests (multiclass only), SoftClDiceTests (one pooled value).
+    static let losses = RegionFamily.names.filter { !["generalized_wasserstein_dice_loss", "soft_cldice_loss", "soft_dice_cldice_loss"].contains($0) }
 
     @Test("empty and full masks: finite values and gradients, perfect predictions near 0", arguments: losses)
     func masks(_ loss: String) throws {

@@ -7,7 +7,8 @@ import Testing
 /// 3-D, empty-target policy, the losses' own parameters).
 @Suite("Region family gradients")
 struct RegionFamilyGradientTests {
-    static let losses = RegionFamily.names.filter { $0 != "generalized_wasserstein_dice_loss" }  // multiclass only: WassersteinDiceTests
+    // Own suites: WassersteinDiceTests (multiclass only), SoftClDiceTests (one pooled value).
+    static let losses = RegionFamily.names.filter { !["generalized_wasserstein_dice_loss", "soft_cldice_loss", "soft_dice_cldice_loss"].contains($0) }
 
     struct Family: CustomTestStringConvertible, Sendable {
         var label: String

@@ -8,7 +8,8 @@ import Testing
 /// RegionFamilyGoldenTests.swift.
 @Suite("Region family")
 struct RegionFamilyTests {
-    static let losses = RegionFamily.names.filter { $0 != "generalized_wasserstein_dice_loss" }  // multiclass only: WassersteinDiceTests
+    // Own suites: WassersteinDiceTests (multiclass only), SoftClDiceTests (one pooled value).
+    static let losses = RegionFamily.names.filter { !["generalized_wasserstein_dice_loss", "soft_cldice_loss", "soft_dice_cldice_loss"].contains($0) }
     static let p4: [Double] = [0.9, 0.2, 0.7, 0.1], g4: [Double] = [1, 0, 1, 0]
     static let s4 = [1, 1, 2, 2]
     static let probs: [(String, Double)] = [("from_logits", 0), ("smooth_nr", 0), ("smooth_dr", 0)]

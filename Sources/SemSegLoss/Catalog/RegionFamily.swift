@@ -13,11 +13,13 @@ public enum RegionFamily: LossFamily {
     case logDice(LogDiceLoss)
     /// Multiclass only (a class distance matrix).
     case wassersteinDice(GeneralizedWassersteinDiceLoss)
+    /// `soft_cldice_loss`, `soft_dice_cldice_loss` (pooled over the batch).
+    case clDice(SoftClDiceLoss)
 
     public static let names: [String] = [
         "log_cosh_dice_loss", "sensitivity_specificity_loss", "generalized_dice_loss",
         "penalty_generalized_dice_loss", "mcc_loss", "asymmetric_similarity_loss", "log_dice_loss",
-        "generalized_wasserstein_dice_loss",
+        "generalized_wasserstein_dice_loss", "soft_cldice_loss", "soft_dice_cldice_loss",
     ]
 
     public static func make(_ name: String, _ reader: inout OptionReader, common: LossOptions) throws(SegLossError) -> Self {
@@ -54,6 +56,8 @@ public enum RegionFamily: LossFamily {
                 weighting: try reader.code("weighting_mode", default: WassersteinWeighting.standard, names: { $0.name }),
                 smoothNumerator: try reader.double("smooth_nr", default: 1e-5),
                 smoothDenominator: try reader.double("smooth_dr", default: 1e-5), batch: try reader.bool("batch", default: false)))
+        case "soft_cldice_loss", "soft_dice_cldice_loss":
+            return .clDice(try SoftClDiceLoss.make(&reader, dice: name == "soft_dice_cldice_loss"))
         default:
             throw .option("loss", "unknown loss '\(name)'")
         }
@@ -74,6 +78,7 @@ public enum RegionFamily: LossFamily {
             RegionLossEvaluator.outputShape(input: input, options: options, region: RegionOptions(batch: l.batch))
         case .generalizedDice(let l): l.outputShape(input: input, options: options)
         case .wassersteinDice(let l): l.outputShape(input: input, options: options)
+        case .clDice: []
         }
     }
 
@@ -96,6 +101,8 @@ public enum RegionFamily: LossFamily {
                 try l.evaluate(input: p, target: g, options: o, outputs: out)
             }
         case .wassersteinDice(let l):
+            return try l.evaluate(input: input, target: target, options: options, outputs: outputs)
+        case .clDice(let l):
             return try l.evaluate(input: input, target: target, options: options, outputs: outputs)
         }
     }
