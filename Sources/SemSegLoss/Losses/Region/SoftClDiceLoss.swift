@@ -111,19 +111,24 @@ public struct SoftClDiceLoss: Sendable {
             return (pp, gg)
         }
         // Pass 1: the sums (Σ S_p·g, Σ S_p, Σ S_g·p, Σ S_g, Σ p·g, Σ p, Σ g) per plane.
+        // The target's skeletons are kept for pass 2.
         var sums = [[Double]](repeating: [Double](repeating: 0, count: 7), count: planes.count)
+        var targetSkeletons = [[S]](repeating: [], count: planes.count)
         sums.withUnsafeMutableBufferPointer { sb in
-            let out = sb.baseAddress!
-            Parallel.forEachChunk(planes.count, work: planes.count * plane * 40 * (iterations + 1)) { k in
-                let (pp, gg) = masked(planes[k])
-                let sp = pp.withUnsafeBufferPointer { skeleton.forward($0.baseAddress!, record: false).skeleton }
-                let sg = gg.withUnsafeBufferPointer { skeleton.forward($0.baseAddress!, record: false).skeleton }
-                var s = [Double](repeating: 0, count: 7)
-                for i in 0..<plane {
-                    let a = Double(pp[i]), b = Double(gg[i]), x = Double(sp[i]), y = Double(sg[i])
-                    s[0] += x * b; s[1] += x; s[2] += y * a; s[3] += y; s[4] += a * b; s[5] += a; s[6] += b
+            targetSkeletons.withUnsafeMutableBufferPointer { tb in
+                let out = sb.baseAddress!, kept = tb.baseAddress!
+                Parallel.forEachChunk(planes.count, work: planes.count * plane * 40 * (iterations + 1)) { k in
+                    let (pp, gg) = masked(planes[k])
+                    let sp = pp.withUnsafeBufferPointer { skeleton.forward($0.baseAddress!, record: false).skeleton }
+                    let sg = gg.withUnsafeBufferPointer { skeleton.forward($0.baseAddress!, record: false).skeleton }
+                    kept[k] = sg
+                    var s = [Double](repeating: 0, count: 7)
+                    for i in 0..<plane {
+                        let a = Double(pp[i]), b = Double(gg[i]), x = Double(sp[i]), y = Double(sg[i])
+                        s[0] += x * b; s[1] += x; s[2] += y * a; s[3] += y; s[4] += a * b; s[5] += a; s[6] += b
+                    }
+                    out[k] = s
                 }
-                out[k] = s
             }
         }
         let total = sums.reduce(into: [Double](repeating: 0, count: 7)) { acc, s in for j in 0..<7 { acc[j] += s[j] } }
@@ -146,7 +151,7 @@ public struct SoftClDiceLoss: Sendable {
             let q = planes[k]
             let (pp, gg) = masked(q)
             let (_, tape) = pp.withUnsafeBufferPointer { skeleton.forward($0.baseAddress!, record: true) }
-            let sg = gg.withUnsafeBufferPointer { skeleton.forward($0.baseAddress!, record: false).skeleton }
+            let sg = targetSkeletons[k]
             let dSkeleton = (0..<plane).map { i in S(skelA * Double(gg[i]) + skelB) }
             let dp = skeleton.backward(tape!, dSkeleton)
             for i in 0..<plane {

@@ -10,9 +10,10 @@
 ///     s₀ = δ₀,  s_k = s_{k−1} + relu(δ_k − s_{k−1}·δ_k)   (k = 1 … iterations)
 ///
 /// Every operation is piecewise linear: the forward pass records, for each output voxel,
-/// which input voxel a min or max took (the first one in window order on ties: the
-/// subgradient PyTorch's pooling picks) and the signs of the relu arguments, and `backward`
-/// sends ∂L/∂s back through them to ∂L/∂x.
+/// which input voxel a min or max took (on ties the first one in window order along an
+/// axis, the earlier axis for the erosion, the last pass's choice for the separable
+/// dilation: a subgradient, like PyTorch's pooling picks one) and the signs of the relu
+/// arguments, and `backward` sends ∂L/∂s back through them to ∂L/∂x.
 struct SoftSkeleton<S: SegScalar> {
     /// The plane's spatial dims, left-padded with 1 to three axes.
     let dims: (Int, Int, Int)
@@ -97,61 +98,99 @@ struct SoftSkeleton<S: SegScalar> {
 
     // MARK: Morphology with the chosen voxel
 
-    /// Soft erosion: the minimum over the three axis windows (axis 0, then 1, then 2;
-    /// the first minimum wins ties), and the voxel it came from.
-    func erode(_ x: [S]) -> ([S], [Int32]) {
-        var out = [S](repeating: 0, count: count), from = [Int32](repeating: 0, count: count)
-        let (d0, d1, d2) = dims
-        let strides = [d1 * d2, d2, 1], sizes = [d0, d1, d2]
-        for a in 0..<d0 {
-            for b in 0..<d1 {
-                for c in 0..<d2 {
-                    let i = (a * d1 + b) * d2 + c, coords = [a, b, c]
-                    var best = x[i], at = i
-                    for axis in 0..<3 where sizes[axis] > 1 {
-                        // The window's first minimum along this axis (center included).
-                        var axisBest = S.infinity, axisAt = i
-                        for o in -1...1 {
-                            let q = coords[axis] + o
-                            guard q >= 0, q < sizes[axis] else { continue }
-                            let j = i + o * strides[axis]
-                            if x[j] < axisBest { axisBest = x[j]; axisAt = j }
-                        }
-                        if axis == firstAxis || axisBest < best { best = axisBest; at = axisAt }
+    /// The axes with more than one voxel, as (length, stride).
+    private var axes: [(length: Int, stride: Int)] {
+        [(dims.0, dims.1 * dims.2), (dims.1, dims.2), (dims.2, 1)].filter { $0.length > 1 }
+    }
+
+    /// The extreme (min or max) of each voxel's 3-voxel window along one axis, and the
+    /// voxel it came from (window order i − s, i, i + s; the first extreme wins ties).
+    /// Border voxels use the clipped window; the interior loop is branch-free.
+    private func axisExtreme(
+        _ x: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, _ from: UnsafeMutablePointer<Int32>,
+        length: Int, stride: Int, maximum: Bool
+    ) {
+        let outer = count / (length * stride)
+        @inline(__always) func better(_ a: S, _ b: S) -> Bool { maximum ? a > b : a < b }
+        for o in 0..<outer {
+            for q in 0..<length {
+                let row = (o * length + q) * stride
+                let hasPrevious = q > 0, hasNext = q < length - 1
+                if hasPrevious && hasNext {
+                    for t in 0..<stride {
+                        let i = row + t
+                        let a = x[i - stride], b = x[i], c = x[i + stride]
+                        let takeB = better(b, a)
+                        var best = takeB ? b : a
+                        var at = takeB ? Int32(truncatingIfNeeded: i) : Int32(truncatingIfNeeded: i - stride)
+                        let takeC = better(c, best)
+                        best = takeC ? c : best
+                        at = takeC ? Int32(truncatingIfNeeded: i + stride) : at
+                        out[i] = best
+                        from[i] = at
                     }
-                    out[i] = best
-                    from[i] = Int32(at)
+                } else {
+                    for t in 0..<stride {
+                        let i = row + t
+                        var best = x[i], at = i
+                        if hasPrevious, !better(x[i], x[i - stride]) { best = x[i - stride]; at = i - stride }
+                        if hasNext, better(x[i + stride], best) { best = x[i + stride]; at = i + stride }
+                        out[i] = best
+                        from[i] = Int32(truncatingIfNeeded: at)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Soft erosion: the minimum over the axis windows (axis 0, then 1, then 2; an earlier
+    /// axis wins ties), and the voxel it came from.
+    func erode(_ x: [S]) -> ([S], [Int32]) {
+        var out = x, from = (0..<count).map { Int32(truncatingIfNeeded: $0) }
+        var value = [S](repeating: 0, count: count), source = [Int32](repeating: 0, count: count)
+        let n = count
+        for (k, axis) in axes.enumerated() {
+            x.withUnsafeBufferPointer { xb in
+                axisExtreme(xb.baseAddress!, &value, &source, length: axis.length, stride: axis.stride, maximum: false)
+            }
+            out.withUnsafeMutableBufferPointer { ob in
+                from.withUnsafeMutableBufferPointer { fb in
+                    value.withUnsafeBufferPointer { vb in
+                        source.withUnsafeBufferPointer { sb in
+                            let o = ob.baseAddress!, f = fb.baseAddress!, v = vb.baseAddress!, s = sb.baseAddress!
+                            let first = k == 0
+                            for i in 0..<n {
+                                let take = first || v[i] < o[i]
+                                o[i] = take ? v[i] : o[i]
+                                f[i] = take ? s[i] : f[i]
+                            }
+                        }
+                    }
                 }
             }
         }
         return (out, from)
     }
 
-    /// The first axis with more than one voxel (its window starts the comparison).
-    private var firstAxis: Int { dims.0 > 1 ? 0 : dims.1 > 1 ? 1 : 2 }
-
-    /// Soft dilation: the maximum over the 3×3×3 window (row-major order, the first
-    /// maximum wins ties), and the voxel it came from.
+    /// Soft dilation: the maximum over the 3×3(×3) window, as three separable axis passes
+    /// (a window maximum is the maximum of the axis maxima), and the voxel it came from.
     func dilate(_ x: [S]) -> ([S], [Int32]) {
-        var out = [S](repeating: 0, count: count), from = [Int32](repeating: 0, count: count)
-        let (d0, d1, d2) = dims
-        for a in 0..<d0 {
-            for b in 0..<d1 {
-                for c in 0..<d2 {
-                    var best = -S.infinity, at = 0
-                    for p in max(0, a - 1)...min(d0 - 1, a + 1) {
-                        for q in max(0, b - 1)...min(d1 - 1, b + 1) {
-                            for r in max(0, c - 1)...min(d2 - 1, c + 1) {
-                                let j = (p * d1 + q) * d2 + r
-                                if x[j] > best { best = x[j]; at = j }
-                            }
-                        }
-                    }
-                    let i = (a * d1 + b) * d2 + c
-                    out[i] = best
-                    from[i] = Int32(at)
+        var out = x, from = (0..<count).map { Int32(truncatingIfNeeded: $0) }
+        var value = [S](repeating: 0, count: count), source = [Int32](repeating: 0, count: count)
+        let n = count
+        for axis in axes.reversed() {
+            out.withUnsafeBufferPointer { ob in
+                axisExtreme(ob.baseAddress!, &value, &source, length: axis.length, stride: axis.stride, maximum: true)
+            }
+            // `source` indexes the previous pass: compose to a voxel of x.
+            source.withUnsafeMutableBufferPointer { sb in
+                from.withUnsafeBufferPointer { fb in
+                    let s = sb.baseAddress!, f = fb.baseAddress!
+                    for i in 0..<n { s[i] = f[Int(s[i])] }
                 }
             }
+            swap(&out, &value)
+            swap(&from, &source)
         }
         return (out, from)
     }
