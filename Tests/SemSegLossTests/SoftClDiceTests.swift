@@ -105,3 +105,18 @@ struct SoftClDiceTests {
         expectError(.shape, "target") { _ = try run("soft_cldice_loss", [], x, [1, 0, 1], shape) }
     }
 }
+
+extension SoftClDiceTests {
+    /// The value-only morphology (used without a tape) equals the recorded one.
+    @Test("value-only erosion and dilation equal the recorded ones", arguments: [[7, 9], [3, 4, 5], [11]])
+    func valueOnly(_ dims: [Int]) {
+        var rng = TestRandom(seed: UInt64(dims.count))
+        let x = rng.logits(dims.reduce(1, *))
+        let sk = SoftSkeleton<Double>(spatial: dims[...], iterations: 3)
+        #expect(sk.erodeValues(x) == sk.erode(x).0)
+        #expect(sk.dilateValues(x) == sk.dilate(x).0)
+        let a = x.withUnsafeBufferPointer { sk.forward($0.baseAddress!, record: false).skeleton }
+        let b = x.withUnsafeBufferPointer { sk.forward($0.baseAddress!, record: true).skeleton }
+        #expect(a == b)
+    }
+}

@@ -34,6 +34,11 @@ _UFL_FIXES = """
     empty masks are ordinary inputs (MONAI raises ValueError when a batch has no
     foreground), ``ignore_index``; UFL's file does not even parse (indentation error)."""
 
+_FOCAL_ALPHA_GAMMA = """alpha : float or None, default None
+        Focal class weight (None weighs every class 1).
+    gamma : float, default 2
+        Focusing exponent (>= 0)."""
+
 _FLOOR = """
     floor : float, default 1e-7
         Lower clamp of the base of the fractional powers; below it the gradient is 0
@@ -105,10 +110,7 @@ def dice_focal_loss(input: Any, target: Any, *, mode: str = "binary", from_logit
     Parameters
     ----------{common}
     squared_pred : bool, default False
-    alpha : float or None, default None
-        Focal class weight (None weighs every class 1).
-    gamma : float, default 2
-        Focusing exponent (>= 0).
+    {focal_alpha_gamma}
     lambda_dice, lambda_focal : float, default 1
         Weights of the parts (>= 0).
 {returns}
@@ -432,10 +434,7 @@ def generalized_dice_focal_loss(input: Any, target: Any, *, mode: str = "binary"
     ----------{common}
     weight_type : {"square", "simple", "uniform"}, default "square"
         Class weights of the generalized Dice part.
-    alpha : float or None, default None
-        Focal class weight (None weighs every class 1).
-    gamma : float, default 2
-        Focusing exponent (>= 0).
+    {focal_alpha_gamma}
     lambda_gdl, lambda_focal : float, default 1
         Weights of the parts (>= 0).
 {returns}
@@ -675,7 +674,7 @@ def _fill(f):
     f.__doc__ = (f.__doc__.replace("{compound}", _COMPOUND_RETURNS if "compound" in f.__doc__ and
                                    f.__name__ in _COMPOUND else "")
                  .replace("{ufl_classes}", "\n" + _UFL_CLASSES).replace("{ufl_fixes}", "\n" + _UFL_FIXES)
-                 .replace("{hybrid}", "\n" + _HYBRID_NOTES))
+                 .replace("{hybrid}", "\n" + _HYBRID_NOTES).replace("{focal_alpha_gamma}", _FOCAL_ALPHA_GAMMA))
     return f
 
 

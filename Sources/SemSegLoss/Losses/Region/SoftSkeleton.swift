@@ -42,8 +42,9 @@ struct SoftSkeleton<S: SegScalar> {
         var image = Array(UnsafeBufferPointer(start: x, count: count))
         var skeleton = [S](repeating: 0, count: count)
         for k in 0...iterations {
-            let (next, erodedFrom) = erode(image)
-            let (opening, dilatedFrom) = dilate(next)
+            // Without a tape, the value-only (vectorised) morphology.
+            let (next, erodedFrom) = record ? erode(image) : (erodeValues(image), [])
+            let (opening, dilatedFrom) = record ? dilate(next) : (dilateValues(next), [])
             for i in 0..<count {
                 let delta = max(image[i] - opening[i], 0)
                 let s = skeleton[i]
@@ -64,34 +65,60 @@ struct SoftSkeleton<S: SegScalar> {
 
     /// ∂L/∂x from ∂L/∂s (the final skeleton), through the recorded operations.
     func backward(_ tape: Tape, _ dSkeleton: [S]) -> [S] {
+        let n = count
         var ds = dSkeleton                                   // ∂L/∂s_k
-        var dNext = [S](repeating: 0, count: count)          // ∂L/∂x_{k+1}
+        var dNext = [S](repeating: 0, count: n)              // ∂L/∂x_{k+1}
+        var dImage = [S](repeating: 0, count: n)             // ∂L/∂x_k
+        var dOpening = [S](repeating: 0, count: n)
         for k in stride(from: iterations, through: 0, by: -1) {
-            let x = tape.images[k], opening = tape.openings[k]
-            let previous: [S]? = k > 0 ? tape.skeletons[k - 1] : nil
-            var dImage = [S](repeating: 0, count: count)     // ∂L/∂x_k
-            var dOpening = [S](repeating: 0, count: count)
-            for i in 0..<count {
-                let arg = x[i] - opening[i]
-                guard arg > 0 else { continue }               // δ_k = 0: no gradient to x_k or the opening
-                let delta = arg
-                var dDelta: S
-                if let previous {
-                    let s = previous[i]
-                    let active = delta - s * delta > 0
-                    dDelta = active ? ds[i] * (1 - s) : 0
-                    if active { ds[i] = ds[i] * (1 - delta) }  // ∂s_k/∂s_{k−1} = 1 − δ_k
-                } else {
-                    dDelta = ds[i]
+            ds.withUnsafeMutableBufferPointer { dsb in
+                dImage.withUnsafeMutableBufferPointer { dib in
+                    dOpening.withUnsafeMutableBufferPointer { dob in
+                        tape.images[k].withUnsafeBufferPointer { xb in
+                            tape.openings[k].withUnsafeBufferPointer { ob in
+                                let ds = dsb.baseAddress!, di = dib.baseAddress!, dO = dob.baseAddress!
+                                let x = xb.baseAddress!, opening = ob.baseAddress!
+                                if k > 0 {
+                                    tape.skeletons[k - 1].withUnsafeBufferPointer { pb in
+                                        let previous = pb.baseAddress!
+                                        for i in 0..<n {
+                                            // δ = relu(x − opening); s_k = s + relu(δ − s·δ)
+                                            let delta = x[i] - opening[i], s = previous[i]
+                                            let active = delta > 0 && delta - s * delta > 0
+                                            let dDelta = active ? ds[i] * (1 - s) : 0
+                                            ds[i] = active ? ds[i] * (1 - delta) : ds[i]
+                                            di[i] = dDelta
+                                            dO[i] = -dDelta
+                                        }
+                                    }
+                                } else {
+                                    for i in 0..<n {
+                                        let d = x[i] - opening[i] > 0 ? ds[i] : 0
+                                        di[i] = d
+                                        dO[i] = -d
+                                    }
+                                }
+                            }
+                        }
+                    }
                 }
-                dImage[i] += dDelta
-                dOpening[i] -= dDelta
             }
-            // opening_k = dilate(x_{k+1}), then x_{k+1} = erode(x_k).
-            let dilatedFrom = tape.dilated[k], erodedFrom = tape.eroded[k]
-            for i in 0..<count where dOpening[i] != 0 { dNext[Int(dilatedFrom[i])] += dOpening[i] }
-            for i in 0..<count where dNext[i] != 0 { dImage[Int(erodedFrom[i])] += dNext[i] }
-            dNext = dImage
+            // opening_k = dilate(x_{k+1}), then x_{k+1} = erode(x_k): scatter along the choices.
+            dNext.withUnsafeMutableBufferPointer { nb in
+                dImage.withUnsafeMutableBufferPointer { ib in
+                    dOpening.withUnsafeBufferPointer { ob in
+                        tape.dilated[k].withUnsafeBufferPointer { db in
+                            tape.eroded[k].withUnsafeBufferPointer { eb in
+                                let dn = nb.baseAddress!, di = ib.baseAddress!, dO = ob.baseAddress!
+                                let dilatedFrom = db.baseAddress!, erodedFrom = eb.baseAddress!
+                                for i in 0..<n where dO[i] != 0 { dn[Int(dilatedFrom[i])] += dO[i] }
+                                for i in 0..<n where dn[i] != 0 { di[Int(erodedFrom[i])] += dn[i] }
+                            }
+                        }
+                    }
+                }
+            }
+            swap(&dNext, &dImage)
         }
         return dNext
     }
@@ -112,22 +139,51 @@ struct SoftSkeleton<S: SegScalar> {
     ) {
         let outer = count / (length * stride)
         @inline(__always) func better(_ a: S, _ b: S) -> Bool { maximum ? a > b : a < b }
+        if stride == 1 {
+            // Along the lines themselves (window order i − 1, i, i + 1, as below).
+            for o in 0..<outer {
+                let base = o * length, line = x + base, dst = out + base, f = from + base
+                let b32 = Int32(truncatingIfNeeded: base)
+                let first = better(line[1], line[0])
+                dst[0] = first ? line[1] : line[0]
+                f[0] = first ? b32 &+ 1 : b32
+                let last = better(line[length - 1], line[length - 2])
+                dst[length - 1] = last ? line[length - 1] : line[length - 2]
+                f[length - 1] = b32 &+ Int32(truncatingIfNeeded: last ? length - 1 : length - 2)
+                for q in 1..<(length - 1) {
+                    let a = line[q - 1], b = line[q], c = line[q + 1]
+                    let i = b32 &+ Int32(truncatingIfNeeded: q)
+                    let takeB = better(b, a)
+                    var best = takeB ? b : a
+                    var at = takeB ? i : i &- 1
+                    let takeC = better(c, best)
+                    best = takeC ? c : best
+                    at = takeC ? i &+ 1 : at
+                    dst[q] = best
+                    f[q] = at
+                }
+            }
+            return
+        }
         for o in 0..<outer {
             for q in 0..<length {
                 let row = (o * length + q) * stride
                 let hasPrevious = q > 0, hasNext = q < length - 1
                 if hasPrevious && hasNext {
+                    let pa = x + (row - stride), pb = x + row, pc = x + (row + stride)
+                    let o = out + row, f = from + row
+                    let base = Int32(truncatingIfNeeded: row), s32 = Int32(truncatingIfNeeded: stride)
                     for t in 0..<stride {
-                        let i = row + t
-                        let a = x[i - stride], b = x[i], c = x[i + stride]
+                        let a = pa[t], b = pb[t], c = pc[t]
+                        let i = base &+ Int32(truncatingIfNeeded: t)
                         let takeB = better(b, a)
                         var best = takeB ? b : a
-                        var at = takeB ? Int32(truncatingIfNeeded: i) : Int32(truncatingIfNeeded: i - stride)
+                        var at = takeB ? i : i &- s32
                         let takeC = better(c, best)
                         best = takeC ? c : best
-                        at = takeC ? Int32(truncatingIfNeeded: i + stride) : at
-                        out[i] = best
-                        from[i] = at
+                        at = takeC ? i &+ s32 : at
+                        o[t] = best
+                        f[t] = at
                     }
                 } else {
                     for t in 0..<stride {
@@ -141,6 +197,67 @@ struct SoftSkeleton<S: SegScalar> {
                 }
             }
         }
+    }
+
+    /// The extreme of each voxel's clipped 3-voxel window along one axis (values only).
+    private func axisExtremeValues(
+        _ x: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, length: Int, stride: Int, maximum: Bool
+    ) {
+        let outer = count / (length * stride)
+        @inline(__always) func pick(_ a: S, _ b: S) -> S { maximum ? (a > b ? a : b) : (a < b ? a : b) }
+        if stride == 1 {
+            // Along the lines themselves: the interior as one contiguous loop per line.
+            for o in 0..<outer {
+                let line = x + o * length, dst = out + o * length
+                dst[0] = pick(line[0], line[1])
+                dst[length - 1] = pick(line[length - 2], line[length - 1])
+                let left = line, center = line + 1, right = line + 2, d = dst + 1
+                for t in 0..<(length - 2) { d[t] = pick(pick(left[t], center[t]), right[t]) }
+            }
+            return
+        }
+        for o in 0..<outer {
+            for q in 0..<length {
+                let row = (o * length + q) * stride
+                let previous = x + (q > 0 ? row - stride : row), center = x + row
+                let next = x + (q < length - 1 ? row + stride : row), o = out + row
+                for t in 0..<stride { o[t] = pick(pick(previous[t], center[t]), next[t]) }
+            }
+        }
+    }
+
+    /// `erode` without the chosen voxels.
+    func erodeValues(_ x: [S]) -> [S] {
+        var out = x, value = [S](repeating: 0, count: count)
+        let n = count
+        for (k, axis) in axes.enumerated() {
+            x.withUnsafeBufferPointer { xb in
+                axisExtremeValues(xb.baseAddress!, &value, length: axis.length, stride: axis.stride, maximum: false)
+            }
+            out.withUnsafeMutableBufferPointer { ob in
+                value.withUnsafeBufferPointer { vb in
+                    let o = ob.baseAddress!, v = vb.baseAddress!
+                    if k == 0 {
+                        o.update(from: v, count: n)
+                    } else {
+                        for i in 0..<n { o[i] = v[i] < o[i] ? v[i] : o[i] }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// `dilate` without the chosen voxels.
+    func dilateValues(_ x: [S]) -> [S] {
+        var out = x, value = [S](repeating: 0, count: count)
+        for axis in axes.reversed() {
+            out.withUnsafeBufferPointer { ob in
+                axisExtremeValues(ob.baseAddress!, &value, length: axis.length, stride: axis.stride, maximum: true)
+            }
+            swap(&out, &value)
+        }
+        return out
     }
 
     /// Soft erosion: the minimum over the axis windows (axis 0, then 1, then 2; an earlier
