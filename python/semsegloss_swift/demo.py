@@ -10,6 +10,7 @@ for every loss its value, gradient norm and time, and every metric.
 from __future__ import annotations
 
 import argparse
+import inspect
 import time
 from typing import List, Optional
 
@@ -36,6 +37,10 @@ def synthetic_batch(batch: int = 8, size: int = 128, seed: int = 0):
     return logits.astype(np.float32), target
 
 
+#: Losses without a binary form (a class distance matrix needs exclusive classes).
+MULTICLASS_ONLY = ("generalized_wasserstein_dice_loss",)
+
+
 def _table(headers: List[str], rows: List[List[str]]) -> str:
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
     line = lambda cells: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
@@ -48,18 +53,25 @@ def run(batch: int = 8, size: int = 128, seed: int = 0) -> str:
            f"{int((target.reshape(batch, -1).sum(1) == 0).sum())} with an empty mask, "
            f"foreground {100 * target.mean():.1f}%", ""]
     rows = []
+    # Losses defined for exclusive classes only get the two-class form of the batch:
+    # logits (0, z) and the label map.
+    two_class = (np.concatenate([np.zeros_like(logits), logits], axis=1), (target[:, 0] > 0.5).astype(np.int64))
     for name, fn in LOSSES.items():
+        data, mode = ((two_class, "multiclass") if name in MULTICLASS_ONLY else ((logits, target), "binary"))
         t0 = time.perf_counter()
-        value, grad = fn(logits, target, return_grad=True)
+        value, grad = fn(*data, mode=mode, return_grad=True)
         ms = 1e3 * (time.perf_counter() - t0)
         rows.append([name, f"{value:.5f}", f"{np.linalg.norm(grad):.3e}", f"{ms:.2f}"])
     out.append(_table(["loss (defaults, from logits)", "value", "|grad|", "ms"], rows))
     out.append("")
     mrows = []
     for name, fn in M.METRICS.items():
-        per_image = fn(logits, target, from_logits=True)
-        pooled = fn(logits, target, from_logits=True, batch=True)
-        mrows.append([name, f"{per_image:.4f}", f"{pooled:.4f}"])
+        # The surface metrics (distances; NSD at a tolerance of 2 pixels) have no pooled form.
+        extra = {"tolerance": 2.0} if "tolerance" in inspect.signature(fn).parameters else {}
+        per_image = fn(logits, target, from_logits=True, **extra)
+        pooled = (f"{fn(logits, target, from_logits=True, batch=True):.4f}"
+                  if "batch" in inspect.signature(fn).parameters else "-")
+        mrows.append([name, f"{per_image:.4f}", pooled])
     out.append(_table(["metric (threshold 0.5)", "mean per image", "pooled over batch"], mrows))
     out.append("")
     out.append("(per-image means skip the empty image where the metric is 0/0: empty='nan')")
