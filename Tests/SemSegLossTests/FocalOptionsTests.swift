@@ -145,6 +145,7 @@ struct FocalOptionsTests {
         for th in [0.0, -0.5, 1.5, .infinity, .nan] {
             expectError(.value, "reduced_threshold") { _ = try run("focal_loss", [("reduced_threshold", th)], x, g, shape) }
         }
+        expectError(.value, "reduced_threshold") { _ = try run("focal_loss", [("reduced_threshold", 1e-4), ("gamma", 10)], x, g, shape) }
         expectError(.option, "reduction") { _ = try run("focal_loss", [("normalized", 1), ("reduction", 2)], x, g, shape) }
         expectError(.option, "reduction") {
             _ = try runLabels("focal_loss", [("normalized", 1), ("reduction", 2), ("mode", 2)], [0.1, 0.2, 0.3, 0.4], [0, 1], [1, 2, 1, 2])

@@ -201,6 +201,8 @@ def test_bad_values_name_the_argument():
     for th in (0.0, -1.0, 1.5, np.nan, np.inf):
         with pytest.raises(ValueError, match="reduced_threshold"):
             ss.focal_loss(x, g, reduced_threshold=th)
+    with pytest.raises(ValueError, match="reduced_threshold"):
+        ss.focal_loss(x, g, reduced_threshold=1e-4, gamma=10.0)  # th^-gamma = 1e40 overflows Float
     with pytest.raises(ValueError, match="reduction"):
         ss.focal_loss(x, g, normalized=True, reduction="none")
     with pytest.raises(TypeError, match="normalized"):

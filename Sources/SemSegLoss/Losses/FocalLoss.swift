@@ -44,6 +44,10 @@ public struct FocalLoss: PixelObjective {
             guard th.isFinite, th > 0, th <= 1 else {
                 throw .value("reduced_threshold", "must lie in (0, 1], got \(th)")
             }
+            // The factor's scale th^(−γ) must stay far inside Float's range (else 0·∞ = NaN).
+            guard pow(th, -gamma) <= 1e30 else {
+                throw .value("reduced_threshold", "threshold^(-gamma) = \(pow(th, -gamma)) is too large (gamma \(gamma)); use a larger threshold or a smaller gamma")
+            }
         }
     }
 
