@@ -56,6 +56,16 @@ public struct OptionReader: Sendable {
         try optional(name) ?? d
     }
 
+    /// An odd integer size in 1...`maximum` (window and kernel sizes); the same message for
+    /// every such option.
+    public mutating func oddSize(_ name: String, default d: Int, maximum: Int) throws(SegLossError) -> Int {
+        let x = try double(name, default: Double(d))
+        guard x.isFinite, x >= 1, x <= Double(maximum), x == x.rounded(), Int(x) % 2 == 1 else {
+            throw .value(name, "must be an odd integer >= 1, got \(x)")
+        }
+        return Int(x)
+    }
+
     public mutating func bool(_ name: String, default d: Bool) throws(SegLossError) -> Bool {
         guard let x = try optional(name) else { return d }
         guard x == 0 || x == 1 else { throw .value(name, "must be a boolean (0 or 1), got \(x)") }

@@ -57,14 +57,11 @@ public struct NACLLoss: Sendable {
 
     /// Reads alpha, kernel_ops, kernel_size, sigma, distance_type.
     static func make(_ r: inout OptionReader) throws(SegLossError) -> NACLLoss {
-        let size = try r.double("kernel_size", default: 3)
-        guard size.isFinite, size >= 1, size <= 1_001, size == size.rounded(), Int(size) % 2 == 1 else {
-            throw .value("kernel_size", "must be an odd integer >= 1, got \(size)")
-        }
+        let size = try r.oddSize("kernel_size", default: 3, maximum: 1_001)
         let loss = NACLLoss(
             alpha: try r.double("alpha", default: 0.1),
             kernel: try r.code("kernel_ops", default: NACLKernel.mean, names: { $0.name }),
-            kernelSize: Int(size), sigma: try r.double("sigma", default: 1),
+            kernelSize: size, sigma: try r.double("sigma", default: 1),
             distance: try r.code("distance_type", default: NACLDistance.l1, names: { $0.name }))
         try loss.validate()
         return loss

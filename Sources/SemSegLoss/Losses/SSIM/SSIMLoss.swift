@@ -50,12 +50,9 @@ public struct SSIMLoss: Sendable, Equatable {
 
     /// Reads win_size, kernel_sigma, k1, k2, data_range.
     static func make(_ r: inout OptionReader) throws(SegLossError) -> SSIMLoss {
-        let w = try r.double("win_size", default: 11)
-        guard w.isFinite, w >= 1, w <= 1_000_001, w == w.rounded(), Int(w) % 2 == 1 else {
-            throw .value("win_size", "must be an odd integer >= 1, got \(w)")
-        }
+        let w = try r.oddSize("win_size", default: 11, maximum: 1_000_001)
         let loss = SSIMLoss(
-            windowSize: Int(w), sigma: try r.double("kernel_sigma", default: 1.5),
+            windowSize: w, sigma: try r.double("kernel_sigma", default: 1.5),
             k1: try r.double("k1", default: 0.01), k2: try r.double("k2", default: 0.03),
             dataRange: try r.double("data_range", default: 1))
         try loss.validate()
