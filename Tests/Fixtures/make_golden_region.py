@@ -1,5 +1,6 @@
 """Writes golden_region.json: known values of the region family (log-cosh Dice,
-sensitivity-specificity, generalized Dice, MCC, asymmetric similarity, log Dice), shared by
+sensitivity-specificity, generalized Dice, MCC, asymmetric similarity, log Dice, Wasserstein
+Dice, soft clDice, distance-weighted Dice), shared by
 the Swift suite (RegionFamilyGoldenTests.swift) and pytest (test_region_golden.py).
 
 Cases tagged "LOSSES.md §6.13" are the survey's reference values typed in by hand. The
@@ -382,6 +383,82 @@ cases.append(cldice_case("soft_cldice_loss", "binary 5x6 logits", {}, [1, 1, 5, 
 cases.append(cldice_case("soft_dice_cldice_loss", "multilabel no background alpha 0.3 two iterations",
                          {"mode": "multilabel", "include_background": False, "alpha": 0.3, "iterations": 2},
                          [1, 2, 3, 5], cl_x, cl_g))
+
+
+# ---------------------------------------------------------------- distance-weighted Dice
+
+def proximity_weights(mask, valid, h, w):
+    """w = 1 + phi of one 2-D plane by brute force: e = distance to the nearest voxel of
+    the other side; phi = (M - e)/(M - m) per side over the valid voxels (1 if M = m);
+    phi = 0 on a plane whose mask is empty or full."""
+    n = h * w
+    if all(mask) or not any(mask):
+        return [1.0] * n
+    e = []
+    for i in range(n):
+        y, x = divmod(i, w)
+        e.append(min(math.hypot(y - j // w, x - j % w) for j in range(n) if mask[j] != mask[i]))
+    out = []
+    for side in (True, False):
+        vals = [e[i] for i in range(n) if mask[i] == side and valid[i]]
+        top, low = (max(vals), min(vals)) if vals else (0.0, 0.0)
+        out.append((top, low))
+    res = []
+    for i in range(n):
+        top, low = out[0] if mask[i] else out[1]
+        res.append(1 + ((top - e[i]) / (top - low) if top > low else 1.0))
+    return res
+
+
+def weighted_dice_value(x, g, shape, o):
+    """Distance-weighted Dice of binary/multilabel 2-D planes, per (image, class) or pooled."""
+    n, c, h, w = shape
+    hw = h * w
+    ign = o.get("ignore_index")
+    p = [sig(v) for v in x] if o.get("from_logits", True) else list(x)
+    c0 = 0 if o.get("include_background", True) else 1
+    sn, sd = o.get("smooth_nr", 1e-5), o.get("smooth_dr", 1e-5)
+    sums = {}
+    for b in range(n):
+        for ch in range(c0, c):
+            lo = (b * c + ch) * hw
+            valid = [g[lo + i] != ign for i in range(hw)]
+            mask = [valid[i] and g[lo + i] > 0.5 for i in range(hw)]
+            wt = proximity_weights(mask, valid, h, w)
+            key = ch if o.get("batch", False) else (b, ch)
+            t = sums.setdefault(key, [0.0, 0.0, 0.0])
+            for i in range(hw):
+                if valid[i]:
+                    t[0] += p[lo + i] * g[lo + i] * wt[i]
+                    t[1] += p[lo + i]
+                    t[2] += g[lo + i]
+    losses = [1 - (2 * tp + sn) / (ps + gs + sd) for tp, ps, gs in sums.values()]
+    return sum(losses) / len(losses)
+
+
+def weighted_dice_case(label, options, shape, x, g):
+    h = 1e-6
+    grad = []
+    for k in range(len(x)):
+        xp, xm = list(x), list(x)
+        xp[k] += h
+        xm[k] -= h
+        grad.append((weighted_dice_value(xp, g, shape, options) - weighted_dice_value(xm, g, shape, options)) / (2 * h))
+    loss = "distance_weighted_dice_loss"
+    return dict(name=f"{loss} {label}", loss=loss, options=options, shape=shape, input=x, target=g,
+                value=weighted_dice_value(x, g, shape, options), grad=grad, tol=1e-7, source="make_golden_region.py")
+
+
+dw_x = logits(60)
+dw_g = [1.0 if 1 <= r <= 3 and 2 <= q <= 5 else 0.0 for r in range(5) for q in range(6)]  # a 3x4 block
+dw_line = [1.0 if q == 2 else 0.0 for r in range(5) for q in range(6)]  # one-voxel-thin line (SegLoss: NaN)
+cases.append(weighted_dice_case("binary block and thin line, 2 images", {}, [2, 1, 5, 6], dw_x, dw_g + dw_line))
+dw_ign = list(dw_g)
+dw_ign[0] = dw_ign[7] = 255.0
+cases.append(weighted_dice_case("multilabel no background, batch, ignore, smooth 1",
+                                {"mode": "multilabel", "include_background": False, "batch": True, "ignore_index": 255,
+                                 "smooth_nr": 1, "smooth_dr": 1},
+                                [1, 2, 5, 6], dw_x, dw_line + dw_ign))
 
 if __name__ == "__main__":
     import pathlib

@@ -1,4 +1,5 @@
-"""Loss family: log-cosh Dice, sensitivity-specificity, generalized Dice, MCC, F-beta, log Dice.
+"""Loss family: log-cosh Dice, sensitivity-specificity, generalized Dice, MCC, F-beta, log Dice,
+Wasserstein Dice, soft clDice, distance-weighted Dice.
 
 Thin keyword wrappers over the Swift library (all maths is in Swift); see losses.py for
 the calling convention. Every loss works in ``mode="binary" | "multilabel" | "multiclass"``
@@ -438,6 +439,45 @@ def soft_dice_cldice_loss(input: Any, target: Any, *, mode: str = "binary", from
         include_background=include_background, iterations=iterations, smooth=smooth, alpha=alpha))
 
 
+@_examples
+@_doc(_REGION)
+def distance_weighted_dice_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
+                                reduction: str = "mean", ignore_index: Optional[float] = None,
+                                include_background: bool = True, smooth_nr: float = 1e-5,
+                                smooth_dr: float = 1e-5, batch: bool = False, empty: str = "smooth",
+                                return_grad: bool = False, grad_output: Any = None):
+    """Distance-map weighted Dice loss (SegLoss ``DistBinaryDiceLoss``, after Caliva et al.,
+    MIDL 2019), ``1 - (2 sum p g w + smooth_nr)/(sum p + sum g + smooth_dr)`` per (image, class).
+
+    ``w = 1 + phi`` weighs the intersection by closeness to the target's boundary: ``phi``
+    is the normalised, inverted distance map of :func:`distance_penalized_ce_loss` (1 on
+    the boundary layers inside and outside the object, 0 on the voxels farthest from it),
+    recomputed from the target on every call and constant in the gradient. Because only
+    the intersection is weighted, a perfect prediction scores ``1 - (2 sum_G w + s)/(2|G| + s)``,
+    between -1 and 0 (SegLoss's value), not 0.
+
+    SegLoss gives NaN for empty or full targets and for objects one voxel thin (0/0 in its
+    normalisation); here those sides get ``phi = 1`` and rows without a boundary ``phi = 0``
+    (plain Dice). SegLoss's 2-channel softmax form is ``mode="multiclass",
+    include_background=False`` with two channels.
+
+    Parameters
+    ----------{common}
+{returns}
+
+    Examples
+    --------
+{example_data}
+    >>> # both foreground pixels lie on the boundary (w = 2): 1 - 2*(2*0.9 + 2*0.7)/3.9
+    >>> round(ss.distance_weighted_dice_loss(p, g, from_logits=False, smooth_nr=0, smooth_dr=0), 6)
+    -0.641026
+    """
+    return _call("distance_weighted_dice_loss", input, target, return_grad, grad_output, mode=mode,
+                 from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
+                 include_background=include_background, smooth_nr=smooth_nr, smooth_dr=smooth_dr,
+                 batch=batch, empty=empty)
+
+
 soft_cldice_loss.__doc__ = soft_cldice_loss.__doc__.replace("{cldice}", _CLDICE.strip("\n"))
 soft_dice_cldice_loss.__doc__ = soft_dice_cldice_loss.__doc__.replace("{cldice}", _CLDICE.strip("\n"))
 
@@ -445,6 +485,7 @@ soft_dice_cldice_loss.__doc__ = soft_dice_cldice_loss.__doc__.replace("{cldice}"
 #: The functions of this family, in the order shown to users.
 FAMILY_LOSSES: tuple = (log_cosh_dice_loss, sensitivity_specificity_loss, generalized_dice_loss,
                         penalty_generalized_dice_loss, mcc_loss, asymmetric_similarity_loss, log_dice_loss,
-                        generalized_wasserstein_dice_loss, soft_cldice_loss, soft_dice_cldice_loss)
+                        generalized_wasserstein_dice_loss, soft_cldice_loss, soft_dice_cldice_loss,
+                        distance_weighted_dice_loss)
 
 __all__ = [f.__name__ for f in FAMILY_LOSSES]

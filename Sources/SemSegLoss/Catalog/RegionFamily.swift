@@ -3,7 +3,7 @@
 /// log-cosh Dice, sensitivity-specificity, generalized Dice, MCC, F-beta (asymmetric
 /// similarity), log Dice: every one works in binary, multilabel and multiclass mode
 /// (softmax and label maps through `MulticlassAdapter`); generalized Wasserstein Dice
-/// (multiclass only).
+/// (multiclass only); soft clDice; distance-weighted Dice.
 public enum RegionFamily: LossFamily {
     case logCoshDice(LogCoshDiceLoss)
     case sensitivitySpecificity(SensitivitySpecificityLoss)
@@ -15,11 +15,14 @@ public enum RegionFamily: LossFamily {
     case wassersteinDice(GeneralizedWassersteinDiceLoss)
     /// `soft_cldice_loss`, `soft_dice_cldice_loss` (pooled over the batch).
     case clDice(SoftClDiceLoss)
+    /// `distance_weighted_dice_loss` (SegLoss `DistBinaryDiceLoss`).
+    case distanceWeightedDice(DistanceWeightedDiceLoss)
 
     public static let names: [String] = [
         "log_cosh_dice_loss", "sensitivity_specificity_loss", "generalized_dice_loss",
         "penalty_generalized_dice_loss", "mcc_loss", "asymmetric_similarity_loss", "log_dice_loss",
         "generalized_wasserstein_dice_loss", "soft_cldice_loss", "soft_dice_cldice_loss",
+        "distance_weighted_dice_loss",
     ]
 
     public static func make(_ name: String, _ reader: inout OptionReader, common: LossOptions) throws(SegLossError) -> Self {
@@ -58,6 +61,8 @@ public enum RegionFamily: LossFamily {
                 smoothDenominator: try reader.double("smooth_dr", default: 1e-5), batch: try reader.bool("batch", default: false)))
         case "soft_cldice_loss", "soft_dice_cldice_loss":
             return .clDice(try SoftClDiceLoss.make(&reader, dice: name == "soft_dice_cldice_loss"))
+        case "distance_weighted_dice_loss":
+            return .distanceWeightedDice(DistanceWeightedDiceLoss(region: try reader.regionOptions()))
         default:
             throw .option("loss", "unknown loss '\(name)'")
         }
@@ -79,6 +84,7 @@ public enum RegionFamily: LossFamily {
         case .generalizedDice(let l): l.outputShape(input: input, options: options)
         case .wassersteinDice(let l): l.outputShape(input: input, options: options)
         case .clDice: []
+        case .distanceWeightedDice(let l): RegionLossEvaluator.outputShape(input: input, options: options, region: l.region)
         }
     }
 
@@ -104,6 +110,11 @@ public enum RegionFamily: LossFamily {
             return try l.evaluate(input: input, target: target, options: options, outputs: outputs)
         case .clDice(let l):
             return try l.evaluate(input: input, target: target, options: options, outputs: outputs)
+        case .distanceWeightedDice(let l):
+            return try Self.anyMode(input, target, options, outputs) {
+                (p: TensorView<S>, g: TensorView<S>, o: LossOptions, out: LossOutputs<S>) throws(SegLossError) -> Double in
+                try l.evaluate(input: p, target: g, options: o, outputs: out)
+            }
         }
     }
 

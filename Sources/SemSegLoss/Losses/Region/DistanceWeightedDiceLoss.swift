@@ -1,0 +1,144 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// MARK: - Distance-weighted Dice loss
+
+/// Distance-map weighted Dice loss: SegLoss's `DistBinaryDiceLoss` ("distance map
+/// penalized Dice", after Caliva et al., "Distance Map Loss Penalty Term for Semantic
+/// Segmentation", MIDL 2019), per (image, class) entry:
+///
+///     D = (2·Σ p g w + s_n) / (Σ p + Σ g + s_d),   ℓ = 1 − D,   w = 1 + Φ
+///     ∂ℓ/∂p_i = −2·g_i·w_i/U + (2·TP_w + s_n)/U²,   U = Σ p + Σ g + s_d,  TP_w = Σ p g w
+///
+/// `Φ` is the normalised, inverted distance map of the target `G = {g > 0.5}` of the entry's
+/// row, the same map as `DistancePenalizedCELoss` (1 on the boundary layers inside and
+/// outside the object, 0 on the voxels farthest from the boundary; recomputed on every call
+/// and held constant in the gradient, as SegLoss computes it under `no_grad`). Only the
+/// intersection is weighted, so a correct prediction near the boundary earns up to twice
+/// the credit of one deep inside the object.
+///
+/// Differences from SegLoss, which only accepts 2-channel 3-D softmax input:
+/// - SegLoss normalises the two sides by max(max − e); a side whose voxels all lie at the
+///   same distance (a one-voxel-thin object, a single voxel) gives 0/0 there and the loss
+///   is NaN, as is an empty or full target. Here such a side has Φ = 1 (every voxel is on
+///   the boundary), and a row with an empty or full target has Φ = 0 (plain Dice).
+/// - Binary, multilabel and multiclass modes (softmax with label maps: 2 channels with
+///   `include_background=False` reproduces SegLoss), 2-D and 3-D, `ignore_index`
+///   (ignored voxels leave every sum and count as background for the map), `batch`.
+///
+/// The weighted intersection can exceed (P + G)/2, so D can exceed 1: a perfect prediction
+/// gives ℓ = 1 − (2·Σ_G w + s_n)/(2|G| + s_d) ∈ [−1, 0], not 0. That is SegLoss's value;
+/// at p = g the gradient still pushes every foreground voxel up and every background voxel
+/// down (∂ℓ/∂p_i < 0 where g_i = 1, since w_i ≥ 1 and Σ_G w ≤ 2|G|; > 0 where g_i = 0).
+public struct DistanceWeightedDiceLoss: Sendable {
+    /// Smoothing, `batch` and the empty-target policy (`soft_label` is not accepted).
+    public var region: RegionOptions
+
+    public init(region: RegionOptions = RegionOptions()) {
+        self.region = region
+    }
+
+    public func validate() throws(SegLossError) { try region.validate() }
+
+    /// ℓ and its partials (∂ℓ/∂TP_w, ∂ℓ/∂P) of one entry.
+    public func term(weightedIntersection tp: Double, prediction: Double, target: Double) -> RegionTerm {
+        let u = prediction + target + region.smoothDenominator
+        guard u > 0 else { return RegionTerm(loss: 0, dIntersection: 0, dPrediction: 0) }
+        let num = 2 * tp + region.smoothNumerator
+        return RegionTerm(loss: 1 - num / u, dIntersection: -2 / u, dPrediction: num / (u * u))
+    }
+
+    /// Sums of one row: TP_w = Σ p g w, P = Σ p, G = Σ g over the valid voxels.
+    struct RowSums {
+        var intersection = 0.0, prediction = 0.0, target = 0.0, valid = 0.0
+
+        static func + (a: RowSums, b: RowSums) -> RowSums {
+            RowSums(intersection: a.intersection + b.intersection, prediction: a.prediction + b.prediction,
+                    target: a.target + b.target, valid: a.valid + b.valid)
+        }
+    }
+
+    // MARK: Evaluation (binary / multilabel; multiclass through `MulticlassAdapter`)
+
+    public func evaluate<S: SegScalar>(
+        input: TensorView<S>, target: TensorView<S>, options: LossOptions, outputs: LossOutputs<S>
+    ) throws(SegLossError) -> Double {
+        let shape = input.shape
+        try options.validateDense(input: shape, target: target.shape) { () throws(SegLossError) in try validate() }
+        let ignore = options.ignoreIndex.map { S($0) }
+        let geometry = try DistanceGeometry(batch: shape.rows, spatial: Array(shape.spatial), spacing: nil,
+                                            maskArgument: "input", spacingArgument: "spacing")
+        let total = shape.count, rowLength = shape.spatialCount, rows = shape.rows
+        guard let bytes = DistanceScratch.allocate(UInt8.self, count: 2 * total) else {
+            throw DistanceScratch.failure("input", count: 2 * total, of: "uint8")
+        }
+        defer { DistanceScratch.release(bytes) }
+        let masks = DistanceMasks(target: bytes, prediction: nil, valid: bytes + total)
+        _ = try DistanceLossChecks.validate(input: input, target: target, options: options, ignore: ignore, masks: masks)
+
+        // The weights w = 1 + Φ of the whole batch, and the transform's work buffer.
+        guard let doubles = DistanceScratch.allocate(Double.self, count: 2 * total) else {
+            throw DistanceScratch.failure("input", count: 2 * total, of: "float64")
+        }
+        defer { DistanceScratch.release(doubles) }
+        let weights = doubles
+        try DistancePenalizedCELoss().fillField(
+            DistanceFieldBuffers(count: total, target: masks.target, prediction: masks.target, valid: masks.valid,
+                                 field: weights, workA: doubles + total, workB: doubles + total, rowLength: rowLength),
+            rows: rows, geometry: geometry)
+
+        // Pass 1: sums per row (each row serial and in order: deterministic).
+        var sums = [RowSums](repeating: RowSums(), count: rows)
+        let fromLogits = options.fromLogits, valid = masks.valid
+        sums.withUnsafeMutableBufferPointer { out in
+            Parallel.forEachChunk(rows, work: total * 8, threshold: 1 << 16) { r in
+                var s = RowSums()
+                for i in (r * rowLength)..<((r + 1) * rowLength) where valid[i] != 0 {
+                    let p = probabilityAndDerivative(Double(input.base[i]), fromLogits: fromLogits).p
+                    let g = Double(target.base[i])
+                    s.intersection += p * g * weights[i]
+                    s.prediction += p
+                    s.target += g
+                    s.valid += 1
+                }
+                out[r] = s
+            }
+        }
+
+        // Entries and reduction.
+        let entries = RegionEntries(shape: shape, options: options, batch: region.batch)
+        let pooled = entries.pool(sums, zero: RowSums(), +)
+        var terms = [RegionTerm](repeating: RegionTerm(loss: 0, dIntersection: 0, dPrediction: 0), count: entries.count)
+        var included = [Bool](repeating: false, count: entries.count)
+        for e in 0..<entries.count where pooled[e].valid > 0 {
+            let s = pooled[e]
+            if region.emptyTarget == .skip && s.target == 0 {
+                terms[e].loss = .nan
+                continue
+            }
+            terms[e] = term(weightedIntersection: s.intersection, prediction: s.prediction, target: s.target)
+            included[e] = true
+        }
+        let (value, entryWeights) = try RegionReduction.reduce(
+            losses: terms.map(\.loss), included: included, options: options, outputs: outputs)
+
+        // Pass 2: ∂L/∂p_i = a_r·g_i·w_i + b_r, times σ'(z_i) from logits; 0 where ignored.
+        if let gradient = outputs.gradient {
+            let a = entries.spread(terms.indices.map { entryWeights[$0] * terms[$0].dIntersection })
+            let b = entries.spread(terms.indices.map { entryWeights[$0] * terms[$0].dPrediction })
+            Parallel.forEachChunk(rows, work: total * 8, threshold: 1 << 16) { r in
+                let ar = a[r], br = b[r]
+                for i in (r * rowLength)..<((r + 1) * rowLength) {
+                    guard valid[i] != 0, ar != 0 || br != 0 else {
+                        gradient[i] = 0
+                        continue
+                    }
+                    let (_, dp) = probabilityAndDerivative(Double(input.base[i]), fromLogits: fromLogits)
+                    gradient[i] = S((ar * Double(target.base[i]) * weights[i] + br) * dp)
+                }
+            }
+        }
+        return value
+    }
+}
