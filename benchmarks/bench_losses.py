@@ -8,8 +8,9 @@ installed), measured in one run on the same data.
 
 A second table times every loss of the catalogue (distance-map losses: bench_distance.py)
 against dice_loss in the same run, on the binary batch and on a multiclass batch with a
-label map; Lovász hinge, Lovász-softmax and SSIM are also timed against the NumPy
-forward+backward baselines of python/tests/oracles_lovasz.py.
+label map; Lovász hinge, Lovász-softmax, SSIM and the Hausdorff erosion loss are also timed
+against the NumPy forward+backward baselines of python/tests/oracles_lovasz.py and
+oracles_hausdorff_er.py.
 
 Each timing is the median of --repeat calls. The two sides of every ratio are timed in
 alternating blocks of --block calls (one untimed warm-up call opens each block), so that
@@ -174,10 +175,11 @@ def numpy_baselines():
     """NumPy forward+backward baselines of the sort- and window-based losses (binary, logits)."""
     try:
         import oracles_lovasz as lov
+        import oracles_hausdorff_er as her
     except ImportError:  # the test tree is not next to this script
         return {}
     return {"lovasz_hinge_loss": lov.lovasz_hinge_fb, "lovasz_softmax_loss": lov.lovasz_softmax_fb,
-            "ssim_loss": lov.ssim_fb}
+            "ssim_loss": lov.ssim_fb, "hausdorff_er_loss": her.hausdorff_er_fb}
 
 
 def catalogue_table(repeat, seed=0, binary_shape=(16, 1, 256, 256), multiclass_shape=(8, 4, 128, 128), block=5,

@@ -26,9 +26,10 @@ PIXEL_LOSSES = ("bce_loss", "focal_loss")
 ALL_LOSSES = PIXEL_LOSSES + REGION_LOSSES + ("dice_bce_loss",)
 SQUARED_LOSSES = ("dice_loss", "jaccard_loss", "dice_bce_loss")
 #: Distance-map losses and surface metrics (issue 4): tested in test_boundary_losses.py and
-#: test_distance_metrics.py (spatial maps, no region options, no golden-file entries).
+#: test_distance_metrics.py (spatial maps, no region options, no golden-file entries); the
+#: Hausdorff erosion loss (per-voxel values too) has its own test_hausdorff_er.py.
 DISTANCE_LOSSES = ("hausdorff_dt_loss", "log_hausdorff_dt_loss", "boundary_loss",
-                   "distance_penalized_ce_loss", "shape_aware_loss")
+                   "distance_penalized_ce_loss", "shape_aware_loss", "hausdorff_er_loss")
 #: The Lovász family (issue 3): tested in test_lovasz_*.py (own golden file).
 LOVASZ_LOSSES = ("lovasz_hinge_loss", "lovasz_softmax_loss", "ssim_loss")
 SURFACE_METRIC_NAMES = ("hausdorff_distance", "average_surface_distance", "normalized_surface_dice")

@@ -14,6 +14,7 @@ public enum LossFunction: Sendable {
     case boundary(BoundaryLoss)
     case distancePenalizedCE(DistancePenalizedCELoss)
     case shapeAware(ShapeAwareLoss)
+    case hausdorffER(HausdorffERLoss)
     case distribution(DistributionFamily)
     case regionFamily(RegionFamily)
     case lovasz(LovaszFamily)
@@ -43,6 +44,7 @@ public struct ConfiguredLoss: Sendable {
         case .tversky(let l): RegionLossEvaluator.outputShape(input: input, options: options, region: l.region)
         case .focalTversky(let l): RegionLossEvaluator.outputShape(input: input, options: options, region: l.region)
         case .diceBCE: []
+        case .hausdorffER: HausdorffERLoss.outputShape(input: input, options: options)
         case .hausdorffDT, .boundary, .distancePenalizedCE, .shapeAware:
             DistanceLossEvaluator.outputShape(input: input, options: options)
         case .distribution(let l): l.outputShape(input: input, options: options)
@@ -93,6 +95,7 @@ public struct ConfiguredLoss: Sendable {
         case .regionFamily(let l): return try l.evaluate(input: input, target: target, options: options, outputs: outputs)
         case .lovasz(let l): return try l.evaluate(input: input, target: target, options: options, outputs: outputs)
         case .compound(let l): return try l.evaluate(input: input, target: target, options: options, outputs: outputs)
+        case .hausdorffER(let l): return try l.evaluate(input: input, target: target, options: options, outputs: outputs)
         default: break
         }
         let target = try target.requireDense(name)
@@ -110,7 +113,7 @@ public struct ConfiguredLoss: Sendable {
         case .boundary(let l): return try l.evaluate(input: input, target: target, options: options, outputs: outputs)
         case .distancePenalizedCE(let l): return try l.evaluate(input: input, target: target, options: options, outputs: outputs)
         case .shapeAware(let l): return try l.evaluate(input: input, target: target, options: options, outputs: outputs)
-        case .distribution, .regionFamily, .lovasz, .compound:
+        case .distribution, .regionFamily, .lovasz, .compound, .hausdorffER:
             throw .option("loss", "internal error: \(name) fell through the dispatch")
         }
     }
@@ -184,7 +187,7 @@ public enum LossCatalog {
     ]
     static let distanceNames = [
         "hausdorff_dt_loss", "log_hausdorff_dt_loss", "boundary_loss", "distance_penalized_ce_loss",
-        "shape_aware_loss",
+        "shape_aware_loss", "hausdorff_er_loss",
     ]
 
     /// Builds loss `name` from named options (see each loss's documentation for the names;
@@ -232,6 +235,8 @@ public enum LossCatalog {
             function = .distancePenalizedCE(DistancePenalizedCELoss())
         case "shape_aware_loss":
             function = .shapeAware(ShapeAwareLoss(lambda: try r.double("shape_weight", default: 1)))
+        case "hausdorff_er_loss":
+            function = .hausdorffER(try HausdorffERLoss.make(&r))
         case _ where DistributionFamily.names.contains(name):
             function = .distribution(try DistributionFamily.make(name, &r, common: common))
         case _ where RegionFamily.names.contains(name):
