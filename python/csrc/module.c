@@ -73,7 +73,7 @@ PyMODINIT_FUNC PyInit__core(void) {
     PyObject *m = PyModule_Create(&moduledef);
     if (m == NULL) return NULL;
     PyMethodDef *sections[] = {semseg_py_loss_methods, semseg_py_metric_methods, semseg_py_distance_methods,
-                               semseg_py_training_methods};
+                               semseg_py_training_methods, semseg_py_deep_supervision_methods};
     for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++) {
         if (PyModule_AddFunctions(m, sections[i]) < 0) {
             Py_DECREF(m);
@@ -89,6 +89,8 @@ PyMODINIT_FUNC PyInit__core(void) {
         {"EMPTY_SMOOTH", SEMSEG_EMPTY_SMOOTH}, {"EMPTY_SKIP", SEMSEG_EMPTY_SKIP},
         {"METRIC_EMPTY_NAN", SEMSEG_METRIC_EMPTY_NAN}, {"METRIC_EMPTY_ONE", SEMSEG_METRIC_EMPTY_ONE},
         {"METRIC_EMPTY_ZERO", SEMSEG_METRIC_EMPTY_ZERO},
+        {"DS_WEIGHTS_SAME", SEMSEG_DS_WEIGHTS_SAME}, {"DS_WEIGHTS_EXP", SEMSEG_DS_WEIGHTS_EXP},
+        {"DS_WEIGHTS_TWO", SEMSEG_DS_WEIGHTS_TWO},
     };
     for (size_t i = 0; i < sizeof constants / sizeof constants[0]; i++) {
         if (PyModule_AddIntConstant(m, constants[i].name, constants[i].value) < 0) {

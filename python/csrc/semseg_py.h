@@ -45,5 +45,6 @@ extern PyMethodDef semseg_py_loss_methods[];     /* losses.c */
 extern PyMethodDef semseg_py_metric_methods[];   /* metrics.c */
 extern PyMethodDef semseg_py_distance_methods[]; /* distance.c (issue 4) */
 extern PyMethodDef semseg_py_training_methods[]; /* training.c (issue 5) */
+extern PyMethodDef semseg_py_deep_supervision_methods[]; /* deep_supervision.c */
 
 #endif

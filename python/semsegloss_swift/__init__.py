@@ -16,6 +16,7 @@ from .losses import LOSSES
 from .losses import *  # noqa: F401,F403  (every loss function)
 from . import metrics
 from .distance import distance_transform_edt, signed_distance
+from .deep_supervision import DeepSupervisionLoss, deep_supervision_loss
 from .training import Trainer, UNet
 
 __version__ = _core.version()
@@ -44,7 +45,7 @@ def release_scratch_memory() -> None:
 
 
 def _camel(name: str) -> str:
-    special = {"bce": "BCE", "dt": "DT", "ce": "CE", "mcc": "MCC", "ssim": "SSIM"}
+    special = {"bce": "BCE", "dt": "DT", "er": "ER", "ce": "CE", "mcc": "MCC", "ssim": "SSIM"}
     return "".join(special.get(p, p.capitalize()) for p in name.split("_"))
 
 
@@ -59,4 +60,5 @@ if sorted(_core.loss_names()) != sorted(LOSSES):  # pragma: no cover - packaging
                       f"Swift catalogue {sorted(_core.loss_names())}")
 
 __all__ = ["LOSSES", "LOSS_CLASSES", "Loss", "metrics", "distance_transform_edt", "signed_distance", *LOSSES, *(c.__name__ for c in LOSS_CLASSES.values())]
-__all__ += ["UNet", "Trainer", "scratch_memory_bytes", "release_scratch_memory"]
+__all__ += ["UNet", "Trainer", "scratch_memory_bytes", "release_scratch_memory", "DeepSupervisionLoss",
+            "deep_supervision_loss"]

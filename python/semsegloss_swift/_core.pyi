@@ -1,5 +1,5 @@
 """Type stubs of the C extension semsegloss_swift._core (marshalling over semsegloss.h)."""
-from typing import Any, Mapping, Optional, Tuple, Union
+from typing import Any, List, Mapping, Optional, Tuple, Union
 
 import numpy as np
 
@@ -15,6 +15,9 @@ EMPTY_SKIP: int
 METRIC_EMPTY_NAN: int
 METRIC_EMPTY_ONE: int
 METRIC_EMPTY_ZERO: int
+DS_WEIGHTS_SAME: int
+DS_WEIGHTS_EXP: int
+DS_WEIGHTS_TWO: int
 
 _Options = Optional[Mapping[str, Union[float, int, bool, None]]]
 
@@ -24,6 +27,8 @@ def loss_names() -> list[str]: ...
 def metric_names() -> list[str]: ...
 def loss(name: str, input: Any, target: Any, options: _Options = None, return_grad: bool = False,
          grad_output: Any = None) -> Tuple[float, Optional[np.ndarray], Optional[np.ndarray]]: ...
+def deep_supervision_loss(name: str, inputs: Any, target: Any, options: _Options = None, weight_mode: int = 1,
+                          weights: Any = None, return_grad: bool = False) -> Tuple[float, Optional[List[np.ndarray]]]: ...
 def metric(name: str, input: Any, target: Any, options: _Options = None) -> Tuple[float, Optional[np.ndarray]]: ...
 def confusion_counts(input: Any, target: Any, options: _Options = None) -> np.ndarray: ...
 

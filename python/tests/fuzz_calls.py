@@ -44,6 +44,7 @@ VALID = {
     "lr": [1e-3, 0.0, 10.0], "batch_size": [1, 2, 16], "seed": [0, 7], "weight_decay": [0.0, 1e-4],
     "base_channels": [1, 2, 3], "depth": [0, 1, 2], "batch_norm": [True, False], "epochs": [0, 1, 2],
     "validation": [True, False], "output": ["probabilities", "logits", "mask"],
+    "weight_mode": ["exp", "same", "two"], "weights": [None, [1.0, 0.5], [0.0, 2.0, 1.0]], "levels": [1, 2, 3],
 }
 #: Values that are wrong for almost every option.
 INVALID = [None, -1, 0, 2, -0.5, 1e300, float("nan"), float("inf"), "x", "", [], [1.0, 2.0],
@@ -66,6 +67,19 @@ def train(images, masks, *, loss="dice_bce", loss_options=None, lr=2e-4, batch_s
     return model.predict(images, output=output)
 
 
+def deep_supervision(input, target, *, loss="dice", weight_mode="exp", weights=None, levels=2, mode="binary",
+                     from_logits=True, return_grad=False):
+    """The deep-supervision API as one fuzzable call: `levels` outputs made from `input` by
+    striding its spatial axes (level 0 is the input itself, later ones are strided views);
+    with return_grad, level 0's gradient is returned for the shape check."""
+    x = input
+    strided = isinstance(x, np.ndarray) and x.ndim >= 3
+    outs = [x[(Ellipsis,) + (slice(None, None, 2 ** l),) * (x.ndim - 2)] if strided else x for l in range(levels)]
+    result = ss.deep_supervision_loss(outs, target, loss=loss, weight_mode=weight_mode, weights=weights,
+                                      return_grad=return_grad, mode=mode, from_logits=from_logits)
+    return (result[0], result[1][0]) if return_grad else result
+
+
 def functions():
     """(name, callable) for every loss, every metric and the distance functions."""
     calls = [(n, getattr(ss, n)) for n in ss.LOSSES]
@@ -73,6 +87,7 @@ def functions():
               if inspect.isfunction(getattr(ss.metrics, n))]
     calls += [(f"{n}(class)", cls()) for n, cls in list(ss.LOSS_CLASSES.items())[:8]]
     calls += [("train", train)] * 3
+    calls += [("deep_supervision", deep_supervision)] * 3
     calls += [("distance_transform_edt", ss.distance_transform_edt), ("signed_distance", ss.signed_distance)]
     return calls
 

@@ -133,6 +133,35 @@ semseg_status_t semseg_loss(
     const void *grad_output, double *value, void *values, void *grad,
     char *err, size_t err_len);
 
+/* ---------------------------------------------------------------- deep supervision */
+
+/* Level weights of semseg_deep_supervision_loss (MONAI's weight_mode names). */
+#define SEMSEG_DS_WEIGHTS_SAME 0 /* 1, 1, 1, ... */
+#define SEMSEG_DS_WEIGHTS_EXP 1  /* max(0.5^l, 1/16): 1, 0.5, 0.25, 0.125, 0.0625, 0.0625, ... */
+#define SEMSEG_DS_WEIGHTS_TWO 2  /* 1, 0.5, 0.5, ... */
+
+/**
+ * Deep supervision (MONAI DeepSupervisionLoss): the sum over levels l of
+ * w_l * loss(inputs[l], target resized to the spatial size of inputs[l]), the resizing
+ * nearest-exact (PyTorch interpolate mode "nearest-exact").
+ *
+ * inputs:      n_levels (>= 1) tensors, all float32 or all float64, (N, C, *spatial_l) with
+ *              the same N, C and number of spatial axes.
+ * target:      as for semseg_loss, at its own spatial size: dense (N, C, *spatial_t) of the
+ *              inputs' dtype, or (mode multiclass) an int64 label map (N, *spatial_t).
+ * weight_mode: SEMSEG_DS_WEIGHTS_*; ignored when weights is not NULL.
+ * weights:     NULL, or n_levels finite weights >= 0.
+ * value:       receives the weighted sum.
+ * grads:       NULL, or n_levels pointers, each NULL or a buffer of inputs[l]'s dtype and
+ *              shape receiving w_l * d(loss)/d(inputs[l]).
+ * Options as for semseg_loss; reduction "none" is refused.
+ */
+semseg_status_t semseg_deep_supervision_loss(
+    const char *loss, const semseg_option_t *options, int64_t n_options,
+    const semseg_tensor_t *inputs, int64_t n_levels, const semseg_tensor_t *target,
+    int32_t weight_mode, const double *weights, double *value, void *const *grads,
+    char *err, size_t err_len);
+
 /* ---------------------------------------------------------------- metrics */
 
 /** Number of metrics in the catalogue, and their names (static storage, NULL if out of range). */

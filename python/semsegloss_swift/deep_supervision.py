@@ -1,0 +1,120 @@
+"""Deep supervision: one catalogue loss summed over the outputs of a deeply supervised
+network (MONAI ``DeepSupervisionLoss``, nnU-Net). Ergonomics only: the Swift library resizes
+the target to every level and evaluates and weighs each level's loss and gradient."""
+from __future__ import annotations
+
+import inspect
+from typing import Any, Dict, Optional, Sequence, Union
+
+from . import _core
+from ._loss_api import Loss
+from ._options import choice, encode
+
+#: weight_mode names (MONAI's) and their codes.
+WEIGHT_MODES = {"same": _core.DS_WEIGHTS_SAME, "exp": _core.DS_WEIGHTS_EXP, "two": _core.DS_WEIGHTS_TWO}
+
+_CALL_ONLY = ("return_grad", "grad_output")
+
+
+def _resolve(loss: Union[str, Loss], loss_options: Dict[str, Any]):
+    """(catalogue name, options) from a loss name or a configured loss object."""
+    from .losses import LOSSES
+    if isinstance(loss, Loss):
+        if loss_options:
+            raise TypeError(f"loss options {sorted(loss_options)} given next to a configured {type(loss).__name__}; "
+                            "put them in the loss object")
+        return type(loss)._function.__name__, dict(loss.options)
+    if not isinstance(loss, str):
+        raise TypeError(f"loss: expected a loss name or a loss object such as ss.DiceLoss(), got {loss!r}")
+    name = loss if loss in LOSSES else loss + "_loss"
+    if name not in LOSSES:
+        raise ValueError(f"loss: unknown loss {loss!r}; available: {', '.join(LOSSES)}")
+    sig = inspect.signature(LOSSES[name])
+    allowed = [p.name for p in sig.parameters.values()
+               if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name not in _CALL_ONLY]
+    unknown = sorted(set(loss_options) - set(allowed))
+    if unknown:
+        raise TypeError(f"{unknown[0]}: not an option of {name}; accepted: {', '.join(allowed)}")
+    return name, dict(loss_options)
+
+
+def deep_supervision_loss(inputs: Sequence[Any], target: Any, *, loss: Union[str, Loss] = "dice_loss",
+                          weight_mode: str = "exp", weights: Optional[Sequence[float]] = None,
+                          return_grad: bool = False, **loss_options: Any):
+    """Deep supervision (MONAI ``DeepSupervisionLoss``): ``sum_l w_l * loss(inputs[l], target_l)``.
+
+    ``inputs`` holds one array per output level of the network, (N, C, *spatial_l), with the
+    same N and C; level 0 is usually the full-resolution output. ``target`` is given once at
+    its own resolution, dense (N, C, *spatial) or, with ``mode="multiclass"``, an integer
+    label map (N, *spatial); for every level whose size differs it is resized by
+    nearest-exact interpolation (PyTorch ``interpolate(mode="nearest-exact")``, as MONAI),
+    which copies labels and never mixes them. Works with every catalogue loss and its
+    options (``reduction="none"`` excepted: the levels differ in shape).
+
+    Parameters
+    ----------
+    inputs : list or tuple of arrays
+        The levels' logits (or probabilities with ``from_logits=False``), float32 or float64.
+    target : array
+        The full-resolution target.
+    loss : str or loss object, default "dice_loss"
+        A catalogue name (``"dice_ce"`` or ``"dice_ce_loss"``) with its options as keyword
+        arguments, or a configured loss object such as ``ss.DiceCELoss(mode="multiclass")``.
+    weight_mode : {"exp", "same", "two"}, default "exp"
+        MONAI's level weights: ``"exp"`` max(0.5^l, 1/16) (1, 0.5, 0.25, ...); ``"same"``
+        all 1; ``"two"`` 1 then 0.5 for every lower level.
+    weights : sequence of float, optional
+        One explicit weight per level (finite, >= 0); overrides ``weight_mode``. Unlike
+        MONAI, a list of the wrong length is an error, not a silent fallback.
+    return_grad : bool, default False
+        Also return the list of gradients, ``w_l * d loss / d inputs[l]`` for every level.
+    **loss_options
+        Options of the loss (mode, from_logits, include_background, smooth_nr, ...).
+
+    Returns
+    -------
+    loss : float
+    grads : list of ndarray
+        Only with ``return_grad=True``: one per level, shaped and typed as ``inputs[l]``.
+
+    Examples
+    --------
+    >>> import numpy as np, semsegloss_swift as ss
+    >>> g = np.zeros((1, 1, 4, 4)); g[..., 1::2, 1::2] = 1  # nearest-exact halving reads 1, 3
+    >>> full = np.where(g > 0, 5.0, -5.0); half = np.full((1, 1, 2, 2), 5.0)
+    >>> round(ss.deep_supervision_loss([full, half], g, loss="dice"), 6)  # 1 * L_0 + 0.5 * L_1
+    0.014976
+    >>> round(ss.dice_loss(full, g) + 0.5 * ss.dice_loss(half, np.ones((1, 1, 2, 2))), 6)
+    0.014976
+    """
+    if not isinstance(return_grad, bool):
+        raise TypeError(f"return_grad: expected True or False, got {return_grad!r}")
+    name, options = _resolve(loss, loss_options)
+    mode = choice("weight_mode", weight_mode, WEIGHT_MODES)
+    value, grads = _core.deep_supervision_loss(name, inputs, target, encode(options), mode,
+                                               None if weights is None else list(weights), return_grad)
+    return (value, grads) if return_grad else value
+
+
+class DeepSupervisionLoss:
+    """Class form of :func:`deep_supervision_loss`:
+    ``DeepSupervisionLoss(loss, weight_mode="exp", weights=None, **loss_options)(inputs, target)``.
+
+    ``loss`` is a catalogue name or a configured loss object, as MONAI's
+    ``DeepSupervisionLoss(DiceCELoss(...))``.
+    """
+
+    def __init__(self, loss: Union[str, Loss] = "dice_loss", weight_mode: str = "exp",
+                 weights: Optional[Sequence[float]] = None, **loss_options: Any) -> None:
+        self.name, self.options = _resolve(loss, loss_options)
+        choice("weight_mode", weight_mode, WEIGHT_MODES)
+        self.weight_mode = weight_mode
+        self.weights = None if weights is None else list(weights)
+
+    def __call__(self, inputs: Sequence[Any], target: Any, *, return_grad: bool = False):
+        return deep_supervision_loss(inputs, target, loss=self.name, weight_mode=self.weight_mode,
+                                     weights=self.weights, return_grad=return_grad, **self.options)
+
+    def __repr__(self) -> str:
+        extra = "".join(f", {k}={v!r}" for k, v in self.options.items())
+        return f"DeepSupervisionLoss(loss={self.name!r}, weight_mode={self.weight_mode!r}, weights={self.weights!r}{extra})"
