@@ -1,24 +1,25 @@
-/* _core.loss(name, input, target, options, return_grad=False, grad_output=None)
+/* _core.loss(name, input, target, options, return_grad=False, grad_output=None, mask=None)
  *   -> (value: float, values: ndarray | None, grad: ndarray | None)
+ * With a mask (voxel weights of the overlap losses) the call goes to semseg_masked_loss.
  * Marshalling only: arrays in, the Swift library computes, arrays out (GIL released). */
 #include "semseg_py.h"
 
 static PyObject *semseg_py_loss(PyObject *self, PyObject *args, PyObject *kwargs) {
     (void)self;
-    static char *kwlist[] = {"name", "input", "target", "options", "return_grad", "grad_output", NULL};
+    static char *kwlist[] = {"name", "input", "target", "options", "return_grad", "grad_output", "mask", NULL};
     const char *name;
-    PyObject *input_obj, *target_obj, *options_obj = Py_None, *grad_output_obj = Py_None;
+    PyObject *input_obj, *target_obj, *options_obj = Py_None, *grad_output_obj = Py_None, *mask_obj = Py_None;
     int return_grad = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "sOO|OpO", kwlist, &name, &input_obj, &target_obj,
-                                     &options_obj, &return_grad, &grad_output_obj))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "sOO|OpOO", kwlist, &name, &input_obj, &target_obj,
+                                     &options_obj, &return_grad, &grad_output_obj, &mask_obj))
         return NULL;
 
-    PyArrayObject *x = NULL, *t = NULL, *go = NULL, *values = NULL, *grad = NULL;
+    PyArrayObject *x = NULL, *t = NULL, *m = NULL, *go = NULL, *values = NULL, *grad = NULL;
     PyObject *result = NULL;
     semseg_option_t options[SEMSEG_PY_MAX_OPTIONS];
-    int64_t xshape[NPY_MAXDIMS], tshape[NPY_MAXDIMS], out_shape[8];
+    int64_t xshape[NPY_MAXDIMS], tshape[NPY_MAXDIMS], mshape[NPY_MAXDIMS], out_shape[8];
     int32_t out_ndim = 0;
-    semseg_tensor_t xt, tt;
+    semseg_tensor_t xt, tt, mt;
     char err[SEMSEG_PY_ERR_LEN] = {0};
     semseg_status_t st;
 
@@ -31,6 +32,11 @@ static PyObject *semseg_py_loss(PyObject *self, PyObject *args, PyObject *kwargs
     if (n_options < 0) goto done;
     if (semseg_py_describe(x, &xt, xshape, "input") < 0) goto done;
     if (semseg_py_describe(t, &tt, tshape, "target") < 0) goto done;
+    if (mask_obj != Py_None) {
+        m = semseg_py_float_array_as(mask_obj, typenum, "mask");
+        if (m == NULL) goto done;
+        if (semseg_py_describe(m, &mt, mshape, "mask") < 0) goto done;
+    }
 
     st = semseg_loss_output_shape(name, options, (int64_t)n_options, &xt, out_shape, &out_ndim, err, sizeof err);
     if (st != SEMSEG_OK) { semseg_py_raise(st, err); goto done; }
@@ -71,8 +77,12 @@ static PyObject *semseg_py_loss(PyObject *self, PyObject *args, PyObject *kwargs
     void *values_data = values ? PyArray_DATA(values) : NULL;
     void *grad_data = grad ? PyArray_DATA(grad) : NULL;
     Py_BEGIN_ALLOW_THREADS
-    st = semseg_loss(name, options, (int64_t)n_options, &xt, &tt, go_data, &value, values_data, grad_data,
-                     err, sizeof err);
+    if (m != NULL)
+        st = semseg_masked_loss(name, options, (int64_t)n_options, &xt, &tt, &mt, go_data, &value, values_data,
+                                grad_data, err, sizeof err);
+    else
+        st = semseg_loss(name, options, (int64_t)n_options, &xt, &tt, go_data, &value, values_data, grad_data,
+                         err, sizeof err);
     Py_END_ALLOW_THREADS
     if (st != SEMSEG_OK) { semseg_py_raise(st, err); goto done; }
 
@@ -81,6 +91,7 @@ static PyObject *semseg_py_loss(PyObject *self, PyObject *args, PyObject *kwargs
 done:
     Py_XDECREF(x);
     Py_XDECREF(t);
+    Py_XDECREF(m);
     Py_XDECREF(go);
     Py_XDECREF(values);
     Py_XDECREF(grad);
@@ -89,6 +100,6 @@ done:
 
 PyMethodDef semseg_py_loss_methods[] = {
     {"loss", (PyCFunction)(void (*)(void))semseg_py_loss, METH_VARARGS | METH_KEYWORDS,
-     "loss(name, input, target, options=None, return_grad=False, grad_output=None) -> (value, values, grad)"},
+     "loss(name, input, target, options=None, return_grad=False, grad_output=None, mask=None) -> (value, values, grad)"},
     {NULL, NULL, 0, NULL},
 };

@@ -17,6 +17,7 @@ from .losses import *  # noqa: F401,F403  (every loss function)
 from . import metrics
 from .distance import distance_transform_edt, signed_distance
 from .deep_supervision import DeepSupervisionLoss, deep_supervision_loss
+from .masked import MASKABLE_LOSSES, MaskedDiceLoss, MaskedLoss, masked_dice_loss, masked_loss
 from .training import Trainer, UNet
 
 __version__ = _core.version()
@@ -61,4 +62,4 @@ if sorted(_core.loss_names()) != sorted(LOSSES):  # pragma: no cover - packaging
 
 __all__ = ["LOSSES", "LOSS_CLASSES", "Loss", "metrics", "distance_transform_edt", "signed_distance", *LOSSES, *(c.__name__ for c in LOSS_CLASSES.values())]
 __all__ += ["UNet", "Trainer", "scratch_memory_bytes", "release_scratch_memory", "DeepSupervisionLoss",
-            "deep_supervision_loss"]
+            "deep_supervision_loss", "MASKABLE_LOSSES", "MaskedLoss", "MaskedDiceLoss", "masked_loss", "masked_dice_loss"]

@@ -11,15 +11,19 @@ _CALL_ONLY = ("return_grad", "grad_output")
 
 
 def evaluate(name: str, input: Any, target: Any, return_grad: bool, grad_output: Any,
-             options: Dict[str, Any]):
-    """Calls loss `name` in the Swift library and shapes the result (DESIGN.md §2)."""
+             options: Dict[str, Any], mask: Any = None):
+    """Calls loss `name` in the Swift library (with voxel weights `mask` when given) and
+    shapes the result (DESIGN.md §2)."""
     if not isinstance(return_grad, bool):
         raise TypeError(f"return_grad: expected True or False, got {return_grad!r}")
     if grad_output is not None and options.get("reduction") != "none":
         raise ValueError("grad_output: only accepted with reduction='none'")
     if grad_output is not None and not return_grad:
         raise ValueError("grad_output: only used with return_grad=True (it weights the gradient)")
-    value, values, grad = _core.loss(name, input, target, encode(options), return_grad, grad_output)
+    if mask is None:
+        value, values, grad = _core.loss(name, input, target, encode(options), return_grad, grad_output)
+    else:
+        value, values, grad = _core.loss(name, input, target, encode(options), return_grad, grad_output, mask)
     loss = values if options.get("reduction") == "none" else value
     return (loss, grad) if return_grad else loss
 
@@ -64,3 +68,27 @@ def make_class(function: Callable[..., Any], class_name: str) -> type:
            + (function.__doc__ or ""))
     return type(class_name, (Loss,), {"_function": staticmethod(function), "__doc__": doc,
                                       "__module__": "semsegloss_swift"})
+
+
+def resolve_loss(loss: Any, loss_options: Dict[str, Any]):
+    """(catalogue name, options) from a loss name (with or without the ``_loss`` suffix) and
+    keyword options, or from a configured loss object (then without extra options). Unknown
+    names raise ValueError naming ``loss``; unknown options TypeError naming the option."""
+    from .losses import LOSSES
+    if isinstance(loss, Loss):
+        if loss_options:
+            raise TypeError(f"loss options {sorted(loss_options)} given next to a configured {type(loss).__name__}; "
+                            "put them in the loss object")
+        return type(loss)._function.__name__, dict(loss.options)
+    if not isinstance(loss, str):
+        raise TypeError(f"loss: expected a loss name or a loss object such as ss.DiceLoss(), got {loss!r}")
+    name = loss if loss in LOSSES else loss + "_loss"
+    if name not in LOSSES:
+        raise ValueError(f"loss: unknown loss {loss!r}; available: {', '.join(LOSSES)}")
+    sig = inspect.signature(LOSSES[name])
+    allowed = [p.name for p in sig.parameters.values()
+               if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name not in _CALL_ONLY]
+    unknown = sorted(set(loss_options) - set(allowed))
+    if unknown:
+        raise TypeError(f"{unknown[0]}: not an option of {name}; accepted: {', '.join(allowed)}")
+    return name, dict(loss_options)

@@ -3,40 +3,14 @@ network (MONAI ``DeepSupervisionLoss``, nnU-Net). Ergonomics only: the Swift lib
 the target to every level and evaluates and weighs each level's loss and gradient."""
 from __future__ import annotations
 
-import inspect
-from typing import Any, Dict, Optional, Sequence, Union
+from typing import Any, Optional, Sequence, Union
 
 from . import _core
-from ._loss_api import Loss
+from ._loss_api import Loss, resolve_loss
 from ._options import choice, encode
 
 #: weight_mode names (MONAI's) and their codes.
 WEIGHT_MODES = {"same": _core.DS_WEIGHTS_SAME, "exp": _core.DS_WEIGHTS_EXP, "two": _core.DS_WEIGHTS_TWO}
-
-_CALL_ONLY = ("return_grad", "grad_output")
-
-
-def _resolve(loss: Union[str, Loss], loss_options: Dict[str, Any]):
-    """(catalogue name, options) from a loss name or a configured loss object."""
-    from .losses import LOSSES
-    if isinstance(loss, Loss):
-        if loss_options:
-            raise TypeError(f"loss options {sorted(loss_options)} given next to a configured {type(loss).__name__}; "
-                            "put them in the loss object")
-        return type(loss)._function.__name__, dict(loss.options)
-    if not isinstance(loss, str):
-        raise TypeError(f"loss: expected a loss name or a loss object such as ss.DiceLoss(), got {loss!r}")
-    name = loss if loss in LOSSES else loss + "_loss"
-    if name not in LOSSES:
-        raise ValueError(f"loss: unknown loss {loss!r}; available: {', '.join(LOSSES)}")
-    sig = inspect.signature(LOSSES[name])
-    allowed = [p.name for p in sig.parameters.values()
-               if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name not in _CALL_ONLY]
-    unknown = sorted(set(loss_options) - set(allowed))
-    if unknown:
-        raise TypeError(f"{unknown[0]}: not an option of {name}; accepted: {', '.join(allowed)}")
-    return name, dict(loss_options)
-
 
 def deep_supervision_loss(inputs: Sequence[Any], target: Any, *, loss: Union[str, Loss] = "dice_loss",
                           weight_mode: str = "exp", weights: Optional[Sequence[float]] = None,
@@ -89,7 +63,7 @@ def deep_supervision_loss(inputs: Sequence[Any], target: Any, *, loss: Union[str
     """
     if not isinstance(return_grad, bool):
         raise TypeError(f"return_grad: expected True or False, got {return_grad!r}")
-    name, options = _resolve(loss, loss_options)
+    name, options = resolve_loss(loss, loss_options)
     mode = choice("weight_mode", weight_mode, WEIGHT_MODES)
     value, grads = _core.deep_supervision_loss(name, inputs, target, encode(options), mode,
                                                None if weights is None else list(weights), return_grad)
@@ -106,7 +80,7 @@ class DeepSupervisionLoss:
 
     def __init__(self, loss: Union[str, Loss] = "dice_loss", weight_mode: str = "exp",
                  weights: Optional[Sequence[float]] = None, **loss_options: Any) -> None:
-        self.name, self.options = _resolve(loss, loss_options)
+        self.name, self.options = resolve_loss(loss, loss_options)
         choice("weight_mode", weight_mode, WEIGHT_MODES)
         self.weight_mode = weight_mode
         self.weights = None if weights is None else list(weights)

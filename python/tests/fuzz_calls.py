@@ -45,6 +45,7 @@ VALID = {
     "base_channels": [1, 2, 3], "depth": [0, 1, 2], "batch_norm": [True, False], "epochs": [0, 1, 2],
     "validation": [True, False], "output": ["probabilities", "logits", "mask"],
     "weight_mode": ["exp", "same", "two"], "weights": [None, [1.0, 0.5], [0.0, 2.0, 1.0]], "levels": [1, 2, 3],
+    "mask_dtype": ["float64", "float32", "bool", "int64"], "mask_batch": ["N", 1], "mask_value": [0.0, 0.5, 1.0],
 }
 #: Values that are wrong for almost every option.
 INVALID = [None, -1, 0, 2, -0.5, 1e300, float("nan"), float("inf"), "x", "", [], [1.0, 2.0],
@@ -80,6 +81,21 @@ def deep_supervision(input, target, *, loss="dice", weight_mode="exp", weights=N
     return (result[0], result[1][0]) if return_grad else result
 
 
+def masked(input, target, *, loss="dice", mode="binary", from_logits=True, reduction="mean", mask_dtype="float64",
+           mask_batch="N", mask_value=0.5, return_grad=False):
+    """The masked-loss API as one fuzzable call: a mask of `mask_value` (its first voxel 0)
+    of shape (N or 1, 1, *spatial) derived from the input's shape."""
+    shape = np.shape(input)
+    batch = shape[0] if mask_batch == "N" and shape else 1 if mask_batch == 1 else 3  # 3: usually a wrong batch
+    mshape = ((batch, 1) + tuple(shape[2:])) if len(shape) >= 3 else shape
+    mask = np.full(mshape, mask_value)
+    if mask.size:
+        mask.flat[0] = 0
+    mask = mask.astype(mask_dtype)
+    return ss.masked_loss(input, target, mask, loss=loss, mode=mode, from_logits=from_logits, reduction=reduction,
+                          return_grad=return_grad)
+
+
 def functions():
     """(name, callable) for every loss, every metric and the distance functions."""
     calls = [(n, getattr(ss, n)) for n in ss.LOSSES]
@@ -88,6 +104,7 @@ def functions():
     calls += [(f"{n}(class)", cls()) for n, cls in list(ss.LOSS_CLASSES.items())[:8]]
     calls += [("train", train)] * 3
     calls += [("deep_supervision", deep_supervision)] * 3
+    calls += [("masked", masked)] * 3
     calls += [("distance_transform_edt", ss.distance_transform_edt), ("signed_distance", ss.signed_distance)]
     return calls
 

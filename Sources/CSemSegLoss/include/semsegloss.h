@@ -133,6 +133,21 @@ semseg_status_t semseg_loss(
     const void *grad_output, double *value, void *values, void *grad,
     char *err, size_t err_len);
 
+/* ---------------------------------------------------------------- masked overlap losses */
+
+/**
+ * Evaluates an overlap loss (dice_loss, jaccard_loss, tversky_loss, focal_tversky_loss,
+ * log_cosh_dice_loss, mcc_loss, asymmetric_similarity_loss, log_dice_loss) with voxel
+ * weights: TP = sum m p g, P = sum m p, G = sum m g (MONAI MaskedDiceLoss, generalised).
+ * mask: the input's float dtype, (N, 1, *spatial) or (1, 1, *spatial), values in [0, 1],
+ * shared by every channel. Everything else as semseg_loss (same output shape).
+ */
+semseg_status_t semseg_masked_loss(
+    const char *loss, const semseg_option_t *options, int64_t n_options,
+    const semseg_tensor_t *input, const semseg_tensor_t *target, const semseg_tensor_t *mask,
+    const void *grad_output, double *value, void *values, void *grad,
+    char *err, size_t err_len);
+
 /* ---------------------------------------------------------------- deep supervision */
 
 /* Level weights of semseg_deep_supervision_loss (MONAI's weight_mode names). */
