@@ -148,11 +148,38 @@ def main(argv=None):
     if only and not only <= set(ss.LOSSES):
         raise SystemExit(f"--losses: unknown {sorted(only - set(ss.LOSSES))}")
     catalogue = [] if args.no_catalogue else catalogue_table(args.repeat, args.seed, block=args.block, only=only)
+    wrappers = [] if args.no_catalogue or only else wrapper_table(args.repeat, args.seed, block=args.block)
     if args.json:
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
         with open(args.json, "w") as f:
             json.dump({"shape": shape, "repeat": args.repeat, "machine": machine_description(),
-                       "numpy": np.__version__, "rows": rows, "catalogue": catalogue}, f, indent=1)
+                       "numpy": np.__version__, "rows": rows, "catalogue": catalogue, "wrappers": wrappers},
+                      f, indent=1)
+
+
+def wrapper_table(repeat, seed=0, shape=(16, 1, 256, 256), block=5):
+    """The wrappers outside the catalogue, each timed against dice_loss in the same run:
+    masked_dice_loss with a soft mask, and deep_supervision_loss (Dice) over four levels
+    (256, 128, 64, 32) with the full-size target resized to each."""
+    rng = np.random.default_rng(seed)
+    z = rng.standard_normal(shape).astype(np.float32) * 2
+    g = (rng.random(shape) < 0.3).astype(np.float32)
+    mask = rng.random((shape[0], 1) + shape[2:]).astype(np.float32)
+    levels = [np.ascontiguousarray(z[..., ::2 ** l, ::2 ** l]) for l in range(4)]
+    dice = lambda: ss.dice_loss(z, g, return_grad=True)  # noqa: E731
+    calls = {
+        "masked_dice_loss (soft mask)": lambda: ss.masked_dice_loss(z, g, mask, return_grad=True),
+        "deep_supervision_loss (Dice, 4 levels)": lambda: ss.deep_supervision_loss(levels, g, return_grad=True),
+    }
+    rows = []
+    print(f"\n# wrappers, forward+backward, {shape} float32; / Dice: against dice_loss interleaved")
+    print("| call | ms | / Dice |")
+    print("|---|---:|---:|")
+    for name, fn in calls.items():
+        ms, dice_ms = interleaved_medians([fn, dice], repeat, block)
+        rows.append({"call": name, "ms": ms, "vs_dice": ms / dice_ms})
+        print(f"| {name} | {ms:.3f} | {ms / dice_ms:.2f} |")
+    return rows
 
 
 def machine_description():

@@ -57,6 +57,8 @@ public struct DeepSupervisionLoss: Sendable {
 
     /// Evaluates the weighted sum; `gradients[l]` (nil, or input_l-shaped) receives
     /// w_l · ∂loss/∂input_l. Returns L.
+    @_specialize(exported: true, where S == Float)
+    @_specialize(exported: true, where S == Double)
     public func evaluate<S: SegScalar>(
         inputs: [TensorView<S>], target: LossTarget<S>, gradients: [UnsafeMutablePointer<S>?]
     ) throws(SegLossError) -> Double {

@@ -51,44 +51,42 @@ enum MaskedRegionEvaluator {
         let fromLogits = options.fromLogits, squared = objective.squaredSums
         let rowLength = shape.spatialCount, rows = shape.rows, channels = shape.channels
 
-        // Pass 1: checks and weighted sums per row, each row serial (deterministic).
+        // Pass 1: checks and weighted sums per row, in chunks whose element loops are
+        // branch-free (vectorised); sums in fixed lanes per chunk, then in Double in order.
         var stats = [RegionStats](repeating: RegionStats(), count: rows)
-        var firstBad = [(Int, String)?](repeating: nil, count: rows)
+        var bad = [Bool](repeating: false, count: rows)
         stats.withUnsafeMutableBufferPointer { out in
-            firstBad.withUnsafeMutableBufferPointer { bad in
+            bad.withUnsafeMutableBufferPointer { flags in
                 Parallel.forEachChunk(rows, work: shape.count * 8, threshold: 1 << 16) { r in
-                    let x = input.row(r), g = target.row(r)
-                    let m = mask.image(r / channels, spatialCount: rowLength)
-                    var s = RegionStats()
-                    for i in 0..<rowLength {
-                        let xi = Double(x[i]), gi = Double(g[i]), mi = Double(m[i])
-                        guard mi >= 0 && mi <= 1 else { bad[r] = (i, "mask"); break }
-                        guard fromLogits ? xi.isFinite : (xi >= 0 && xi <= 1) else { bad[r] = (i, "input"); break }
-                        if let ignore, g[i] == ignore { continue }
-                        guard gi >= 0 && gi <= 1 else { bad[r] = (i, "target"); break }
-                        let p = probabilityAndDerivative(xi, fromLogits: fromLogits).p
-                        s.intersection += mi * p * gi
-                        s.prediction += mi * (squared ? p * p : p)
-                        s.target += mi * (squared ? gi * gi : gi)
-                        s.valid += mi
+                    withUnsafeTemporaryAllocation(of: S.self, capacity: 4 * chunk) { t in
+                        let x = input.row(r), g = target.row(r)
+                        let m = mask.image(r / channels, spatialCount: rowLength)
+                        var s = RegionStats()
+                        var lo = 0
+                        while lo < rowLength {
+                            let n = Swift.min(chunk, rowLength - lo)
+                            let problems = Self.weightedTerms(
+                                x + lo, g + lo, m + lo, n, fromLogits: fromLogits, squared: squared, ignore: ignore,
+                                into: t.baseAddress!)
+                            if problems != 0 {
+                                flags[r] = true
+                                return
+                            }
+                            let base = t.baseAddress!
+                            s.intersection += BlockSums.sum(base, n)
+                            s.prediction += BlockSums.sum(base + chunk, n)
+                            s.target += BlockSums.sum(base + 2 * chunk, n)
+                            s.valid += BlockSums.sum(base + 3 * chunk, n)
+                            lo += n
+                        }
+                        out[r] = s
                     }
-                    out[r] = s
                 }
             }
         }
-        if let r = firstBad.firstIndex(where: { $0 != nil }), let (i, what) = firstBad[r] {
-            let k = r * rowLength + i
-            switch what {
-            case "mask":
-                let image = mask.batch == 1 ? 0 : r / channels
-                throw .value("mask", "values must lie in [0, 1]; got \(mask.base[image * rowLength + i]) at flat index \(image * rowLength + i)")
-            case "input":
-                throw .value("input", fromLogits ? "must be finite (logits); got \(input.base[k]) at flat index \(k)"
-                                                 : "must hold probabilities in [0, 1] with from_logits=False; got \(input.base[k]) at flat index \(k)")
-            default:
-                let hint = ignore.map { " (ignore_index is \($0))" } ?? "; if this value marks pixels to ignore, pass ignore_index=\(target.base[k])"
-                throw .value("target", "values must lie in [0, 1]; got \(target.base[k]) at flat index \(k)\(hint)")
-            }
+        if bad.contains(true) {
+            try Self.firstProblem(input: input, target: target, mask: mask, fromLogits: fromLogits, ignore: ignore)
+            throw .value("input", "invalid values (input, target or mask) that could not be located")
         }
 
         // Entries and reduction, as RegionLossEvaluator.
@@ -109,25 +107,91 @@ enum MaskedRegionEvaluator {
         let (value, weights) = try RegionReduction.reduce(
             losses: terms.map(\.loss), included: included, options: options, outputs: outputs)
 
-        // Pass 2: m_i (a g_i + b ∂P/∂p_i) σ'(z_i); 0 where ignored.
+        // Pass 2: m_i (a g_i + b ∂P/∂p_i) σ'(z_i); 0 where ignored or m_i = 0.
         if let gradient = outputs.gradient {
             let a = entries.spread(terms.indices.map { weights[$0] * terms[$0].dIntersection })
             let b = entries.spread(terms.indices.map { weights[$0] * terms[$0].dPrediction })
             Parallel.forEachChunk(rows, work: shape.count * 8, threshold: 1 << 16) { r in
-                let x = input.row(r), g = target.row(r), out = gradient + r * rowLength
-                let m = mask.image(r / channels, spatialCount: rowLength)
-                let ar = a[r], br = b[r]
-                for i in 0..<rowLength {
-                    if m[i] == 0 || (ignore != nil && g[i] == ignore) {
-                        out[i] = 0
-                        continue
-                    }
-                    let (p, dp) = probabilityAndDerivative(Double(x[i]), fromLogits: fromLogits)
-                    let dP = squared ? 2 * p : 1
-                    out[i] = S(Double(m[i]) * (ar * Double(g[i]) + br * dP) * dp)
-                }
+                Self.gradientRow(
+                    input.row(r), target.row(r), mask.image(r / channels, spatialCount: rowLength), rowLength,
+                    a: S(a[r]), b: S(b[r]), fromLogits: fromLogits, squared: squared, ignore: ignore,
+                    into: gradient + r * rowLength)
             }
         }
         return value
+    }
+
+    /// Voxels per chunk of the element loops.
+    static let chunk = 4096
+
+    /// Writes w·p·g, w·p (w·p²), w·g (w·g²) and w for `n` voxels into the four `chunk`-sized
+    /// slices of `t` (w = m, or 0 where ignored; an ignored target reads as 0) and returns
+    /// the number of invalid values (input, target, mask), counted without branches.
+    @inline(__always)
+    static func weightedTerms<S: SegScalar>(
+        _ x: UnsafePointer<S>, _ g: UnsafePointer<S>, _ m: UnsafePointer<S>, _ n: Int,
+        fromLogits: Bool, squared: Bool, ignore: S?, into t: UnsafeMutablePointer<S>
+    ) -> Int32 {
+        let hasIgnore = ignore != nil, ignoreValue = ignore ?? 0
+        var problems: Int32 = 0
+        for i in 0..<n {
+            let xi = x[i], gi = g[i], mi = m[i]
+            let ignored = ElementChecks.both(hasIgnore, gi == ignoreValue)
+            let p = fromLogits ? Sigmoid(logits: xi).p : xi
+            let w: S = ignored ? 0 : mi
+            let gg: S = ignored ? 0 : gi
+            t[i] = w * p * gg
+            t[chunk + i] = w * (squared ? p * p : p)
+            t[2 * chunk + i] = w * (squared ? gg * gg : gg)
+            t[3 * chunk + i] = w
+            problems &+= ElementChecks.badInput(xi, logits: fromLogits) &+ ElementChecks.badTarget(gg)
+                &+ (1 &- (ElementChecks.bit(mi >= 0) & ElementChecks.bit(mi <= 1)))
+        }
+        return problems
+    }
+
+    /// One row of the gradient: m·(a·g + b·∂P/∂p)·∂p/∂x, 0 where ignored or m = 0.
+    static func gradientRow<S: SegScalar>(
+        _ x: UnsafePointer<S>, _ g: UnsafePointer<S>, _ m: UnsafePointer<S>, _ n: Int, a: S, b: S,
+        fromLogits: Bool, squared: Bool, ignore: S?, into out: UnsafeMutablePointer<S>
+    ) {
+        let hasIgnore = ignore != nil, ignoreValue = ignore ?? 0
+        for i in 0..<n {
+            let xi = x[i], gi = g[i], mi = m[i]
+            let ignored = ElementChecks.both(hasIgnore, gi == ignoreValue)
+            let sigmoid = Sigmoid(logits: xi)
+            let p = fromLogits ? sigmoid.p : xi
+            let dp: S = fromLogits ? sigmoid.derivative : 1
+            let dP: S = squared ? 2 * p : 1
+            let v = mi * (a * gi + b * dP) * dp
+            out[i] = ElementChecks.either(ignored, mi == 0) ? 0 : v
+        }
+    }
+
+    /// Throws naming the first invalid value: mask (outside [0, 1] or NaN), then input,
+    /// then target, in flat order of the rows.
+    static func firstProblem<S: SegScalar>(
+        input: TensorView<S>, target: TensorView<S>, mask: RegionMask<S>, fromLogits: Bool, ignore: S?
+    ) throws(SegLossError) {
+        let shape = input.shape, rowLength = shape.spatialCount
+        for r in 0..<shape.rows {
+            let image = mask.batch == 1 ? 0 : r / shape.channels
+            for i in 0..<rowLength {
+                let mi = mask.base[image * rowLength + i], k = r * rowLength + i
+                let x = input.base[k], g = target.base[k]
+                if !(mi >= 0 && mi <= 1) {
+                    throw .value("mask", "values must lie in [0, 1]; got \(mi) at flat index \(image * rowLength + i)")
+                }
+                if !(fromLogits ? x.isFinite : (x >= 0 && x <= 1)) {
+                    throw .value("input", fromLogits ? "must be finite (logits); got \(x) at flat index \(k)"
+                                                     : "must hold probabilities in [0, 1] with from_logits=False; got \(x) at flat index \(k)")
+                }
+                if let ignore, g == ignore { continue }
+                if !(g >= 0 && g <= 1) {
+                    let hint = ignore.map { " (ignore_index is \($0))" } ?? "; if this value marks pixels to ignore, pass ignore_index=\(g)"
+                    throw .value("target", "values must lie in [0, 1]; got \(g) at flat index \(k)\(hint)")
+                }
+            }
+        }
     }
 }
