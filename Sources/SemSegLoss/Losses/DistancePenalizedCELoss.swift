@@ -32,35 +32,39 @@ public struct DistancePenalizedCELoss: DistanceFieldLoss {
     func fillField(_ b: DistanceFieldBuffers, rows: Int, geometry: DistanceGeometry) throws(SegLossError) {
         try b.twoSided(b.target, geometry, into: b.workA, zeroDegenerate: false)
         let n = b.rowLength
-        // The two-sided field is e_in on the object and e_out outside.
-        let inside = b.workA, outside = b.workA, mask = b.target, valid = b.valid, field = b.field
+        // The two-sided field is e_in on the object and e_out outside (one array).
+        let inside = b.workA, mask = b.target, valid = b.valid, field = b.field
         Parallel.forEachChunk(rows, work: b.count, threshold: 1 << 17) { r in
             let lo = r * n, hi = lo + n
+            // Extremes of e per side over the valid voxels with a finite distance
+            // (branch-free selects: the loops vectorise).
             var maxIn = -Double.infinity, minIn = Double.infinity
             var maxOut = -Double.infinity, minOut = Double.infinity
-            for i in lo..<hi where valid[i] != 0 {
-                if mask[i] != 0 {
-                    let e = inside[i]
-                    if e.isFinite { maxIn = Swift.max(maxIn, e); minIn = Swift.min(minIn, e) }
-                } else {
-                    let e = outside[i]
-                    if e.isFinite { maxOut = Swift.max(maxOut, e); minOut = Swift.min(minOut, e) }
-                }
-            }
-            let spanIn = maxIn - minIn, spanOut = maxOut - minOut
             for i in lo..<hi {
+                let e = inside[i]
+                let counted = ElementChecks.both(valid[i] != 0, e - e == 0)
+                let isIn = ElementChecks.both(counted, mask[i] != 0)
+                let isOut = ElementChecks.both(counted, mask[i] == 0)
+                maxIn = Swift.max(maxIn, isIn ? e : -.infinity)
+                minIn = Swift.min(minIn, isIn ? e : .infinity)
+                maxOut = Swift.max(maxOut, isOut ? e : -.infinity)
+                minOut = Swift.min(minOut, isOut ? e : .infinity)
+            }
+            // Φ = a·e + b per side, clamped to [0, 1]: (top − e)/span; 1 when span = 0; 0
+            // when the side has no finite distance (empty or full target).
+            func line(_ top: Double, _ low: Double) -> (Double, Double) {
+                guard top.isFinite else { return (0, 0) }
+                let span = top - low
+                return span > 0 ? (-1 / span, top / span) : (0, 1)
+            }
+            let (aIn, bIn) = line(maxIn, minIn), (aOut, bOut) = line(maxOut, minOut)
+            for i in lo..<hi {
+                let e = inside[i]
                 let isIn = mask[i] != 0
-                let e = isIn ? inside[i] : outside[i]
-                let top = isIn ? maxIn : maxOut, span = isIn ? spanIn : spanOut
-                let phi: Double
-                if !e.isFinite || !top.isFinite {
-                    phi = 0
-                } else if span > 0 {
-                    phi = Swift.min(Swift.max((top - e) / span, 0), 1)
-                } else {
-                    phi = 1
-                }
-                field[i] = 1 + phi
+                let a = isIn ? aIn : aOut, c = isIn ? bIn : bOut
+                let finite = e - e == 0
+                let phi = Swift.min(Swift.max(a * (finite ? e : 0) + c, 0), 1)
+                field[i] = 1 + (finite ? phi : 0)
             }
         }
     }

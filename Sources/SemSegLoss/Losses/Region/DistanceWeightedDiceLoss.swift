@@ -88,21 +88,39 @@ public struct DistanceWeightedDiceLoss: Sendable {
                                  field: weights, workA: doubles + total, workB: doubles + total, rowLength: rowLength),
             rows: rows, geometry: geometry)
 
-        // Pass 1: sums per row (each row serial and in order: deterministic).
+        // Pass 1: sums per row, in chunks: branch-free element loops in S, lane sums per
+        // chunk, then Double in order (deterministic).
         var sums = [RowSums](repeating: RowSums(), count: rows)
         let fromLogits = options.fromLogits, valid = masks.valid
+        let chunk = 4096
         sums.withUnsafeMutableBufferPointer { out in
             Parallel.forEachChunk(rows, work: total * 8, threshold: 1 << 16) { r in
-                var s = RowSums()
-                for i in (r * rowLength)..<((r + 1) * rowLength) where valid[i] != 0 {
-                    let p = probabilityAndDerivative(Double(input.base[i]), fromLogits: fromLogits).p
-                    let g = Double(target.base[i])
-                    s.intersection += p * g * weights[i]
-                    s.prediction += p
-                    s.target += g
-                    s.valid += 1
+                withUnsafeTemporaryAllocation(of: S.self, capacity: 4 * chunk) { t in
+                    let buffer = t.baseAddress!
+                    var s = RowSums()
+                    var lo = r * rowLength
+                    let end = lo + rowLength
+                    while lo < end {
+                        let n = Swift.min(chunk, end - lo)
+                        for k in 0..<n {
+                            let i = lo + k
+                            let x = input.base[i]
+                            let p = fromLogits ? Sigmoid(logits: x).p : x
+                            let on: S = valid[i] != 0 ? 1 : 0
+                            let g = on * (valid[i] != 0 ? target.base[i] : 0)
+                            buffer[k] = p * g * S(weights[i])
+                            buffer[chunk + k] = on * p
+                            buffer[2 * chunk + k] = g
+                            buffer[3 * chunk + k] = on
+                        }
+                        s.intersection += BlockSums.sum(buffer, n)
+                        s.prediction += BlockSums.sum(buffer + chunk, n)
+                        s.target += BlockSums.sum(buffer + 2 * chunk, n)
+                        s.valid += BlockSums.sum(buffer + 3 * chunk, n)
+                        lo += n
+                    }
+                    out[r] = s
                 }
-                out[r] = s
             }
         }
 
@@ -128,14 +146,13 @@ public struct DistanceWeightedDiceLoss: Sendable {
             let a = entries.spread(terms.indices.map { entryWeights[$0] * terms[$0].dIntersection })
             let b = entries.spread(terms.indices.map { entryWeights[$0] * terms[$0].dPrediction })
             Parallel.forEachChunk(rows, work: total * 8, threshold: 1 << 16) { r in
-                let ar = a[r], br = b[r]
+                let ar = S(a[r]), br = S(b[r])
                 for i in (r * rowLength)..<((r + 1) * rowLength) {
-                    guard valid[i] != 0, ar != 0 || br != 0 else {
-                        gradient[i] = 0
-                        continue
-                    }
-                    let (_, dp) = probabilityAndDerivative(Double(input.base[i]), fromLogits: fromLogits)
-                    gradient[i] = S((ar * Double(target.base[i]) * weights[i] + br) * dp)
+                    let x = input.base[i]
+                    let dp: S = fromLogits ? Sigmoid(logits: x).derivative : 1
+                    let g: S = valid[i] != 0 ? target.base[i] : 0
+                    let v = (ar * g * S(weights[i]) + br) * dp
+                    gradient[i] = valid[i] != 0 ? v : 0
                 }
             }
         }
