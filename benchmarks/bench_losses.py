@@ -6,9 +6,10 @@ installed), measured in one run on the same data.
     python benchmarks/bench_losses.py --no-catalogue --repeat 60          # the NumPy table only
     python benchmarks/bench_losses.py --losses lovasz_hinge_loss,top_k_ce_loss   # some rows of the catalogue
 
-A second table times every loss of the catalogue (distance-map losses: bench_distance.py)
-against dice_loss in the same run, on the binary batch and on a multiclass batch with a
-label map; Lovász hinge, Lovász-softmax, SSIM and the Hausdorff erosion loss are also timed
+A second table times every loss of the catalogue against dice_loss in the same run, on the
+binary batch and on a multiclass batch with a label map (bench_distance.py adds SciPy and
+MONAI baselines for hausdorff_dt_loss); a third times the wrappers (masked Dice, deep
+supervision); Lovász hinge, Lovász-softmax, SSIM and the Hausdorff erosion loss are also timed
 against the NumPy forward+backward baselines of python/tests/oracles_lovasz.py and
 oracles_hausdorff_er.py.
 
@@ -193,11 +194,6 @@ def machine_description():
     return f"{model}, {os.cpu_count()} cores"
 
 
-#: Losses measured by bench_distance.py (distance maps dominate).
-DISTANCE = {"hausdorff_dt_loss", "log_hausdorff_dt_loss", "boundary_loss",
-            "distance_penalized_ce_loss", "shape_aware_loss"}
-
-
 def numpy_baselines():
     """NumPy forward+backward baselines of the sort- and window-based losses (binary, logits)."""
     try:
@@ -225,7 +221,7 @@ def catalogue_table(repeat, seed=0, binary_shape=(16, 1, 256, 256), multiclass_s
     dice_multi = lambda: ss.dice_loss(zm, labels, mode="multiclass", return_grad=True)  # noqa: E731
     dice_bs, dice_ms_ = [], []
     for name, fn in ss.LOSSES.items():
-        if name in DISTANCE or (only is not None and name not in only):
+        if only is not None and name not in only:
             continue
         row = {"loss": name}
         try:
