@@ -366,16 +366,21 @@ def cldice_value(x, g, shape, o):
     return (1 - o["alpha"]) * (1 - (2 * pg + sm) / (ps + gs + sm)) + o["alpha"] * cl
 
 
-def cldice_case(loss, label, options, shape, x, g):
+def central_difference_case(loss, label, options, shape, x, g, value, tol):
+    """A case whose gradient is the central difference (h = 1e-6) of `value(x, g, shape, o)`."""
     h = 1e-6
     grad = []
     for k in range(len(x)):
         xp, xm = list(x), list(x)
         xp[k] += h
         xm[k] -= h
-        grad.append((cldice_value(xp, g, shape, options) - cldice_value(xm, g, shape, options)) / (2 * h))
+        grad.append((value(xp, g, shape, options) - value(xm, g, shape, options)) / (2 * h))
     return dict(name=f"{loss} {label}", loss=loss, options=options, shape=shape, input=x, target=g,
-                value=cldice_value(x, g, shape, options), grad=grad, tol=1e-7, source="make_golden_region.py")
+                value=value(x, g, shape, options), grad=grad, tol=tol, source="make_golden_region.py")
+
+
+def cldice_case(loss, label, options, shape, x, g):
+    return central_difference_case(loss, label, options, shape, x, g, cldice_value, 1e-7)
 
 
 cl_x, cl_g = logits(30), bits(30)
@@ -437,16 +442,7 @@ def weighted_dice_value(x, g, shape, o):
 
 
 def weighted_dice_case(label, options, shape, x, g):
-    h = 1e-6
-    grad = []
-    for k in range(len(x)):
-        xp, xm = list(x), list(x)
-        xp[k] += h
-        xm[k] -= h
-        grad.append((weighted_dice_value(xp, g, shape, options) - weighted_dice_value(xm, g, shape, options)) / (2 * h))
-    loss = "distance_weighted_dice_loss"
-    return dict(name=f"{loss} {label}", loss=loss, options=options, shape=shape, input=x, target=g,
-                value=weighted_dice_value(x, g, shape, options), grad=grad, tol=1e-7, source="make_golden_region.py")
+    return central_difference_case("distance_weighted_dice_loss", label, options, shape, x, g, weighted_dice_value, 1e-7)
 
 
 dw_x = logits(60)

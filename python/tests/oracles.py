@@ -109,6 +109,21 @@ def multiclass_targets(input, target, ignore_index=None):
     return x, g, valid
 
 
+def probabilities_and_targets(input, target, mode="binary", from_logits=True, ignore_index=None):
+    """(p, g, valid) in float64 with p and g set to 0 on ignored voxels: sigmoid (binary,
+    multilabel) or softmax (multiclass, label maps or dense targets) of logits, or the
+    probabilities as given."""
+    x = np.asarray(input, np.float64)
+    if mode == "multiclass":
+        _, g, valid = multiclass_targets(input, target, ignore_index)
+        p = softmax(x) if from_logits else x
+    else:
+        g = np.asarray(target, np.float64)
+        valid = np.ones(g.shape, bool) if ignore_index is None else g != ignore_index
+        p = sigmoid(x) if from_logits else x
+    return np.where(valid, p, 0.0), np.where(valid, g, 0.0), valid
+
+
 def region_loss(name, input, target, *, mode="binary", from_logits=True, reduction="mean",
                 ignore_index=None, include_background=True, smooth_nr=1e-5, smooth_dr=1e-5,
                 squared_pred=False, batch=False, empty="smooth", **params):

@@ -33,15 +33,7 @@ def weights(mask, valid):
 
 def oracle(input, target, *, mode="binary", from_logits=True, reduction="mean", ignore_index=None,
            include_background=True, smooth_nr=1e-5, smooth_dr=1e-5, batch=False, empty="smooth"):
-    x = np.asarray(input, np.float64)
-    if mode == "multiclass":
-        _, g, valid = core.multiclass_targets(input, target, ignore_index)
-        p = core.softmax(x) if from_logits else x
-    else:
-        g = np.asarray(target, np.float64)
-        valid = np.ones(g.shape, bool) if ignore_index is None else g != ignore_index
-        p = core.sigmoid(x) if from_logits else x
-    p, g = np.where(valid, p, 0.0), np.where(valid, g, 0.0)
+    p, g, valid = core.probabilities_and_targets(input, target, mode, from_logits, ignore_index)
     w = np.ones(p.shape)
     for b in range(p.shape[0]):
         for c in range(p.shape[1]):

@@ -40,15 +40,7 @@ def skeleton(x, iterations):
 
 def oracle(input, target, *, mode="binary", from_logits=True, reduction="mean", ignore_index=None,
            include_background=True, iterations=3, smooth=1.0, alpha=None):
-    x = np.asarray(input, np.float64)
-    if mode == "multiclass":
-        _, g, valid = core.multiclass_targets(input, target, ignore_index)
-        p = core.softmax(x) if from_logits else x
-    else:
-        g = np.asarray(target, np.float64)
-        valid = np.ones(g.shape, bool) if ignore_index is None else g != ignore_index
-        p = core.sigmoid(x) if from_logits else x
-    p, g = np.where(valid, p, 0.0), np.where(valid, g, 0.0)
+    p, g, valid = core.probabilities_and_targets(input, target, mode, from_logits, ignore_index)
     c0 = 0 if include_background else 1
     sp = np.zeros(p.shape)
     sg = np.zeros(p.shape)

@@ -93,24 +93,13 @@ enum MaskedRegionEvaluator {
         let region = objective.region
         let entries = RegionEntries(shape: shape, options: options, batch: region.batch)
         let pooled = entries.pool(stats, zero: RegionStats(), +)
-        var terms = [RegionTerm](repeating: RegionTerm(loss: 0, dIntersection: 0, dPrediction: 0), count: entries.count)
-        var included = [Bool](repeating: false, count: entries.count)
-        for e in 0..<entries.count where pooled[e].valid > 0 {
-            if region.emptyTarget == .skip && pooled[e].target == 0 {
-                terms[e].loss = .nan
-                continue
-            }
-            let c0 = options.firstChannel, kept = channels - c0
-            terms[e] = objective.term(pooled[e], channel: region.batch ? e + c0 : e % kept + c0)
-            included[e] = true
-        }
-        let (value, weights) = try RegionReduction.reduce(
-            losses: terms.map(\.loss), included: included, options: options, outputs: outputs)
+        let c0 = options.firstChannel, kept = channels - c0
+        let (value, a, b) = try RegionReduction.reduceTerms(
+            entries: entries, pooled: pooled, emptyTarget: region.emptyTarget, options: options, outputs: outputs
+        ) { s, e in objective.term(s, channel: region.batch ? e + c0 : e % kept + c0) }
 
         // Pass 2: m_i (a g_i + b ∂P/∂p_i) σ'(z_i); 0 where ignored or m_i = 0.
         if let gradient = outputs.gradient {
-            let a = entries.spread(terms.indices.map { weights[$0] * terms[$0].dIntersection })
-            let b = entries.spread(terms.indices.map { weights[$0] * terms[$0].dPrediction })
             Parallel.forEachChunk(rows, work: shape.count * 8, threshold: 1 << 16) { r in
                 Self.gradientRow(
                     input.row(r), target.row(r), mask.image(r / channels, spatialCount: rowLength), rowLength,

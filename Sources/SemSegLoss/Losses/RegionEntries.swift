@@ -85,6 +85,31 @@ enum RegionReduction {
         return (value, weights)
     }
 
+    /// The entry losses of a loss computed from pooled sums, and their reduction: entries
+    /// with no valid voxel (`valid == 0`) are left out; with `EmptyTargetPolicy.skip`, so are
+    /// entries with an empty target (NaN under `none`). `term(stats, entry)` gives ℓ and its
+    /// partials. Returns the reduced value and, per row, the gradient coefficients
+    /// (a_r, b_r) = w_e·(∂ℓ/∂TP, ∂ℓ/∂P) of the row's entry (0 for dropped channels).
+    static func reduceTerms<S: SegScalar>(
+        entries: RegionEntries, pooled: [RegionStats], emptyTarget: EmptyTargetPolicy, options: LossOptions,
+        outputs: LossOutputs<S>, term: (RegionStats, Int) -> RegionTerm
+    ) throws(SegLossError) -> (value: Double, a: [Double], b: [Double]) {
+        var terms = [RegionTerm](repeating: RegionTerm(loss: 0, dIntersection: 0, dPrediction: 0), count: entries.count)
+        var included = [Bool](repeating: false, count: entries.count)
+        for e in 0..<entries.count where pooled[e].valid > 0 {
+            if emptyTarget == .skip && pooled[e].target == 0 {
+                terms[e].loss = .nan
+                continue
+            }
+            terms[e] = term(pooled[e], e)
+            included[e] = true
+        }
+        let (value, weights) = try reduce(losses: terms.map(\.loss), included: included, options: options, outputs: outputs)
+        let a = entries.spread(terms.indices.map { weights[$0] * terms[$0].dIntersection })
+        let b = entries.spread(terms.indices.map { weights[$0] * terms[$0].dPrediction })
+        return (value, a, b)
+    }
+
     /// Weight of entry `e` in the gradient before the sums are known, for kernels that
     /// finish rows early (every entry included): 1/count for mean, 1 for sum, the
     /// upstream gradient for none.

@@ -49,16 +49,6 @@ public struct DistanceWeightedDiceLoss: Sendable {
         return RegionTerm(loss: 1 - num / u, dIntersection: -2 / u, dPrediction: num / (u * u))
     }
 
-    /// Sums of one row: TP_w = Σ p g w, P = Σ p, G = Σ g over the valid voxels.
-    struct RowSums {
-        var intersection = 0.0, prediction = 0.0, target = 0.0, valid = 0.0
-
-        static func + (a: RowSums, b: RowSums) -> RowSums {
-            RowSums(intersection: a.intersection + b.intersection, prediction: a.prediction + b.prediction,
-                    target: a.target + b.target, valid: a.valid + b.valid)
-        }
-    }
-
     // MARK: Evaluation (binary / multilabel; multiclass through `MulticlassAdapter`)
 
     public func evaluate<S: SegScalar>(
@@ -90,14 +80,14 @@ public struct DistanceWeightedDiceLoss: Sendable {
 
         // Pass 1: sums per row, in chunks: branch-free element loops in S, lane sums per
         // chunk, then Double in order (deterministic).
-        var sums = [RowSums](repeating: RowSums(), count: rows)
+        var sums = [RegionStats](repeating: RegionStats(), count: rows)
         let fromLogits = options.fromLogits, valid = masks.valid
         let chunk = 4096
         sums.withUnsafeMutableBufferPointer { out in
             Parallel.forEachChunk(rows, work: total * 8, threshold: 1 << 16) { r in
                 withUnsafeTemporaryAllocation(of: S.self, capacity: 4 * chunk) { t in
                     let buffer = t.baseAddress!
-                    var s = RowSums()
+                    var s = RegionStats()  // intersection = TP_w
                     var lo = r * rowLength
                     let end = lo + rowLength
                     while lo < end {
@@ -126,25 +116,13 @@ public struct DistanceWeightedDiceLoss: Sendable {
 
         // Entries and reduction.
         let entries = RegionEntries(shape: shape, options: options, batch: region.batch)
-        let pooled = entries.pool(sums, zero: RowSums(), +)
-        var terms = [RegionTerm](repeating: RegionTerm(loss: 0, dIntersection: 0, dPrediction: 0), count: entries.count)
-        var included = [Bool](repeating: false, count: entries.count)
-        for e in 0..<entries.count where pooled[e].valid > 0 {
-            let s = pooled[e]
-            if region.emptyTarget == .skip && s.target == 0 {
-                terms[e].loss = .nan
-                continue
-            }
-            terms[e] = term(weightedIntersection: s.intersection, prediction: s.prediction, target: s.target)
-            included[e] = true
-        }
-        let (value, entryWeights) = try RegionReduction.reduce(
-            losses: terms.map(\.loss), included: included, options: options, outputs: outputs)
+        let pooled = entries.pool(sums, zero: RegionStats(), +)
+        let (value, a, b) = try RegionReduction.reduceTerms(
+            entries: entries, pooled: pooled, emptyTarget: region.emptyTarget, options: options, outputs: outputs
+        ) { s, _ in term(weightedIntersection: s.intersection, prediction: s.prediction, target: s.target) }
 
         // Pass 2: ∂L/∂p_i = a_r·g_i·w_i + b_r, times σ'(z_i) from logits; 0 where ignored.
         if let gradient = outputs.gradient {
-            let a = entries.spread(terms.indices.map { entryWeights[$0] * terms[$0].dIntersection })
-            let b = entries.spread(terms.indices.map { entryWeights[$0] * terms[$0].dPrediction })
             Parallel.forEachChunk(rows, work: total * 8, threshold: 1 << 16) { r in
                 let ar = S(a[r]), br = S(b[r])
                 for i in (r * rowLength)..<((r + 1) * rowLength) {
