@@ -1,4 +1,4 @@
-"""Loss family: weighted/balanced BCE, cross-entropy, top-k cross-entropy, NACL.
+"""Loss family: weighted/balanced BCE, cross-entropy, top-k cross-entropy, NACL, Poly-1.
 
 Thin keyword wrappers over the Swift library (all maths is in Swift); see losses.py for
 the calling convention. The softmax focal loss is ``focal_loss(mode="multiclass")``.
@@ -250,7 +250,43 @@ def nacl_loss(input: Any, target: Any, *, mode: str = "multiclass", from_logits:
         sigma=sigma, distance_type=distance_type))
 
 
+@_categorical_doc(_CE_OPTIONS + """
+    epsilon : float, default 1
+        Weight of the polynomial term ``1 - p_t``; >= -1 (-1 cancels the first term of
+        the cross-entropy's expansion).""")
+def poly_loss(input: Any, target: Any, *, mode: str = "multiclass", from_logits: bool = True,
+              reduction: str = "mean", ignore_index: Optional[float] = None,
+              include_background: bool = True, epsilon: float = 1.0,
+              weight: Optional[Sequence[float]] = None, label_smoothing: float = 0.0,
+              return_grad: bool = False, grad_output: Any = None):
+    """Poly-1 loss (Leng et al., ICLR 2022), ``CE + epsilon * (1 - p_t)`` per voxel.
+
+    ``p_t = sum_c g_c p_c`` is the probability of the target class (softmax); in
+    ``mode="binary"``/``"multilabel"`` it is ``g p + (1 - g)(1 - p)`` per element and the
+    cross-entropy is the binary one. ``epsilon = 1`` is the paper's default. As in the
+    paper's code, ``label_smoothing`` applies to the cross-entropy only; class weights and
+    ``include_background=False`` scale both parts of a voxel's loss (weighted mean as
+    :func:`cross_entropy_loss`). Requested by SegLoss users (SegLoss #41); none of the peer
+    libraries has it.
+
+    Parameters
+    ----------{common}
+{returns}
+
+    Examples
+    --------
+    >>> import numpy as np, semsegloss_swift as ss
+    >>> z = np.zeros((1, 2, 1, 1)); labels = np.array([[[1]]])
+    >>> round(ss.poly_loss(z, labels), 6)  # ln 2 + (1 - 1/2)
+    1.193147
+    """
+    return evaluate("poly_loss", input, target, return_grad, grad_output, dict(
+        mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
+        include_background=include_background, epsilon=epsilon, weight=weight, label_smoothing=label_smoothing))
+
+
 #: The functions of this family, in the order shown to users.
-FAMILY_LOSSES: tuple = (weighted_bce_loss, balanced_bce_loss, cross_entropy_loss, top_k_ce_loss, nacl_loss)
+FAMILY_LOSSES: tuple = (weighted_bce_loss, balanced_bce_loss, cross_entropy_loss, top_k_ce_loss, nacl_loss,
+                        poly_loss)
 
 __all__ = [f.__name__ for f in FAMILY_LOSSES]

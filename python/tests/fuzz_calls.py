@@ -75,7 +75,10 @@ def deep_supervision(input, target, *, loss="dice", weight_mode="exp", weights=N
     with return_grad, level 0's gradient is returned for the shape check."""
     x = input
     strided = isinstance(x, np.ndarray) and x.ndim >= 3
-    outs = [x[(Ellipsis,) + (slice(None, None, 2 ** l),) * (x.ndim - 2)] if strided else x for l in range(levels)]
+    if isinstance(levels, int) and not isinstance(levels, bool) and 0 <= levels <= 8:
+        outs = [x[(Ellipsis,) + (slice(None, None, 2 ** l),) * (x.ndim - 2)] if strided else x for l in range(levels)]
+    else:  # an invalid level count goes to the library as the `inputs` argument itself
+        outs = levels
     result = ss.deep_supervision_loss(outs, target, loss=loss, weight_mode=weight_mode, weights=weights,
                                       return_grad=return_grad, mode=mode, from_logits=from_logits)
     return (result[0], result[1][0]) if return_grad else result

@@ -1,6 +1,7 @@
 // MARK: - The distribution family of the catalogue
 
-/// weighted/balanced BCE, cross-entropy, softmax focal, top-k CE, NACL (LOSSES.md §2 rows 1-15).
+/// weighted/balanced BCE, cross-entropy, softmax focal, top-k CE, NACL (LOSSES.md §2 rows 1-15),
+/// Poly-1 (a SegLoss user request, #41).
 public enum DistributionFamily: LossFamily {
     /// −[q·g·log p + (1 − g)·log(1 − p)], q = β/(1 − β) or `pos_weight` (binary/multilabel).
     case weightedBCE(BCELoss)
@@ -12,8 +13,10 @@ public enum DistributionFamily: LossFamily {
     case topK(TopKCrossEntropyLoss)
     /// Cross-entropy + α·mean d(K ∗ onehot(g) − x) (neighbor-aware calibration).
     case nacl(NACLLoss)
+    /// Cross-entropy + ε·(1 − p_t) (Poly-1).
+    case poly(PolyLoss)
 
-    public static let names: [String] = ["weighted_bce_loss", "balanced_bce_loss", "cross_entropy_loss", "top_k_ce_loss", "nacl_loss"]
+    public static let names: [String] = ["weighted_bce_loss", "balanced_bce_loss", "cross_entropy_loss", "top_k_ce_loss", "nacl_loss", "poly_loss"]
 
     public static func make(_ name: String, _ r: inout OptionReader, common: LossOptions) throws(SegLossError) -> Self {
         switch name {
@@ -45,6 +48,13 @@ public enum DistributionFamily: LossFamily {
                     weight: try r.doubles("weight"), labelSmoothing: try r.double("label_smoothing", default: 0))))
         case "nacl_loss":
             return .nacl(try NACLLoss.make(&r))
+        case "poly_loss":
+            let loss = PolyLoss(
+                epsilon: try r.double("epsilon", default: 1),
+                crossEntropy: CrossEntropyLoss(
+                    weight: try r.doubles("weight"), labelSmoothing: try r.double("label_smoothing", default: 0)))
+            try loss.validate()
+            return .poly(loss)
         default:
             throw .option("loss", "unknown loss '\(name)'")
         }
@@ -56,6 +66,7 @@ public enum DistributionFamily: LossFamily {
         case .crossEntropy(let l): l.outputShape(input: input, options: options)
         case .topK(let l): l.crossEntropy.outputShape(input: input, options: options)
         case .nacl: []
+        case .poly(let l): l.outputShape(input: input, options: options)
         }
     }
 
@@ -75,6 +86,8 @@ public enum DistributionFamily: LossFamily {
             return try l.evaluate(input: input, target: target, options: options, outputs: outputs)
         case .nacl(let l):
             return try l.evaluate(input: input, target: target, options: options, outputs: outputs)
+        case .poly(let l):
+            return try l.evaluate(input: input, target: target, options: options, outputs: outputs)
         }
     }
 
@@ -86,6 +99,7 @@ public enum DistributionFamily: LossFamily {
         case .crossEntropy: "cross_entropy_loss"
         case .topK: "top_k_ce_loss"
         case .nacl: "nacl_loss"
+        case .poly: "poly_loss"
         }
     }
 }
