@@ -133,8 +133,6 @@ semseg_status_t semseg_loss(
     const void *grad_output, double *value, void *values, void *grad,
     char *err, size_t err_len);
 
-/* ---------------------------------------------------------------- masked overlap losses */
-
 /**
  * Evaluates an overlap loss (dice_loss, jaccard_loss, tversky_loss, focal_tversky_loss,
  * log_cosh_dice_loss, mcc_loss, asymmetric_similarity_loss, log_dice_loss) with voxel
