@@ -22,7 +22,9 @@ struct CrossStencil {
     }
 
     /// `out = K ∗ b` (`out` and `b` must not overlap).
-    func apply(_ b: UnsafePointer<Double>, into out: UnsafeMutablePointer<Double>) {
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    func apply<T: BinaryFloatingPoint>(_ b: UnsafePointer<T>, into out: UnsafeMutablePointer<T>) {
         if spatial.count == 2 {
             applyPlane(b, into: out, height: spatial[0], width: spatial[1])
             return
@@ -43,16 +45,18 @@ struct CrossStencil {
             }
             stride = block
         }
-        let w = weight
+        let w = T(weight)
         for i in 0..<count { out[i] *= w }
     }
 
     /// The 2-D case in one pass: each output line reads its own line and the two next to
     /// it (in cache); missing neighbour lines read a line of zeros, and the interior of each
     /// line runs without bounds checks (vectorisable).
-    private func applyPlane(_ b: UnsafePointer<Double>, into out: UnsafeMutablePointer<Double>, height: Int, width: Int) {
-        let w = weight
-        let zeros = [Double](repeating: 0, count: width)
+    private func applyPlane<T: BinaryFloatingPoint>(
+        _ b: UnsafePointer<T>, into out: UnsafeMutablePointer<T>, height: Int, width: Int
+    ) {
+        let w = T(weight)
+        let zeros = [T](repeating: 0, count: width)
         zeros.withUnsafeBufferPointer { zb in
             let zero = zb.baseAddress!
             for y in 0..<height {

@@ -105,15 +105,15 @@ public struct HausdorffERLoss: Sendable {
         // recorded steps of one row).
         let rows = shape.rows, stencil = CrossStencil(spatial: Array(shape.spatial))
         let steps = erosions
-        let stepWeights = (1...steps).map { pow(Double($0), alpha) }
-        let perRowDoubles = (steps + 4) * rowLength
+        let stepWeights = (1...steps).map { S(pow(Double($0), alpha)) }
+        let perRow = (steps + 4) * rowLength
         var rowSums = [Double](repeating: 0, count: rows)
         var failed = false
         let tasks = min(rows, max(1, Parallel.workerCount))
         rowSums.withUnsafeMutableBufferPointer { sumBuffer in
             let sums = sumBuffer.baseAddress.unsafelyUnwrapped
             Parallel.forEachChunk(tasks, work: total * steps * 16, threshold: 1 << 16) { t in
-                guard let scratch = DistanceScratch.allocate(Double.self, count: perRowDoubles) else {
+                guard let scratch = DistanceScratch.allocate(S.self, count: perRow) else {
                     failed = true
                     return
                 }
@@ -131,7 +131,7 @@ public struct HausdorffERLoss: Sendable {
                     } else {
                         sums[row] = evaluateRow(
                             input: input.base + base, target: target.base + base, valid: valid + base,
-                            count: rowLength, fromLogits: options.fromLogits, weight: weight,
+                            count: rowLength, fromLogits: options.fromLogits, weight: S(weight),
                             stepWeights: stepWeights, stencil: stencil, scratch: scratch,
                             gradient: outputs.gradient.map { $0 + base }, values: outputs.values.map { $0 + base },
                             gradOutput: outputs.gradOutput.map { $0 + base })
@@ -140,47 +140,47 @@ public struct HausdorffERLoss: Sendable {
                 }
             }
         }
-        if failed { throw DistanceScratch.failure("input", count: perRowDoubles, of: "float64") }
+        if failed { throw DistanceScratch.failure("input", count: perRow, of: S.self == Float.self ? "float32" : "float64") }
         return rowSums.reduce(0, +) * weight
     }
 
     /// What the reverse pass needs of step k besides b_k: the first indices of the minimum
     /// and maximum of r_k, their difference, and whether every voxel passed the ReLU
     /// (min r_k > 0). Where not all passed, the ReLU let voxel i through iff b_k,i > 0.
-    private struct Step {
-        var lo = 0, hi = 0, span = 0.0, allActive = false
+    private struct Step<T> {
+        var lo = 0, hi = 0, span: T, allActive = false
     }
 
-    /// One row: the forward steps (recorded), Σ ℓ over its valid voxels (unweighted), and
-    /// the gradient (× weight × grad_output) by the reverse pass.
+    /// One row, in the input's precision: the forward steps (recorded), Σ ℓ over its valid
+    /// voxels (unweighted, in Double), and the gradient (× weight × grad_output) by the
+    /// reverse pass.
     private func evaluateRow<S: SegScalar>(
         input: UnsafePointer<S>, target: UnsafePointer<S>, valid: UnsafePointer<UInt8>, count n: Int,
-        fromLogits: Bool, weight: Double, stepWeights: [Double], stencil: CrossStencil,
-        scratch: UnsafeMutablePointer<Double>,
+        fromLogits: Bool, weight: S, stepWeights: [S], stencil: CrossStencil,
+        scratch: UnsafeMutablePointer<S>,
         gradient: UnsafeMutablePointer<S>?, values: UnsafeMutablePointer<S>?, gradOutput: UnsafePointer<S>?
     ) -> Double {
         let steps = stepWeights.count
         // Layout: b_1 … b_K (K·n), then b₀ (later the upstream u), ℓ, the adjoint, work.
         let levels = scratch, b0 = scratch + steps * n, loss = b0 + n, adjoint = loss + n, work = adjoint + n
         for i in 0..<n {
-            let x = Double(input[i]), g = Double(target[i])
-            let p = fromLogits ? probabilityAndDerivative(x, fromLogits: true).p : x
-            let d = valid[i] != 0 ? p - g : 0
+            let x = input[i]
+            let p = fromLogits ? Sigmoid(logits: x).p : x
+            let d: S = valid[i] != 0 ? p - target[i] : 0
             b0[i] = d * d
             work[i] = d  // p − g, kept for the last step of the reverse pass
             loss[i] = 0
         }
-        var record = [Step](repeating: Step(), count: steps)
+        var record = [Step<S>](repeating: Step(span: 0), count: steps)
         var previous = UnsafePointer(b0)
         for k in 0..<steps {
             let level = levels + k * n
             stencil.apply(previous, into: level)
-            let (low, high) = Self.rectifyAndExtremes(level, count: n)
-            var step = Step(lo: 0, hi: 0, span: high - low, allActive: low > 0)
+            let (lo, hi) = Self.rectifyAndExtremes(level, count: n)
+            let low = level[lo], high = level[hi]
+            let step = Step(lo: lo, hi: hi, span: high - low, allActive: low > 0)
             let w = stepWeights[k]
             if step.span > 0 {
-                step.lo = (0..<n).first { level[$0] == low } ?? 0
-                step.hi = (0..<n).first { level[$0] == high } ?? 0
                 let inv = 1 / step.span
                 for i in 0..<n {
                     let e = (level[i] - low) * inv
@@ -194,9 +194,9 @@ public struct HausdorffERLoss: Sendable {
             previous = UnsafePointer(level)
         }
         var sum = 0.0
-        for i in 0..<n where valid[i] != 0 { sum += loss[i] }
+        for i in 0..<n where valid[i] != 0 { sum += Double(loss[i]) }
         if let values {
-            for i in 0..<n { values[i] = valid[i] != 0 ? S(loss[i]) : 0 }
+            for i in 0..<n { values[i] = valid[i] != 0 ? loss[i] : 0 }
         }
         guard let gradient else { return sum }
 
@@ -204,7 +204,7 @@ public struct HausdorffERLoss: Sendable {
         // p − g moves from `work` to `loss` (ℓ is no longer needed).
         let upstream = b0
         for i in 0..<n {
-            let go = gradOutput.map { Double($0[i]) } ?? 1
+            let go = gradOutput?[i] ?? 1
             upstream[i] = valid[i] != 0 ? weight * go : 0
             adjoint[i] = 0
             loss[i] = work[i]
@@ -213,79 +213,58 @@ public struct HausdorffERLoss: Sendable {
             let level = levels + k * n, w = stepWeights[k], step = record[k]
             // δ = ∂L/∂b_k (from b_{k+1}'s adjoint) + w_k·u, into `work`; Σδ and Σδ·b_k.
             let (total, dotE) = Self.deltaAndSums(adjoint, upstream, level, w, into: work, count: n)
-            let scale = step.span > 0 ? 1 / step.span : 1
+            let scale: S = step.span > 0 ? 1 / step.span : 1
             let all = step.allActive
             for i in 0..<n {
-                let passes = all || level[i] > 0
+                let passes = ElementChecks.either(all, level[i] > 0)
                 work[i] = passes ? work[i] * scale : 0
             }
             if step.span > 0 {
-                if all || level[step.lo] > 0 { work[step.lo] -= (total - dotE) * scale }
-                if all || level[step.hi] > 0 { work[step.hi] -= dotE * scale }
+                if all || level[step.lo] > 0 { work[step.lo] -= S(total - dotE) * scale }
+                if all || level[step.hi] > 0 { work[step.hi] -= S(dotE) * scale }
             }
             stencil.apply(UnsafePointer(work), into: adjoint)
         }
         let difference = loss
         for i in 0..<n {
-            var g = 2 * difference[i] * adjoint[i]
-            if fromLogits { g *= probabilityAndDerivative(Double(input[i]), fromLogits: true).dp }
-            gradient[i] = valid[i] != 0 ? S(g) : 0
+            let dp: S = fromLogits ? Sigmoid(logits: input[i]).derivative : 1
+            let g = 2 * difference[i] * adjoint[i] * dp
+            gradient[i] = valid[i] != 0 ? g : 0
         }
         return sum
     }
 
-    /// r = max(c − ½, 0) in place, and min r, max r (values only), in SIMD lanes (selects,
-    /// no NaN-aware min/max: c is finite).
-    private static func rectifyAndExtremes(_ c: UnsafeMutablePointer<Double>, count n: Int) -> (Double, Double) {
-        typealias V = SIMD4<Double>
-        var low = V(repeating: .infinity), high = V(repeating: -.infinity)
-        let half = V(repeating: 0.5), zero = V()
-        var i = 0
-        while i + 4 <= n {
-            var r = UnsafeRawPointer(c + i).loadUnaligned(as: V.self) - half
-            r.replace(with: zero, where: r .< zero)
-            UnsafeMutableRawPointer(c + i).storeBytes(of: r, as: V.self)
-            low.replace(with: r, where: r .< low)
-            high.replace(with: r, where: r .> high)
-            i += 4
-        }
-        var lo = low.min(), hi = high.max()
-        while i < n {
-            let r = c[i] > 0.5 ? c[i] - 0.5 : 0
+    /// r = max(c − ½, 0) in place, and the first indices of min r and max r. r ≥ +0 and finite, so the bit
+    /// patterns order like the values: the extremes are integer min/max reductions, which
+    /// vectorise (a floating-point min/max loop stays scalar: NaN semantics).
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    private static func rectifyAndExtremes<S: SegScalar>(_ c: UnsafeMutablePointer<S>, count n: Int) -> (Int, Int) {
+        var lowBits = S.UnitBits.max, highBits = S.UnitBits.min
+        let half: S = 0.5
+        for i in 0..<n {
+            let v = c[i]
+            let r: S = v > half ? v - half : 0
             c[i] = r
-            if r < lo { lo = r }
-            if r > hi { hi = r }
-            i += 1
+            let bits = S.unitBits(r)
+            lowBits = Swift.min(lowBits, bits)
+            highBits = Swift.max(highBits, bits)
         }
+        let lo = (0..<n).first { S.unitBits(c[$0]) == lowBits } ?? 0
+        let hi = (0..<n).first { S.unitBits(c[$0]) == highBits } ?? 0
         return (lo, hi)
     }
 
-    /// δ_i = a_i + w·u_i into `out`, with Σδ and Σδ·e accumulated in four lanes each
-    /// (a fixed order: deterministic).
-    private static func deltaAndSums(
-        _ a: UnsafePointer<Double>, _ u: UnsafePointer<Double>, _ e: UnsafePointer<Double>, _ w: Double,
-        into out: UnsafeMutablePointer<Double>, count n: Int
+    /// δ_i = a_i + w·u_i into `out`, then Σδ and Σδ·e in fixed lanes (`BlockSums.region`:
+    /// deterministic), returned in Double.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    private static func deltaAndSums<S: SegScalar>(
+        _ a: UnsafePointer<S>, _ u: UnsafePointer<S>, _ e: UnsafePointer<S>, _ w: S,
+        into out: UnsafeMutablePointer<S>, count n: Int
     ) -> (Double, Double) {
-        var t = SIMD4<Double>(), d = SIMD4<Double>()
-        var i = 0
-        while i + 4 <= n {
-            let a4 = UnsafeRawPointer(a + i).loadUnaligned(as: SIMD4<Double>.self)
-            let u4 = UnsafeRawPointer(u + i).loadUnaligned(as: SIMD4<Double>.self)
-            let e4 = UnsafeRawPointer(e + i).loadUnaligned(as: SIMD4<Double>.self)
-            let delta = a4 + w * u4
-            UnsafeMutableRawPointer(out + i).storeBytes(of: delta, as: SIMD4<Double>.self)
-            t += delta
-            d += delta * e4
-            i += 4
-        }
-        var total = t.sum(), dot = d.sum()
-        while i < n {
-            let delta = a[i] + w * u[i]
-            out[i] = delta
-            total += delta
-            dot += delta * e[i]
-            i += 1
-        }
-        return (total, dot)
+        for i in 0..<n { out[i] = a[i] + w * u[i] }
+        let sums = BlockSums.region(UnsafePointer(out), e, n, squared: false)
+        return (sums.prediction, sums.intersection)
     }
 }
