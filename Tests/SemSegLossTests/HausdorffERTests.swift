@@ -151,6 +151,11 @@ struct HausdorffERTests {
                                     ([("erosions", 1001)], "erosions"), ([("smooth_nr", 1)], "smooth_nr")] {
             #expect(thrownError { _ = try run(Self.name, options, x, g, s) }?.argument == argument, "\(options)")
         }
+        // Values built in Swift are checked too (no trap on 1...0).
+        for loss in [HausdorffERLoss(erosions: 0), HausdorffERLoss(alpha: -1)] {
+            let configured = ConfiguredLoss(name: Self.name, function: .hausdorffER(loss), options: LossOptions())
+            #expect(thrownError { _ = try configured(x, g, shape: s) }?.argument != nil)
+        }
         #expect(thrownError { _ = try run(Self.name, [], [0, .nan, 0, 0], g, s) }?.argument == "input")
         #expect(thrownError { _ = try run(Self.name, [], x, [0, 2, 1, 0], s) }?.argument == "target")
         #expect(thrownError { _ = try run(Self.name, [("reduction", 2)], x, g, s, gradOutput: [1, .nan, 1, 1]) }?.argument == "grad_output")

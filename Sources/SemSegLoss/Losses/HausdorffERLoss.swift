@@ -55,6 +55,14 @@ public struct HausdorffERLoss: Sendable {
         return HausdorffERLoss(alpha: alpha, erosions: Int(k))
     }
 
+    /// Checks the parameters (also for values built directly in Swift).
+    public func validate() throws(SegLossError) {
+        try SegLossError.requireInRange(alpha, 0, 10, "alpha")
+        guard erosions >= 1, erosions <= 1000 else {
+            throw .value("erosions", "must be an integer in [1, 1000], got \(erosions)")
+        }
+    }
+
     static func outputShape(input: TensorShape, options: LossOptions) -> [Int] {
         options.reduction == .none ? input.dims : []
     }
@@ -77,7 +85,7 @@ public struct HausdorffERLoss: Sendable {
         input: TensorView<S>, target: TensorView<S>, options: LossOptions, outputs: LossOutputs<S>
     ) throws(SegLossError) -> Double {
         let shape = input.shape
-        try options.validateDense(input: shape, target: target.shape) { () throws(SegLossError) in }
+        try options.validateDense(input: shape, target: target.shape) { () throws(SegLossError) in try validate() }
         let ignore = options.ignoreIndex.map { S($0) }
         _ = try DistanceGeometry(batch: shape.rows, spatial: Array(shape.spatial), spacing: nil,
                                  maskArgument: "input", spacingArgument: "spacing")
