@@ -286,20 +286,26 @@ def wasserstein_value(x, g, shape, o):
     return losses if red == "none" else (sum(losses) if red == "sum" else sum(losses) / len(losses))
 
 
-def wasserstein_case(label, options, shape, x, g, grad_output=None):
-    def objective(xs):
-        v = wasserstein_value(xs, g, shape, options)
-        return sum(a * b for a, b in zip(v, grad_output)) if grad_output else v
-    h = 1e-5
+def central_difference_case(loss, label, options, shape, x, g, value, tol, h=1e-6, objective=None):
+    """A case whose gradient is the central difference (step h) of `objective(x, g, shape, o)`
+    (default `value`, the case's value)."""
+    objective = objective or value
     grad = []
     for k in range(len(x)):
         xp, xm = list(x), list(x)
         xp[k] += h
         xm[k] -= h
-        grad.append((objective(xp) - objective(xm)) / (2 * h))
-    loss = "generalized_wasserstein_dice_loss"
+        grad.append((objective(xp, g, shape, options) - objective(xm, g, shape, options)) / (2 * h))
     return dict(name=f"{loss} {label}", loss=loss, options=options, shape=shape, input=x, target=g,
-                value=wasserstein_value(x, g, shape, options), grad=grad, tol=1e-8, source="make_golden_region.py")
+                value=value(x, g, shape, options), grad=grad, tol=tol, source="make_golden_region.py")
+
+
+def wasserstein_case(label, options, shape, x, g, grad_output=None):
+    def objective(xs, g_, shape_, o):
+        v = wasserstein_value(xs, g_, shape_, o)
+        return sum(a * b for a, b in zip(v, grad_output)) if grad_output else v
+    return central_difference_case("generalized_wasserstein_dice_loss", label, options, shape, x, g,
+                                   wasserstein_value, 1e-8, h=1e-5, objective=objective)
 
 
 MONAI_M = [[0.0, 1.0, 1.0], [1.0, 0.0, 0.5], [1.0, 0.5, 0.0]]
@@ -364,19 +370,6 @@ def cldice_value(x, g, shape, o):
     if "alpha" not in o:
         return cl
     return (1 - o["alpha"]) * (1 - (2 * pg + sm) / (ps + gs + sm)) + o["alpha"] * cl
-
-
-def central_difference_case(loss, label, options, shape, x, g, value, tol):
-    """A case whose gradient is the central difference (h = 1e-6) of `value(x, g, shape, o)`."""
-    h = 1e-6
-    grad = []
-    for k in range(len(x)):
-        xp, xm = list(x), list(x)
-        xp[k] += h
-        xm[k] -= h
-        grad.append((value(xp, g, shape, options) - value(xm, g, shape, options)) / (2 * h))
-    return dict(name=f"{loss} {label}", loss=loss, options=options, shape=shape, input=x, target=g,
-                value=value(x, g, shape, options), grad=grad, tol=tol, source="make_golden_region.py")
 
 
 def cldice_case(loss, label, options, shape, x, g):
