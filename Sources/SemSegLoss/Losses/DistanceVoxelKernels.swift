@@ -69,9 +69,40 @@ enum VoxelKernels {
             }
         case (.linear, false):
             loop(x, g, w, valid, count, scale, gradient, losses) { p, _, f in (p * f, f) }
-        case (.crossEntropy, _):
+        case (.crossEntropy, true):
+            // In the input's precision: the stable sigmoid and its logs (`Sigmoid`), which
+            // vectorise for Float (the Double libm exp and log1p calls kept the loop scalar).
+            loopInPrecision(x, g, w, valid, count, scale, gradient, losses) { (z: S, t: S, f: S) -> (S, S) in
+                let s = Sigmoid(logits: z)
+                let (logP, logQ) = s.logs(z)
+                return (-f * (t * logP + (1 - t) * logQ), f * (s.p - t))
+            }
+        case (.crossEntropy, false):
             loop(x, g, w, valid, count, scale, gradient, losses) { x, t, f in
                 DistanceLossEvaluator.evaluateTerm(.crossEntropy, x, t, f, fromLogits)
+            }
+        }
+    }
+
+    /// `loop` with the term evaluated in S (the weight converted to S); ℓ stored in Double.
+    @inline(__always)
+    static func loopInPrecision<S: SegScalar>(
+        _ x: UnsafePointer<S>, _ g: UnsafePointer<S>, _ w: UnsafePointer<Double>, _ valid: UnsafePointer<UInt8>,
+        _ count: Int, _ scale: Double, _ gradient: UnsafeMutablePointer<S>?, _ losses: UnsafeMutablePointer<Double>,
+        _ body: (S, S, S) -> (S, S)
+    ) {
+        let sc = S(scale)
+        if let gradient {
+            for k in 0..<count {
+                let (l, d) = body(x[k], g[k], S(w[k]))
+                let ok = valid[k] != 0
+                losses[k] = ok ? Double(l) : 0
+                gradient[k] = ok ? d * sc : 0
+            }
+        } else {
+            for k in 0..<count {
+                let (l, _) = body(x[k], g[k], S(w[k]))
+                losses[k] = valid[k] != 0 ? Double(l) : 0
             }
         }
     }
