@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 // MARK: - How the kernels are written
 
 /// Every kernel is a plain per-element loop over raw buffers, written once generically
@@ -84,16 +80,6 @@ enum BlockSums {
 }
 
 // MARK: - Activation pieces
-
-/// p and ∂p/∂x in Double for the scalar loops of the distance and morphology losses: the
-/// stable sigmoid of a logit (from `exp(−|x|)`, no overflow), or the probability itself.
-@inline(__always)
-func probabilityAndDerivative(_ x: Double, fromLogits: Bool) -> (p: Double, dp: Double) {
-    guard fromLogits else { return (x, 1) }
-    let e = exp(-Swift.abs(x))
-    let inv = 1 / (1 + e)
-    return (x >= 0 ? inv : e * inv, e * inv * inv)
-}
 
 /// Sigmoid of logits computed without overflow: with e = exp(−|z|),
 /// σ(z) = 1/(1+e) for z ≥ 0 and e/(1+e) otherwise, and σ'(z) = σ(z)(1 − σ(z)) = e/(1+e)².
