@@ -117,8 +117,18 @@ public struct NACLLoss: Sendable {
         let plane = shape.spatialCount, C = shape.channels, c0 = options.firstChannel
         var count = 0
         for p in 0..<(shape.batch * C) where p % C >= c0 {
-            let g = target + p * plane
-            for i in 0..<plane { count &+= Int(ElementChecks.bit(g[i] != mark)) }
+            guard !mark.isNaN else {  // nothing skipped (the cross-entropy rejected NaN targets)
+                count &+= plane
+                continue
+            }
+            var b = 0
+            while b < plane {  // Int32 counts per block: they vectorise
+                let n = min(Blocks.size, plane - b), g = target + p * plane + b
+                var kept: Int32 = 0
+                for i in 0..<n { kept &+= ElementChecks.bit(g[i] != mark) }
+                count &+= Int(kept)
+                b += n
+            }
         }
         let scale = options.reduction == .mean ? (count > 0 ? alpha / Double(count) : 0) : alpha
         return scale * distanceSum(input: input, target: target, mark: mark, options: options, scale: S(scale), gradient: gradient)
@@ -141,44 +151,48 @@ public struct NACLLoss: Sendable {
             let sums = sb.baseAddress!
             Parallel.forEachChunk(planes, work: shape.count * (4 + filter.taps.count * shape.spatial.count)) { p in
                 guard p % C >= c0 else { return }
-                let u = UnsafeMutablePointer<S>.allocate(capacity: 2 * plane)
-                defer { u.deallocate() }
-                let g = target + p * plane, x = input.base + p * plane
-                for i in 0..<plane { u[i] = g[i] != mark ? g[i] : 0 }
-                filter.apply(u, spatial: shape.spatial, work: u + plane)
-                // d(x − u) staged in `u` (0 where skipped), the gradient written on the way.
-                if let gradient, l1 {
-                    let gr = gradient + p * plane
-                    for i in 0..<plane {
-                        let keep = g[i] != mark, e = x[i] - u[i]
-                        // sign(e) without branches (0 at e = 0)
-                        let slope = S(ElementChecks.bit(e > 0) &- ElementChecks.bit(e < 0))
-                        gr[i] += keep ? scale * slope : 0
-                        u[i] = keep ? abs(e) : 0
+                ScratchBuffers.withBuffer(of: S.self, count: 2 * plane) { u in
+                    let g = target + p * plane, x = input.base + p * plane
+                    if mark.isNaN {  // nothing skipped: smooth the target itself
+                        filter.apply(g, into: u, spatial: shape.spatial, work: u + plane)
+                    } else {
+                        for i in 0..<plane { u[i] = g[i] != mark ? g[i] : 0 }
+                        filter.apply(u, into: u, spatial: shape.spatial, work: u + plane)
                     }
-                } else if let gradient {
-                    let gr = gradient + p * plane
-                    for i in 0..<plane {
-                        let keep = g[i] != mark, e = x[i] - u[i]
-                        gr[i] += keep ? 2 * scale * e : 0
-                        u[i] = keep ? e * e : 0
+                    // Per block of `Blocks.size` (in L1 across its loops): e = x − u staged in
+                    // `u` (0 where skipped), the gradient scale·d′(e) added (d′(0) = 0, so
+                    // skipped elements add nothing), d(e) in place of e, and its lane sum.
+                    // Loops of few streams each: they vectorise.
+                    var total = 0.0, b = 0
+                    while b < plane {
+                        let n = min(Blocks.size, plane - b)
+                        let ub = u + b, gb = g + b, xb = x + b
+                        for i in 0..<n { ub[i] = gb[i] != mark ? xb[i] - ub[i] : 0 }
+                        if let gradient {
+                            Self.addSlope(ub, into: gradient + p * plane + b, count: n, scale: scale, l1: l1)
+                        }
+                        for i in 0..<n { ub[i] = l1 ? abs(ub[i]) : ub[i] * ub[i] }
+                        total += BlockSums.sum(ub, n)
+                        b += n
                     }
-                } else {
-                    for i in 0..<plane {
-                        let e = x[i] - u[i]
-                        u[i] = g[i] != mark ? (l1 ? abs(e) : e * e) : 0
-                    }
+                    sums[p] = total
                 }
-                var total = 0.0, b = 0
-                while b < plane {
-                    let n = min(Blocks.size, plane - b)
-                    total += BlockSums.sum(u + b, n)
-                    b += n
-                }
-                sums[p] = total
             }
         }
         return sums.reduce(0, +)
+    }
+
+    /// gradient[i] += scale·d′(e_i): scale·sign(e) (0 at e = 0) for l1, 2·scale·e for l2.
+    @inline(__always)
+    private static func addSlope<S: SegScalar>(
+        _ e: UnsafePointer<S>, into gradient: UnsafeMutablePointer<S>, count: Int, scale: S, l1: Bool
+    ) {
+        if l1 {
+            for i in 0..<count { gradient[i] += e[i] > 0 ? scale : (e[i] < 0 ? -scale : 0) }
+        } else {
+            let twice = 2 * scale
+            for i in 0..<count { gradient[i] += twice * e[i] }
+        }
     }
 }
 
