@@ -93,4 +93,36 @@ struct LovaszParallelSortTests {
             #expect(sameOrder, "\(kind), n = \(n)")
         }
     }
+
+    /// From `topDigitFrom` items `sortSegments` splits by the top digit first
+    /// (`sortByTopDigit`); keys bunched so that one bucket would exceed
+    /// `topDigitBucketLimit` go to the LSD passes instead. Both give the stable order.
+    @Test("top digit first above topDigitFrom, LSD passes for bunched keys",
+          arguments: ["absolute", "hinge", "ties", "widest", "bunched"])
+    func topDigitFirst(_ kind: String) {
+        let n = LovaszSort.topDigitFrom + 4_321
+        var e = errors(kind == "bunched" ? "hinge" : kind, n, seed: 13)
+        // Bunched: most errors within 2⁻¹⁵ of 0.5 (one top-digit bucket), the rest spread.
+        if kind == "bunched" {
+            for i in 0..<(n * 3 / 4) { e[i] = Float(bitPattern: Float(0.5).bitPattern &+ UInt32(i % 257)) }
+        }
+        // A few equal tiny errors: a small bucket of ties (the insertion sort keeps them
+        // in input order).
+        for i in [7, 1_000, 50_000, n - 1] { e[i] = 1e-30 }
+        let keys = e.map { ~$0.bitPattern }
+        let range = LovaszSort.KeyRange(low: keys.min()!, high: keys.max()!)
+        let bits = 32 - (range.high &- range.low).leadingZeroBitCount
+        // Which path: the top-digit sort on its own (nil = declined, nothing moved).
+        var source = e.enumerated().map { LovaszSort.item($0.element, $0.offset, label: false) }
+        var other = [UInt64](repeating: 0, count: n)
+        let used = source.withUnsafeMutableBufferPointer { sb in
+            other.withUnsafeMutableBufferPointer { ob in
+                LovaszSort.sortByTopDigit(
+                    sb.baseAddress!, segments: [LovaszSort.Segment(start: 0, count: n)], other: ob.baseAddress!,
+                    keys: range, count: n, bits: bits) != nil
+            }
+        }
+        #expect(used == (kind != "bunched"), "\(kind): top-digit path used \(used)")
+        check(e, lengths: [100_000, 3, 0, n - 100_003], gap: 9)
+    }
 }

@@ -25,6 +25,8 @@ struct LovaszSplitEntryTests {
         Case(label: "soft labels (serial walk)", shape: [2, 1, 256, 300], soft: true),
         Case(label: "G = 0 (hinge: only the largest error counts)", shape: [2, 1, 256, 300], hinge: true, absent: true, reduction: .sum),
         Case(label: "3-D, 2x1x9x100x90", shape: [2, 1, 9, 100, 90]),
+        Case(label: "Lovász-sigmoid, 5x1x256x256 (sorted by the top digit first)", shape: [5, 1, 256, 256]),
+        Case(label: "hinge pooled, 5x1x256x256 (sorted by the top digit first)", shape: [5, 1, 256, 256], hinge: true),
     ]
 
     /// The evaluator on x, g with `split` forced: (loss, values, gradient).

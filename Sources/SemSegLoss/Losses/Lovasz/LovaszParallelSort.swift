@@ -22,13 +22,19 @@ extension LovaszSort {
     /// order, which keeps the sort stable) and scatters the parts in parallel. On the
     /// 2²⁰ absolute errors of a pooled 16×1×256×256 batch, the 2-pass coarse sort of
     /// `sort` spent more time in its fix-up (runs of equal coarse keys are common at that
-    /// size) than a third pass costs.
+    /// size) than a third pass costs. From `topDigitFrom` items, when the keys span more
+    /// than one digit, `sortByTopDigit` (one pass by the top digit, then each bucket in
+    /// L2) does the sort instead, unless the keys are too bunched for it.
     static func sortSegments(
         _ source: UnsafeMutablePointer<UInt64>, segments: [Segment], other: UnsafeMutablePointer<UInt64>,
         keys: KeyRange
     ) -> UnsafeMutablePointer<UInt64> {
         let count = segments.reduce(0) { $0 + $1.count }
         let bits = 32 - (keys.high &- keys.low).leadingZeroBitCount
+        if bits > digitBits,
+           let sorted = sortByTopDigit(source, segments: segments, other: other, keys: keys, count: count, bits: bits) {
+            return sorted
+        }
         let passes = max(1, (bits + digitBits - 1) / digitBits)
         let width = max(1, (bits + passes - 1) / passes)
         let buckets = 1 << width, mask = UInt32(buckets - 1), low = keys.low

@@ -1,0 +1,150 @@
+// MARK: - Sorting a large Lovász entry by its top digit first
+
+extension LovaszSort {
+    /// Fewest items for which `sortSegments` splits by the top digit first: from 2¹⁸
+    /// items (2 MB, and as much again for the other buffer) the items no longer fit in a
+    /// core's L2, and every exact LSD pass over them went through the L3.
+    static let topDigitFrom = 1 << 18
+    /// Largest bucket `sortByTopDigit` sorts on one thread (1 MB of items); a larger one
+    /// sends the whole sort to the LSD passes.
+    static let topDigitBucketLimit = 1 << 17
+    /// Buckets up to this size are insertion-sorted.
+    static let topDigitInsertionLimit = 32
+
+    /// `sortSegments` for at least `topDigitFrom` items whose keys span `bits` > 11 bits:
+    /// one parallel pass scatters the items by the top t bits of key − low (t from 8 for
+    /// 2²⁰ items to 11, so that buckets average ~2¹² items) into `other`, stable, with
+    /// per-part bucket offsets as in `sortSegments`; then every bucket, a contiguous run
+    /// that fits in L2, is sorted on its own by the remaining bits (exact LSD passes, or
+    /// insertion sort for a small bucket), the buckets spread over the threads. Stable at
+    /// each step, so the order is the same as `sortSegments`' (ascending key, ties in
+    /// input order). On the 2²⁰ absolute errors of binary Lovász-softmax pooled over
+    /// 16×1×256×256, this replaces three passes through the L3 by one.
+    ///
+    /// Returns nil without moving anything when a bucket would exceed
+    /// `topDigitBucketLimit` items (keys bunched in a narrow range), or when there are
+    /// too few items.
+    static func sortByTopDigit(
+        _ source: UnsafeMutablePointer<UInt64>, segments: [Segment], other: UnsafeMutablePointer<UInt64>,
+        keys: KeyRange, count: Int, bits: Int
+    ) -> UnsafeMutablePointer<UInt64>? {
+        guard count >= topDigitFrom, bits > digitBits else { return nil }
+        let logCount = Int.bitWidth - count.leadingZeroBitCount
+        let topBits = min(digitBits, max(8, logCount - 12))
+        let rest = bits - topBits, buckets = 1 << topBits
+        let low = keys.low, restShift = UInt32(rest)
+        @inline(__always) func top(_ v: UInt64) -> Int {
+            Int(truncatingIfNeeded: (UInt32(truncatingIfNeeded: v &>> 32) &- low) &>> restShift)
+        }
+        let parts = segments.count
+        let tables = UnsafeMutablePointer<Int>.allocate(capacity: parts * buckets)
+        defer { tables.deallocate() }
+        tables.initialize(repeating: 0, count: parts * buckets)
+        var starts = [Int](repeating: 0, count: buckets + 1)
+        let fits: Bool = segments.withUnsafeBufferPointer { pb in
+            let segs = pb.baseAddress!
+            Parallel.forEachChunk(parts, work: count &* 4) { s in
+                let table = tables + s &* buckets, items = source + segs[s].start
+                for i in 0..<segs[s].count { table[top(items[i])] &+= 1 }
+            }
+            // Bucket-major, then part order: stable. `starts[b]` is where bucket b begins.
+            var sum = 0, largest = 0
+            for b in 0..<buckets {
+                starts[b] = sum
+                for s in 0..<parts {
+                    let c = tables[s &* buckets &+ b]
+                    tables[s &* buckets &+ b] = sum
+                    sum &+= c
+                }
+                largest = max(largest, sum - starts[b])
+            }
+            starts[buckets] = sum
+            guard largest <= topDigitBucketLimit else { return false }
+            Parallel.forEachChunk(parts, work: count &* 8) { s in
+                let table = tables + s &* buckets, items = source + segs[s].start
+                for i in 0..<segs[s].count {
+                    let v = items[i], b = top(v)
+                    other[table[b]] = v
+                    table[b] &+= 1
+                }
+            }
+            return true
+        }
+        guard fits else { return nil }
+        // Each bucket by the low `rest` bits: the same number of passes for all, so all
+        // end in the same buffer (`other` after an even number, `source` after an odd one).
+        let passes = (rest + digitBits - 1) / digitBits
+        let width = passes == 0 ? 0 : (rest + passes - 1) / passes
+        let groups = min(buckets, 16 * Parallel.workerCount)
+        // Group g sorts buckets bounds[g] ..< bounds[g + 1], about count/groups items.
+        var bounds = [Int](repeating: buckets, count: groups + 1)
+        bounds[0] = 0
+        var g = 1
+        for b in 0..<buckets where g < groups && starts[b] >= g * count / groups {
+            bounds[g] = b
+            g += 1
+        }
+        bounds.withUnsafeBufferPointer { bb in
+            starts.withUnsafeBufferPointer { sb in
+                let bound = bb.baseAddress!, start = sb.baseAddress!
+                Parallel.forEachChunk(groups, work: count &* 8) { g in
+                    let table = UnsafeMutablePointer<UInt32>.allocate(capacity: 1 << width)
+                    defer { table.deallocate() }
+                    for b in bound[g]..<max(bound[g], bound[g + 1]) {
+                        let lo = start[b], n = start[b + 1] - lo
+                        sortLowBits(other + lo, scratch: source + lo, count: n, low: low, passes: passes,
+                                    width: width, table: table)
+                    }
+                }
+            }
+        }
+        return passes % 2 == 0 ? other : source
+    }
+
+    /// Sorts `items[0..<count]` (ascending key, stable) by the key offset's low
+    /// `passes`·`width` bits in `passes` LSD passes between `items` and `scratch`, so the
+    /// result ends in `items` for an even number of passes and in `scratch` for an odd one
+    /// (a small run is insertion-sorted by key in `items`, then copied when needed).
+    /// `table` holds 2^`width` counts.
+    private static func sortLowBits(
+        _ items: UnsafeMutablePointer<UInt64>, scratch: UnsafeMutablePointer<UInt64>, count: Int, low: UInt32,
+        passes: Int, width: Int, table: UnsafeMutablePointer<UInt32>
+    ) {
+        guard count > 0 else { return }
+        if count <= topDigitInsertionLimit || passes == 0 {
+            for i in 1..<max(1, count) {
+                let v = items[i], key = v &>> 32
+                var j = i
+                while j > 0 && key < items[j &- 1] &>> 32 {
+                    items[j] = items[j &- 1]
+                    j &-= 1
+                }
+                items[j] = v
+            }
+            if passes % 2 == 1 { scratch.update(from: items, count: count) }
+            return
+        }
+        let size = 1 << width, mask = UInt32(size - 1)
+        var from = items, to = scratch
+        for pass in 0..<passes {
+            let shift = UInt32(pass * width)
+            @inline(__always) func digit(_ v: UInt64) -> Int {
+                Int(truncatingIfNeeded: ((UInt32(truncatingIfNeeded: v &>> 32) &- low) &>> shift) & mask)
+            }
+            table.initialize(repeating: 0, count: size)
+            for i in 0..<count { table[digit(from[i])] &+= 1 }
+            var sum: UInt32 = 0
+            for d in 0..<size {
+                let c = table[d]
+                table[d] = sum
+                sum &+= c
+            }
+            for i in 0..<count {
+                let v = from[i], d = digit(v)
+                to[Int(truncatingIfNeeded: table[d])] = v
+                table[d] &+= 1
+            }
+            swap(&from, &to)
+        }
+    }
+}
