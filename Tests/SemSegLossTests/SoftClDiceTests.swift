@@ -12,9 +12,9 @@ struct SoftClDiceTests {
     @Test("skeletons and value by hand")
     func byHand() throws {
         let sk = SoftSkeleton<Double>(spatial: [3], iterations: 3)
-        let sp = [0.2, 0.9, 0.3].withUnsafeBufferPointer { sk.forward($0.baseAddress!, record: false).skeleton }
+        let sp = sk.skeleton([0.2, 0.9, 0.3])
         #expect(maxAbsDiff(sp, [0, 0.6, 0.1]) < 1e-12)
-        let sg = [0.0, 1, 0].withUnsafeBufferPointer { sk.forward($0.baseAddress!, record: false).skeleton }
+        let sg = sk.skeleton([0.0, 1, 0])
         #expect(maxAbsDiff(sg, [0, 1, 0]) < 1e-12)
         let r = try run("soft_cldice_loss", [("from_logits", 0)], [0.2, 0.9, 0.3], [0, 1, 0], [1, 1, 3])
         let tprec = 1.6 / 1.7, tsens = 1.9 / 2.0
@@ -29,7 +29,7 @@ struct SoftClDiceTests {
         var g = [Double](repeating: 0, count: 81)
         for y in 2..<7 { for x in 2..<7 { g[y * 9 + x] = 1 } }
         let sk = SoftSkeleton<Double>(spatial: [9, 9], iterations: 3)
-        let s = g.withUnsafeBufferPointer { sk.forward($0.baseAddress!, record: false).skeleton }
+        let s = sk.skeleton(g)
         #expect(abs(s[4 * 9 + 4] - 1) < 1e-12)
         #expect(s.allSatisfy { $0 >= 0 && $0 <= 1 })
         #expect((0..<81).allSatisfy { g[$0] == 1 || s[$0] == 0 })
@@ -107,16 +107,180 @@ struct SoftClDiceTests {
 }
 
 extension SoftClDiceTests {
-    /// The value-only morphology (used without a tape) equals the recorded one.
-    @Test("value-only erosion and dilation equal the recorded ones", arguments: [[7, 9], [3, 4, 5], [11]])
+    /// Planes of 1 to 3 axes: odd sizes, axes of length 1 and 2, a single voxel.
+    static let planeDims: [[Int]] = [
+        [1], [2], [3], [11], [7, 9], [1, 6], [6, 1], [2, 5], [5, 2], [2, 2], [1, 1],
+        [3, 4, 5], [1, 4, 3], [4, 1, 3], [3, 2, 1], [2, 2, 2], [1, 1, 1], [3, 1, 1],
+    ]
+
+    /// Continuous values (no ties), or values on a coarse grid (many ties, every tie rule).
+    static func plane(_ n: Int, ties: Bool, seed: UInt64) -> [Double] {
+        var rng = TestRandom(seed: seed)
+        return (0..<n).map { _ in ties ? Double(Int(rng.uniform() * 4)) / 4 : rng.uniform() }
+    }
+
+    /// The voxel a code points at (`SoftSkeleton`'s codes).
+    static func source(_ sk: SoftSkeleton<Double>, _ i: Int, _ code: UInt8, erosion: Bool, pass axis: Int = 0) -> Int {
+        guard code != 0 else { return i }
+        let a = erosion ? Int(code - 1) / 2 : axis, minus = erosion ? code == UInt8(1 + 2 * a) : code == 1
+        return minus ? i - sk.axes[a].stride : i + sk.axes[a].stride
+    }
+
+    /// Erosion and dilation values equal the index-recording reference exactly, with or
+    /// without codes, and the codes point at the voxels the reference took (ties included).
+    @Test("morphology with codes equals the index-recording reference, ties included", arguments: planeDims)
+    func morphologyCodes(_ dims: [Int]) {
+        let n = dims.reduce(1, *)
+        let sk = SoftSkeleton<Double>(spatial: dims[...], iterations: 1)
+        let reference = IndexScatterSkeleton<Double>(spatial: dims[...], iterations: 1)
+        for ties in [false, true] {
+            let x = Self.plane(n, ties: ties, seed: UInt64(n))
+            let (erodedRef, erodedFrom) = reference.erode(x)
+            let (dilatedRef, dilatedFrom) = reference.dilate(x)
+            let (eroded, erosionCodes) = sk.erodeRecorded(x)
+            let (dilated, passCodes) = sk.dilateRecorded(x)
+            #expect(eroded == erodedRef && sk.erodeValues(x) == erodedRef, "\(dims) ties \(ties)")
+            #expect(dilated == dilatedRef && sk.dilateValues(x) == dilatedRef, "\(dims) ties \(ties)")
+            let erodedAt = (0..<n).map { Self.source(sk, $0, erosionCodes[$0], erosion: true) }
+            #expect(erodedAt == erodedFrom.map { Int($0) }, "\(dims) ties \(ties)")
+            // Compose the dilation passes (last axis first): follow them back from the output.
+            let dilatedAt = (0..<n).map { i in
+                var at = i
+                for p in passCodes.indices.reversed() {
+                    at = Self.source(sk, at, passCodes[p][at], erosion: false, pass: sk.axes.count - 1 - p)
+                }
+                return at
+            }
+            #expect(dilatedAt == dilatedFrom.map { Int($0) }, "\(dims) ties \(ties)")
+        }
+    }
+
+    /// The gather backward equals the reference's index scatter (same subgradient at ties;
+    /// sums of several contributions may round differently) and, where there are no ties,
+    /// central differences; the skeleton equals the reference's exactly.
+    @Test("backward equals the index-scatter reference and central differences", arguments: planeDims)
+    func backwardReference(_ dims: [Int]) {
+        let n = dims.reduce(1, *)
+        for iterations in [0, 1, 2, 3, 5] {
+            let sk = SoftSkeleton<Double>(spatial: dims[...], iterations: iterations)
+            let reference = IndexScatterSkeleton<Double>(spatial: dims[...], iterations: iterations)
+            for ties in [false, true] {
+                let seed = UInt64(n * 10 + iterations) + (ties ? 1000 : 0)
+                let x = Self.plane(n, ties: ties, seed: seed)
+                let w = Self.plane(n, ties: false, seed: seed + 7).map { $0 - 0.3 }
+                let (skeletonRef, tape) = x.withUnsafeBufferPointer { reference.forward($0.baseAddress!, record: true) }
+                #expect(sk.skeleton(x) == skeletonRef, "\(dims) K=\(iterations) ties \(ties)")
+                let expected = reference.backward(tape!, w)
+                let got = sk.gradient(x, w)
+                let scale = 1 + expected.map(abs).max()!
+                #expect(maxAbsDiff(got, expected) <= 1e-13 * scale, "\(dims) K=\(iterations) ties \(ties): \(maxAbsDiff(got, expected))")
+                guard !ties else { continue }
+                // L = Σ w·s(x), central differences.
+                func loss(_ y: [Double]) -> Double { zip(w, sk.skeleton(y)).reduce(0) { $0 + $1.0 * $1.1 } }
+                let h = 1e-7
+                var worst = 0.0
+                for i in 0..<n {
+                    var up = x, down = x
+                    up[i] += h
+                    down[i] -= h
+                    worst = max(worst, abs((loss(up) - loss(down)) / (2 * h) - got[i]))
+                }
+                #expect(worst < 1e-6, "\(dims) K=\(iterations): \(worst)")
+            }
+        }
+    }
+
+    /// The value-only forward equals the recorded one.
+    @Test("value-only forward equals the recorded one", arguments: [[7, 9], [3, 4, 5], [11]])
     func valueOnly(_ dims: [Int]) {
         var rng = TestRandom(seed: UInt64(dims.count))
         let x = rng.logits(dims.reduce(1, *))
         let sk = SoftSkeleton<Double>(spatial: dims[...], iterations: 3)
-        #expect(sk.erodeValues(x) == sk.erode(x).0)
-        #expect(sk.dilateValues(x) == sk.dilate(x).0)
-        let a = x.withUnsafeBufferPointer { sk.forward($0.baseAddress!, record: false).skeleton }
-        let b = x.withUnsafeBufferPointer { sk.forward($0.baseAddress!, record: true).skeleton }
-        #expect(a == b)
+        #expect(sk.erodeValues(x) == sk.erodeRecorded(x).0)
+        #expect(sk.dilateValues(x) == sk.dilateRecorded(x).0)
+        #expect(sk.skeleton(x) == sk.recordedSkeleton(x))
+    }
+}
+
+/// Array forms of `SoftSkeleton`'s pointer API.
+extension SoftSkeleton where S == Double {
+    func skeleton(_ x: [Double]) -> [Double] {
+        var out = [Double](repeating: .nan, count: count)
+        x.withUnsafeBufferPointer { xb in out.withUnsafeMutableBufferPointer { skeleton(of: xb.baseAddress!, into: $0.baseAddress!) } }
+        return out
+    }
+
+    /// The skeleton from the recording forward pass.
+    func recordedSkeleton(_ x: [Double]) -> [Double] {
+        var out = [Double](repeating: .nan, count: count)
+        var scalars = [Double](repeating: .nan, count: tapeScalars + workScalars)
+        var codes = [UInt8](repeating: 0, count: tapeCodes)
+        x.withUnsafeBufferPointer { xb in
+            out.withUnsafeMutableBufferPointer { ob in
+                scalars.withUnsafeMutableBufferPointer { sb in
+                    codes.withUnsafeMutableBufferPointer { cb in
+                        let tape = Tape(differences: sb.baseAddress!, skeletons: sb.baseAddress! + (iterations + 1) * count, codes: cb.baseAddress!)
+                        forward(xb.baseAddress!, into: ob.baseAddress!, work: sb.baseAddress! + tapeScalars, tape: tape, On.self)
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// ∂(Σ w·s)/∂x.
+    func gradient(_ x: [Double], _ w: [Double]) -> [Double] {
+        var ds = w, dx = [Double](repeating: .nan, count: count)
+        x.withUnsafeBufferPointer { xb in
+            ds.withUnsafeMutableBufferPointer { db in
+                dx.withUnsafeMutableBufferPointer { gradient(of: xb.baseAddress!, dSkeleton: db.baseAddress!, into: $0.baseAddress!) }
+            }
+        }
+        return dx
+    }
+
+    func erodeRecorded(_ x: [Double]) -> ([Double], [UInt8]) {
+        var out = [Double](repeating: .nan, count: count), codes = [UInt8](repeating: 99, count: count)
+        x.withUnsafeBufferPointer { xb in
+            out.withUnsafeMutableBufferPointer { ob in
+                codes.withUnsafeMutableBufferPointer { erode(xb.baseAddress!, into: ob.baseAddress!, codes: $0.baseAddress!, On.self) }
+            }
+        }
+        return (out, codes)
+    }
+
+    func erodeValues(_ x: [Double]) -> [Double] {
+        var out = [Double](repeating: .nan, count: count), none = [UInt8](repeating: 99, count: 1)
+        x.withUnsafeBufferPointer { xb in
+            out.withUnsafeMutableBufferPointer { ob in
+                none.withUnsafeMutableBufferPointer { erode(xb.baseAddress!, into: ob.baseAddress!, codes: $0.baseAddress!, Off.self) }
+            }
+        }
+        return out
+    }
+
+    /// The dilation and the codes of each pass (last axis first).
+    func dilateRecorded(_ x: [Double]) -> ([Double], [[UInt8]]) {
+        var codes = [UInt8](repeating: 99, count: max(1, axes.count) * count)
+        let out = dilate(x, &codes, On.self)
+        return (out, (0..<axes.count).map { Array(codes[($0 * count)..<(($0 + 1) * count)]) })
+    }
+
+    func dilateValues(_ x: [Double]) -> [Double] {
+        var none = [UInt8](repeating: 99, count: 1)
+        return dilate(x, &none, Off.self)
+    }
+
+    private func dilate<Record: StaticFlag>(_ x: [Double], _ codes: inout [UInt8], _: Record.Type) -> [Double] {
+        var work = [Double](repeating: .nan, count: 2 * count)
+        return x.withUnsafeBufferPointer { xb in
+            work.withUnsafeMutableBufferPointer { wb in
+                codes.withUnsafeMutableBufferPointer { cb in
+                    let w = wb.baseAddress!
+                    let out = dilate(xb.baseAddress!, w, w + count, codes: cb.baseAddress!, Record.self)
+                    return Array(UnsafeBufferPointer(start: out, count: count))
+                }
+            }
+        }
     }
 }

@@ -63,12 +63,20 @@ public struct SoftClDiceLoss: Sendable {
             try Self.checkProbabilities(input)
             return try evaluateDense(p: input, g: t, options: options, gradient: outputs.gradient)
         }
-        for k in 0..<count where !input.base[k].isFinite {
-            throw .value("input", "must be finite (logits); got \(input.base[k]) at flat index \(k)")
-        }
-        var p = (0..<count).map { k in Sigmoid(logits: input.base[k]).p }
-        return try p.withUnsafeMutableBufferPointer { pb throws(SegLossError) -> Double in
-            let probabilities = TensorView(UnsafePointer(pb.baseAddress!), shape: input.shape)
+        // σ(z) in the input's precision (pooled scratch), counting non-finite logits on the way.
+        return try ScratchBuffers.withBuffer(of: S.self, count: count) { pb throws(SegLossError) -> Double in
+            let z = input.base
+            var bad: Int32 = 0
+            for k in 0..<count {
+                bad &+= ElementChecks.badInput(z[k], logits: true)
+                pb[k] = Sigmoid(logits: z[k]).p
+            }
+            if bad > 0 {
+                for k in 0..<count where !z[k].isFinite {
+                    throw .value("input", "must be finite (logits); got \(z[k]) at flat index \(k)")
+                }
+            }
+            let probabilities = TensorView(UnsafePointer(pb), shape: input.shape)
             let value = try evaluateDense(p: probabilities, g: t, options: options, gradient: outputs.gradient)
             if let gradient = outputs.gradient {
                 for k in 0..<count { gradient[k] *= pb[k] * (1 - pb[k]) }
@@ -78,8 +86,12 @@ public struct SoftClDiceLoss: Sendable {
     }
 
     static func checkProbabilities<S: SegScalar>(_ p: TensorView<S>) throws(SegLossError) {
-        for k in 0..<p.shape.count where !(p.base[k] >= 0 && p.base[k] <= 1) {
-            throw .value("input", "must hold probabilities in [0, 1] with from_logits=False; got \(p.base[k]) at flat index \(k)")
+        let x = p.base
+        var bad: Int32 = 0
+        for k in 0..<p.shape.count { bad &+= ElementChecks.badInput(x[k], logits: false) }
+        guard bad > 0 else { return }
+        for k in 0..<p.shape.count where !(x[k] >= 0 && x[k] <= 1) {
+            throw .value("input", "must hold probabilities in [0, 1] with from_logits=False; got \(x[k]) at flat index \(k)")
         }
     }
 
@@ -90,48 +102,64 @@ public struct SoftClDiceLoss: Sendable {
     ) throws(SegLossError) -> Double {
         let shape = p.shape, C = shape.channels, plane = shape.spatialCount, c0 = options.firstChannel
         let ignore = options.ignoreIndex.map { S($0) }
+        // NaN when nothing is ignored: `v == ignored` is then always false.
+        let ignored = ignore ?? S.nan
+        var badTargets: Int32 = 0
         for k in 0..<shape.count {
             let v = g.base[k]
-            guard (ignore.map { v == $0 } ?? false) || (v >= 0 && v <= 1) else {
-                throw .value("target", "must hold values in [0, 1] (or ignore_index); got \(v) at flat index \(k)")
+            badTargets &+= ElementChecks.badTarget(v) & (1 &- ElementChecks.bit(v == ignored))
+        }
+        if badTargets > 0 {
+            for k in 0..<shape.count {
+                let v = g.base[k]
+                guard (ignore.map { v == $0 } ?? false) || (v >= 0 && v <= 1) else {
+                    throw .value("target", "must hold values in [0, 1] (or ignore_index); got \(v) at flat index \(k)")
+                }
             }
         }
         try Self.checkProbabilities(p)
         let skeleton = SoftSkeleton<S>(spatial: shape.spatial, iterations: iterations)
         let planes = (0..<(shape.batch * C)).filter { $0 % C >= c0 }
-        // p and g of one plane with ignored voxels at 0.
-        func masked(_ q: Int) -> ([S], [S]) {
-            var pp = [S](repeating: 0, count: plane), gg = pp
+        // p and g of plane q with ignored voxels at 0: the inputs themselves when nothing is
+        // ignored, else masked copies in `buffer` (2·plane values).
+        func masked(_ q: Int, _ buffer: UnsafeMutablePointer<S>) -> (UnsafePointer<S>, UnsafePointer<S>) {
+            let pq = p.base + q * plane, gq = g.base + q * plane
+            guard ignore != nil else { return (pq, gq) }
+            let pp = buffer, gg = buffer + plane
             for i in 0..<plane {
-                let v = g.base[q * plane + i]
-                let keep = ignore.map { v != $0 } ?? true
-                pp[i] = keep ? p.base[q * plane + i] : 0
+                let v = gq[i]
+                let keep = !(v == ignored)
+                pp[i] = keep ? pq[i] : 0
                 gg[i] = keep ? v : 0
             }
-            return (pp, gg)
+            return (UnsafePointer(pp), UnsafePointer(gg))
         }
-        // Pass 1: the sums (Σ S_p·g, Σ S_p, Σ S_g·p, Σ S_g, Σ p·g, Σ p, Σ g) per plane.
-        // The target's skeletons are kept for pass 2.
-        var sums = [[Double]](repeating: [Double](repeating: 0, count: 7), count: planes.count)
-        var targetSkeletons = [[S]](repeating: [], count: planes.count)
+        // Pass 1: the sums (Σ S_p·g, Σ S_p, Σ S_g·p, Σ S_g, Σ p·g, Σ p, Σ g) per plane, in
+        // order. The target's skeletons are kept for pass 2.
+        let kept = ScratchBuffers.take(max(1, planes.count * plane) * MemoryLayout<S>.stride)
+        defer { ScratchBuffers.give(kept) }
+        let targetSkeletons = kept.baseAddress!.bindMemory(to: S.self, capacity: max(1, planes.count * plane))
+        var sums = [(Double, Double, Double, Double, Double, Double, Double)](repeating: (0, 0, 0, 0, 0, 0, 0), count: planes.count)
         sums.withUnsafeMutableBufferPointer { sb in
-            targetSkeletons.withUnsafeMutableBufferPointer { tb in
-                let out = sb.baseAddress!, kept = tb.baseAddress!
-                Parallel.forEachChunk(planes.count, work: planes.count * plane * 40 * (iterations + 1)) { k in
-                    let (pp, gg) = masked(planes[k])
-                    let sp = pp.withUnsafeBufferPointer { skeleton.forward($0.baseAddress!, record: false).skeleton }
-                    let sg = gg.withUnsafeBufferPointer { skeleton.forward($0.baseAddress!, record: false).skeleton }
-                    kept[k] = sg
-                    var s = [Double](repeating: 0, count: 7)
+            let out = sb.baseAddress!
+            Parallel.forEachChunk(planes.count, work: planes.count * plane * 40 * (iterations + 1)) { k in
+                ScratchBuffers.withBuffer(of: S.self, count: 3 * plane) { buffer in
+                    let (pp, gg) = masked(planes[k], buffer)
+                    let sp = buffer + 2 * plane, sg = targetSkeletons + k * plane
+                    skeleton.skeleton(of: pp, into: sp)
+                    skeleton.skeleton(of: gg, into: sg)
+                    var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, s4 = 0.0, s5 = 0.0, s6 = 0.0
                     for i in 0..<plane {
                         let a = Double(pp[i]), b = Double(gg[i]), x = Double(sp[i]), y = Double(sg[i])
-                        s[0] += x * b; s[1] += x; s[2] += y * a; s[3] += y; s[4] += a * b; s[5] += a; s[6] += b
+                        s0 += x * b; s1 += x; s2 += y * a; s3 += y; s4 += a * b; s5 += a; s6 += b
                     }
-                    out[k] = s
+                    out[k] = (s0, s1, s2, s3, s4, s5, s6)
                 }
             }
         }
-        let total = sums.reduce(into: [Double](repeating: 0, count: 7)) { acc, s in for j in 0..<7 { acc[j] += s[j] } }
+        let total = sums.reduce(into: [Double](repeating: 0, count: 7)) { acc, s in
+            acc[0] += s.0; acc[1] += s.1; acc[2] += s.2; acc[3] += s.3; acc[4] += s.4; acc[5] += s.5; acc[6] += s.6
+        }
         let sm = smooth
         let tprec = (total[0] + sm) / (total[1] + sm), tsens = (total[2] + sm) / (total[3] + sm)
         let cl = 1 - 2 * tprec * tsens / (tprec + tsens)
@@ -146,19 +174,20 @@ public struct SoftClDiceLoss: Sendable {
         let skelA = dPrec / (total[1] + sm), skelB = -dPrec * (total[0] + sm) / ((total[1] + sm) * (total[1] + sm))
         let sensA = dSens / (total[3] + sm)
         let diceA = -wDice * 2 / diceDen, diceB = wDice * (2 * total[4] + sm) / (diceDen * diceDen)
-        gradient.update(repeating: 0, count: shape.count)
+        // Planes of dropped channels get 0; kept planes are written whole.
+        for q in 0..<(shape.batch * C) where q % C < c0 { (gradient + q * plane).update(repeating: 0, count: plane) }
         Parallel.forEachChunk(planes.count, work: planes.count * plane * 60 * (iterations + 1)) { k in
             let q = planes[k]
-            let (pp, gg) = masked(q)
-            let (_, tape) = pp.withUnsafeBufferPointer { skeleton.forward($0.baseAddress!, record: true) }
-            let sg = targetSkeletons[k]
-            let dSkeleton = (0..<plane).map { i in S(skelA * Double(gg[i]) + skelB) }
-            let dp = skeleton.backward(tape!, dSkeleton)
-            for i in 0..<plane {
-                let v = g.base[q * plane + i]
-                guard ignore.map({ v != $0 }) ?? true else { continue }
-                let direct = sensA * Double(sg[i]) + diceA * Double(gg[i]) + diceB
-                gradient[q * plane + i] = dp[i] + S(direct)
+            ScratchBuffers.withBuffer(of: S.self, count: 4 * plane) { buffer in
+                let (pp, gg) = masked(q, buffer)
+                let dSkeleton = buffer + 2 * plane, dp = buffer + 3 * plane
+                for i in 0..<plane { dSkeleton[i] = S(skelA * Double(gg[i]) + skelB) }
+                skeleton.gradient(of: pp, dSkeleton: dSkeleton, into: dp)
+                let sg = targetSkeletons + k * plane, gq = g.base + q * plane, out = gradient + q * plane
+                for i in 0..<plane {
+                    let direct = sensA * Double(sg[i]) + diceA * Double(gg[i]) + diceB
+                    out[i] = gq[i] == ignored ? 0 : dp[i] + S(direct)
+                }
             }
         }
         return value

@@ -9,306 +9,288 @@
 ///     x₀ = x, x_{k+1} = erode(x_k),  δ_k = relu(x_k − open(x_k)) = relu(x_k − dilate(x_{k+1}))
 ///     s₀ = δ₀,  s_k = s_{k−1} + relu(δ_k − s_{k−1}·δ_k)   (k = 1 … iterations)
 ///
-/// Every operation is piecewise linear: the forward pass records, for each output voxel,
-/// which input voxel a min or max took (on ties the first one in window order along an
-/// axis, the earlier axis for the erosion, the last pass's choice for the separable
-/// dilation: a subgradient, like PyTorch's pooling picks one) and the signs of the relu
-/// arguments, and `backward` sends ∂L/∂s back through them to ∂L/∂x.
+/// Every operation is piecewise linear. With a tape, the forward pass records which voxel
+/// each min or max took, as one-byte codes (`SkeletonPasses`), and x_k − open(x_k) and
+/// s_{k−1} for the relus:
+///
+/// - the erosion (the axes of more than one voxel, a = 0, 1, 2, one window pass each,
+///   minimum of the passes): code 0 = the voxel itself, 1 + 2a = its minus neighbour
+///   i − s_a, 2 + 2a = its plus neighbour i + s_a. Ties: the first voxel in window order
+///   (i − s, i, i + s) along an axis, the earlier axis across axes.
+/// - the dilation: the maximum of the 3×3(×3) window as separable window maxima (last axis
+///   first, each pass reading the previous one), one code per pass (0 centre, 1 minus,
+///   2 plus; ties as above). This is a subgradient, like PyTorch's pooling picks one.
+///
+/// `backward` sends ∂L/∂s back through the relus, then through each recorded pass by its
+/// transpose, a gather (no data-dependent scatter): for a pass with codes c along stride s,
+///
+///     ∂L/∂in_j = ∂L/∂out_j·[c_j = 0] + ∂L/∂out_{j+s}·[c_{j+s} = minus] + ∂L/∂out_{j−s}·[c_{j−s} = plus]
+///
+/// (neighbours only inside the line along the axis): the dilation's passes in reverse
+/// order, then the erosion (the centre term once, then each axis' two side terms).
+/// Buffers are caller-provided or pooled (`ScratchBuffers`); nothing is allocated per step.
 struct SoftSkeleton<S: SegScalar> {
     /// The plane's spatial dims, left-padded with 1 to three axes.
     let dims: (Int, Int, Int)
     let iterations: Int
-    var count: Int { dims.0 * dims.1 * dims.2 }
+    let count: Int
+    /// The axes with more than one voxel, in order (a = 0, 1, 2 of the erosion codes).
+    let axes: [SkeletonAxis]
 
     init(spatial: ArraySlice<Int>, iterations: Int) {
         let d = [Int](repeating: 1, count: 3 - spatial.count) + spatial
         dims = (d[0], d[1], d[2])
         self.iterations = iterations
+        count = d[0] * d[1] * d[2]
+        let n = count
+        axes = [(d[0], d[1] * d[2]), (d[1], d[2]), (d[2], 1)]
+            .filter { $0.0 > 1 }
+            .map { SkeletonAxis(length: $0.0, stride: $0.1, outer: n / ($0.0 * $0.1)) }
     }
 
-    /// What the reverse pass needs: the images x_k, the openings, the skeletons s_k and
-    /// the voxel each erosion / dilation took.
+    /// What `backward` needs, in caller-provided buffers.
     struct Tape {
-        var images: [[S]] = []      // x_0 … x_{K+1}
-        var openings: [[S]] = []    // dilate(x_{k+1}), k = 0 … K
-        var skeletons: [[S]] = []   // s_0 … s_K
-        var eroded: [[Int32]] = []  // source of x_{k+1}[i] in x_k
-        var dilated: [[Int32]] = [] // source of opening_k[i] in x_{k+1}
+        /// x_k − open(x_k), k = 0 … K (`count` each).
+        let differences: UnsafeMutablePointer<S>
+        /// s_0 … s_{K−1}.
+        let skeletons: UnsafeMutablePointer<S>
+        /// Per step k: the erosion's codes, then one block per dilation pass.
+        let codes: UnsafeMutablePointer<UInt8>
     }
 
-    /// The skeleton of `x` (count values); with `tape`, what `backward` needs.
-    func forward(_ x: UnsafePointer<S>, record: Bool) -> (skeleton: [S], tape: Tape?) {
-        var tape = Tape()
-        var image = Array(UnsafeBufferPointer(start: x, count: count))
-        var skeleton = [S](repeating: 0, count: count)
+    /// Scalars of a tape's `differences` and `skeletons`, bytes of its `codes`.
+    var tapeScalars: Int { (2 * iterations + 1) * count }
+    var tapeCodes: Int { (iterations + 1) * (1 + axes.count) * count }
+    /// Scalars of the work buffer of `forward` (`backward` uses 3·count of it).
+    var workScalars: Int { 4 * count }
+
+    /// The codes of step k.
+    private func stepCodes(_ tape: Tape, _ k: Int) -> UnsafeMutablePointer<UInt8> {
+        tape.codes + k * (1 + axes.count) * count
+    }
+
+    // MARK: Forward
+
+    /// The skeleton s_K of `x` into `skeleton`; `work` holds `workScalars`. With `Record`,
+    /// fills `tape`.
+    func forward<Record: StaticFlag>(
+        _ x: UnsafePointer<S>, into skeleton: UnsafeMutablePointer<S>, work: UnsafeMutablePointer<S>,
+        tape: Tape?, _: Record.Type
+    ) {
+        let n = count
+        let images = (work, work + n), t = work + 2 * n, u = work + 3 * n
+        // Never written without Record.
+        let noCodes = UnsafeMutableRawPointer(work).assumingMemoryBound(to: UInt8.self)
+        var image = x
         for k in 0...iterations {
-            // Without a tape, the value-only (vectorised) morphology.
-            let (next, erodedFrom) = record ? erode(image) : (erodeValues(image), [])
-            let (opening, dilatedFrom) = record ? dilate(next) : (dilateValues(next), [])
-            for i in 0..<count {
-                let delta = max(image[i] - opening[i], 0)
-                let s = skeleton[i]
-                skeleton[i] = k == 0 ? delta : s + max(delta - s * delta, 0)
+            let next = k % 2 == 0 ? images.0 : images.1
+            let codes = Record.isOn ? stepCodes(tape!, k) : noCodes
+            erode(image, into: next, codes: codes, Record.self)
+            let opening = dilate(UnsafePointer(next), t, u, codes: codes + (Record.isOn ? n : 0), Record.self)
+            // s_k into the tape (s_K into `skeleton`); without Record, in place.
+            let current = Record.isOn && k < iterations ? tape!.skeletons + k * n : skeleton
+            let differences = Record.isOn ? tape!.differences + k * n : skeleton
+            if k == 0 {
+                SkeletonSteps.first(image, opening, current, differences, n, Record.self)
+            } else {
+                let previous = Record.isOn ? tape!.skeletons + (k - 1) * n : skeleton
+                SkeletonSteps.next(image, opening, UnsafePointer(previous), current, differences, n, Record.self)
             }
-            if record {
-                tape.images.append(image)
-                tape.openings.append(opening)
-                tape.skeletons.append(skeleton)
-                tape.eroded.append(erodedFrom)
-                tape.dilated.append(dilatedFrom)
-            }
-            image = next
+            image = UnsafePointer(next)
         }
-        if record { tape.images.append(image) }
-        return (skeleton, record ? tape : nil)
     }
 
-    /// ∂L/∂x from ∂L/∂s (the final skeleton), through the recorded operations.
-    func backward(_ tape: Tape, _ dSkeleton: [S]) -> [S] {
-        let n = count
-        var ds = dSkeleton                                   // ∂L/∂s_k
-        var dNext = [S](repeating: 0, count: n)              // ∂L/∂x_{k+1}
-        var dImage = [S](repeating: 0, count: n)             // ∂L/∂x_k
-        var dOpening = [S](repeating: 0, count: n)
-        for k in stride(from: iterations, through: 0, by: -1) {
-            ds.withUnsafeMutableBufferPointer { dsb in
-                dImage.withUnsafeMutableBufferPointer { dib in
-                    dOpening.withUnsafeMutableBufferPointer { dob in
-                        tape.images[k].withUnsafeBufferPointer { xb in
-                            tape.openings[k].withUnsafeBufferPointer { ob in
-                                let ds = dsb.baseAddress!, di = dib.baseAddress!, dO = dob.baseAddress!
-                                let x = xb.baseAddress!, opening = ob.baseAddress!
-                                if k > 0 {
-                                    tape.skeletons[k - 1].withUnsafeBufferPointer { pb in
-                                        let previous = pb.baseAddress!
-                                        for i in 0..<n {
-                                            // δ = relu(x − opening); s_k = s + relu(δ − s·δ)
-                                            let delta = x[i] - opening[i], s = previous[i]
-                                            let active = delta > 0 && delta - s * delta > 0
-                                            let dDelta = active ? ds[i] * (1 - s) : 0
-                                            ds[i] = active ? ds[i] * (1 - delta) : ds[i]
-                                            di[i] = dDelta
-                                            dO[i] = -dDelta
-                                        }
-                                    }
-                                } else {
-                                    for i in 0..<n {
-                                        let d = x[i] - opening[i] > 0 ? ds[i] : 0
-                                        di[i] = d
-                                        dO[i] = -d
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            // opening_k = dilate(x_{k+1}), then x_{k+1} = erode(x_k): scatter along the choices.
-            dNext.withUnsafeMutableBufferPointer { nb in
-                dImage.withUnsafeMutableBufferPointer { ib in
-                    dOpening.withUnsafeBufferPointer { ob in
-                        tape.dilated[k].withUnsafeBufferPointer { db in
-                            tape.eroded[k].withUnsafeBufferPointer { eb in
-                                let dn = nb.baseAddress!, di = ib.baseAddress!, dO = ob.baseAddress!
-                                let dilatedFrom = db.baseAddress!, erodedFrom = eb.baseAddress!
-                                for i in 0..<n where dO[i] != 0 { dn[Int(dilatedFrom[i])] += dO[i] }
-                                for i in 0..<n where dn[i] != 0 { di[Int(erodedFrom[i])] += dn[i] }
-                            }
-                        }
-                    }
-                }
-            }
-            swap(&dNext, &dImage)
-        }
-        return dNext
-    }
-
-    // MARK: Morphology with the chosen voxel
-
-    /// The axes with more than one voxel, as (length, stride).
-    private var axes: [(length: Int, stride: Int)] {
-        [(dims.0, dims.1 * dims.2), (dims.1, dims.2), (dims.2, 1)].filter { $0.length > 1 }
-    }
-
-    /// The extreme (min or max) of each voxel's 3-voxel window along one axis, and the
-    /// voxel it came from (window order i − s, i, i + s; the first extreme wins ties).
-    /// Border voxels use the clipped window; the interior loop is branch-free.
-    private func axisExtreme(
-        _ x: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, _ from: UnsafeMutablePointer<Int32>,
-        length: Int, stride: Int, maximum: Bool
+    /// erode(x) into `out`; with Record, its codes.
+    func erode<Record: StaticFlag>(
+        _ x: UnsafePointer<S>, into out: UnsafeMutablePointer<S>, codes: UnsafeMutablePointer<UInt8>, _: Record.Type
     ) {
-        let outer = count / (length * stride)
-        @inline(__always) func better(_ a: S, _ b: S) -> Bool { maximum ? a > b : a < b }
-        if stride == 1 {
-            // Along the lines themselves (window order i − 1, i, i + 1, as below).
-            for o in 0..<outer {
-                let base = o * length, line = x + base, dst = out + base, f = from + base
-                let b32 = Int32(truncatingIfNeeded: base)
-                let first = better(line[1], line[0])
-                dst[0] = first ? line[1] : line[0]
-                f[0] = first ? b32 &+ 1 : b32
-                let last = better(line[length - 1], line[length - 2])
-                dst[length - 1] = last ? line[length - 1] : line[length - 2]
-                f[length - 1] = b32 &+ Int32(truncatingIfNeeded: last ? length - 1 : length - 2)
-                for q in 1..<(length - 1) {
-                    let a = line[q - 1], b = line[q], c = line[q + 1]
-                    let i = b32 &+ Int32(truncatingIfNeeded: q)
-                    let takeB = better(b, a)
-                    var best = takeB ? b : a
-                    var at = takeB ? i : i &- 1
-                    let takeC = better(c, best)
-                    best = takeC ? c : best
-                    at = takeC ? i &+ 1 : at
-                    dst[q] = best
-                    f[q] = at
-                }
-            }
+        guard !axes.isEmpty else {
+            out.update(from: x, count: count)
+            if Record.isOn { codes.update(repeating: SkeletonPasses.centre, count: count) }
             return
         }
-        for o in 0..<outer {
-            for q in 0..<length {
-                let row = (o * length + q) * stride
-                let hasPrevious = q > 0, hasNext = q < length - 1
-                if hasPrevious && hasNext {
-                    let pa = x + (row - stride), pb = x + row, pc = x + (row + stride)
-                    let o = out + row, f = from + row
-                    let base = Int32(truncatingIfNeeded: row), s32 = Int32(truncatingIfNeeded: stride)
-                    for t in 0..<stride {
-                        let a = pa[t], b = pb[t], c = pc[t]
-                        let i = base &+ Int32(truncatingIfNeeded: t)
-                        let takeB = better(b, a)
-                        var best = takeB ? b : a
-                        var at = takeB ? i : i &- s32
-                        let takeC = better(c, best)
-                        best = takeC ? c : best
-                        at = takeC ? i &+ s32 : at
-                        o[t] = best
-                        f[t] = at
-                    }
+        // With contiguous lines (the last axis), its pass and the one before run as one sweep.
+        let fused = axes.count >= 2 && axes[axes.count - 1].stride == 1
+        for (a, axis) in axes.enumerated() {
+            let minus = UInt8(1 + 2 * a), plus = UInt8(2 + 2 * a)
+            if fused && a == axes.count - 2 {
+                if a == 0 {
+                    SkeletonPasses.erodeLastTwo(x, out, codes, axis, minus: minus, plus: plus, lineMinus: plus + 1, linePlus: plus + 2, Record.self, Off.self)
                 } else {
-                    for t in 0..<stride {
-                        let i = row + t
-                        var best = x[i], at = i
-                        if hasPrevious, !better(x[i], x[i - stride]) { best = x[i - stride]; at = i - stride }
-                        if hasNext, better(x[i + stride], best) { best = x[i + stride]; at = i + stride }
-                        out[i] = best
-                        from[i] = Int32(truncatingIfNeeded: at)
-                    }
+                    SkeletonPasses.erodeLastTwo(x, out, codes, axis, minus: minus, plus: plus, lineMinus: plus + 1, linePlus: plus + 2, Record.self, On.self)
                 }
+                break
+            }
+            if a == 0 {
+                SkeletonPasses.extreme(x, out, codes, axis, minus: minus, plus: plus, Off.self, Record.self, Off.self)
+            } else {
+                SkeletonPasses.extreme(x, out, codes, axis, minus: minus, plus: plus, Off.self, Record.self, On.self)
             }
         }
     }
 
-    /// The extreme of each voxel's clipped 3-voxel window along one axis (values only).
-    private func axisExtremeValues(
-        _ x: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, length: Int, stride: Int, maximum: Bool
+    /// dilate(x), in `t` or `u` (or x itself without axes); with Record, the codes of pass p
+    /// at codes + p·count.
+    func dilate<Record: StaticFlag>(
+        _ x: UnsafePointer<S>, _ t: UnsafeMutablePointer<S>, _ u: UnsafeMutablePointer<S>,
+        codes: UnsafeMutablePointer<UInt8>, _: Record.Type
+    ) -> UnsafePointer<S> {
+        var source = x, target = t
+        for (p, axis) in axes.reversed().enumerated() {
+            SkeletonPasses.extreme(source, target, codes + p * count, axis, minus: 1, plus: 2, On.self, Record.self, Off.self)
+            source = UnsafePointer(target)
+            target = target == t ? u : t
+        }
+        return source
+    }
+
+    // MARK: Backward
+
+    /// ∂L/∂x into `dx` from ∂L/∂s_K in `dSkeleton` (overwritten), through `tape` (filled by
+    /// `forward` of x); `work` holds `workScalars` (`dx` must not overlap it).
+    func backward(_ tape: Tape, _ dSkeleton: UnsafeMutablePointer<S>, into dx: UnsafeMutablePointer<S>, work: UnsafeMutablePointer<S>) {
+        let n = count
+        let other = work, spare = (work + n, work + 2 * n)
+        // ∂L/∂x_k lives in dx for even k, so that k = 0 ends there; ∂L/∂x_{k+1} in the other.
+        for k in stride(from: iterations, through: 0, by: -1) {
+            let dImage = k % 2 == 0 ? dx : other, dNext = k % 2 == 0 ? other : dx
+            let differences = UnsafePointer(tape.differences + k * n)
+            // ∂L/∂δ_k into dImage (∂L/∂open_k is its negative), ∂L/∂s_{k−1} into dSkeleton.
+            if k > 0 {
+                let previous = UnsafePointer(tape.skeletons + (k - 1) * n)
+                SkeletonSteps.nextReverse(differences, previous, UnsafePointer(dSkeleton), dImage, n)
+                SkeletonSteps.nextReverseSkeleton(differences, previous, dSkeleton, n)
+            } else {
+                SkeletonSteps.firstReverse(differences, UnsafePointer(dSkeleton), dImage, n)
+            }
+            // open_k = dilate(x_{k+1}): its passes in reverse order, from ∂L/∂open_k = −dImage;
+            // the last subtracts from ∂L/∂x_{k+1} (nothing there yet for k = K).
+            let codes = UnsafePointer(stepCodes(tape, k))
+            var gradient = UnsafePointer(dImage), target = spare.0
+            for p in stride(from: axes.count - 1, through: 0, by: -1) {
+                let axis = axes[axes.count - 1 - p], passCodes = codes + (1 + p) * n
+                if p > 0 {
+                    SkeletonPasses.gather(gradient, passCodes, target, axis, minus: 1, plus: 2, On.self, Off.self, Off.self)
+                    gradient = UnsafePointer(target)
+                    target = target == spare.0 ? spare.1 : spare.0
+                } else if k == iterations {
+                    SkeletonPasses.gather(gradient, passCodes, dNext, axis, minus: 1, plus: 2, On.self, Off.self, On.self)
+                } else {
+                    SkeletonPasses.gather(gradient, passCodes, dNext, axis, minus: 1, plus: 2, On.self, On.self, On.self)
+                }
+            }
+            if axes.isEmpty {
+                SkeletonSteps.subtract(gradient, from: dNext, n, overwrite: k == iterations)
+            }
+            // x_{k+1} = erode(x_k): the centre term with the first axis, then each axis' sides.
+            for (a, axis) in axes.enumerated() {
+                let minus = UInt8(1 + 2 * a), plus = UInt8(2 + 2 * a)
+                if a == 0 {
+                    SkeletonPasses.gather(UnsafePointer(dNext), codes, dImage, axis, minus: minus, plus: plus, On.self, On.self, Off.self)
+                } else {
+                    SkeletonPasses.gather(UnsafePointer(dNext), codes, dImage, axis, minus: minus, plus: plus, Off.self, On.self, Off.self)
+                }
+            }
+            if axes.isEmpty {
+                for i in 0..<n { dImage[i] += dNext[i] }
+            }
+        }
+    }
+
+    // MARK: With pooled buffers
+
+    /// The skeleton of `x` (count values) into `out`.
+    func skeleton(of x: UnsafePointer<S>, into out: UnsafeMutablePointer<S>) {
+        ScratchBuffers.withBuffer(of: S.self, count: workScalars) { work in
+            forward(x, into: out, work: work, tape: nil, Off.self)
+        }
+    }
+
+    /// ∂L/∂x of x into `dx` from ∂L/∂s_K in `dSkeleton` (overwritten): the forward pass of x
+    /// with its tape, then `backward`.
+    func gradient(of x: UnsafePointer<S>, dSkeleton: UnsafeMutablePointer<S>, into dx: UnsafeMutablePointer<S>) {
+        ScratchBuffers.withBuffer(of: S.self, count: tapeScalars + workScalars + count) { scalars in
+            ScratchBuffers.withBuffer(of: UInt8.self, count: tapeCodes) { codes in
+                let tape = Tape(differences: scalars, skeletons: scalars + (iterations + 1) * count, codes: codes)
+                let work = scalars + tapeScalars, skeleton = work + workScalars
+                forward(x, into: skeleton, work: work, tape: tape, On.self)
+                backward(tape, dSkeleton, into: dx, work: work)
+            }
+        }
+    }
+}
+
+/// The per-voxel steps of `SoftSkeleton` (contiguous loops, selects only) and their reverses.
+enum SkeletonSteps {
+    /// s₀ = δ₀ = relu(x − open); with Record, x − open.
+    @inline(__always)
+    static func first<S: SegScalar, Record: StaticFlag>(
+        _ x: UnsafePointer<S>, _ opening: UnsafePointer<S>, _ s: UnsafeMutablePointer<S>,
+        _ differences: UnsafeMutablePointer<S>, _ n: Int, _: Record.Type
     ) {
-        let outer = count / (length * stride)
-        @inline(__always) func pick(_ a: S, _ b: S) -> S { maximum ? (a > b ? a : b) : (a < b ? a : b) }
-        if stride == 1 {
-            // Along the lines themselves: the interior as one contiguous loop per line.
-            for o in 0..<outer {
-                let line = x + o * length, dst = out + o * length
-                dst[0] = pick(line[0], line[1])
-                dst[length - 1] = pick(line[length - 2], line[length - 1])
-                let left = line, center = line + 1, right = line + 2, d = dst + 1
-                for t in 0..<(length - 2) { d[t] = pick(pick(left[t], center[t]), right[t]) }
-            }
-            return
-        }
-        for o in 0..<outer {
-            for q in 0..<length {
-                let row = (o * length + q) * stride
-                let previous = x + (q > 0 ? row - stride : row), center = x + row
-                let next = x + (q < length - 1 ? row + stride : row), o = out + row
-                for t in 0..<stride { o[t] = pick(pick(previous[t], center[t]), next[t]) }
-            }
+        if Record.isOn { for i in 0..<n { differences[i] = x[i] - opening[i] } }
+        // relu as Swift.max(v, 0) = (0 >= v ? 0 : v).
+        for i in 0..<n {
+            let v = x[i] - opening[i]
+            s[i] = 0 >= v ? 0 : v
         }
     }
 
-    /// `erode` without the chosen voxels.
-    func erodeValues(_ x: [S]) -> [S] {
-        var out = x, value = [S](repeating: 0, count: count)
-        let n = count
-        for (k, axis) in axes.enumerated() {
-            x.withUnsafeBufferPointer { xb in
-                axisExtremeValues(xb.baseAddress!, &value, length: axis.length, stride: axis.stride, maximum: false)
-            }
-            out.withUnsafeMutableBufferPointer { ob in
-                value.withUnsafeBufferPointer { vb in
-                    let o = ob.baseAddress!, v = vb.baseAddress!
-                    if k == 0 {
-                        o.update(from: v, count: n)
-                    } else {
-                        for i in 0..<n { o[i] = v[i] < o[i] ? v[i] : o[i] }
-                    }
-                }
-            }
+    /// s_k = s_{k−1} + relu(δ − s_{k−1}·δ), δ = relu(x − open) (`previous` may be `s`).
+    @inline(__always)
+    static func next<S: SegScalar, Record: StaticFlag>(
+        _ x: UnsafePointer<S>, _ opening: UnsafePointer<S>, _ previous: UnsafePointer<S>,
+        _ s: UnsafeMutablePointer<S>, _ differences: UnsafeMutablePointer<S>, _ n: Int, _: Record.Type
+    ) {
+        if Record.isOn { for i in 0..<n { differences[i] = x[i] - opening[i] } }
+        for i in 0..<n {
+            let v = x[i] - opening[i]
+            let delta = 0 >= v ? 0 : v
+            let p = previous[i], w = delta - p * delta
+            s[i] = p + (0 >= w ? 0 : w)
         }
-        return out
     }
 
-    /// `dilate` without the chosen voxels.
-    func dilateValues(_ x: [S]) -> [S] {
-        var out = x, value = [S](repeating: 0, count: count)
-        for axis in axes.reversed() {
-            out.withUnsafeBufferPointer { ob in
-                axisExtremeValues(ob.baseAddress!, &value, length: axis.length, stride: axis.stride, maximum: true)
-            }
-            swap(&out, &value)
-        }
-        return out
+    /// Reverse of `first`: ∂L/∂δ₀ = ∂L/∂s₀·[x − open > 0] into dImage.
+    @inline(__always)
+    static func firstReverse<S: SegScalar>(
+        _ differences: UnsafePointer<S>, _ ds: UnsafePointer<S>, _ dImage: UnsafeMutablePointer<S>, _ n: Int
+    ) {
+        for i in 0..<n { dImage[i] = differences[i] > 0 ? ds[i] : 0 }
     }
 
-    /// Soft erosion: the minimum over the axis windows (axis 0, then 1, then 2; an earlier
-    /// axis wins ties), and the voxel it came from.
-    func erode(_ x: [S]) -> ([S], [Int32]) {
-        var out = x, from = (0..<count).map { Int32(truncatingIfNeeded: $0) }
-        var value = [S](repeating: 0, count: count), source = [Int32](repeating: 0, count: count)
-        let n = count
-        for (k, axis) in axes.enumerated() {
-            x.withUnsafeBufferPointer { xb in
-                axisExtreme(xb.baseAddress!, &value, &source, length: axis.length, stride: axis.stride, maximum: false)
-            }
-            out.withUnsafeMutableBufferPointer { ob in
-                from.withUnsafeMutableBufferPointer { fb in
-                    value.withUnsafeBufferPointer { vb in
-                        source.withUnsafeBufferPointer { sb in
-                            let o = ob.baseAddress!, f = fb.baseAddress!, v = vb.baseAddress!, s = sb.baseAddress!
-                            let first = k == 0
-                            for i in 0..<n {
-                                let take = first || v[i] < o[i]
-                                o[i] = take ? v[i] : o[i]
-                                f[i] = take ? s[i] : f[i]
-                            }
-                        }
-                    }
-                }
-            }
+    /// Reverse of `next`, ∂L/∂δ: where δ > 0 and δ − s·δ > 0, ∂L/∂s_k·(1 − s) (into dImage), else 0.
+    @inline(__always)
+    static func nextReverse<S: SegScalar>(
+        _ differences: UnsafePointer<S>, _ previous: UnsafePointer<S>, _ ds: UnsafePointer<S>,
+        _ dImage: UnsafeMutablePointer<S>, _ n: Int
+    ) {
+        for i in 0..<n {
+            let delta = differences[i], s = previous[i]
+            let active = ElementChecks.both(delta > 0, delta - s * delta > 0)
+            dImage[i] = active ? ds[i] * (1 - s) : 0
         }
-        return (out, from)
     }
 
-    /// Soft dilation: the maximum over the 3×3(×3) window, as three separable axis passes
-    /// (a window maximum is the maximum of the axis maxima), and the voxel it came from.
-    func dilate(_ x: [S]) -> ([S], [Int32]) {
-        var out = x, from = (0..<count).map { Int32(truncatingIfNeeded: $0) }
-        var value = [S](repeating: 0, count: count), source = [Int32](repeating: 0, count: count)
-        let n = count
-        for axis in axes.reversed() {
-            out.withUnsafeBufferPointer { ob in
-                axisExtreme(ob.baseAddress!, &value, &source, length: axis.length, stride: axis.stride, maximum: true)
-            }
-            // `source` indexes the previous pass: compose to a voxel of x.
-            source.withUnsafeMutableBufferPointer { sb in
-                from.withUnsafeBufferPointer { fb in
-                    let s = sb.baseAddress!, f = fb.baseAddress!
-                    for i in 0..<n { s[i] = f[Int(s[i])] }
-                }
-            }
-            swap(&out, &value)
-            swap(&from, &source)
+    /// Reverse of `next`, ∂L/∂s_{k−1} (in place of ∂L/∂s_k): ∂L/∂s_k·(1 − δ) where active, else ∂L/∂s_k.
+    @inline(__always)
+    static func nextReverseSkeleton<S: SegScalar>(
+        _ differences: UnsafePointer<S>, _ previous: UnsafePointer<S>, _ ds: UnsafeMutablePointer<S>, _ n: Int
+    ) {
+        for i in 0..<n {
+            let delta = differences[i], s = previous[i]
+            let active = ElementChecks.both(delta > 0, delta - s * delta > 0)
+            ds[i] = active ? ds[i] * (1 - delta) : ds[i]
         }
-        return (out, from)
+    }
+
+    /// target = −source, or target −= source.
+    @inline(__always)
+    static func subtract<S: SegScalar>(_ source: UnsafePointer<S>, from target: UnsafeMutablePointer<S>, _ n: Int, overwrite: Bool) {
+        if overwrite {
+            for i in 0..<n { target[i] = -source[i] }
+        } else {
+            for i in 0..<n { target[i] -= source[i] }
+        }
     }
 }
