@@ -24,6 +24,27 @@ struct SkeletonAxis {
 enum SkeletonPasses {
     static let centre: UInt8 = 0
 
+    /// Row q of block o along an axis of stride > 1: the row's offset, the rows before and
+    /// after it and their codes. A missing neighbour (first or last row) reads the centre,
+    /// with the centre's code: window order keeps the first of equal values, so it never
+    /// displaces a real neighbour's strict win and the choice is the clipped window's.
+    struct Window<S: SegScalar> {
+        let row: Int
+        let previous: UnsafePointer<S>, middle: UnsafePointer<S>, next: UnsafePointer<S>
+        let minus: UInt8, plus: UInt8
+
+        @inline(__always)
+        init(_ x: UnsafePointer<S>, _ o: Int, _ q: Int, _ axis: SkeletonAxis, minus: UInt8, plus: UInt8) {
+            let length = axis.length, stride = axis.stride
+            row = (o &* length &+ q) &* stride
+            previous = x + (q > 0 ? row &- stride : row)
+            middle = x + row
+            next = x + (q < length &- 1 ? row &+ stride : row)
+            self.minus = q > 0 ? minus : SkeletonPasses.centre
+            self.plus = q < length &- 1 ? plus : SkeletonPasses.centre
+        }
+    }
+
     /// `out_i = extreme of the window` and, with `Record`, `code_i` = the winner's code.
     /// With `Combine` (erosions after the first axis, minimum only) the window's minimum
     /// replaces `out_i` (and its code `code_i`) only where it is strictly smaller: the earlier
@@ -70,15 +91,9 @@ enum SkeletonPasses {
         }
         for o in 0..<axis.outer {
             for q in 0..<length {
-                let row = (o &* length &+ q) &* stride
-                let previous = x + (q > 0 ? row &- stride : row), middle = x + row
-                let next = x + (q < length &- 1 ? row &+ stride : row)
-                let dst = out + row, f = code + row
-                // A missing neighbour reads the centre, with the centre's code: window order
-                // keeps the first of equal values, so it never displaces a real neighbour's
-                // strict win and the choice is the clipped window's.
-                let cp = q > 0 ? minus : centre, cn = q < length &- 1 ? plus : centre
-                for t in 0..<stride { store(dst, f, t, previous[t], cp, middle[t], next[t], cn) }
+                let w = Window(x, o, q, axis, minus: minus, plus: plus)
+                let dst = out + w.row, f = code + w.row
+                for t in 0..<stride { store(dst, f, t, w.previous[t], w.minus, w.middle[t], w.next[t], w.plus) }
             }
         }
     }
@@ -122,11 +137,10 @@ enum SkeletonPasses {
         }
         for o in 0..<axis.outer {
             for q in 0..<length {
-                let row = (o &* length &+ q) &* line
-                let previous = x + (q > 0 ? row &- line : row), middle = x + row
-                let next = x + (q < length &- 1 ? row &+ line : row)
+                let w = Window(x, o, q, axis, minus: minus, plus: plus)
+                let row = w.row, previous = w.previous, middle = w.middle, next = w.next
                 let dst = out + row, f = code + row
-                let cp = q > 0 ? minus : centre, cn = q < length &- 1 ? plus : centre
+                let cp = w.minus, cn = w.plus
                 let e = line &- 1
                 voxel(dst, f, 0, previous[0], cp, middle[0], next[0], cn, middle[0], centre, middle[1], linePlus)
                 voxel(dst, f, e, previous[e], cp, middle[e], next[e], cn, middle[e &- 1], lineMinus, middle[e], centre)
