@@ -32,12 +32,15 @@ extension LovaszSort {
         let logCount = Int.bitWidth - count.leadingZeroBitCount
         let topBits = min(digitBits, max(8, logCount - 12))
         let rest = bits - topBits, buckets = 1 << topBits
+        // More items than the buckets can hold under the limit: some bucket exceeds it.
+        guard count <= buckets * topDigitBucketLimit else { return nil }
         let low = keys.low, restShift = UInt32(rest)
         @inline(__always) func top(_ v: UInt64) -> Int {
             Int(truncatingIfNeeded: (UInt32(truncatingIfNeeded: v &>> 32) &- low) &>> restShift)
         }
         let parts = segments.count
-        let tables = UnsafeMutablePointer<Int>.allocate(capacity: parts * buckets)
+        // Offsets below count < 2³¹ (`maxEntryCount`): UInt32, as in `sortSegments`.
+        let tables = UnsafeMutablePointer<UInt32>.allocate(capacity: parts * buckets)
         defer { tables.deallocate() }
         tables.initialize(repeating: 0, count: parts * buckets)
         var starts = [Int](repeating: 0, count: buckets + 1)
@@ -52,8 +55,8 @@ extension LovaszSort {
             for b in 0..<buckets {
                 starts[b] = sum
                 for s in 0..<parts {
-                    let c = tables[s &* buckets &+ b]
-                    tables[s &* buckets &+ b] = sum
+                    let c = Int(tables[s &* buckets &+ b])
+                    tables[s &* buckets &+ b] = UInt32(truncatingIfNeeded: sum)
                     sum &+= c
                 }
                 largest = max(largest, sum - starts[b])
@@ -64,7 +67,7 @@ extension LovaszSort {
                 let table = tables + s &* buckets, items = source + segs[s].start
                 for i in 0..<segs[s].count {
                     let v = items[i], b = top(v)
-                    other[table[b]] = v
+                    other[Int(truncatingIfNeeded: table[b])] = v
                     table[b] &+= 1
                 }
             }
