@@ -19,7 +19,8 @@
 ///
 /// Gradient: the first part writes the caller's buffer; each further part writes one pooled
 /// scratch buffer, which is added with its weight (the first part's weight is applied in
-/// the pass that adds the second part).
+/// the pass that adds the second part), or — a pixel loss of binary/multilabel mode —
+/// adds its weighted gradient to the buffer itself.
 public struct WeightedLossSum: Sendable {
     /// One weighted term.
     public struct Part: Sendable {
@@ -65,19 +66,57 @@ public struct WeightedLossSum: Sendable {
             for part in parts { total += part.weight * (try evaluate(part, input, target, options, nil)) }
             return total
         }
-        let count = input.shape.count
+        let count = input.shape.count, first = S(parts[0].weight)
         total += parts[0].weight * (try evaluate(parts[0], input, target, options, gradient))
-        guard parts.count > 1 else {
-            Self.combine(gradient, S(parts[0].weight), nil, 0, count: count)
+        let needsScratch = parts.dropFirst().contains { !addsInPlace($0, options) }
+        return try ScratchBuffers.withBuffer(of: S.self, count: needsScratch ? count : 0) { (scratch: UnsafeMutablePointer<S>) throws(SegLossError) -> Double in
+            // The first part's weight is applied in the pass that adds the second part (or
+            // on its own before a part adds its gradient in place).
+            var firstApplied = false
+            for part in parts.dropFirst() {
+                if addsInPlace(part, options) {
+                    if !firstApplied { Self.combine(gradient, first, nil, 0, count: count) }
+                    total += part.weight * (try evaluateAdding(part, input, target, options, gradient))
+                } else {
+                    total += part.weight * (try evaluate(part, input, target, options, scratch))
+                    Self.combine(gradient, firstApplied ? 1 : first, scratch, S(part.weight), count: count)
+                }
+                firstApplied = true
+            }
+            if !firstApplied { Self.combine(gradient, first, nil, 0, count: count) }
             return total
         }
-        return try ScratchBuffers.withBuffer(of: S.self, count: count) { (scratch: UnsafeMutablePointer<S>) throws(SegLossError) -> Double in
-            for (k, part) in parts.enumerated().dropFirst() {
-                total += part.weight * (try evaluate(part, input, target, options, scratch))
-                // The first part's weight is applied in the same pass as the second part.
-                Self.combine(gradient, k == 1 ? S(parts[0].weight) : 1, scratch, S(part.weight), count: count)
-            }
-            return total
+    }
+
+    /// Whether a part adds w·∂ℓ/∂x to the gradient itself (no scratch buffer, no pass to
+    /// add it): the pixel losses of binary/multilabel mode, whose evaluator scales and
+    /// accumulates (`evaluateAdding`) — `focal_loss` (except the normalized form) and BCE.
+    private func addsInPlace(_ part: Part, _ options: LossOptions) -> Bool {
+        guard options.mode != .multiclass else { return false }
+        switch part.loss.function {
+        case .bce: return true
+        case .focal(let l): return !l.normalized
+        default: return false
+        }
+    }
+
+    /// A part of `addsInPlace`: its value (as `evaluate` returns it), w·∂ℓ/∂x added to
+    /// `gradient`.
+    private func evaluateAdding<S: SegScalar>(
+        _ part: Part, _ input: TensorView<S>, _ target: LossTarget<S>, _ options: LossOptions,
+        _ gradient: UnsafeMutablePointer<S>
+    ) throws(SegLossError) -> Double {
+        let dense = try target.requireDense(part.loss.name)
+        let outputs = LossOutputs(gradient: gradient)
+        switch part.loss.function {
+        case .bce(let l):
+            return try PixelLossEvaluator.evaluate(
+                l, input: input, target: dense, options: options, outputs: outputs, scale: part.weight, accumulate: true)
+        case .focal(let l):
+            return try PixelLossEvaluator.evaluate(
+                l, input: input, target: dense, options: options, outputs: outputs, scale: part.weight, accumulate: true)
+        default:
+            throw .option("loss", "internal error: \(part.loss.name) cannot add its gradient in place")
         }
     }
 

@@ -18,14 +18,25 @@ enum HardTargetScan {
             let out = sb.baseAddress!
             Parallel.forEachChunk(chunks, work: count) { c in
                 let lo = c * chunkSize, hi = min(count, lo + chunkSize)
-                var n: Int32 = 0
-                for i in lo..<hi {
-                    let g = t[i]
-                    n &+= 1 &- (ElementChecks.bit(g == 0) | ElementChecks.bit(g == 1) | ElementChecks.bit(g == ig))
-                }
-                out[c] = Int(n)
+                out[c] = softCount(t, lo, hi, ig)
             }
         }
         return soft.allSatisfy { $0 == 0 }
+    }
+
+    /// `all` for one row, on the calling thread (inside a parallel task), without ignore_index.
+    static func row<S: SegScalar>(_ t: UnsafePointer<S>, count: Int) -> Bool {
+        softCount(t, 0, count, 0) == 0
+    }
+
+    /// Targets of `lo..<hi` that are neither 0, 1 nor `ignore`.
+    @inline(__always)
+    static func softCount<S: SegScalar>(_ t: UnsafePointer<S>, _ lo: Int, _ hi: Int, _ ignore: S) -> Int {
+        var n: Int32 = 0
+        for i in lo..<hi {
+            let g = t[i]
+            n &+= 1 &- (ElementChecks.bit(g == 0) | ElementChecks.bit(g == 1) | ElementChecks.bit(g == ignore))
+        }
+        return Int(n)
     }
 }

@@ -33,12 +33,7 @@ public struct DiceBCELoss: Sendable {
         input: TensorView<S>, target: TensorView<S>, options: LossOptions, outputs: LossOutputs<S>
     ) throws(SegLossError) -> Double {
         try validate(options)
-        let d = try RegionLossEvaluator.evaluate(
-            dice, input: input, target: target, options: options,
-            outputs: LossOutputs(gradient: outputs.gradient), scale: lambdaDice)
-        let b = try PixelLossEvaluator.evaluate(
-            bce, input: input, target: target, options: options,
-            outputs: LossOutputs(gradient: outputs.gradient), scale: lambdaBCE, accumulate: true)
-        return lambdaDice * d + lambdaBCE * b
+        return try CompoundParts.regionPlusPixel(
+            dice, lambdaDice, bce, lambdaBCE, input: input, target: target, options: options, outputs: outputs)
     }
 }

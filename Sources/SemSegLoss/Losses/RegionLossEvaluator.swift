@@ -27,15 +27,8 @@ public enum RegionLossEvaluator {
         outputs: LossOutputs<S>, scale: Double = 1, accumulate: Bool = false
     ) throws(SegLossError) -> Double {
         let shape = input.shape
-        try options.validateDense(input: shape, target: target.shape) { () throws(SegLossError) in
-            try objective.validate()
-            if objective.region.softLabel && objective.squaredSums {
-                throw .option("soft_label", "cannot be combined with squared_pred (the soft-label intersection needs linear sums)")
-            }
-        }
-        let config = RegionStatsKernel.Config<S>(
-            fromLogits: options.fromLogits, squared: objective.squaredSums,
-            ignore: options.ignoreIndex.map { S($0) })
+        try validate(objective, input: shape, target: target.shape, options: options)
+        let config = self.config(objective, options, S.self)
         let region = objective.region
         let entries = RegionEntries(shape: shape, options: options, batch: region.batch)
 
@@ -53,10 +46,7 @@ public enum RegionLossEvaluator {
             (stats, scan) = RegionStatsKernel.forwardBackwardByRow(
                 input: input, target: target, config: config, gradient: parked
             ) { row, s in
-                guard let e = entries.entry(ofRow: row) else { return (0, 0) }
-                let w = RegionReduction.earlyWeight(e, count: entries.count, options: options, outputs: outputs)
-                let t = objective.term(s, channel: row % shape.channels)
-                return (scale * w * t.dIntersection, scale * w * t.dPrediction)
+                earlyCoefficients(objective, row: row, stats: s, entries: entries, options: options, outputs: outputs, scale: scale)
             }
             stored = nil
             fused = true
@@ -67,23 +57,8 @@ public enum RegionLossEvaluator {
         }
         try scan.check(input: input, target: target, fromLogits: options.fromLogits, ignoreIndex: config.ignore)
 
-        // Entries
-        let entryStats = entries.pool(stats, zero: RegionStats(), +)
-        var terms = [RegionTerm](repeating: RegionTerm(loss: 0, dIntersection: 0, dPrediction: 0), count: entries.count)
-        var included = [Bool](repeating: false, count: entries.count)
-        for e in 0..<entries.count {
-            let s = entryStats[e]
-            if s.valid == 0 { continue }
-            if region.emptyTarget == .skip && s.target == 0 {
-                terms[e].loss = .nan
-                continue
-            }
-            let c0 = options.firstChannel, kept = shape.channels - c0
-            terms[e] = objective.term(s, channel: region.batch ? e + c0 : e % kept + c0)
-            included[e] = true
-        }
-        let (value, weights) = try RegionReduction.reduce(
-            losses: terms.map(\.loss), included: included, options: options, outputs: outputs)
+        let (value, weights, terms) = try reduceEntries(
+            objective, stats: stats, entries: entries, shape: shape, options: options, outputs: outputs)
 
         // Pass 2
         if let gradient = outputs.gradient, !fused {
@@ -101,6 +76,69 @@ public enum RegionLossEvaluator {
             }
         }
         return value
+    }
+
+    /// Checks the options, the shapes and the objective's parameters.
+    static func validate<O: RegionObjective>(
+        _ objective: O, input: TensorShape, target: TensorShape, options: LossOptions
+    ) throws(SegLossError) {
+        try options.validateDense(input: input, target: target) { () throws(SegLossError) in
+            try objective.validate()
+            if objective.region.softLabel && objective.squaredSums {
+                throw .option("soft_label", "cannot be combined with squared_pred (the soft-label intersection needs linear sums)")
+            }
+        }
+    }
+
+    /// The kernels' options for the objective and the loss options.
+    static func config<S: SegScalar, O: RegionObjective>(
+        _ objective: O, _ options: LossOptions, _: S.Type
+    ) -> RegionStatsKernel.Config<S> {
+        RegionStatsKernel.Config<S>(
+            fromLogits: options.fromLogits, squared: objective.squaredSums,
+            ignore: options.ignoreIndex.map { S($0) })
+    }
+
+    /// The entries' terms from the per-row sums, and their reduction: an entry without a
+    /// valid voxel is left out, and so is one with an empty target under
+    /// `EmptyTargetPolicy.skip` (NaN under `none`). Returns the reduced value, each entry's
+    /// weight in the gradient and its term.
+    static func reduceEntries<S: SegScalar, O: RegionObjective>(
+        _ objective: O, stats: [RegionStats], entries: RegionEntries, shape: TensorShape, options: LossOptions,
+        outputs: LossOutputs<S>
+    ) throws(SegLossError) -> (value: Double, weights: [Double], terms: [RegionTerm]) {
+        let region = objective.region
+        let entryStats = entries.pool(stats, zero: RegionStats(), +)
+        var terms = [RegionTerm](repeating: RegionTerm(loss: 0, dIntersection: 0, dPrediction: 0), count: entries.count)
+        var included = [Bool](repeating: false, count: entries.count)
+        for e in 0..<entries.count {
+            let s = entryStats[e]
+            if s.valid == 0 { continue }
+            if region.emptyTarget == .skip && s.target == 0 {
+                terms[e].loss = .nan
+                continue
+            }
+            let c0 = options.firstChannel, kept = shape.channels - c0
+            terms[e] = objective.term(s, channel: region.batch ? e + c0 : e % kept + c0)
+            included[e] = true
+        }
+        let (value, weights) = try RegionReduction.reduce(
+            losses: terms.map(\.loss), included: included, options: options, outputs: outputs)
+        return (value, weights, terms)
+    }
+
+    /// The gradient coefficients (a_r, b_r) = scale·w_e·(∂ℓ/∂TP, ∂ℓ/∂P) of a row from its own
+    /// sums, for the row-by-row kernels (every entry is one row and is included; (0, 0) for
+    /// a dropped channel).
+    @inline(__always)
+    static func earlyCoefficients<S: SegScalar, O: RegionObjective>(
+        _ objective: O, row: Int, stats: RegionStats, entries: RegionEntries, options: LossOptions,
+        outputs: LossOutputs<S>, scale: Double
+    ) -> (a: Double, b: Double) {
+        guard let e = entries.entry(ofRow: row) else { return (0, 0) }
+        let w = RegionReduction.earlyWeight(e, count: entries.count, options: options, outputs: outputs)
+        let t = objective.term(stats, channel: row % entries.channels)
+        return (scale * w * t.dIntersection, scale * w * t.dPrediction)
     }
 
     /// Whether both passes can run row by row: stored σ' (logits, linear sums, a fresh

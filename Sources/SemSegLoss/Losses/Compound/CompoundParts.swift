@@ -59,12 +59,19 @@ extension CompoundParts {
 // MARK: - Two-part sums
 
 extension CompoundParts {
-    /// w_r·(region part) + w_p·(pixel part) on dense targets (binary/multilabel): the region
-    /// evaluator writes its gradient, the pixel evaluator adds its own.
+    /// w_r·(region part) + w_p·(pixel part) on dense targets (binary/multilabel): both in
+    /// one sweep per row where `RegionPixelEvaluator` applies (unless `fused` is false, for
+    /// tests), else the region evaluator writes its gradient and the pixel evaluator adds
+    /// its own.
     static func regionPlusPixel<S: SegScalar, R: RegionObjective, P: PixelObjective>(
         _ region: R, _ regionWeight: Double, _ pixel: P, _ pixelWeight: Double,
-        input: TensorView<S>, target: TensorView<S>, options: LossOptions, outputs: LossOutputs<S>
+        input: TensorView<S>, target: TensorView<S>, options: LossOptions, outputs: LossOutputs<S>,
+        fused: Bool = true
     ) throws(SegLossError) -> Double {
+        if fused, let value = try RegionPixelEvaluator.evaluate(
+            region, regionWeight, pixel, pixelWeight, input: input, target: target, options: options, outputs: outputs) {
+            return value
+        }
         let gradient = LossOutputs<S>(gradient: outputs.gradient)
         let r = try RegionLossEvaluator.evaluate(
             region, input: input, target: target, options: options, outputs: gradient, scale: regionWeight)

@@ -46,18 +46,17 @@ public struct DiceCELoss: Sendable {
         input: TensorView<S>, target: LossTarget<S>, options: LossOptions, outputs: LossOutputs<S>
     ) throws(SegLossError) -> Double {
         try validate(options)
-        let gradient = LossOutputs<S>(gradient: outputs.gradient)
-        let d: Double
-        if options.mode == .multiclass {
-            try crossEntropy.validate()
-            d = try CompoundParts.multiclassRegion(
-                dice, input: input, target: target, options: options, outputs: gradient, scale: lambdaDice)
-        } else {
+        try crossEntropy.validate()
+        guard options.mode == .multiclass else {
+            // Binary/multilabel: the cross-entropy is the BCE per element.
             try crossEntropy.requireBinaryCompatible(mode: options.mode)
-            d = try RegionLossEvaluator.evaluate(
-                dice, input: input, target: target.requireDense("dice_ce_loss"), options: options,
-                outputs: gradient, scale: lambdaDice)
+            return try CompoundParts.regionPlusPixel(
+                dice, lambdaDice, BCELoss(), lambdaCE, input: input, target: target.requireDense("dice_ce_loss"),
+                options: options, outputs: outputs)
         }
+        let gradient = LossOutputs<S>(gradient: outputs.gradient)
+        let d = try CompoundParts.multiclassRegion(
+            dice, input: input, target: target, options: options, outputs: gradient, scale: lambdaDice)
         let c = try crossEntropy.evaluate(
             input: input, target: target, options: options, outputs: gradient, scale: lambdaCE, accumulate: true)
         return lambdaDice * d + lambdaCE * c
