@@ -76,6 +76,25 @@ struct SSIMTests {
 
     // MARK: Edge cases and bad input
 
+    /// Hard labels skip the filter of g² (g² = g, so E[g²] = μg); a target whose zeros are
+    /// −0 is not hard bit for bit and takes the filter. Both must give the same numbers.
+    @Test("hard labels: E[g²] taken from μg equals filtering g² (Float and Double, 2-D and 3-D)",
+          arguments: [[2, 1, 23, 19], [1, 2, 12, 11, 13]])
+    func hardLabelShortcut(_ shape: [Int]) throws {
+        var rng = TestRandom(seed: 21)
+        let n = shape.reduce(1, *)
+        let x = rng.logits(n), hard = rng.bits(n, p: 0.4)
+        let negativeZeros = hard.map { $0 == 0 ? -0.0 : $0 }
+        let o: [(String, Double)] = shape[1] > 1 ? [("mode", 1)] : []
+        for (a, b) in [(try run("ssim_loss", o, x, hard, shape), try run("ssim_loss", o, x, negativeZeros, shape))] {
+            #expect(a.value == b.value, "\(a.value) vs \(b.value)")
+            #expect(zip(a.gradient, b.gradient).allSatisfy { $0 == $1 })
+        }
+        let a = try runFloat("ssim_loss", o, x, hard, shape), b = try runFloat("ssim_loss", o, x, negativeZeros, shape)
+        #expect(a.value == b.value, "\(a.value) vs \(b.value)")
+        #expect(zip(a.gradient, b.gradient).allSatisfy { $0 == $1 })
+    }
+
     @Test("logits ±30 and Float: finite")
     func saturated() throws {
         var rng = TestRandom(seed: 3)

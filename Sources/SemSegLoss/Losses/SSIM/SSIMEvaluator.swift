@@ -81,10 +81,12 @@ enum SSIMEvaluator {
         let n = window.count, m = window.validCount
         let p = buffer, field = buffer + n, work = buffer + 7 * n
         let stat = (0..<5).map { buffer + (2 + $0) * n }  // μp, μg, Epp, Egg, Epg
-        var badInput: Int32 = 0, badTarget: Int32 = 0
+        var badInput: Int32 = 0, badTarget: Int32 = 0, soft: Int32 = 0
         for i in 0..<n {
             badInput &+= ElementChecks.badInput(x[i], logits: fromLogits)
             badTarget &+= ElementChecks.badTarget(g[i])
+            // g is +0 or 1 bit for bit (then g² = g bit for bit).
+            soft &+= 1 &- (ElementChecks.bit(g[i] == 1) | ElementChecks.bit(S.unitBits(g[i]) == S.unitBits(0)))
             p[i] = fromLogits ? Sigmoid(logits: x[i]).p : x[i]
         }
         var scan = InputScan()
@@ -95,8 +97,13 @@ enum SSIMEvaluator {
         window.apply(g, into: stat[1], work: work)
         for i in 0..<n { field[i] = p[i] * p[i] }
         window.apply(field, into: stat[2], work: work)
-        for i in 0..<n { field[i] = g[i] * g[i] }
-        window.apply(field, into: stat[3], work: work)
+        if soft == 0 {
+            // Hard labels: g² = g, so E[g²] = μg (the same filter on the same values).
+            stat[3].update(from: stat[1], count: m)
+        } else {
+            for i in 0..<n { field[i] = g[i] * g[i] }
+            window.apply(field, into: stat[3], work: work)
+        }
         for i in 0..<n { field[i] = p[i] * g[i] }
         window.apply(field, into: stat[4], work: work)
 

@@ -8,8 +8,8 @@ import RealModule
 /// transpose, which scatters back to the full size), used for the SSIM gradient.
 ///
 /// out[i] = Σ_k w_k in[i + k] along each axis in turn (w symmetric, so correlation and
-/// convolution agree). Each output line sums its taps' input lines four at a time in a
-/// contiguous, vectorised loop.
+/// convolution agree). Each output line sums its taps' input lines eight and then four at
+/// a time in contiguous, vectorised loops (`combine`).
 struct SeparableWindow<S: SegScalar>: Sendable {
     /// The 1-D taps, summing to 1.
     let taps: [S]
@@ -150,31 +150,78 @@ struct SeparableWindow<S: SegScalar>: Sendable {
         }
     }
 
-    /// line[j] = Σ_(k ∈ taps) w_k·source(k)[j] for j < n, four taps per sweep of the line
-    /// (`addScaled4`), so the line is loaded and stored ⌈|taps|/4⌉ times instead of once
-    /// per tap. A last group of fewer than four taps is filled with zero weights on a tap
+    /// line[j] = Σ_(k ∈ taps) w_k·source(k)[j] for j < n. The first sweep writes the line
+    /// from up to eight taps (`setScaled8`; four with `setScaled4` for windows of at most
+    /// four taps), without loading it; each further sweep adds four taps (`addScaled4`).
+    /// An 11-tap window then costs two sweeps, 13 loads and 2 stores per element, where
+    /// zeroing the line and three sweeps of four took 15 loads and 4 stores (the loop is
+    /// bound by loads). A last group short of taps is filled with zero weights on a tap
     /// already read (the sources are finite, so 0·x adds exactly 0).
     @inline(__always)
     private static func combine(
         _ line: UnsafeMutablePointer<S>, _ n: Int, _ w: UnsafeBufferPointer<S>, _ taps: ClosedRange<Int>,
         _ source: (Int) -> UnsafePointer<S>
     ) {
-        line.update(repeating: 0, count: n)
-        var k = taps.lowerBound
-        while k <= taps.upperBound {
-            let last = taps.upperBound
-            @inline(__always) func tap(_ j: Int) -> (UnsafePointer<S>, S) {
-                j <= last ? (source(j), w[j]) : (source(k), 0)
-            }
+        let first = taps.lowerBound, last = taps.upperBound
+        @inline(__always) func tap(_ j: Int) -> (UnsafePointer<S>, S) {
+            j <= last ? (source(j), w[j]) : (source(first), 0)
+        }
+        var k = first
+        if taps.count > 4 {
+            let (a0, w0) = tap(k), (a1, w1) = tap(k + 1), (a2, w2) = tap(k + 2), (a3, w3) = tap(k + 3)
+            let (a4, w4) = tap(k + 4), (a5, w5) = tap(k + 5), (a6, w6) = tap(k + 6), (a7, w7) = tap(k + 7)
+            setScaled8(line, (a0, a1, a2, a3, a4, a5, a6, a7), (w0, w1, w2, w3, w4, w5, w6, w7), n)
+            k += 8
+        } else {
+            let (a, w0) = tap(k), (b, w1) = tap(k + 1), (c, w2) = tap(k + 2), (e, w3) = tap(k + 3)
+            setScaled4(line, a, b, c, e, w0, w1, w2, w3, n)
+            k += 4
+        }
+        while k <= last {
             let (a, w0) = tap(k), (b, w1) = tap(k + 1), (c, w2) = tap(k + 2), (e, w3) = tap(k + 3)
             addScaled4(line, a, b, c, e, w0, w1, w2, w3, n)
             k += 4
         }
     }
 
-    /// d[j] += w₀a[j] + w₁b[j] + w₂c[j] + w₃e[j] for j < n (multiply-adds in that order).
+    /// d[j] = w₀a₀[j] + … + w₇a₇[j] for j < n (multiply-adds in that order, from w₀a₀).
     /// Not inlined, so that the loop vectorises on its own with a run-time overlap check
     /// (inlined into the passes, a loop of this kind stayed scalar in one build).
+    @inline(never)
+    private static func setScaled8(
+        _ d: UnsafeMutablePointer<S>,
+        _ a: (UnsafePointer<S>, UnsafePointer<S>, UnsafePointer<S>, UnsafePointer<S>,
+              UnsafePointer<S>, UnsafePointer<S>, UnsafePointer<S>, UnsafePointer<S>),
+        _ w: (S, S, S, S, S, S, S, S), _ n: Int
+    ) {
+        for j in 0..<n {
+            var t = w.0 * a.0[j]
+            t = Relaxed.multiplyAdd(w.1, a.1[j], t)
+            t = Relaxed.multiplyAdd(w.2, a.2[j], t)
+            t = Relaxed.multiplyAdd(w.3, a.3[j], t)
+            t = Relaxed.multiplyAdd(w.4, a.4[j], t)
+            t = Relaxed.multiplyAdd(w.5, a.5[j], t)
+            t = Relaxed.multiplyAdd(w.6, a.6[j], t)
+            d[j] = Relaxed.multiplyAdd(w.7, a.7[j], t)
+        }
+    }
+
+    /// d[j] = w₀a[j] + w₁b[j] + w₂c[j] + w₃e[j] for j < n (see `setScaled8`).
+    @inline(never)
+    private static func setScaled4(
+        _ d: UnsafeMutablePointer<S>, _ a: UnsafePointer<S>, _ b: UnsafePointer<S>, _ c: UnsafePointer<S>,
+        _ e: UnsafePointer<S>, _ w0: S, _ w1: S, _ w2: S, _ w3: S, _ n: Int
+    ) {
+        for j in 0..<n {
+            var t = w0 * a[j]
+            t = Relaxed.multiplyAdd(w1, b[j], t)
+            t = Relaxed.multiplyAdd(w2, c[j], t)
+            d[j] = Relaxed.multiplyAdd(w3, e[j], t)
+        }
+    }
+
+    /// d[j] += w₀a[j] + w₁b[j] + w₂c[j] + w₃e[j] for j < n (multiply-adds in that order;
+    /// see `setScaled8`).
     @inline(never)
     private static func addScaled4(
         _ d: UnsafeMutablePointer<S>, _ a: UnsafePointer<S>, _ b: UnsafePointer<S>, _ c: UnsafePointer<S>,
