@@ -212,6 +212,26 @@ def test_large_pooled_entry_matches_oracle(name, oracle, opts, dtype):
     _compare(name, oracle, x, g, opts, dtype)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("shape,opts", [
+    ((2, 3, 200, 230), dict(mode="multiclass")),
+    ((2, 3, 200, 230), dict(mode="multiclass", ignore_index=255)),
+    ((2, 1, 256, 256), dict(mode="binary")),
+], ids=["multiclass", "multiclass-ignore", "binary-2x256x256"])
+def test_mid_size_pooled_entry_matches_oracle(shape, opts, dtype):
+    """Pooled entries of 65 537 to 2**18 voxels (92 000 per class; 131 072): sorted by the
+    top digit first (LovaszSort.topDigitFrom), then bucket by bucket."""
+    rng = np.random.default_rng(12)
+    x = rng.normal(0, 2, shape)
+    if opts["mode"] == "multiclass":
+        g = rng.integers(0, shape[1], (shape[0],) + shape[2:])
+        if "ignore_index" in opts:
+            g[rng.random(g.shape) < 0.2] = 255
+    else:
+        g = (rng.random(shape) < 0.3).astype(float)
+    _compare("lovasz_softmax_loss", O.lovasz_softmax, x, g, dict(opts, reduction="mean"), dtype)
+
+
 @pytest.mark.parametrize("case", ["all_ignored", "perfect", "one_error", "absent_class", "ties"])
 def test_large_pooled_entry_edge_cases(case):
     """Edge cases on entries large enough to run on all threads (> 2**17 voxels)."""
