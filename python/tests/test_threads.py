@@ -80,6 +80,32 @@ def test_concurrent_calls_are_bit_identical_to_sequential():
                 assert a == b, f"thread {k} iteration {it} output {j} differs from the sequential call"
 
 
+def test_concurrent_one_sweep_compound_losses():
+    """The compound losses on batches where they run both parts in one sweep per row (logits,
+    rows of whole 1024-voxel blocks, at least two rows per worker thread): concurrent calls
+    give the bits of sequential ones."""
+    names = ("dice_bce_loss", "dice_ce_loss", "dice_focal_loss", "combo_loss", "unified_focal_loss",
+             "generalized_dice_focal_loss")
+    rows = 2 * (__import__("os").cpu_count() or 1)
+
+    def job(k):
+        rng = np.random.default_rng(200 + k)
+        shape = (rows, 1, 32, 32 * (1 + k % 3))
+        x = rng.normal(0, 3, shape).astype(np.float32 if k % 2 else np.float64)
+        g = (rng.random(shape) < 0.4).astype(x.dtype)
+        out = []
+        for name in names:
+            loss, grad = getattr(ss, name)(x, g, return_grad=True)
+            out += [np.float64(loss).tobytes(), grad.tobytes()]
+        return out
+
+    sequential = [job(k) for k in range(THREADS)]
+    results = run_threads(job)
+    for k in range(THREADS):
+        for it in range(ITERATIONS):
+            assert results[k][it] == sequential[k], f"thread {k} iteration {it} differs from the sequential call"
+
+
 def test_errors_raised_concurrently_do_not_leak_between_threads():
     """Half of the threads raise (bad target), half succeed; each gets its own outcome."""
     def job(k):
