@@ -8,7 +8,7 @@ import Testing
 @Suite("Compound losses: region and pixel parts in one sweep")
 struct RegionPixelFusionTests {
     /// The (region, pixel) pairs of the compound losses, with their weights.
-    static let pairs = ["dice+focal", "dice+bce", "combo", "unified asymmetric", "unified symmetric", "exp-log"]
+    static let pairs = ["dice+focal", "dice+bce", "combo", "unified asymmetric", "unified symmetric", "exp-log", "gdl+focal"]
 
     /// w_r·region + w_p·pixel of `pair`, fused (nil when the sweep does not apply) or not.
     static func evaluate<S: SegScalar>(
@@ -32,6 +32,8 @@ struct RegionPixelFusionTests {
             return try both(unified.tverskyPart(exclusiveClasses: false), 0.4, unified.focalPart, 0.6)
         case "unified symmetric":
             return try both(symmetric.tverskyPart(exclusiveClasses: false), 0.4, symmetric.focalPart, 0.6)
+        case "gdl+focal":
+            return try both(GeneralizedDiceSingleClass(loss: GeneralizedDiceLoss(penalty: 1.5)), 0.7, FocalLoss(alpha: nil, gamma: 2), 1.2)
         case "exp-log":
             let l = ExpLogLoss()
             return try both(l.dice, l.weightDice, l.crossEntropy, l.weightCE)

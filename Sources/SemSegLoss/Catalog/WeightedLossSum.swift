@@ -61,6 +61,9 @@ public struct WeightedLossSum: Sendable {
         if balanced {
             return try evaluateBalanced(input: input, target: target, options: options, outputs: outputs)
         }
+        if let value = try evaluateRegionPlusPixel(input: input, target: target, options: options, outputs: outputs) {
+            return value
+        }
         var total = 0.0
         guard let gradient = outputs.gradient, !parts.isEmpty else {
             for part in parts { total += part.weight * (try evaluate(part, input, target, options, nil)) }
@@ -85,6 +88,30 @@ public struct WeightedLossSum: Sendable {
             }
             if !firstApplied { Self.combine(gradient, first, nil, 0, count: count) }
             return total
+        }
+    }
+
+    /// Two parts, a region loss that is a `RegionObjective` of each row's sums (the
+    /// generalized Dice loss with one class per entry) and a pixel loss (focal, BCE), in
+    /// binary/multilabel mode: `CompoundParts.regionPlusPixel`, both parts in one sweep
+    /// per row where that applies (`RegionPixelEvaluator`). nil for other sums. The value
+    /// is w₀·ℓ₀ + w₁·ℓ₁ as in `evaluate`, with the same part values.
+    private func evaluateRegionPlusPixel<S: SegScalar>(
+        input: TensorView<S>, target: LossTarget<S>, options: LossOptions, outputs: LossOutputs<S>
+    ) throws(SegLossError) -> Double? {
+        guard parts.count == 2, addsInPlace(parts[1], options),
+              case .regionFamily(.generalizedDice(let gdl)) = parts[0].loss.function,
+              gdl.singleClass(input.shape, options, gdl.region)
+        else { return nil }
+        let dense = try target.requireDense(parts[1].loss.name)
+        let region = GeneralizedDiceSingleClass(loss: gdl), w0 = parts[0].weight, w1 = parts[1].weight
+        switch parts[1].loss.function {
+        case .bce(let l):
+            return try CompoundParts.regionPlusPixel(region, w0, l, w1, input: input, target: dense, options: options, outputs: outputs)
+        case .focal(let l):
+            return try CompoundParts.regionPlusPixel(region, w0, l, w1, input: input, target: dense, options: options, outputs: outputs)
+        default:
+            return nil
         }
     }
 

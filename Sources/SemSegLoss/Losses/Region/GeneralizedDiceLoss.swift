@@ -115,10 +115,30 @@ public struct GeneralizedDiceLoss: Sendable {
     /// Pass 1 of `RegionStatsKernel` gives (TP, P, G) per row; the weights and the entry
     /// values follow; pass 2 writes a_r·g_i + b_r (times σ'), with a_r, b_r the entry's
     /// partials for the row's class times the entry's reduction weight.
+    /// With one kept class per entry (`singleClass`) the loss goes through
+    /// `RegionLossEvaluator` as `GeneralizedDiceSingleClass` (same values; row by row where
+    /// that applies), unless `perEntry` is false (for tests).
     public func evaluate<S: SegScalar>(
         input: TensorView<S>, target: TensorView<S>, options: LossOptions, outputs: LossOutputs<S>
     ) throws(SegLossError) -> Double {
+        try evaluate(input: input, target: target, options: options, outputs: outputs, perEntry: true)
+    }
+
+    /// Whether `GeneralizedDiceSingleClass` computes this loss: dense binary/multilabel
+    /// input with one kept channel (every entry one class) and plain sums (the soft-label
+    /// intersection is `RegionLossEvaluator`'s, not this loss's).
+    func singleClass(_ shape: TensorShape, _ options: LossOptions, _ region: RegionOptions) -> Bool {
+        options.mode != .multiclass && shape.channels - options.firstChannel == 1 && !region.softLabel
+    }
+
+    func evaluate<S: SegScalar>(
+        input: TensorView<S>, target: TensorView<S>, options: LossOptions, outputs: LossOutputs<S>, perEntry: Bool
+    ) throws(SegLossError) -> Double {
         let shape = input.shape
+        if perEntry && singleClass(shape, options, region) {
+            return try RegionLossEvaluator.evaluate(
+                GeneralizedDiceSingleClass(loss: self), input: input, target: target, options: options, outputs: outputs)
+        }
         try options.validateDense(input: shape, target: target.shape) { () throws(SegLossError) in try validate() }
         let config = RegionStatsKernel.Config<S>(
             fromLogits: options.fromLogits, squared: false, ignore: options.ignoreIndex.map { S($0) })
@@ -157,5 +177,27 @@ public struct GeneralizedDiceLoss: Sendable {
                 gradient: gradient, accumulate: false, stored: stored)
         }
         return value
+    }
+}
+
+// MARK: - One class per entry
+
+/// `GeneralizedDiceLoss` when every entry holds one class (binary mode, or multilabel with
+/// one kept channel): ℓ = 1 − (2w·TP + s_n)/(w·(P + G) + s_d) with w from the entry's own
+/// G, so it is a `RegionObjective` of the row's sums. `RegionLossEvaluator` then computes
+/// the same sums, terms, reduction and gradient coefficients as `GeneralizedDiceLoss`'s own
+/// two passes (equal bit for bit; `GeneralizedDiceSingleClassTests`), row by row where that
+/// applies, and the loss can be the region part of a one-sweep compound
+/// (`generalized_dice_focal_loss`, `WeightedLossSum`).
+struct GeneralizedDiceSingleClass: RegionObjective {
+    let loss: GeneralizedDiceLoss
+
+    var region: RegionOptions { loss.region }
+
+    func validate() throws(SegLossError) { try loss.validate() }
+
+    func term(_ s: RegionStats) -> RegionTerm {
+        let t = loss.term([s][...])
+        return RegionTerm(loss: t.loss, dIntersection: t.dTP[0], dPrediction: t.dP[0])
     }
 }
