@@ -1,8 +1,8 @@
 // MARK: - A region objective plus a pixel objective, both passes row by row
 
-/// The kernel of the region + pixel compound losses (Dice + focal, Dice + BCE, combo,
-/// exp-log, unified focal; `RegionPixelEvaluator`) on logits: one sweep per (image,
-/// channel) row, which stays in the core's L2 cache between its two passes.
+/// The kernel of the region + pixel compound losses (Dice + focal, Dice + BCE/CE, combo,
+/// unified focal, generalized Dice + focal; `RegionPixelEvaluator`) on logits: one sweep
+/// per (image, channel) row, which stays in the core's L2 cache between its two passes.
 ///
 /// Pass 1 streams the row once, in the chunks and blocks of `RegionStatsKernel.rowSums`:
 /// p = σ(z) gives the region sums (TP, P, G) of the row, the pixel term gives ℓ(z, g) and
@@ -10,7 +10,8 @@
 /// region coefficients (a_r, b_r) then follow from its sums, and pass 2 adds
 /// (a_r·g_i + b_r)·σ'(z_i) to the gradient.
 ///
-/// Rows must be a multiple of `Blocks.size` voxels. The values are then those of the two
+/// Rows must be a multiple of `Blocks.size` voxels (`RegionPixelEvaluator` only calls
+/// it then; the precondition guards the block-sum writes). The values are then those of the two
 /// evaluators run one after the other (the region part row by row,
 /// `RegionStatsKernel.forwardBackwardByRow`, then the pixel part adding its gradient), bit
 /// for bit: the region sums are grouped in the same chunks and blocks, each gradient
