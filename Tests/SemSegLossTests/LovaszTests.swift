@@ -151,6 +151,45 @@ struct LovaszTests {
         #expect(abs(a.value - b.value) < 1e-12 && maxAbsDiff(a.gradient, b.gradient) < 1e-12)
     }
 
+    /// The multiclass adapter does not zero the gradient for Lovász-softmax (the evaluator
+    /// writes every element: each entry's rows, and channel 0 without the background), so
+    /// a buffer full of NaN must come out equal to a zeroed one, all-ignored images included.
+    @Test("multiclass Lovász-softmax writes every gradient element", arguments: 0..<5)
+    func writesWholeGradient(_ k: Int) throws {
+        let options = Self.labelFamilies[k]
+        var rng = TestRandom(seed: UInt64(60 + k))
+        let dims = [2, 3, 3, 4]
+        let x = rng.logits(72, scale: 2)
+        var labels = rng.labels(24, classes: 3)
+        if options.contains(where: { $0.0 == "ignore_index" }) { for i in 0..<12 { labels[i] = 255 } }
+        let loss = try LossCatalog.make("lovasz_softmax_loss", options: options)
+        let shape = try TensorShape(dims)
+        let none = options.contains { $0 == ("reduction", 2) }
+        let entries = none ? loss.outputShape(input: shape).reduce(1, *) : 0
+        let upstream = (0..<entries).map { 0.5 + Double($0) }
+        var gradient = [Double](repeating: .nan, count: x.count), values = [Double](repeating: .nan, count: entries)
+        let value = try x.withUnsafeBufferPointer { xb in
+            try labels.withUnsafeBufferPointer { lb in
+                try gradient.withUnsafeMutableBufferPointer { gb in
+                    try values.withUnsafeMutableBufferPointer { vb in
+                        try upstream.withUnsafeBufferPointer { ub in
+                            let view = try LabelView(lb.baseAddress!, dims: [2, 3, 4], input: shape)
+                            return try loss.evaluate(
+                                input: TensorView(xb.baseAddress!, shape: shape), target: .labels(view),
+                                outputs: LossOutputs(
+                                    gradient: gb.baseAddress, values: entries > 0 ? vb.baseAddress : nil,
+                                    gradOutput: entries > 0 ? ub.baseAddress : nil))
+                        }
+                    }
+                }
+            }
+        }
+        let zeroed = try runLabels("lovasz_softmax_loss", options, x, labels, dims, gradOutput: entries > 0 ? upstream : nil)
+        #expect(value == zeroed.value || (value.isNaN && zeroed.value.isNaN), "\(options)")
+        #expect(gradient == zeroed.gradient, "\(options)")
+        #expect(gradient.contains { $0 != 0 }, "\(options)")
+    }
+
     // MARK: Edge cases
 
     @Test("all voxels ignored: loss 0, zero gradient", arguments: ["lovasz_hinge_loss", "lovasz_softmax_loss"])

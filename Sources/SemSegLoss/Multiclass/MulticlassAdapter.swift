@@ -12,9 +12,12 @@
 /// loss; its logit still receives gradient through the softmax.
 public enum MulticlassAdapter {
     /// `dense(p, g, innerOptions, innerOutputs)` evaluates the loss in multilabel mode on
-    /// probabilities; `innerOptions` ignores the marked voxels.
+    /// probabilities; `innerOptions` ignores the marked voxels. `writesWholeGradient`: the
+    /// loss writes every element of the gradient it is given (the Lovász evaluator zeroes
+    /// each entry's rows itself), so the adapter need not zero it first.
     public static func evaluate<S: SegScalar>(
         input: TensorView<S>, target: LossTarget<S>, options: LossOptions, outputs: LossOutputs<S>,
+        writesWholeGradient: Bool = false,
         dense: (TensorView<S>, TensorView<S>, LossOptions, LossOutputs<S>) throws(SegLossError) -> Double
     ) throws(SegLossError) -> Double {
         let shape = input.shape
@@ -38,7 +41,7 @@ public enum MulticlassAdapter {
             return try ScratchBuffers.withBuffer(of: S.self, count: shape.count) {
                 (probabilities: UnsafeMutablePointer<S>) throws(SegLossError) -> Double in
                 if SoftmaxKernel.probabilities(input, into: probabilities) > 0 { try firstNonFinite(input) }
-                gradient?.update(repeating: 0, count: shape.count)
+                if !writesWholeGradient { gradient?.update(repeating: 0, count: shape.count) }
                 let value = try dense(TensorView(probabilities, shape: shape), g, inner, outputs)
                 if let gradient {
                     SoftmaxKernel.chain(probabilities: probabilities, gradient: gradient, shape: shape)

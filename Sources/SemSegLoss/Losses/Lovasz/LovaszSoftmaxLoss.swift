@@ -48,7 +48,9 @@ public struct LovaszSoftmaxLoss: Sendable, Equatable {
     ) throws(SegLossError) -> Double {
         let present = classes == .present, perImage = perImage
         if options.mode == .multiclass {
-            return try MulticlassAdapter.evaluate(input: input, target: target, options: options, outputs: outputs) {
+            return try MulticlassAdapter.evaluate(
+                input: input, target: target, options: options, outputs: outputs, writesWholeGradient: true
+            ) {
                 (p: TensorView<S>, g: TensorView<S>, inner: LossOptions, out: LossOutputs<S>) throws(SegLossError) -> Double in
                 try LovaszEvaluator.evaluate(
                     AbsoluteErrorOnProbabilities<S>(), input: p, target: g, options: inner,
