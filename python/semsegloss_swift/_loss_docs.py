@@ -36,10 +36,13 @@ _REGION = """
     batch : bool, default False
         False: one score per (image, class), then averaged (MONAI). True: sums pooled
         over the batch per class (smp, nnU-Net "batch dice").
-    empty : {"smooth", "skip"}, default "smooth"
+    empty : {"smooth", "skip", "penalize_fp"}, default "smooth"
         Entries whose target is empty: ``"smooth"`` lets the smoothing decide (loss 0 for
-        an empty prediction, ~1 with ~0 gradient otherwise); ``"skip"`` leaves them out
-        of the mean (NaN under ``reduction="none"``)."""
+        an empty prediction, or the ``floor`` clamp's small value where the loss has one;
+        ~1 with ~0 gradient otherwise); ``"skip"`` leaves them out
+        of the mean (NaN under ``reduction="none"``); ``"penalize_fp"`` gives them the
+        loss ``P / (P + 1)``, ``P = sum p`` over the entry (0 for an empty prediction,
+        gradient ``1 / (P + 1)**2`` per unit of ``P``), whatever the loss's formula."""
 
 _SOFT_LABEL = """
     soft_label : bool, default False

@@ -8,7 +8,7 @@ from . import _core
 MODES = {"binary": _core.MODE_BINARY, "multilabel": _core.MODE_MULTILABEL,
          "multiclass": _core.MODE_MULTICLASS}
 REDUCTIONS = {"mean": _core.REDUCTION_MEAN, "sum": _core.REDUCTION_SUM, "none": _core.REDUCTION_NONE}
-EMPTY_LOSS = {"smooth": _core.EMPTY_SMOOTH, "skip": _core.EMPTY_SKIP}
+EMPTY_LOSS = {"smooth": _core.EMPTY_SMOOTH, "skip": _core.EMPTY_SKIP, "penalize_fp": _core.EMPTY_PENALIZE_FP}
 EMPTY_METRIC = {"nan": _core.METRIC_EMPTY_NAN, "one": _core.METRIC_EMPTY_ONE,
                 "zero": _core.METRIC_EMPTY_ZERO}
 

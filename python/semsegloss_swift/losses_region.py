@@ -21,13 +21,22 @@ _SQUARED = """
     squared_pred : bool, default False
         V-Net denominator ``sum p^2 + sum g^2`` (MONAI ``squared_pred``)."""
 
-_DOMAIN = """
+_BATCH = """
     batch : bool, default False
         False: one value per (image, class), then averaged (MONAI). True: sums pooled
-        over the batch per class (smp).
+        over the batch per class (smp)."""
+
+_DOMAIN = _BATCH + """
+    empty : {"smooth", "skip", "penalize_fp"}, default "smooth"
+        ``"skip"`` leaves entries whose target is empty out of the mean (NaN under
+        ``reduction="none"``); ``"penalize_fp"`` gives them the loss ``P / (P + 1)``,
+        ``P = sum p`` over the entry (0 for an empty prediction)."""
+
+_DOMAIN_SENSITIVITY = _BATCH + """
     empty : {"smooth", "skip"}, default "smooth"
         ``"skip"`` leaves entries whose target is empty out of the mean (NaN under
-        ``reduction="none"``)."""
+        ``reduction="none"``). ``"penalize_fp"`` is refused: the background term already
+        charges false positives on an empty target."""
 
 _EXAMPLE_DATA = """    >>> import numpy as np, semsegloss_swift as ss
     >>> p = np.array([0.9, 0.2, 0.7, 0.1]).reshape(1, 1, 2, 2)
@@ -76,7 +85,7 @@ def log_cosh_dice_loss(input: Any, target: Any, *, mode: str = "binary", from_lo
 
 
 @_examples
-@_doc(_DOMAIN)
+@_doc(_DOMAIN_SENSITIVITY)
 def sensitivity_specificity_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
                                  reduction: str = "mean", ignore_index: Optional[float] = None,
                                  include_background: bool = True, r: float = 0.05, smooth_dr: float = 1.0,
@@ -135,7 +144,9 @@ def generalized_dice_loss(input: Any, target: Any, *, mode: str = "binary", from
     ``1/(G_c + 1e-10)^2``, which lets an empty class dominate. The weights are not
     normalised (as MONAI), so with ``"square"`` the smoothing counts relatively more than in
     :func:`dice_loss`. ``reduction="none"`` returns shape (N,), or (1,) with ``batch=True``;
-    ``empty="skip"`` leaves out images whose kept classes are all empty. With one channel
+    ``empty="skip"`` leaves out images whose kept classes are all empty, and
+    ``empty="penalize_fp"`` charges them ``P / (P + 1)``, ``P`` summed over their kept
+    classes. With one channel
     the weight cancels and the loss is :func:`dice_loss` (without smoothing): use
     ``mode="multiclass"`` or ``"multilabel"``.
 

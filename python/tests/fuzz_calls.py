@@ -32,7 +32,7 @@ VALID = {
     "from_logits": [True, False], "return_grad": [True, False], "batch": [True, False],
     "include_background": [True, False], "ignore_index": [None, 0, 1, 255, -100],
     "squared_pred": [True, False], "soft_label": [True, False], "per_image": [True, False],
-    "classes": ["present", "all"], "empty": ["smooth", "skip", "nan", "zero", "one"],
+    "classes": ["present", "all"], "empty": ["smooth", "skip", "penalize_fp", "nan", "zero", "one"],
     "smooth_nr": [0.0, 1e-5, 1.0], "smooth_dr": [0.0, 1e-5, 1.0], "alpha": [0.0, 0.3, 0.5, 1.0],
     "beta": [0.0, 0.7, 1.0, 2.0], "gamma": [0.0, 0.5, 2.0, 4.0], "delta": [0.3, 0.6],
     "label_smoothing": [0.0, 0.1, 1.0], "k": [1.0, 10.0, 100.0], "threshold": [0.0, 0.5, 1.0],

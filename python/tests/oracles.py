@@ -153,6 +153,10 @@ def region_loss(name, input, target, *, mode="binary", from_logits=True, reducti
         if empty == "skip" and gs[idx] == 0:
             values[idx] = np.nan
             continue
+        if empty == "penalize_fp" and gs[idx] == 0:  # P/(P + 1), whatever the loss
+            values[idx] = ps[idx] / (ps[idx] + 1)
+            included[idx] = True
+            continue
         values[idx] = _region_term(name, tp[idx], ps[idx], gs[idx], o)
         included[idx] = True
     if reduction == "none":

@@ -65,9 +65,11 @@ def _entries(p, g, valid, keep, o):
     return tp, ps, gs, v
 
 
-def _reduce_entries(terms, gs, v, o):
+def _reduce_entries(terms, gs, v, o, ps=None):
     terms = np.where(v > 0, terms, 0.0)
     included = v > 0
+    if o.get("empty", "smooth") == "penalize_fp":  # an empty target: P/(P + 1)
+        terms = np.where((gs == 0) & (v > 0), ps / (ps + 1), terms)
     if o.get("empty", "smooth") == "skip":
         terms = np.where((gs == 0) & (v > 0), np.nan, terms)
         included = included & (gs > 0)
@@ -113,7 +115,7 @@ def yeung_focal_tversky(input, target, *, symmetric, delta=0.7, gamma=0.75, floo
     bg = _one_minus_tversky(v - ps - gs + tp, v - ps, v - gs, delta, smooth_nr, smooth_dr)
     if symmetric:
         bg = np.maximum(bg, floor) ** (1 - gamma)
-    return _reduce_entries((fg + bg) / 2, gs, v, o)
+    return _reduce_entries((fg + bg) / 2, gs, v, o, ps)
 
 
 def asymmetric_focal_tversky_loss(input, target, **o):
@@ -166,7 +168,7 @@ def combo_loss(input, target, *, alpha=0.5, beta=0.5, smooth_nr=1e-5, smooth_dr=
     a, b, _ = _neg_logs(x, o.get("from_logits", True))
     ce = beta * g * a + (1 - beta) * (1 - g) * b
     return (alpha * _reduce_pixels(ce, valid, keep, o)
-            + (1 - alpha) * _reduce_entries(dice, gs, v, dict(o, empty=empty)))
+            + (1 - alpha) * _reduce_entries(dice, gs, v, dict(o, empty=empty), ps))
 
 
 def exp_log_loss(input, target, *, w_dice=0.8, w_ce=0.2, gamma_dice=0.3, gamma_ce=0.3, floor=1e-7,
@@ -179,7 +181,7 @@ def exp_log_loss(input, target, *, w_dice=0.8, w_ce=0.2, gamma_dice=0.3, gamma_c
     dice = np.where(ps + gs + smooth_dr > 0, dice, 0.0)
     a, b, _ = _neg_logs(x, o.get("from_logits", True))
     ce = g * np.maximum(a, floor) ** gamma_ce + (1 - g) * np.maximum(b, floor) ** gamma_ce
-    return (w_dice * _reduce_entries(dice, gs, v, dict(o, empty=empty))
+    return (w_dice * _reduce_entries(dice, gs, v, dict(o, empty=empty), ps)
             + w_ce * _reduce_pixels(ce, valid, keep, o))
 
 
@@ -187,7 +189,7 @@ def _dice(x, g, valid, keep, o, smooth_nr, smooth_dr, batch, empty):
     tp, ps, gs, v = _entries(_probs(x, o), g, valid, keep, dict(o, batch=batch))
     u = ps + gs + smooth_dr
     dice = np.where(u > 0, 1 - (2 * tp + smooth_nr) / np.where(u > 0, u, 1), 0.0)
-    return _reduce_entries(dice, gs, v, dict(o, empty=empty))
+    return _reduce_entries(dice, gs, v, dict(o, empty=empty), ps)
 
 
 def dice_ce_loss(input, target, *, lambda_dice=1.0, lambda_ce=1.0, smooth_nr=1e-5, smooth_dr=1e-5,

@@ -111,6 +111,11 @@ def _entry_loss(term, input, target, *, mode="binary", from_logits=True, reducti
     v = _sums(valid.astype(np.float64), include_background, batch)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         loss, dtp, dps = term(tp, ps, gs, v)
+    if empty == "penalize_fp":  # an empty target: P/(P + 1), d/dP = 1/(P + 1)^2
+        penalized = gs == 0
+        loss = np.where(penalized, ps / (ps + 1), loss)
+        dtp = np.where(penalized, 0.0, dtp)
+        dps = np.where(penalized, 1 / (ps + 1) ** 2, dps)
     included = (v > 0) & ~((empty == "skip") & (gs == 0))
     values = np.where(included, loss, np.where(v > 0, np.nan, 0.0))
     value, w = _reduce(values, included, reduction, grad_output)
@@ -225,6 +230,9 @@ def generalized_dice_loss(input, target, *, mode="binary", from_logits=True, red
     d = 1 + penalty * (1 - loss)
     factor = (1 + penalty) / d ** 2  # d(penalty form)/dL; 1 when penalty = 0
     loss = loss / d
+    penalized = (empty == "penalize_fp") & (gs.sum(axis=1) == 0)  # P/(P + 1), P over the classes
+    total_p = ps.sum(axis=1)
+    loss = np.where(penalized, total_p / (total_p + 1), loss)
     included = (v.sum(axis=1) > 0) & ~((empty == "skip") & (gs.sum(axis=1) == 0))
     values = np.where(included, loss, np.where(v.sum(axis=1) > 0, np.nan, 0.0))
     value, rw = _reduce(values, included, reduction, grad_output)
@@ -232,6 +240,8 @@ def generalized_dice_loss(input, target, *, mode="binary", from_logits=True, red
         scale = np.where(included & (u > 0), rw * factor / u ** 2, 0.0)[:, None]
     a = -2 * w * (u[:, None] * scale)          # dL/dTP_c = -2 w_c / U
     b = w * (2 * num + smooth_nr)[:, None] * scale  # dL/dP_c = w_c (2N + s_n) / U^2
+    a = np.where(penalized[:, None], 0.0, a)
+    b = np.where(penalized[:, None], (rw / (total_p + 1) ** 2)[:, None] * np.ones_like(b), b)
     if batch:
         a, b = np.repeat(a, p.shape[0], axis=0), np.repeat(b, p.shape[0], axis=0)
     a, b = _spread(a, p.shape, include_background, False), _spread(b, p.shape, include_background, False)

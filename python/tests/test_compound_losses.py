@@ -52,7 +52,7 @@ def cases(draw, name):
     opts = dict(pr.common(), reduction=reduction, include_background=include_background(draw, pr))
     if name in REGION:
         opts.update(smooth_nr=draw(smooth_values), smooth_dr=draw(smooth_values), batch=draw(st.booleans()),
-                    empty=draw(st.sampled_from(["smooth", "skip"])))
+                    empty=draw(st.sampled_from(["smooth", "skip", "penalize_fp"])))
     opts.update(own_options(draw, name))
     return pr, opts
 

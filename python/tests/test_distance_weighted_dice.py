@@ -44,12 +44,15 @@ def oracle(input, target, *, mode="binary", from_logits=True, reduction="mean", 
     nv = valid.sum(axes)
     if batch:
         tp, ps, gs, nv = tp.sum(0), ps.sum(0), gs.sum(0), nv.sum(0)
-    losses = (1 - (2 * tp + smooth_nr) / (ps + gs + smooth_dr))[..., c0:]
+    losses = 1 - (2 * tp + smooth_nr) / (ps + gs + smooth_dr)
+    if empty == "penalize_fp":  # an empty target: P/(P + 1)
+        losses = np.where(gs == 0, ps / (ps + 1), losses)
+    losses = losses[..., c0:]
     keep = (nv > 0)[..., c0:]
     if empty == "skip":
         keep &= (gs > 0)[..., c0:]
-    if reduction == "none":
-        return np.where(keep, losses, np.nan if empty == "skip" else 0.0)
+    if reduction == "none":  # NaN for a skipped entry; 0 for one without valid voxels
+        return np.where(keep, losses, np.where((nv > 0)[..., c0:] & (empty == "skip"), np.nan, 0.0))
     total = losses[keep].sum()
     return total / max(keep.sum(), 1) if reduction == "mean" else total
 
@@ -116,7 +119,7 @@ def test_matches_oracle(dtype, data):
     pr = data.draw(problems()).astype(dtype)
     opts = dict(pr.common(), reduction=data.draw(st.sampled_from(["mean", "sum", "none"])),
                 include_background=include_background(data.draw, pr),
-                batch=data.draw(st.booleans()), empty=data.draw(st.sampled_from(["smooth", "skip"])),
+                batch=data.draw(st.booleans()), empty=data.draw(st.sampled_from(["smooth", "skip", "penalize_fp"])),
                 smooth_nr=data.draw(st.sampled_from([1e-5, 1.0, 0.0])), smooth_dr=data.draw(st.sampled_from([1e-5, 1.0])))
     got = ss.distance_weighted_dice_loss(pr.x, pr.g, **opts)
     tol = (1e-10, 1e-12) if dtype == np.float64 else (2e-5, 2e-5)

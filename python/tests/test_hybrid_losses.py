@@ -50,7 +50,7 @@ def cases(draw, name):
     opts = dict(pr.common(), reduction=draw(st.sampled_from(["mean", "sum"])),
                 include_background=include_background(draw, pr), smooth_nr=draw(smooth_values),
                 smooth_dr=draw(smooth_values), batch=draw(st.booleans()),
-                empty=draw(st.sampled_from(["smooth", "skip"])))
+                empty=draw(st.sampled_from(["smooth", "skip", "penalize_fp"])))
     opts.update(own_options(draw, name, pr.x.shape[2:]))
     return pr, opts
 
@@ -251,7 +251,7 @@ def distance_cases(draw, name):
     opts = dict(pr.common(), reduction=draw(st.sampled_from(["mean", "sum"])),
                 include_background=include_background(draw, pr), smooth_nr=draw(smooth_values),
                 smooth_dr=draw(smooth_values), batch=draw(st.booleans()),
-                empty=draw(st.sampled_from(["smooth", "skip"])))
+                empty=draw(st.sampled_from(["smooth", "skip", "penalize_fp"])))
     if name == "dice_boundary_loss":
         opts.update(generalized=draw(st.booleans()), lambda_dice=draw(st.sampled_from([1.0, 0.5, 0.0])),
                     lambda_boundary=draw(st.sampled_from([0.01, 1.0, 0.0])))

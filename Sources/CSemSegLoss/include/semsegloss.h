@@ -72,6 +72,7 @@ typedef struct semseg_option_t {
 /* Values of the "empty" option of region losses. */
 #define SEMSEG_EMPTY_SMOOTH 0
 #define SEMSEG_EMPTY_SKIP 1
+#define SEMSEG_EMPTY_PENALIZE_FP 2
 /* Values of the "empty" option of metrics (what a 0/0 ratio gives). */
 #define SEMSEG_METRIC_EMPTY_NAN 0
 #define SEMSEG_METRIC_EMPTY_ONE 1

@@ -139,7 +139,7 @@ public struct OptionReader: Sendable {
             smoothNumerator: try double("smooth_nr", default: 1e-5),
             smoothDenominator: try double("smooth_dr", default: 1e-5),
             batch: try bool("batch", default: false),
-            emptyTarget: try code("empty", default: EmptyTargetPolicy.smooth, names: { "\($0)" }))
+            emptyTarget: try code("empty", default: EmptyTargetPolicy.smooth, names: { $0.name }))
     }
 
     /// `regionOptions()` and soft_label (losses evaluated by `RegionLossEvaluator` only).

@@ -70,7 +70,7 @@ public enum RegionFamily: LossFamily {
 
     /// The `empty` option (for losses without smoothing options).
     private static func emptyPolicy(_ reader: inout OptionReader) throws(SegLossError) -> EmptyTargetPolicy {
-        try reader.code("empty", default: EmptyTargetPolicy.smooth, names: { "\($0)" })
+        try reader.code("empty", default: EmptyTargetPolicy.smooth, names: { $0.name })
     }
 
     public func outputShape(input: TensorShape, options: LossOptions) -> [Int] {

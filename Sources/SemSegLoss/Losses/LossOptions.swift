@@ -41,6 +41,22 @@ public enum EmptyTargetPolicy: Int32, Sendable, CaseIterable {
     /// Entries with an empty target leave the mean and sum (reported as NaN with
     /// `reduction = none`, and given no gradient). If every entry is skipped the loss is 0.
     case skip = 1
+    /// Entries with an empty target count in the mean with the false-positive penalty
+    /// ℓ = P/(P + 1), P = Σ p over the entry's valid voxels (Σ p² with squared
+    /// predictions, Σ m·p with a soft mask): 0 for an empty prediction, → 1 as P grows,
+    /// with ∂ℓ/∂P = 1/(P + 1)² — the soft Dice of SemSegLoss / SegLoss with s = 1 on an
+    /// empty target (LOSSES.md §4.5, §4.12; MONAI #7883), whatever the loss's own
+    /// formula and smoothing. Entries with a target keep the loss's formula.
+    case penalizeFalsePositives = 2
+
+    /// The option's name in messages and in Python (`empty="penalize_fp"`).
+    public var name: String {
+        switch self {
+        case .smooth: "smooth"
+        case .skip: "skip"
+        case .penalizeFalsePositives: "penalize_fp"
+        }
+    }
 }
 
 /// Options every loss accepts.

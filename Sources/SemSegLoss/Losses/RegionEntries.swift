@@ -87,7 +87,8 @@ enum RegionReduction {
 
     /// The entry losses of a loss computed from pooled sums, and their reduction: entries
     /// with no valid voxel (`valid == 0`) are left out; with `EmptyTargetPolicy.skip`, so are
-    /// entries with an empty target (NaN under `none`). `term(stats, entry)` gives ℓ and its
+    /// entries with an empty target (NaN under `none`), and with `penalizeFalsePositives`
+    /// those get `RegionTerm.falsePositivePenalty`. `term(stats, entry)` gives ℓ and its
     /// partials. Returns the reduced value and, per row, the gradient coefficients
     /// (a_r, b_r) = w_e·(∂ℓ/∂TP, ∂ℓ/∂P) of the row's entry (0 for dropped channels).
     static func reduceTerms<S: SegScalar>(
@@ -97,11 +98,13 @@ enum RegionReduction {
         var terms = [RegionTerm](repeating: RegionTerm(loss: 0, dIntersection: 0, dPrediction: 0), count: entries.count)
         var included = [Bool](repeating: false, count: entries.count)
         for e in 0..<entries.count where pooled[e].valid > 0 {
-            if emptyTarget == .skip && pooled[e].target == 0 {
+            if pooled[e].target == 0 && emptyTarget == .skip {
                 terms[e].loss = .nan
                 continue
             }
-            terms[e] = term(pooled[e], e)
+            terms[e] = pooled[e].target == 0 && emptyTarget == .penalizeFalsePositives
+                ? .falsePositivePenalty(prediction: pooled[e].prediction)
+                : term(pooled[e], e)
             included[e] = true
         }
         let (value, weights) = try reduce(losses: terms.map(\.loss), included: included, options: options, outputs: outputs)

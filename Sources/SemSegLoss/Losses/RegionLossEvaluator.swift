@@ -7,7 +7,8 @@
 /// Entries are (image, class) pairs, or classes pooled over the batch when
 /// `region.batch`; channel 0 is dropped when `includeBackground` is false. An entry with
 /// no valid voxel (all ignored) has loss 0, no gradient, and leaves the mean. With
-/// `EmptyTargetPolicy.skip` entries with G = 0 also leave the mean (NaN under `none`).
+/// `EmptyTargetPolicy.skip` entries with G = 0 also leave the mean (NaN under `none`);
+/// with `penalizeFalsePositives` their term is `RegionTerm.falsePositivePenalty`.
 public enum RegionLossEvaluator {
     /// Shape of the unreduced output: (N, C′) or (C′,) with `batch`, where C′ counts the
     /// kept channels; `[]` (a scalar) for mean and sum.
@@ -101,7 +102,8 @@ public enum RegionLossEvaluator {
 
     /// The entries' terms from the per-row sums, and their reduction: an entry without a
     /// valid voxel is left out, and so is one with an empty target under
-    /// `EmptyTargetPolicy.skip` (NaN under `none`). Returns the reduced value, each entry's
+    /// `EmptyTargetPolicy.skip` (NaN under `none`); under `penalizeFalsePositives` such an
+    /// entry gets `RegionTerm.falsePositivePenalty`. Returns the reduced value, each entry's
     /// weight in the gradient and its term.
     static func reduceEntries<S: SegScalar, O: RegionObjective>(
         _ objective: O, stats: [RegionStats], entries: RegionEntries, shape: TensorShape, options: LossOptions,
@@ -114,12 +116,14 @@ public enum RegionLossEvaluator {
         for e in 0..<entries.count {
             let s = entryStats[e]
             if s.valid == 0 { continue }
-            if region.emptyTarget == .skip && s.target == 0 {
+            if s.target == 0 && region.emptyTarget == .skip {
                 terms[e].loss = .nan
                 continue
             }
             let c0 = options.firstChannel, kept = shape.channels - c0
-            terms[e] = objective.term(s, channel: region.batch ? e + c0 : e % kept + c0)
+            terms[e] = s.target == 0 && region.emptyTarget == .penalizeFalsePositives
+                ? .falsePositivePenalty(prediction: s.prediction)
+                : objective.term(s, channel: region.batch ? e + c0 : e % kept + c0)
             included[e] = true
         }
         let (value, weights) = try RegionReduction.reduce(

@@ -13,6 +13,14 @@ public struct RegionTerm: Sendable, Equatable {
         self.dIntersection = dIntersection
         self.dPrediction = dPrediction
     }
+
+    /// The term of an entry with an empty target under
+    /// `EmptyTargetPolicy.penalizeFalsePositives`: ℓ = P/(P + 1), ∂ℓ/∂P = 1/(P + 1)²
+    /// (TP = 0 on an empty target, so ∂ℓ/∂TP does not matter and is 0).
+    public static func falsePositivePenalty(prediction P: Double) -> RegionTerm {
+        let d = P + 1
+        return RegionTerm(loss: P / d, dIntersection: 0, dPrediction: 1 / (d * d))
+    }
 }
 
 /// A loss computed per (image, class) — or per class over the batch — from the sums

@@ -37,7 +37,8 @@ public enum GeneralizedDiceWeight: Int32, Sendable, CaseIterable {
 /// smoothing terms weigh relatively more than in `DiceLoss`.
 /// `reduction = none` gives (N,) values, or (1,) with `batch`. Entries whose voxels are all
 /// ignored leave the mean; with the `skip` policy so do images whose kept classes are all
-/// empty.
+/// empty, and with `penalizeFalsePositives` such an image counts with ℓ = P/(P + 1), P
+/// summed over its kept classes.
 ///
 /// With `penalty` k > 0 it is the penalty generalized Dice loss (Yang et al., "Major
 /// vessel segmentation on X-ray coronary angiography using deep networks with a novel
@@ -156,8 +157,18 @@ public struct GeneralizedDiceLoss: Sendable {
         for e in 0..<entryCount {
             let slice = pooled[(e * kept)..<((e + 1) * kept)]
             guard slice.contains(where: { $0.valid > 0 }) else { continue }
-            if region.emptyTarget == .skip && slice.allSatisfy({ $0.target == 0 }) {
+            let empty = slice.allSatisfy { $0.target == 0 }
+            if empty && region.emptyTarget == .skip {
                 losses[e] = .nan
+                continue
+            }
+            if empty && region.emptyTarget == .penalizeFalsePositives {
+                // ℓ = P/(P + 1) with P summed over the entry's classes (the same term
+                // as `GeneralizedDiceSingleClass` gets for a one-class entry).
+                let penalty = RegionTerm.falsePositivePenalty(prediction: slice.reduce(0) { $0 + $1.prediction })
+                losses[e] = penalty.loss
+                included[e] = true
+                dP.replaceSubrange((e * kept)..<((e + 1) * kept), with: repeatElement(penalty.dPrediction, count: kept))
                 continue
             }
             let t = term(slice)

@@ -36,6 +36,9 @@ public struct SensitivitySpecificityLoss: Sendable {
     public func validate() throws(SegLossError) {
         try SegLossError.requireInRange(sensitivityWeight, 0, 1, "r")
         try SegLossError.requireAtLeast(smooth, 0, "smooth_dr")
+        if emptyTarget == .penalizeFalsePositives {
+            throw .option("empty", "'penalize_fp' is not available for sensitivity_specificity_loss: its specificity term already charges false positives on an empty target (mean squared error over the background); use 'smooth' or 'skip'")
+        }
     }
 
     /// ℓ of one entry from A = Σ(g − p)²g, B = Σ(g − p)²(1 − g), G and V, and the
