@@ -3,11 +3,14 @@ import Testing
 @testable import SemSegLoss
 
 /// soft_label (TP = Σ min(p, g), MONAI #8094) for the losses evaluated by
-/// RegionLossEvaluator: dice, jaccard, tversky and the region family's Dice relatives.
+/// RegionLossEvaluator: dice, jaccard, (focal) tversky, the region family's Dice relatives
+/// and the Dice part of Dice + BCE / CE / focal (MONAI's DiceCELoss and DiceFocalLoss).
 @Suite("Soft-label intersection")
 struct RegionSoftLabelTests {
-    static let losses = ["dice_loss", "jaccard_loss", "tversky_loss", "log_cosh_dice_loss", "log_dice_loss",
-                         "asymmetric_similarity_loss"]
+    static let losses = ["dice_loss", "jaccard_loss", "tversky_loss", "focal_tversky_loss", "log_cosh_dice_loss",
+                         "log_dice_loss", "asymmetric_similarity_loss", "dice_bce_loss", "dice_ce_loss", "dice_focal_loss"]
+
+    static let compounds: Set = ["dice_bce_loss", "dice_ce_loss", "dice_focal_loss"]
 
     @Test("hard targets: the same value and gradient as without soft_label", arguments: losses)
     func hardTargets(_ loss: String) throws {
@@ -51,8 +54,12 @@ struct RegionSoftLabelTests {
         let x = probabilities ? rng.probs(n) : rng.logits(n)
         var g = rng.probs(n)
         if family.options.contains(where: { $0.0 == "ignore_index" }) { g[3] = 255 }
-        let go = family.options.contains { $0.0 == "reduction" } ? rng.logits(4) : nil
-        let err = try finiteDifferenceError(loss, family.options + [("soft_label", 1)], x, g, family.shape, gradOutput: go)
+        if loss == "dice_bce_loss" && family.options.contains(where: { $0 == ("mode", 2) }) { return }  // binary/multilabel only
+        // Compound losses refuse reduction none (their parts differ in shape): sum instead.
+        let compound = Self.compounds.contains(loss)
+        let options = family.options.map { compound && $0.0 == "reduction" ? ("reduction", 1.0) : $0 }
+        let go = options.contains { $0 == ("reduction", 2) } ? rng.logits(4) : nil
+        let err = try finiteDifferenceError(loss, options + [("soft_label", 1)], x, g, family.shape, gradOutput: go)
         #expect(err < 1e-6, "\(loss) / \(family.label): \(err)")
     }
 

@@ -217,13 +217,14 @@ def tversky_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: 
         batch=batch, empty=empty, alpha=alpha, beta=beta, soft_label=soft_label))
 
 
-@_doc(_REGION + _TVERSKY_LETTERS)
+@_doc(_REGION + _TVERSKY_LETTERS + _SOFT_LABEL)
 def focal_tversky_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
                        reduction: str = "mean", ignore_index: Optional[float] = None,
                        include_background: bool = True, smooth_nr: float = 1e-5,
                        smooth_dr: float = 1e-5, batch: bool = False, empty: str = "smooth",
                        alpha: float = 0.3, beta: float = 0.7, gamma: float = 0.75,
-                       floor: float = 1e-7, return_grad: bool = False, grad_output: Any = None):
+                       floor: float = 1e-7, soft_label: bool = False,
+                       return_grad: bool = False, grad_output: Any = None):
     """Focal Tversky loss (Abraham & Khan, ISBI 2019), ``max(1 - T_c, floor)^gamma`` per class.
 
     The exponent is applied per (image, class) before averaging, as in the paper (smp and
@@ -251,16 +252,16 @@ def focal_tversky_loss(input: Any, target: Any, *, mode: str = "binary", from_lo
     return evaluate("focal_tversky_loss", input, target, return_grad, grad_output, dict(
         mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
         include_background=include_background, smooth_nr=smooth_nr, smooth_dr=smooth_dr,
-        batch=batch, empty=empty, alpha=alpha, beta=beta, gamma=gamma, floor=floor))
+        batch=batch, empty=empty, alpha=alpha, beta=beta, gamma=gamma, floor=floor, soft_label=soft_label))
 
 
-@_doc(_REGION)
+@_doc(_REGION + _SOFT_LABEL)
 def dice_bce_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
                   reduction: str = "mean", ignore_index: Optional[float] = None,
                   include_background: bool = True, smooth_nr: float = 1e-5, smooth_dr: float = 1e-5,
                   squared_pred: bool = False, batch: bool = False, empty: str = "smooth",
                   pos_weight: float = 1.0, lambda_dice: float = 1.0, lambda_bce: float = 1.0,
-                  return_grad: bool = False, grad_output: Any = None):
+                  soft_label: bool = False, return_grad: bool = False, grad_output: Any = None):
     """Dice + BCE, ``lambda_dice * Dice + lambda_bce * BCE``.
 
     Defaults 1, 1 (MONAI's DiceCE weighting); SemSegLoss's ``bce_dice_loss`` is
@@ -287,7 +288,7 @@ def dice_bce_loss(input: Any, target: Any, *, mode: str = "binary", from_logits:
         mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
         include_background=include_background, smooth_nr=smooth_nr, smooth_dr=smooth_dr,
         squared_pred=squared_pred, batch=batch, empty=empty, pos_weight=pos_weight,
-        lambda_dice=lambda_dice, lambda_bce=lambda_bce))
+        lambda_dice=lambda_dice, lambda_bce=lambda_bce, soft_label=soft_label))
 
 
 # ---------------------------------------------------------------- distance-map losses

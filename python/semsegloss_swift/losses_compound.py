@@ -13,7 +13,7 @@ from typing import Any, Optional, Sequence
 
 from . import _options
 from ._loss_api import evaluate
-from ._loss_docs import _COMMON, _REGION, _RETURNS, _doc  # noqa: F401
+from ._loss_docs import _COMMON, _REGION, _RETURNS, _SOFT_LABEL, _doc  # noqa: F401
 
 _options.CHOICES["variant"] = {"asymmetric": 0, "symmetric": 1}
 _options.BOOLEANS.add("generalized")
@@ -46,13 +46,14 @@ _FLOOR = """
         exponent is < 1."""
 
 
-@_doc(_REGION)
+@_doc(_REGION + _SOFT_LABEL)
 def dice_ce_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
                  reduction: str = "mean", ignore_index: Optional[float] = None,
                  include_background: bool = True, smooth_nr: float = 1e-5, smooth_dr: float = 1e-5,
                  squared_pred: bool = False, batch: bool = False, empty: str = "smooth",
                  weight: Any = None, label_smoothing: float = 0.0, lambda_dice: float = 1.0,
-                 lambda_ce: float = 1.0, return_grad: bool = False, grad_output: Any = None):
+                 lambda_ce: float = 1.0, soft_label: bool = False, return_grad: bool = False,
+                 grad_output: Any = None):
     """Dice + cross-entropy (MONAI ``DiceCELoss``), ``lambda_dice * Dice + lambda_ce * CE``.
 
     The parts are :func:`dice_loss` and :func:`cross_entropy_loss`: categorical
@@ -90,16 +91,17 @@ def dice_ce_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: 
         mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
         include_background=include_background, smooth_nr=smooth_nr, smooth_dr=smooth_dr,
         squared_pred=squared_pred, batch=batch, empty=empty, weight=weight,
-        label_smoothing=label_smoothing, lambda_dice=lambda_dice, lambda_ce=lambda_ce))
+        label_smoothing=label_smoothing, lambda_dice=lambda_dice, lambda_ce=lambda_ce, soft_label=soft_label))
 
 
-@_doc(_REGION)
+@_doc(_REGION + _SOFT_LABEL)
 def dice_focal_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
                     reduction: str = "mean", ignore_index: Optional[float] = None,
                     include_background: bool = True, smooth_nr: float = 1e-5, smooth_dr: float = 1e-5,
                     squared_pred: bool = False, batch: bool = False, empty: str = "smooth",
                     alpha: Optional[float] = None, gamma: float = 2.0, lambda_dice: float = 1.0,
-                    lambda_focal: float = 1.0, return_grad: bool = False, grad_output: Any = None):
+                    lambda_focal: float = 1.0, soft_label: bool = False, return_grad: bool = False,
+                    grad_output: Any = None):
     """Dice + focal (MONAI ``DiceFocalLoss``), ``lambda_dice * Dice + lambda_focal * Focal``.
 
     The parts are :func:`dice_loss` and :func:`focal_loss`: sigmoid focal per element in
@@ -127,7 +129,7 @@ def dice_focal_loss(input: Any, target: Any, *, mode: str = "binary", from_logit
         include_background=include_background, smooth_nr=smooth_nr, smooth_dr=smooth_dr,
         squared_pred=squared_pred, batch=batch, empty=empty, alpha=alpha,
         alpha_weighting=alpha is not None, gamma=gamma, lambda_dice=lambda_dice,
-        lambda_focal=lambda_focal))
+        lambda_focal=lambda_focal, soft_label=soft_label))
 
 
 @_doc(_REGION)

@@ -278,7 +278,23 @@ def tversky_loss(input, target, *, smooth_nr=1e-5, smooth_dr=1e-5, alpha=0.3, be
     return _entry_loss(term, input, target, **o)
 
 
-SOFT_LABEL_LOSSES = {f.__name__: f for f in (dice_loss, jaccard_loss, tversky_loss, log_cosh_dice_loss,
+def focal_tversky_loss(input, target, *, smooth_nr=1e-5, smooth_dr=1e-5, alpha=0.3, beta=0.7, gamma=0.75,
+                       floor=1e-7, **o):
+    """max(1 - T, floor)^gamma per entry; the clamp has zero slope."""
+    def term(tp, ps, gs, v):
+        w = tp + alpha * (ps - tp) + beta * (gs - tp) + smooth_dr
+        ok = w > 0
+        num = tp + smooth_nr
+        base = np.where(ok, 1 - num / w, 0.0)
+        slope = np.where(base > floor, gamma * np.maximum(base, floor) ** (gamma - 1), 0.0)
+        return (np.maximum(base, floor) ** gamma,
+                slope * np.where(ok, -(1 / w - num * (1 - alpha - beta) / w ** 2), 0.0),
+                slope * np.where(ok, num * alpha / w ** 2, 0.0))
+    return _entry_loss(term, input, target, **o)
+
+
+SOFT_LABEL_LOSSES = {f.__name__: f for f in (dice_loss, jaccard_loss, tversky_loss, focal_tversky_loss,
+                                             log_cosh_dice_loss,
                                              log_dice_loss, asymmetric_similarity_loss)}
 
 LOSSES = {f.__name__: f for f in (log_cosh_dice_loss, sensitivity_specificity_loss, generalized_dice_loss,

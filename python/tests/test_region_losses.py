@@ -297,3 +297,37 @@ def test_soft_label_minimal_at_target():
     assert ss.dice_loss(g, g, from_logits=False) > 0.05
     with pytest.raises(ValueError, match="soft_label"):
         ss.dice_loss(g, g, soft_label=True, squared_pred=True)
+
+
+SOFT_LABEL_COMPOUNDS = {
+    # name: (its part weights, the pixel part with options)
+    "dice_bce_loss": (dict(lambda_dice=0.7, lambda_bce=1.3), lambda x, g, **o: ss.bce_loss(x, g, **o)),
+    "dice_ce_loss": (dict(lambda_dice=0.7, lambda_ce=1.3), lambda x, g, **o: ss.cross_entropy_loss(x, g, **o)),
+    "dice_focal_loss": (dict(lambda_dice=0.7, lambda_focal=1.3),
+                        lambda x, g, **o: ss.focal_loss(x, g, alpha=None, **o)),
+}
+
+
+@pytest.mark.parametrize("mode", ["binary", "multilabel", "multiclass"])
+@pytest.mark.parametrize("name", sorted(SOFT_LABEL_COMPOUNDS))
+def test_soft_label_compounds_are_their_parts(name, mode):
+    """soft_label reaches the Dice part of the Dice compounds (MONAI's DiceCELoss and
+    DiceFocalLoss take it): value and gradient equal 0.7 Dice(soft_label) + 1.3 pixel part."""
+    if name == "dice_bce_loss" and mode == "multiclass":
+        return  # binary / multilabel only
+    rng = np.random.default_rng(12)
+    c = 1 if mode == "binary" else 3
+    x = rng.normal(0, 2, (2, c, 4, 5))
+    g = rng.uniform(0, 1, x.shape)
+    if mode == "multiclass":
+        g /= g.sum(axis=1, keepdims=True)
+    weights, pixel = SOFT_LABEL_COMPOUNDS[name]
+    o = dict(mode=mode)
+    got, grad = getattr(ss, name)(x, g, soft_label=True, return_grad=True, **weights, **o)
+    dice, dice_grad = ss.dice_loss(x, g, soft_label=True, return_grad=True, **o)
+    rest, rest_grad = pixel(x, g, return_grad=True, **o)
+    assert got == pytest.approx(0.7 * dice + 1.3 * rest, rel=1e-12)
+    np.testing.assert_allclose(grad, 0.7 * dice_grad + 1.3 * rest_grad, rtol=1e-10, atol=1e-14)
+    assert got != getattr(ss, name)(x, g, **weights, **o)  # soft targets: the intersection differs
+    with pytest.raises(ValueError, match="soft_label"):
+        getattr(ss, name)(x, g, soft_label=True, squared_pred=True, **o)

@@ -25,7 +25,7 @@ public enum CompoundFamily: LossFamily {
         switch name {
         case "dice_ce_loss":
             return .diceCE(DiceCELoss(
-                dice: DiceLoss(region: try r.regionOptions(), squaredPrediction: try r.bool("squared_pred", default: false)),
+                dice: DiceLoss(region: try r.softLabelRegionOptions(), squaredPrediction: try r.bool("squared_pred", default: false)),
                 crossEntropy: CrossEntropyLoss(
                     weight: try r.doubles("weight"), labelSmoothing: try r.double("label_smoothing", default: 0)),
                 lambdaDice: try r.double("lambda_dice", default: 1), lambdaCE: try r.double("lambda_ce", default: 1)))
@@ -34,7 +34,7 @@ public enum CompoundFamily: LossFamily {
             let alpha = try r.double("alpha", default: 0.25)
             let weighted = try r.bool("alpha_weighting", default: false)
             return .diceFocal(DiceFocalLoss(
-                dice: DiceLoss(region: try r.regionOptions(), squaredPrediction: try r.bool("squared_pred", default: false)),
+                dice: DiceLoss(region: try r.softLabelRegionOptions(), squaredPrediction: try r.bool("squared_pred", default: false)),
                 focal: FocalLoss(alpha: weighted ? alpha : nil, gamma: try r.double("gamma", default: 2)),
                 lambdaDice: try r.double("lambda_dice", default: 1), lambdaFocal: try r.double("lambda_focal", default: 1)))
         case "combo_loss":

@@ -220,10 +220,10 @@ public enum LossCatalog {
             function = .focalTversky(FocalTverskyLoss(
                 alpha: try r.double("alpha", default: 0.3), beta: try r.double("beta", default: 0.7),
                 gamma: try r.double("gamma", default: 0.75), floor: try r.double("floor", default: 1e-7),
-                region: try r.regionOptions()))
+                region: try r.softLabelRegionOptions()))
         case "dice_bce_loss":
             function = .diceBCE(DiceBCELoss(
-                dice: DiceLoss(region: try r.regionOptions(), squaredPrediction: try r.bool("squared_pred", default: false)),
+                dice: DiceLoss(region: try r.softLabelRegionOptions(), squaredPrediction: try r.bool("squared_pred", default: false)),
                 bce: BCELoss(posWeight: try r.double("pos_weight", default: 1)),
                 lambdaDice: try r.double("lambda_dice", default: 1), lambdaBCE: try r.double("lambda_bce", default: 1)))
         case "hausdorff_dt_loss", "log_hausdorff_dt_loss":
