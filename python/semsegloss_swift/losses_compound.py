@@ -650,7 +650,11 @@ def dice_hausdorff_dt_loss(input: Any, target: Any, *, mode: str = "binary", fro
     ``2 HD`` and the gradient ``(HD / Dice) grad(Dice) + grad(HD)``, so the Dice gradient is
     scaled to the magnitude of the HD term. ``lam = 0`` when the Dice loss is 0. The parts
     are :func:`dice_loss` and :func:`hausdorff_dt_loss` (distance maps of the thresholded
-    prediction and target, recomputed on every call, no gradient through them).{compound}
+    prediction and target, recomputed on every call, no gradient through them). On thin
+    structures (vessels) this balance has been seen to drive the prediction to all
+    background (PatRyg99/HausdorffLoss#4): a fixed weighting such as
+    ``dice_loss(...) + 0.1 * hausdorff_dt_loss(...)``, with the HD weight raised over the
+    epochs, is then the safer choice.{compound}
 
     Parameters
     ----------{common}

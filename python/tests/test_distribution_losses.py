@@ -307,6 +307,9 @@ def test_classes_and_defaults():
     x = np.array([1.0, 2.0, 3.0]).reshape(1, 3, 1, 1)
     assert ss.CrossEntropyLoss(label_smoothing=0.1)(x, np.array([[[0]]])) == ss.cross_entropy_loss(
         x, np.array([[[0]]]), label_smoothing=0.1)
+    # None means the default (no smoothing): smp's SoftCrossEntropyLoss failed on it (smp #372).
+    assert ss.cross_entropy_loss(x, np.array([[[2]]]), label_smoothing=None) == ss.cross_entropy_loss(
+        x, np.array([[[2]]])) == pytest.approx(np.log(np.exp([1.0, 2.0, 3.0]).sum()) - 3.0, rel=1e-12)
     assert "cross_entropy_loss" in ss.LOSSES
     # weighted_bce_loss(beta=b) = balanced_bce_loss(beta=b) / (1 - b)
     rng = np.random.default_rng(0)
