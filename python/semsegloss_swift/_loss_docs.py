@@ -67,3 +67,11 @@ def _doc(extra: str = ""):
         f.__doc__ = f.__doc__.replace("{common}", _COMMON + extra).replace("{returns}", _RETURNS)
         return f
     return wrap
+
+
+_SPACING = """
+    spacing : sequence of float, optional
+        Physical voxel size per spatial axis (one positive number per axis, e.g.
+        ``(3.0, 0.8, 0.8)`` for a CT volume); distances are then in those units, as
+        boundary-loss's ``resolution`` and MONAI's metrics' ``spacing``. Default: 1 on
+        every axis (distances in voxels)."""

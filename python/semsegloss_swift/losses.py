@@ -6,11 +6,11 @@ input's shape and dtype. See DESIGN.md §2 and the README's loss table.
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 from ._loss_api import evaluate
 
-from ._loss_docs import _COMMON, _REGION, _RETURNS, _SOFT_LABEL, _doc  # noqa: F401  (shared pieces)
+from ._loss_docs import _COMMON, _REGION, _RETURNS, _SOFT_LABEL, _SPACING, _doc  # noqa: F401  (shared pieces)
 
 
 @_doc()
@@ -294,8 +294,8 @@ def dice_bce_loss(input: Any, target: Any, *, mode: str = "binary", from_logits:
 # ---------------------------------------------------------------- distance-map losses
 
 _DISTANCE = """
-    Distance maps are exact Euclidean distance transforms (unit voxel spacing) recomputed
-    on every call from the thresholded masks (target ``g > 0.5``, prediction ``p > 0.5``,
+    Distance maps are exact Euclidean distance transforms (in voxels, or in the units of
+    ``spacing`` where the loss takes it) recomputed on every call from the thresholded masks (target ``g > 0.5``, prediction ``p > 0.5``,
     i.e. ``z > 0`` from logits; ignored voxels count as background of the target). They are
     constants: no gradient flows through them. Reduction is per voxel: ``"none"`` returns
     the input's shape, ``"mean"`` averages over valid voxels of the included channels."""
@@ -311,7 +311,7 @@ _DISTANCE_RETURNS = """
 
 def _distance_doc(f):
     f.__doc__ = (f.__doc__.replace("{common}", _COMMON).replace("{distance}", _DISTANCE)
-                 .replace("{returns}", _DISTANCE_RETURNS))
+                 .replace("{spacing}", _SPACING).replace("{returns}", _DISTANCE_RETURNS))
     return f
 
 
@@ -319,7 +319,8 @@ def _distance_doc(f):
 def hausdorff_dt_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
                       reduction: str = "mean", ignore_index: Optional[float] = None,
                       include_background: bool = True, alpha: float = 2.0,
-                      return_grad: bool = False, grad_output: Any = None):
+                      spacing: Optional[Sequence[float]] = None, return_grad: bool = False,
+                      grad_output: Any = None):
     """Hausdorff distance-transform loss (Karimi & Salcudean, IEEE TMI 2020),
     ``mean((p - g)^2 (d_p^alpha + d_g^alpha))``.
 
@@ -339,7 +340,7 @@ def hausdorff_dt_loss(input: Any, target: Any, *, mode: str = "binary", from_log
     Parameters
     ----------{common}
     alpha : float, default 2
-        Exponent of the distances (> 0).
+        Exponent of the distances (> 0).{spacing}
 {returns}
 
     Examples
@@ -351,14 +352,15 @@ def hausdorff_dt_loss(input: Any, target: Any, *, mode: str = "binary", from_log
     """
     return evaluate("hausdorff_dt_loss", input, target, return_grad, grad_output, dict(
         mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
-        include_background=include_background, alpha=alpha))
+        include_background=include_background, alpha=alpha, spacing=spacing))
 
 
 @_distance_doc
 def log_hausdorff_dt_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
                           reduction: str = "mean", ignore_index: Optional[float] = None,
                           include_background: bool = True, alpha: float = 2.0,
-                          return_grad: bool = False, grad_output: Any = None):
+                          spacing: Optional[Sequence[float]] = None, return_grad: bool = False,
+                          grad_output: Any = None):
     """Log Hausdorff distance-transform loss, ``log(1 + L_HD)`` of the reduced
     :func:`hausdorff_dt_loss` (MONAI ``LogHausdorffDTLoss``); gradient scaled by
     ``1 / (1 + L_HD)``. ``reduction="none"`` is not available (the logarithm applies to
@@ -368,7 +370,7 @@ def log_hausdorff_dt_loss(input: Any, target: Any, *, mode: str = "binary", from
     Parameters
     ----------{common}
     alpha : float, default 2
-        Exponent of the distances (> 0).
+        Exponent of the distances (> 0).{spacing}
 {returns}
 
     Examples
@@ -380,13 +382,14 @@ def log_hausdorff_dt_loss(input: Any, target: Any, *, mode: str = "binary", from
     """
     return evaluate("log_hausdorff_dt_loss", input, target, return_grad, grad_output, dict(
         mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
-        include_background=include_background, alpha=alpha))
+        include_background=include_background, alpha=alpha, spacing=spacing))
 
 
 @_distance_doc
 def boundary_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
                   reduction: str = "mean", ignore_index: Optional[float] = None,
-                  include_background: bool = True, return_grad: bool = False, grad_output: Any = None):
+                  include_background: bool = True, spacing: Optional[Sequence[float]] = None,
+                  return_grad: bool = False, grad_output: Any = None):
     """Boundary (surface) loss (Kervadec et al., MIDL 2019 / MedIA 2021), ``mean(p * phi_G)``.
 
     ``phi_G`` is the signed distance map of the target (:func:`signed_distance`,
@@ -407,7 +410,7 @@ def boundary_loss(input: Any, target: Any, *, mode: str = "binary", from_logits:
     {distance}
 
     Parameters
-    ----------{common}
+    ----------{common}{spacing}
 {returns}
 
     Examples
@@ -422,14 +425,14 @@ def boundary_loss(input: Any, target: Any, *, mode: str = "binary", from_logits:
     """
     return evaluate("boundary_loss", input, target, return_grad, grad_output, dict(
         mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
-        include_background=include_background))
+        include_background=include_background, spacing=spacing))
 
 
 @_distance_doc
 def distance_penalized_ce_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
                                reduction: str = "mean", ignore_index: Optional[float] = None,
-                               include_background: bool = True, return_grad: bool = False,
-                               grad_output: Any = None):
+                               include_background: bool = True, spacing: Optional[Sequence[float]] = None,
+                               return_grad: bool = False, grad_output: Any = None):
     """Distance-map penalized cross-entropy (Caliva et al., MIDL 2019), ``mean((1 + Phi) * BCE)``.
 
     ``Phi`` is the normalised inverted distance map of the target, per (image, channel) and
@@ -443,7 +446,7 @@ def distance_penalized_ce_loss(input: Any, target: Any, *, mode: str = "binary",
     {distance}
 
     Parameters
-    ----------{common}
+    ----------{common}{spacing}
 {returns}
 
     Examples
@@ -455,14 +458,15 @@ def distance_penalized_ce_loss(input: Any, target: Any, *, mode: str = "binary",
     """
     return evaluate("distance_penalized_ce_loss", input, target, return_grad, grad_output, dict(
         mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
-        include_background=include_background))
+        include_background=include_background, spacing=spacing))
 
 
 @_distance_doc
 def shape_aware_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
                      reduction: str = "mean", ignore_index: Optional[float] = None,
                      include_background: bool = True, shape_weight: float = 1.0,
-                     return_grad: bool = False, grad_output: Any = None):
+                     spacing: Optional[Sequence[float]] = None, return_grad: bool = False,
+                     grad_output: Any = None):
     """Shape-aware loss (Al Arif, Knapp & Slabaugh, MICCAI MSKI 2017), ``mean((1 + w E) * BCE)``.
 
     ``E``, one number per (image, channel), is the average point-to-curve distance from the
@@ -478,7 +482,7 @@ def shape_aware_loss(input: Any, target: Any, *, mode: str = "binary", from_logi
     Parameters
     ----------{common}
     shape_weight : float, default 1
-        ``w`` (>= 0), the weight of the shape term; E is in voxels.
+        ``w`` (>= 0), the weight of the shape term; E is in voxels (or ``spacing`` units).{spacing}
 {returns}
 
     Examples
@@ -490,7 +494,7 @@ def shape_aware_loss(input: Any, target: Any, *, mode: str = "binary", from_logi
     """
     return evaluate("shape_aware_loss", input, target, return_grad, grad_output, dict(
         mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
-        include_background=include_background, shape_weight=shape_weight))
+        include_background=include_background, shape_weight=shape_weight, spacing=spacing))
 
 
 @_distance_doc

@@ -7,11 +7,11 @@ the calling convention. Every loss works in ``mode="binary" | "multilabel" | "mu
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 from . import _options
 from ._loss_api import evaluate
-from ._loss_docs import _REGION, _SOFT_LABEL, _doc
+from ._loss_docs import _REGION, _SOFT_LABEL, _SPACING, _doc
 
 _options.CHOICES["weight_type"] = {"square": 0, "simple": 1, "uniform": 2}
 _options.CHOICES["weighting_mode"] = {"default": 0, "GDL": 1}
@@ -451,12 +451,13 @@ def soft_dice_cldice_loss(input: Any, target: Any, *, mode: str = "binary", from
 
 
 @_examples
-@_doc(_REGION)
+@_doc(_REGION + _SPACING)
 def distance_weighted_dice_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
                                 reduction: str = "mean", ignore_index: Optional[float] = None,
                                 include_background: bool = True, smooth_nr: float = 1e-5,
                                 smooth_dr: float = 1e-5, batch: bool = False, empty: str = "smooth",
-                                return_grad: bool = False, grad_output: Any = None):
+                                spacing: Optional[Sequence[float]] = None, return_grad: bool = False,
+                                grad_output: Any = None):
     """Distance-map weighted Dice loss (SegLoss ``DistBinaryDiceLoss``, after Caliva et al.,
     MIDL 2019), ``1 - (2 sum p g w + smooth_nr)/(sum p + sum g + smooth_dr)`` per (image, class).
 
@@ -486,7 +487,7 @@ def distance_weighted_dice_loss(input: Any, target: Any, *, mode: str = "binary"
     return _call("distance_weighted_dice_loss", input, target, return_grad, grad_output, mode=mode,
                  from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
                  include_background=include_background, smooth_nr=smooth_nr, smooth_dr=smooth_dr,
-                 batch=batch, empty=empty)
+                 batch=batch, empty=empty, spacing=spacing)
 
 
 soft_cldice_loss.__doc__ = soft_cldice_loss.__doc__.replace("{cldice}", _CLDICE.strip("\n"))

@@ -38,6 +38,7 @@ VALID = {
     "label_smoothing": [0.0, 0.1, 1.0], "k": [1.0, 10.0, 100.0], "threshold": [0.0, 0.5, 1.0],
     "weight_type": ["square", "simple", "uniform"], "variant": ["asymmetric", "symmetric"],
     "win_size": [1, 3, 11], "percentile": [None, 50, 95], "directed": [True, False],
+    "spacing": [None, (1.0, 1.0), (2.5, 0.5), (1.0, 2.0, 3.0)],
     "weight": [None, 0.5], "pos_weight": [None, 1.0, 3.0],
     "loss": ["dice_bce", "jaccard", "focal", "tversky", "focal_tversky", "lovasz_hinge_loss"],
     "loss_options": [None, {"gamma": 1.0}, {"alpha": 0.3, "beta": 0.7}, {"smooth": 1.0}],

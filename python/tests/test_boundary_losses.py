@@ -20,23 +20,28 @@ def sigmoid(z):
     return 1 / (1 + np.exp(-z))
 
 
-def two_sided(m):
+def edt(m, spacing=None):
+    """SciPy's exact EDT, in units of `spacing` (BL's `resolution`)."""
+    return ndimage.distance_transform_edt(m, sampling=spacing)
+
+
+def two_sided(m, spacing=None):
     if not m.any() or m.all():
         return np.zeros(m.shape)
-    return ndimage.distance_transform_edt(m) + ndimage.distance_transform_edt(~m)
+    return edt(m, spacing) + edt(~m, spacing)
 
 
-def kervadec_phi(m):
+def kervadec_phi(m, spacing=None):
     if not m.any() or m.all():
         return np.zeros(m.shape)
-    return ndimage.distance_transform_edt(~m) * ~m - (ndimage.distance_transform_edt(m) - 1) * m
+    return edt(~m, spacing) * ~m - (edt(m, spacing) - 1) * m
 
 
-def caliva_weight(m, valid):
+def caliva_weight(m, valid, spacing=None):
     if not m.any() or m.all():
         return np.ones(m.shape)
     phi = np.zeros(m.shape)
-    for side, e in ((m, ndimage.distance_transform_edt(m)), (~m, ndimage.distance_transform_edt(~m))):
+    for side, e in ((m, edt(m, spacing)), (~m, edt(~m, spacing))):
         sel = side & valid
         if not sel.any():
             continue
@@ -49,11 +54,11 @@ def surface(m):
     return m & ~ndimage.binary_erosion(m, border_value=0)
 
 
-def shape_weight(pm, gm, w):
+def shape_weight(pm, gm, w, spacing=None):
     sp, sg = surface(pm), surface(gm)
     if not sp.any() or not sg.any():
         return np.ones(pm.shape)
-    return np.full(pm.shape, 1 + w * ndimage.distance_transform_edt(~sg)[sp].mean())
+    return np.full(pm.shape, 1 + w * edt(~sg, spacing)[sp].mean())
 
 
 def bce(x, g, from_logits):
@@ -67,7 +72,7 @@ def bce(x, g, from_logits):
 
 
 def oracle(name, x, g, *, mode="binary", from_logits=True, reduction="mean", ignore_index=None, include_background=True,
-           alpha=2.0, shape_weight_=1.0):
+           alpha=2.0, shape_weight_=1.0, spacing=None):
     """Per-voxel loss and d/dx, then the reduction; returns (value, grad). For the Hausdorff
     erosion loss, whose voxels are coupled, grad is d(sum of the row's losses)/dx."""
     valid = np.ones(x.shape, bool) if ignore_index is None else g != ignore_index
@@ -88,18 +93,18 @@ def oracle(name, x, g, *, mode="binary", from_logits=True, reduction="mean", ign
                                                      upstream=np.ones((1,) + pr.shape))
                 loss[b, c], grad[b, c] = loss1[0], dl[0] * dp[b, c]
             elif name.endswith("hausdorff_dt_loss"):
-                w = two_sided(gm) ** alpha + two_sided(pm) ** alpha
+                w = two_sided(gm, spacing) ** alpha + two_sided(pm, spacing) ** alpha
                 loss[b, c] = (pr - gr) ** 2 * w
                 grad[b, c] = 2 * (pr - gr) * w * dp[b, c]
             elif name == "boundary_loss":
-                phi = kervadec_phi(gm)
+                phi = kervadec_phi(gm, spacing)
                 loss[b, c] = pr * phi
                 grad[b, c] = phi * dp[b, c]
             else:
                 if name == "distance_penalized_ce_loss":
-                    w = caliva_weight(gm, valid[b, c])
+                    w = caliva_weight(gm, valid[b, c], spacing)
                 else:
-                    w = shape_weight(pm & valid[b, c], gm, shape_weight_)
+                    w = shape_weight(pm & valid[b, c], gm, shape_weight_, spacing)
                 l, d = bce(xr, gr, from_logits)
                 loss[b, c], grad[b, c] = w * l, w * d
     loss[~valid] = 0
@@ -207,6 +212,62 @@ def test_finite_differences(name, opts):
         g.flat[::4] = 255
     _, grad = getattr(ss, name)(x, g, return_grad=True, **opts)
     np.testing.assert_allclose(grad, central_differences(getattr(ss, name), x, g, **opts), rtol=1e-5, atol=1e-7)
+
+
+# ---------------------------------------------------------------- anisotropic spacing
+
+SPACED = [n for n in DISTANCE_LOSSES if n != "hausdorff_er_loss"]  # erosions have no metric
+SPACING_CASES = [
+    ("2-D", (2, 1, 16, 13), (2.5, 0.7), {}),
+    ("3-D CT-like", (1, 1, 5, 9, 8), (3.0, 0.8, 0.8), {}),
+    ("multilabel, ignore", (2, 2, 10, 9), (1.0, 4.0), {"mode": "multilabel", "ignore_index": 255}),
+]
+
+
+@pytest.mark.parametrize("name", SPACED)
+@pytest.mark.parametrize("label,shape,spacing,opts", SPACING_CASES, ids=[c[0] for c in SPACING_CASES])
+def test_spacing_matches_oracle(name, label, shape, spacing, opts):
+    """Distances in physical units, as SciPy's ``sampling`` and BL's ``resolution``."""
+    x, g = blob_data(shape)
+    if "ignore_index" in opts:
+        g[:, :, ::4, ::3] = 255
+    value, grad = getattr(ss, name)(x, g, return_grad=True, spacing=spacing, **opts)
+    want, want_grad = oracle(name, x, g, spacing=spacing, **opts)
+    assert value == pytest.approx(want, rel=1e-10, abs=1e-12)
+    np.testing.assert_allclose(grad, want_grad, rtol=1e-10, atol=1e-10 * np.abs(want_grad).max())
+    # A unit spacing is the default; an anisotropic one changes the maps.
+    assert getattr(ss, name)(x, g, spacing=[1.0] * (len(shape) - 2), **opts) == getattr(ss, name)(x, g, **opts)
+
+
+@pytest.mark.parametrize("name", SPACED)
+def test_spacing_finite_differences_and_errors(name):
+    x, g = data((2, 1, 5, 6))
+    fn = getattr(ss, name)
+    _, grad = fn(x, g, return_grad=True, spacing=(1.5, 0.5))
+    np.testing.assert_allclose(grad, central_differences(fn, x, g, spacing=(1.5, 0.5)), rtol=1e-5, atol=1e-7)
+    for bad in [(1.0,), (1.0, 2.0, 3.0), (1.0, -2.0), (0.0, 1.0), (float("nan"), 1.0), (float("inf"), 1.0)]:
+        with pytest.raises(ValueError, match="spacing"):
+            fn(x, g, spacing=bad)
+
+
+def test_uniform_spacing_scales_the_maps():
+    """With every axis s: Hausdorff-DT weights scale by s^alpha, the boundary map is
+    s * EDT outside and -(s * EDT - 1) inside."""
+    x, g = blob_data((2, 1, 12, 11))
+    assert ss.hausdorff_dt_loss(x, g, spacing=(2.0, 2.0)) == pytest.approx(4 * ss.hausdorff_dt_loss(x, g), rel=1e-12)
+    assert ss.hausdorff_dt_loss(x, g, alpha=1.5, spacing=(3.0, 3.0)) == pytest.approx(
+        3 ** 1.5 * ss.hausdorff_dt_loss(x, g, alpha=1.5), rel=1e-12)
+
+
+def test_spacing_reaches_the_hybrids():
+    x, g = blob_data((2, 1, 12, 11))
+    sp = (2.0, 0.5)
+    got = ss.dice_boundary_loss(x, g, spacing=sp, lambda_boundary=0.3)
+    want = ss.generalized_dice_loss(x, g) + 0.3 * ss.boundary_loss(x, g, spacing=sp)
+    assert got == pytest.approx(want, rel=1e-12)
+    # Balanced Dice + HD-DT: the value is 2 HD.
+    assert ss.dice_hausdorff_dt_loss(x, g, spacing=sp) == pytest.approx(2 * ss.hausdorff_dt_loss(x, g, spacing=sp),
+                                                                          rel=1e-12)
 
 
 # ---------------------------------------------------------------- multiclass

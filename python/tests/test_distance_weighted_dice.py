@@ -17,11 +17,12 @@ from strategies import include_background, problems
 NAME = "distance_weighted_dice_loss"
 
 
-def weights(mask, valid):
+def weights(mask, valid, spacing=None):
     """w = 1 + phi of one plane: phi = (M - e)/(M - m) per side over the valid voxels."""
     if mask.all() or not mask.any():
         return np.ones(mask.shape)
-    e = np.where(mask, ndimage.distance_transform_edt(mask), ndimage.distance_transform_edt(~mask))
+    e = np.where(mask, ndimage.distance_transform_edt(mask, sampling=spacing),
+                 ndimage.distance_transform_edt(~mask, sampling=spacing))
     phi = np.zeros(mask.shape)
     for side in (mask, ~mask):
         sel = side & valid
@@ -32,12 +33,12 @@ def weights(mask, valid):
 
 
 def oracle(input, target, *, mode="binary", from_logits=True, reduction="mean", ignore_index=None,
-           include_background=True, smooth_nr=1e-5, smooth_dr=1e-5, batch=False, empty="smooth"):
+           include_background=True, smooth_nr=1e-5, smooth_dr=1e-5, batch=False, empty="smooth", spacing=None):
     p, g, valid = core.probabilities_and_targets(input, target, mode, from_logits, ignore_index)
     w = np.ones(p.shape)
     for b in range(p.shape[0]):
         for c in range(p.shape[1]):
-            w[b, c] = weights((g[b, c] > 0.5) & valid[b, c], valid[b, c])
+            w[b, c] = weights((g[b, c] > 0.5) & valid[b, c], valid[b, c], spacing)
     c0 = 0 if include_background else 1
     axes = tuple(range(2, p.ndim))
     tp, ps, gs = ((p * g * w).sum(axes), p.sum(axes), g.sum(axes))
@@ -76,6 +77,21 @@ def segloss_dist_binary_dice(logits, labels, smooth=1e-5):
     tp = (p[:, 1] * gt * dist).sum(axes)
     dc = (2 * tp + smooth) / (p[:, 1].sum(axes) + gt.sum(axes) + smooth)
     return 1 - dc.mean()
+
+
+@pytest.mark.parametrize("spacing", [(2.0, 0.5), (1.0, 3.0, 0.7)], ids=["2-D", "3-D"])
+def test_spacing_matches_oracle(rng, spacing):
+    """Anisotropic voxels change the normalised maps (distances in spacing units)."""
+    shape = (2, 1) + (7, 9, 8)[:len(spacing)]
+    x = rng.normal(0, 2, shape)
+    g = (rng.random(shape) < 0.4).astype(np.float64)
+    got, grad = ss.distance_weighted_dice_loss(x, g, spacing=spacing, return_grad=True)
+    assert got == pytest.approx(oracle(x, g, spacing=spacing), rel=1e-12)
+    assert got != ss.distance_weighted_dice_loss(x, g)
+    fn = lambda v: ss.distance_weighted_dice_loss(v, g, spacing=spacing)  # noqa: E731
+    np.testing.assert_allclose(grad, numeric_grad(fn, x), rtol=1e-5, atol=1e-8)
+    raises_naming(ValueError, ss.distance_weighted_dice_loss, x, g, spacing=(1.0,) * (len(spacing) + 1),
+                  names=["spacing"])
 
 
 def test_doc_example():

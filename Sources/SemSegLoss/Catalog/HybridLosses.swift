@@ -93,11 +93,12 @@ public enum HybridLosses {
             }
             return try WeightedLossSum(name: name, partNames: "Dice and boundary", parts: [
                 (try r.double("lambda_dice", default: 1), "lambda_dice", region),
-                (try r.double("lambda_boundary", default: 0.01), "lambda_boundary", .boundary(BoundaryLoss())),
+                (try r.double("lambda_boundary", default: 0.01), "lambda_boundary",
+                 .boundary(BoundaryLoss(spacing: try r.doubles("spacing")))),
             ], options: common)
         case "dice_hausdorff_dt_loss":
             let dice = DiceLoss(region: try r.regionOptions())
-            let hd = HausdorffDTLoss(alpha: try r.double("alpha", default: 2))
+            let hd = HausdorffDTLoss(alpha: try r.double("alpha", default: 2), spacing: try r.doubles("spacing"))
             var sum = try WeightedLossSum(name: name, partNames: "Dice and Hausdorff-DT", parts: [
                 (1, "lambda_dice", .dice(dice)), (1, "lambda_hd", .hausdorffDT(hd)),
             ], options: common)

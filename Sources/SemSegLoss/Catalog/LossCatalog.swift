@@ -228,13 +228,15 @@ public enum LossCatalog {
                 lambdaDice: try r.double("lambda_dice", default: 1), lambdaBCE: try r.double("lambda_bce", default: 1)))
         case "hausdorff_dt_loss", "log_hausdorff_dt_loss":
             function = .hausdorffDT(HausdorffDTLoss(
-                alpha: try r.double("alpha", default: 2), logarithm: name == "log_hausdorff_dt_loss"))
+                alpha: try r.double("alpha", default: 2), logarithm: name == "log_hausdorff_dt_loss",
+                spacing: try r.doubles("spacing")))
         case "boundary_loss":
-            function = .boundary(BoundaryLoss())
+            function = .boundary(BoundaryLoss(spacing: try r.doubles("spacing")))
         case "distance_penalized_ce_loss":
-            function = .distancePenalizedCE(DistancePenalizedCELoss())
+            function = .distancePenalizedCE(DistancePenalizedCELoss(spacing: try r.doubles("spacing")))
         case "shape_aware_loss":
-            function = .shapeAware(ShapeAwareLoss(lambda: try r.double("shape_weight", default: 1)))
+            function = .shapeAware(ShapeAwareLoss(
+                lambda: try r.double("shape_weight", default: 1), spacing: try r.doubles("spacing")))
         case "hausdorff_er_loss":
             function = .hausdorffER(try HausdorffERLoss.make(&r))
         case _ where DistributionFamily.names.contains(name):

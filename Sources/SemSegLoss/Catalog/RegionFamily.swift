@@ -62,7 +62,8 @@ public enum RegionFamily: LossFamily {
         case "soft_cldice_loss", "soft_dice_cldice_loss":
             return .clDice(try SoftClDiceLoss.make(&reader, dice: name == "soft_dice_cldice_loss"))
         case "distance_weighted_dice_loss":
-            return .distanceWeightedDice(DistanceWeightedDiceLoss(region: try reader.regionOptions()))
+            return .distanceWeightedDice(DistanceWeightedDiceLoss(
+                region: try reader.regionOptions(), spacing: try reader.doubles("spacing")))
         default:
             throw .option("loss", "unknown loss '\(name)'")
         }

@@ -24,7 +24,11 @@
 /// Reduction per voxel (`none` = input shape, `mean` over valid voxels of included channels).
 /// Ignored voxels count as background when the target map is built and leave every sum.
 public struct BoundaryLoss: DistanceFieldLoss {
-    public init() {}
+    /// Voxel size per spatial axis (`nil`: 1); distances are in these units. The "− 1" inside
+    /// stays one unit, as BL's `one_hot2dist` with `resolution`.
+    public var spacing: [Double]?
+
+    public init(spacing: [Double]? = nil) { self.spacing = spacing }
 
     var term: DistanceTerm { .linear }
     var needsPrediction: Bool { false }

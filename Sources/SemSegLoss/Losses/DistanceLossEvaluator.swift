@@ -26,6 +26,10 @@ enum DistanceTerm: Sendable {
 /// (`HausdorffDTLoss`, `BoundaryLoss`, `DistancePenalizedCELoss`, `ShapeAwareLoss`) conform.
 protocol DistanceFieldLoss: Sendable {
     var term: DistanceTerm { get }
+    /// Physical voxel size per spatial axis for the distance maps (`nil`: 1 on every axis;
+    /// BL's `resolution`, MONAI metrics' `spacing`). Checked against the input's spatial
+    /// dimensions (`DistanceGeometry`: one positive finite value per axis).
+    var spacing: [Double]? { get }
     /// Whether `fillField` reads the thresholded prediction (`DistanceFieldBuffers.prediction`).
     var needsPrediction: Bool { get }
     func validate(_ options: LossOptions) throws(SegLossError)
@@ -92,7 +96,7 @@ enum DistanceLossEvaluator {
         try options.validateDense(input: shape, target: target.shape) { () throws(SegLossError) in try loss.validate(options) }
         let ignore = options.ignoreIndex.map { S($0) }
         // Validates the size once (≤ Int.max / 64 voxels): scratch sizes below cannot overflow.
-        _ = try DistanceGeometry(batch: shape.rows, spatial: Array(shape.spatial), spacing: nil,
+        _ = try DistanceGeometry(batch: shape.rows, spatial: Array(shape.spatial), spacing: loss.spacing,
                                  maskArgument: "input", spacingArgument: "spacing")
         let total = shape.count
         // Masks of the whole batch (target, prediction, validity), filled by the validation pass.
@@ -151,7 +155,7 @@ enum DistanceLossEvaluator {
                             rowLength: rowLength)
                         do throws(SegLossError) {
                             let geometry = try DistanceGeometry(
-                                batch: count, spatial: spatial, spacing: nil,
+                                batch: count, spatial: spatial, spacing: loss.spacing,
                                 maskArgument: "input", spacingArgument: "spacing")
                             try loss.fillField(buffers, rows: count, geometry: geometry)
                             try voxelPass(

@@ -22,7 +22,10 @@
 /// BCE from logits is the stable form of `BCELoss`; from probabilities p is clamped to
 /// [1e−7, 1 − 1e−7] inside the logs. Reduction per voxel.
 public struct DistancePenalizedCELoss: DistanceFieldLoss {
-    public init() {}
+    /// Voxel size per spatial axis (`nil`: 1); distances are in these units.
+    public var spacing: [Double]?
+
+    public init(spacing: [Double]? = nil) { self.spacing = spacing }
 
     var term: DistanceTerm { .crossEntropy }
     var needsPrediction: Bool { false }

@@ -30,10 +30,14 @@ import Glibc
 public struct HausdorffDTLoss: DistanceFieldLoss {
     public var alpha: Double
     public var logarithm: Bool
+    /// Voxel size per spatial axis (`nil`: 1); distances are in these units. MONAI's
+    /// `HausdorffDTLoss` has no spacing argument (LOSSES.md §4.11).
+    public var spacing: [Double]?
 
-    public init(alpha: Double = 2, logarithm: Bool = false) {
+    public init(alpha: Double = 2, logarithm: Bool = false, spacing: [Double]? = nil) {
         self.alpha = alpha
         self.logarithm = logarithm
+        self.spacing = spacing
     }
 
     var term: DistanceTerm { .squaredError }

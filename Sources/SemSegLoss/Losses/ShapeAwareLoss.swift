@@ -21,8 +21,13 @@
 /// Ignored voxels count as background in both masks and leave every sum. Reduction per voxel.
 public struct ShapeAwareLoss: DistanceFieldLoss {
     public var lambda: Double
+    /// Voxel size per spatial axis (`nil`: 1); distances are in these units.
+    public var spacing: [Double]?
 
-    public init(lambda: Double = 1) { self.lambda = lambda }
+    public init(lambda: Double = 1, spacing: [Double]? = nil) {
+        self.lambda = lambda
+        self.spacing = spacing
+    }
 
     var term: DistanceTerm { .crossEntropy }
     var needsPrediction: Bool { true }

@@ -34,9 +34,13 @@ import Glibc
 public struct DistanceWeightedDiceLoss: Sendable {
     /// Smoothing, `batch` and the empty-target policy (`soft_label` is not accepted).
     public var region: RegionOptions
+    /// Voxel size per spatial axis (`nil`: 1) of the distance maps before their
+    /// normalisation by the row's largest distance: only anisotropy changes the weights.
+    public var spacing: [Double]?
 
-    public init(region: RegionOptions = RegionOptions()) {
+    public init(region: RegionOptions = RegionOptions(), spacing: [Double]? = nil) {
         self.region = region
+        self.spacing = spacing
     }
 
     public func validate() throws(SegLossError) { try region.validate() }
@@ -57,7 +61,7 @@ public struct DistanceWeightedDiceLoss: Sendable {
         let shape = input.shape
         try options.validateDense(input: shape, target: target.shape) { () throws(SegLossError) in try validate() }
         let ignore = options.ignoreIndex.map { S($0) }
-        let geometry = try DistanceGeometry(batch: shape.rows, spatial: Array(shape.spatial), spacing: nil,
+        let geometry = try DistanceGeometry(batch: shape.rows, spatial: Array(shape.spatial), spacing: spacing,
                                             maskArgument: "input", spacingArgument: "spacing")
         let total = shape.count, rowLength = shape.spatialCount, rows = shape.rows
         guard let bytes = DistanceScratch.allocate(UInt8.self, count: 2 * total) else {
