@@ -36,6 +36,25 @@ public func semseg_trainer_destroy(_ trainer: OpaquePointer?) {
 }
 
 @c @implementation
+public func semseg_trainer_set_loss(
+    _ trainer: OpaquePointer?, _ loss: UnsafePointer<CChar>?, _ options: UnsafePointer<semseg_option_t>?,
+    _ nOptions: Int64, _ err: UnsafeMutablePointer<CChar>?, _ errLen: Int
+) -> semseg_status_t {
+    guard let trainer else { return nullPointer("trainer", err, errLen) }
+    return reportingStatus(err, errLen) { () throws(SegLossError) in
+        let box = try trainerBox(trainer)
+        let name = try decodeName(loss, argument: "loss"), decoded = try decodeOptions(options, nOptions)
+        try box.locked { b throws(SegLossError) in
+            guard b.run == nil else {
+                throw .option("loss", "cannot change while an epoch is in progress; change it between epochs")
+            }
+            b.trainer.objective = try CatalogObjective(
+                name, options: decoded, outChannels: b.modelBox.model.configuration.outChannels)
+        }
+    }
+}
+
+@c @implementation
 public func semseg_trainer_model(
     _ trainer: OpaquePointer?, _ out: UnsafeMutablePointer<OpaquePointer?>?,
     _ err: UnsafeMutablePointer<CChar>?, _ errLen: Int

@@ -48,7 +48,44 @@ public struct CatalogObjective: TrainingObjective, Sendable {
         guard outChannels >= 1 else { throw .value("out_channels", "must be at least 1, got \(outChannels)") }
         let probe = try TensorShape([1, outChannels, 1, 1], argument: "out_channels")
         do { try loss.options.validate(for: probe) } catch { throw Self.rename(error) }
+        try Self.checkParameters(loss, outChannels: outChannels)
         self.loss = loss
+    }
+
+    /// Side of the probe images of `checkParameters`.
+    static let probeSide = 16
+
+    /// Surfaces a bad loss parameter (`gamma < 0`, `k` outside (0, 100], …) when the
+    /// objective is built instead of at the first batch: the loss is evaluated once on a
+    /// small all-background batch (zero logits; label 0 in multiclass mode). Errors naming
+    /// the probe's input or target (its size, e.g. an SSIM window wider than 16) are not
+    /// the parameters' fault and are left for the real batches.
+    static func checkParameters(_ loss: ConfiguredLoss, outChannels: Int) throws(SegLossError) {
+        let side = probeSide, plane = side * side
+        let shape = try TensorShape([1, outChannels, side, side], argument: "out_channels")
+        let x = [Float](repeating: 0, count: shape.count)
+        var gradient = [Float](repeating: 0, count: shape.count)
+        do {
+            if loss.options.mode == .multiclass {
+                _ = try loss(x, labels: [Int64](repeating: 0, count: plane), shape: shape.dims)
+            } else {
+                let target = [Float](repeating: 0, count: shape.count)
+                _ = try x.withUnsafeBufferPointer { xb throws(SegLossError) in
+                    try target.withUnsafeBufferPointer { tb throws(SegLossError) in
+                        try gradient.withUnsafeMutableBufferPointer { gb throws(SegLossError) in
+                            try loss.evaluate(
+                                input: TensorView(xb.baseAddress!, shape: shape),
+                                target: .dense(TensorView(tb.baseAddress!, shape: shape)),
+                                outputs: LossOutputs(gradient: gb.baseAddress))
+                        }
+                    }
+                }
+            }
+        } catch where error.argument == "input" || error.argument == "target" {
+            return
+        } catch {
+            throw Self.rename(error)
+        }
     }
 
     public var scoring: ScoringRule {

@@ -41,6 +41,25 @@ PyObject *semseg_py_trainer_create(PyObject *self, PyObject *args) {
     return semseg_py_wrap_trainer(h);
 }
 
+PyObject *semseg_py_trainer_set_loss(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *tobj, *options_obj;
+    const char *loss;
+    if (!PyArg_ParseTuple(args, "OsO", &tobj, &loss, &options_obj)) return NULL;
+    semseg_trainer_t *t = semseg_py_get_trainer(tobj);
+    if (t == NULL) return NULL;
+    semseg_option_t options[SEMSEG_PY_MAX_OPTIONS];
+    Py_ssize_t n = semseg_py_options(options_obj, options, SEMSEG_PY_MAX_OPTIONS);
+    if (n < 0) return NULL;
+    char err[SEMSEG_PY_ERR_LEN] = {0};
+    semseg_status_t st;
+    Py_BEGIN_ALLOW_THREADS
+    st = semseg_trainer_set_loss(t, loss, options, (int64_t)n, err, sizeof err);
+    Py_END_ALLOW_THREADS
+    if (st != SEMSEG_OK) return semseg_py_raise(st, err);
+    Py_RETURN_NONE;
+}
+
 PyObject *semseg_py_trainer_model(PyObject *self, PyObject *arg) {
     (void)self;
     semseg_trainer_t *t = semseg_py_get_trainer(arg);

@@ -249,6 +249,7 @@ PyMethodDef semseg_py_training_methods[] = {
     {"unet_load", py_unet_load, METH_VARARGS, "unet_load(path, threads) -> handle"},
     {"trainer_create", semseg_py_trainer_create, METH_VARARGS,
      "trainer_create(model, loss, options, lr, batch_size, seed, weight_decay, threshold) -> handle"},
+    {"trainer_set_loss", semseg_py_trainer_set_loss, METH_VARARGS, "trainer_set_loss(trainer, loss, options)"},
     {"trainer_model", semseg_py_trainer_model, METH_O, "trainer_model(trainer) -> model handle"},
     {"trainer_info", semseg_py_trainer_info, METH_O, "trainer_info(trainer) -> dict"},
     {"trainer_train_epoch", semseg_py_trainer_train_epoch, METH_VARARGS,

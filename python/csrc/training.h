@@ -39,6 +39,7 @@ PyObject *semseg_py_trainer_begin_epoch(PyObject *self, PyObject *args);
 PyObject *semseg_py_trainer_train_batches(PyObject *self, PyObject *args);
 PyObject *semseg_py_trainer_end_epoch(PyObject *self, PyObject *args);
 PyObject *semseg_py_trainer_abort_epoch(PyObject *self, PyObject *arg);
+PyObject *semseg_py_trainer_set_loss(PyObject *self, PyObject *args);
 PyObject *semseg_py_trainer_should_stop(PyObject *self, PyObject *args);
 PyObject *semseg_py_trainer_evaluate(PyObject *self, PyObject *args);
 PyObject *semseg_py_trainer_history(PyObject *self, PyObject *arg);

@@ -247,6 +247,42 @@ class Trainer:
             check_real("threshold", threshold))
         self._init(handle, model)
 
+    def set_loss(self, loss: Optional[str] = None, loss_options: Optional[Mapping[str, Any]] = None) -> None:
+        """Changes the loss for the following epochs (between calls to :meth:`fit`).
+
+        Model, optimizer state, history and early stopping are kept, so a loss schedule is
+        a loop over ``fit(..., epochs=1)`` calls: for instance the boundary loss's weight
+        raised by 0.01 per epoch (Kervadec et al.; boundary-loss #14), or a warm-up with
+        one loss before another.
+
+        Parameters
+        ----------
+        loss : str, optional
+            A catalogue loss, as for the constructor; None keeps the current one.
+        loss_options : dict, optional
+            Its options; None keeps the current ones when `loss` is unchanged (a new loss
+            starts from its defaults).
+
+        Examples
+        --------
+        >>> import numpy as np, semsegloss_swift as ss
+        >>> y = np.zeros((4, 1, 8, 8), np.float32); y[:, :, 2:6, 2:6] = 1
+        >>> t = ss.Trainer(ss.UNet(base_channels=2, depth=1, threads=1), loss="dice_boundary", lr=1e-2,
+        ...                loss_options={"lambda_boundary": 0.01}, batch_size=4)
+        >>> for epoch in range(3):
+        ...     t.set_loss(loss_options={"lambda_boundary": 0.01 * (epoch + 1)})
+        ...     _ = t.fit(y, y, verbose=False)
+        >>> t.epoch, t.loss_options
+        (3, {'lambda_boundary': 0.03})
+        """
+        name = self.loss if loss is None else resolve_loss(loss)
+        if loss_options is not None:
+            options: Dict[str, Any] = dict(loss_options)
+        else:
+            options = dict(self.loss_options) if name == self.loss else {}
+        _core.trainer_set_loss(self._handle, name, encode_loss_options(options))
+        self.loss, self.loss_options = name, options
+
     def _init(self, handle: Any, model: UNet) -> None:
         self._handle = handle
         self.model = model

@@ -364,3 +364,60 @@ def test_fit_leaves_the_callers_subnormals_alone():
     t.fit(y, y, epochs=1, verbose=False)
     after = (tiny / np.float32(1024))[0]
     assert after > 0 and after < np.finfo(np.float32).tiny
+
+
+# ------------------------------------------------------------------ loss schedules
+
+def test_set_loss_switches_the_objective_between_epochs():
+    """After set_loss the trainer minimises the new loss: its training loss and evaluate()
+    are that loss of the model's logits, and the run equals one that used it from the start."""
+    x, y = disks(8, seed=11)
+    a = ss.Trainer(ss.UNet(seed=2, **TINY), loss="dice", lr=5e-3, batch_size=4, seed=3)
+    a.fit(x, y, epochs=1, verbose=False)
+    a.set_loss("focal", {"gamma": 1.0})
+    assert (a.loss, a.loss_options) == ("focal_loss", {"gamma": 1.0})
+    logits = a.model.predict(x, output="logits")
+    assert a.evaluate(x, y)["loss"] == pytest.approx(ss.focal_loss(logits, y, gamma=1.0), rel=1e-5)
+    h = a.fit(x, y, epochs=1, verbose=False)
+    # The same start and switch on another trainer: identical runs.
+    b = ss.Trainer(ss.UNet(seed=2, **TINY), loss="dice", lr=5e-3, batch_size=4, seed=3)
+    b.fit(x, y, epochs=1, verbose=False)
+    b.set_loss("focal_loss", {"gamma": 1.0})
+    hb = b.fit(x, y, epochs=1, verbose=False)
+    assert h["loss"] == hb["loss"] and np.array_equal(a.model.get_parameters(), b.model.get_parameters())
+    assert a.epoch == 2 and len(a.history["loss"]) == 2
+
+
+def test_set_loss_schedule_keeps_or_resets_options():
+    x, y = disks(4, seed=12)
+    t = ss.Trainer(ss.UNet(seed=1, **TINY), loss="dice_boundary", loss_options={"lambda_boundary": 0.01},
+                   lr=5e-3, batch_size=4)
+    losses = []
+    for epoch in range(3):
+        t.set_loss(loss_options={"lambda_boundary": 0.01 * (epoch + 1)})
+        losses.append(t.evaluate(x, y)["loss"])
+        t.fit(x, y, verbose=False)
+    assert t.loss_options == {"lambda_boundary": 0.03} and t.epoch == 3
+    t.set_loss()  # nothing given: unchanged
+    assert (t.loss, t.loss_options) == ("dice_boundary_loss", {"lambda_boundary": 0.03})
+    t.set_loss("dice")  # another loss starts from its defaults
+    assert (t.loss, t.loss_options) == ("dice_loss", {})
+
+
+def test_set_loss_errors_leave_the_trainer_unchanged():
+    x, y = disks(4, seed=13)
+    t = ss.Trainer(ss.UNet(seed=1, **TINY), loss="dice", lr=5e-3, batch_size=4)
+    before = t.evaluate(x, y)["loss"]
+    with pytest.raises(ValueError, match="loss"):
+        t.set_loss("no_such_loss")
+    with pytest.raises(ValueError, match="gamma"):
+        t.set_loss("focal", {"gamma": -1.0})
+    with pytest.raises(ValueError, match="from_logits"):
+        t.set_loss("dice", {"from_logits": False})
+    # Mid-epoch (the pieces fit() uses): refused, naming loss.
+    _core.trainer_begin_epoch(t._handle, x, y)
+    with pytest.raises(ValueError, match="epoch is in progress"):
+        t.set_loss("bce")
+    _core.trainer_abort_epoch(t._handle)
+    assert (t.loss, t.loss_options) == ("dice_loss", {})
+    assert t.evaluate(x, y)["loss"] == before

@@ -418,6 +418,17 @@ semseg_status_t semseg_trainer_create(
 /** Releases a trainer handle (NULL is ignored). */
 void semseg_trainer_destroy(semseg_trainer_t *trainer);
 
+/**
+ * Replaces the trainer's loss with catalogue loss `loss` and `options` (checked as in
+ * semseg_trainer_create), for the following epochs: a loss schedule such as the boundary
+ * loss's rising weight (Kervadec et al.). Model, optimizer state, history and early
+ * stopping are kept. Refused while an epoch is in progress (between begin_epoch and
+ * end_epoch / abort_epoch); the trainer is unchanged on error.
+ */
+semseg_status_t semseg_trainer_set_loss(
+    semseg_trainer_t *trainer, const char *loss, const semseg_option_t *options, int64_t n_options,
+    char *err, size_t err_len);
+
 /** A new model handle for the trainer's model (release it with semseg_unet_destroy). */
 semseg_status_t semseg_trainer_model(
     semseg_trainer_t *trainer, semseg_unet_t **out, char *err, size_t err_len);
