@@ -145,3 +145,13 @@ def test_refusals_name_the_option():
     raises_naming(ValueError, ss.sensitivity_specificity_loss, x, g, mode="multilabel", empty="penalize_fp",
                   names=["empty", "penalize_fp", "specificity"])
     raises_naming(ValueError, ss.dice_loss, x, g, mode="multilabel", empty="penalise", names=["empty", "penalize_fp"])
+
+
+def test_soft_mask_weighs_the_penalty():
+    # P = sum m p = 0.5 + 0.25 + 0.25 = 1: loss 1/2, gradient m_i / (P + 1)^2.
+    p = np.array([0.5, 0.5, 0.25, 0.0]).reshape(1, 1, 2, 2)
+    m = np.array([1.0, 0.5, 1.0, 1.0]).reshape(1, 1, 2, 2)
+    value, grad = ss.masked_dice_loss(p, np.zeros_like(p), m, from_logits=False, empty="penalize_fp",
+                                      return_grad=True)
+    assert value == pytest.approx(0.5, abs=1e-12)
+    np.testing.assert_allclose(grad, m / 4, atol=1e-12)
