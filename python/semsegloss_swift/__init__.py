@@ -15,6 +15,7 @@ from ._loss_api import Loss, make_class
 from .losses import LOSSES
 from .losses import *  # noqa: F401,F403  (every loss function)
 from . import metrics
+from . import presets
 from .distance import distance_transform_edt, signed_distance
 from .deep_supervision import DeepSupervisionLoss, deep_supervision_loss
 from .masked import MASKABLE_LOSSES, MaskedDiceLoss, MaskedLoss, masked_dice_loss, masked_loss
@@ -60,6 +61,6 @@ if sorted(_core.loss_names()) != sorted(LOSSES):  # pragma: no cover - packaging
     raise ImportError(f"semsegloss_swift: Python losses {sorted(LOSSES)} do not match the "
                       f"Swift catalogue {sorted(_core.loss_names())}")
 
-__all__ = ["LOSSES", "LOSS_CLASSES", "Loss", "metrics", "distance_transform_edt", "signed_distance", *LOSSES, *(c.__name__ for c in LOSS_CLASSES.values())]
+__all__ = ["LOSSES", "LOSS_CLASSES", "Loss", "metrics", "presets", "distance_transform_edt", "signed_distance", *LOSSES, *(c.__name__ for c in LOSS_CLASSES.values())]
 __all__ += ["UNet", "Trainer", "scratch_memory_bytes", "release_scratch_memory", "DeepSupervisionLoss",
             "deep_supervision_loss", "MASKABLE_LOSSES", "MaskedLoss", "MaskedDiceLoss", "masked_loss", "masked_dice_loss"]

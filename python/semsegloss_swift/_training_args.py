@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numbers
 import os
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, Mapping, Optional, Tuple
 
 import numpy as np
 
@@ -60,13 +60,26 @@ def as_float32(name: str, value: Any) -> np.ndarray:
 def resolve_loss(loss: Any) -> str:
     """Catalogue name of `loss`; the ``_loss`` suffix is optional (``"dice_bce"``)."""
     if not isinstance(loss, str):
-        raise TypeError(f"loss: expected a loss name (str), got {type(loss).__name__}")
+        raise TypeError(f"loss: expected a loss name (str) or a loss object (ss.DiceLoss(...)), "
+                        f"got {type(loss).__name__}")
     names = _core.loss_names()
     for candidate in (loss, loss + "_loss"):
         if candidate in names:
             return candidate
     raise ValueError(f"loss: unknown loss {loss!r}; valid names (the '_loss' suffix is optional): "
                      f"{', '.join(names)}")
+
+
+def loss_and_options(loss: Any, options: Optional[Mapping[str, Any]]) -> Tuple[str, Optional[Mapping[str, Any]]]:
+    """(catalogue name, options) from a loss name and ``loss_options``, or from a configured
+    loss object (``ss.DiceLoss(batch=True)``, ``ss.presets.preset(...)``) and no options."""
+    from ._loss_api import Loss
+    if isinstance(loss, Loss):
+        if options is not None:
+            raise TypeError(f"loss_options: given next to a configured {type(loss).__name__}; "
+                            "put the options in the loss object")
+        return resolve_loss(type(loss)._function.__name__), dict(loss.options)
+    return resolve_loss(loss), options
 
 
 def loss_options(options: Optional[Mapping[str, Any]]) -> Dict[str, Any]:

@@ -28,7 +28,7 @@ import numpy as np
 from . import _core
 from ._progress import Progress
 from ._training_args import (as_float32, check_int, check_path, check_real, check_seed, check_threads,
-                             loss_options as encode_loss_options, resolve_loss)
+                             loss_and_options, loss_options as encode_loss_options)
 
 __all__ = ["UNet", "Trainer"]
 
@@ -206,14 +206,17 @@ class Trainer:
     ----------
     model : UNet
         The model to train (shared: ``model.predict`` sees the trained weights).
-    loss : str, default "dice_bce"
+    loss : str or loss object, default "dice_bce"
         Any loss of the catalogue (``semsegloss_swift.LOSSES``), with or without the
-        ``_loss`` suffix. It is evaluated on the logits (``from_logits=True``) with
-        ``reduction="mean"``, and its analytic gradient drives back-propagation.
+        ``_loss`` suffix, or a configured loss object (``ss.TverskyLoss(beta=0.7)``,
+        ``ss.presets.preset("smp", "dice_loss")``). It is evaluated on the logits
+        (``from_logits=True``) with ``reduction="mean"``, and its analytic gradient drives
+        back-propagation.
     loss_options : dict, optional
         Options of the loss, as for the loss function (``{"smooth_nr": 1.0}``,
         ``{"alpha": 0.7, "beta": 0.3}``, ``{"mode": "multilabel"}``...). ``mode``
-        defaults to ``"multilabel"`` when the model has several output channels.
+        defaults to ``"multilabel"`` when the model has several output channels. Not
+        with a loss object (TypeError): its options are used.
     lr : float, default 2e-4
         Adam learning rate (betas 0.9, 0.999, eps 1e-8, as torch.optim.Adam).
     batch_size : int, default 16
@@ -234,12 +237,12 @@ class Trainer:
     (['epoch', 'loss', 'time', 'val_accuracy', 'val_dice', 'val_iou', 'val_loss'], 3)
     """
 
-    def __init__(self, model: UNet, loss: str = "dice_bce", loss_options: Optional[Mapping[str, Any]] = None,
+    def __init__(self, model: UNet, loss: Any = "dice_bce", loss_options: Optional[Mapping[str, Any]] = None,
                  lr: float = 2e-4, batch_size: int = 16, seed: int = 0, weight_decay: float = 0.0,
                  threshold: float = 0.5) -> None:
         if not isinstance(model, UNet):
             raise TypeError(f"model: expected a semsegloss_swift.UNet, got {type(model).__name__}")
-        self.loss = resolve_loss(loss)
+        self.loss, loss_options = loss_and_options(loss, loss_options)
         self.loss_options: Dict[str, Any] = dict(loss_options or {})
         handle = _core.trainer_create(
             model._handle, self.loss, encode_loss_options(loss_options), check_real("lr", lr),
@@ -247,7 +250,7 @@ class Trainer:
             check_real("threshold", threshold))
         self._init(handle, model)
 
-    def set_loss(self, loss: Optional[str] = None, loss_options: Optional[Mapping[str, Any]] = None) -> None:
+    def set_loss(self, loss: Any = None, loss_options: Optional[Mapping[str, Any]] = None) -> None:
         """Changes the loss for the following epochs (between calls to :meth:`fit`).
 
         Model, optimizer state, history and early stopping are kept, so a loss schedule is
@@ -257,8 +260,9 @@ class Trainer:
 
         Parameters
         ----------
-        loss : str, optional
-            A catalogue loss, as for the constructor; None keeps the current one.
+        loss : str or loss object, optional
+            A catalogue loss or a loss object, as for the constructor; None keeps the
+            current one.
         loss_options : dict, optional
             Its options; None keeps the current ones when `loss` is unchanged (a new loss
             starts from its defaults).
@@ -275,7 +279,7 @@ class Trainer:
         >>> t.epoch, t.loss_options
         (3, {'lambda_boundary': 0.03})
         """
-        name = self.loss if loss is None else resolve_loss(loss)
+        name, loss_options = (self.loss, loss_options) if loss is None else loss_and_options(loss, loss_options)
         if loss_options is not None:
             options: Dict[str, Any] = dict(loss_options)
         else:
@@ -489,7 +493,7 @@ class Trainer:
         _core.trainer_save(self._handle, check_path("path", path))
 
     @classmethod
-    def load(cls, path: PathLike, loss: str = "dice_bce", loss_options: Optional[Mapping[str, Any]] = None,
+    def load(cls, path: PathLike, loss: Any = "dice_bce", loss_options: Optional[Mapping[str, Any]] = None,
              threads: Optional[int] = None) -> "Trainer":
         """Restores a trainer saved by :meth:`save` (or by ``fit(checkpoint=...)``).
 
@@ -508,7 +512,7 @@ class Trainer:
         >>> ss.Trainer.load(path, loss="jaccard").epoch
         1
         """
-        name = resolve_loss(loss)
+        name, loss_options = loss_and_options(loss, loss_options)
         handle = _core.trainer_load(check_path("path", path), name, encode_loss_options(loss_options),
                                     check_threads(threads))
         trainer = cls.__new__(cls)
