@@ -69,6 +69,14 @@ def _doc(extra: str = ""):
     return wrap
 
 
+_NORMALIZE_MAP = """
+    normalize_map : {"none", "max", "diagonal"}, default "none"
+        Scale of the signed distance map ``phi`` (in voxels, or ``spacing`` units, by
+        default, so the loss grows with the image): ``"max"`` divides each (image, class)
+        map by its largest ``|phi|`` (values in [-1, 1]; a zero map stays 0), ``"diagonal"``
+        divides every map by the image diagonal ``sqrt(sum (n_i s_i)^2)`` (one factor for
+        the batch). boundary-loss #25, #18."""
+
 _SPACING = """
     spacing : sequence of float, optional
         Physical voxel size per spatial axis (one positive number per axis, e.g.

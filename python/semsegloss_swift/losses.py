@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any, Optional, Sequence
 
+from . import _options
 from ._loss_api import evaluate
 
-from ._loss_docs import _COMMON, _REGION, _RETURNS, _SOFT_LABEL, _SPACING, _doc  # noqa: F401  (shared pieces)
+from ._loss_docs import _COMMON, _NORMALIZE_MAP, _REGION, _RETURNS, _SOFT_LABEL, _SPACING, _doc  # noqa: F401  (shared pieces)
 
 
 @_doc()
@@ -309,9 +310,13 @@ _DISTANCE_RETURNS = """
         Only with ``return_grad=True``: same shape and dtype as ``input``."""
 
 
+_options.CHOICES["normalize_map"] = {"none": 0, "max": 1, "diagonal": 2}
+
+
 def _distance_doc(f):
     f.__doc__ = (f.__doc__.replace("{common}", _COMMON).replace("{distance}", _DISTANCE)
-                 .replace("{spacing}", _SPACING).replace("{returns}", _DISTANCE_RETURNS))
+                 .replace("{spacing}", _SPACING).replace("{normalize_map}", _NORMALIZE_MAP)
+                 .replace("{returns}", _DISTANCE_RETURNS))
     return f
 
 
@@ -389,7 +394,7 @@ def log_hausdorff_dt_loss(input: Any, target: Any, *, mode: str = "binary", from
 def boundary_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
                   reduction: str = "mean", ignore_index: Optional[float] = None,
                   include_background: bool = True, spacing: Optional[Sequence[float]] = None,
-                  return_grad: bool = False, grad_output: Any = None):
+                  normalize_map: str = "none", return_grad: bool = False, grad_output: Any = None):
     """Boundary (surface) loss (Kervadec et al., MIDL 2019 / MedIA 2021), ``mean(p * phi_G)``.
 
     ``phi_G`` is the signed distance map of the target (:func:`signed_distance`,
@@ -410,7 +415,7 @@ def boundary_loss(input: Any, target: Any, *, mode: str = "binary", from_logits:
     {distance}
 
     Parameters
-    ----------{common}{spacing}
+    ----------{common}{spacing}{normalize_map}
 {returns}
 
     Examples
@@ -419,13 +424,15 @@ def boundary_loss(input: Any, target: Any, *, mode: str = "binary", from_logits:
     >>> p = np.array([[[[0.9, 0.8, 0.7, 0.2, 0.1]]]]); g = np.array([[[[1.0, 1.0, 1.0, 0.0, 0.0]]]])
     >>> round(ss.boundary_loss(p, g, from_logits=False), 6)  # phi = [-2, -1, 0, 1, 2]: negative
     -0.44
+    >>> round(ss.boundary_loss(p, g, from_logits=False, normalize_map="max"), 6)  # phi / 2
+    -0.22
     >>> two = np.concatenate([1 - p, p], axis=1)  # classes 0 and 1; label map [1, 1, 1, 0, 0]
     >>> round(ss.boundary_loss(two, g[:, 0].astype(int), mode="multiclass", from_logits=False), 6)
     -0.21
     """
     return evaluate("boundary_loss", input, target, return_grad, grad_output, dict(
         mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
-        include_background=include_background, spacing=spacing))
+        include_background=include_background, spacing=spacing, normalize_map=normalize_map))
 
 
 @_distance_doc

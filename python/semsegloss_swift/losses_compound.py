@@ -13,7 +13,7 @@ from typing import Any, Optional, Sequence
 
 from . import _options
 from ._loss_api import evaluate
-from ._loss_docs import _COMMON, _REGION, _RETURNS, _SOFT_LABEL, _SPACING, _doc  # noqa: F401
+from ._loss_docs import _COMMON, _NORMALIZE_MAP, _REGION, _RETURNS, _SOFT_LABEL, _SPACING, _doc  # noqa: F401
 
 _options.CHOICES["variant"] = {"asymmetric": 0, "symmetric": 1}
 _options.BOOLEANS.add("generalized")
@@ -592,14 +592,14 @@ def basnet_hybrid_loss(input: Any, target: Any, *, mode: str = "binary", from_lo
         data_range=data_range, lambda_ce=lambda_ce, lambda_ssim=lambda_ssim, lambda_jaccard=lambda_jaccard))
 
 
-@_doc(_REGION + _SPACING)
+@_doc(_REGION + _SPACING + _NORMALIZE_MAP)
 def dice_boundary_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
                        reduction: str = "mean", ignore_index: Optional[float] = None,
                        include_background: bool = True, smooth_nr: float = 1e-5, smooth_dr: float = 1e-5,
                        batch: bool = False, empty: str = "smooth", generalized: bool = True,
                        weight_type: Optional[str] = None, lambda_dice: float = 1.0, lambda_boundary: float = 0.01,
-                       spacing: Optional[Sequence[float]] = None, return_grad: bool = False,
-                       grad_output: Any = None):
+                       spacing: Optional[Sequence[float]] = None, normalize_map: str = "none",
+                       return_grad: bool = False, grad_output: Any = None):
     """Region + boundary loss (Kervadec et al., MIDL 2019 / MedIA 2021; SegLoss
     ``DC_and_BD_loss``), ``lambda_dice * R + lambda_boundary * boundary_loss``.
 
@@ -633,7 +633,7 @@ def dice_boundary_loss(input: Any, target: Any, *, mode: str = "binary", from_lo
         mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
         include_background=include_background, smooth_nr=smooth_nr, smooth_dr=smooth_dr,
         batch=batch, empty=empty, generalized=generalized, lambda_dice=lambda_dice, lambda_boundary=lambda_boundary,
-        spacing=spacing)
+        spacing=spacing, normalize_map=normalize_map)
     if weight_type is not None:
         options["weight_type"] = weight_type
     return evaluate("dice_boundary_loss", input, target, return_grad, grad_output, options)

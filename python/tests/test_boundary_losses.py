@@ -270,6 +270,67 @@ def test_spacing_reaches_the_hybrids():
                                                                           rel=1e-12)
 
 
+# ---------------------------------------------------------------- normalised boundary maps
+
+def normalized_phi(gm, how, spacing=None):
+    """Kervadec's map scaled as ``normalize_map`` says: by max |phi| of the map, or by the
+    image diagonal sqrt(sum (n_i s_i)^2)."""
+    phi = kervadec_phi(gm, spacing)
+    if how == "max":
+        m = np.abs(phi).max()
+        return phi / m if m > 0 else phi
+    if how == "diagonal":
+        s = np.ones(gm.ndim) if spacing is None else np.asarray(spacing, float)
+        return phi / np.sqrt(np.sum((np.asarray(gm.shape) * s) ** 2))
+    return phi
+
+
+@pytest.mark.parametrize("how", ["none", "max", "diagonal"])
+@pytest.mark.parametrize("shape,spacing", [((3, 1, 12, 11), None), ((2, 2, 5, 6, 7), (2.0, 1.0, 0.5))],
+                         ids=["2d", "3d-spacing"])
+def test_normalize_map_matches_oracle(how, shape, spacing):
+    x, g = blob_data(shape)
+    g[0, 0] = 0  # an empty map: stays 0 under every scaling
+    p = sigmoid(x)
+    loss = np.zeros(shape)
+    dphi = np.zeros(shape)
+    for b in range(shape[0]):
+        for c in range(shape[1]):
+            phi = normalized_phi(g[b, c] > 0.5, how, spacing)
+            loss[b, c], dphi[b, c] = p[b, c] * phi, phi * p[b, c] * (1 - p[b, c])
+    mode = "binary" if shape[1] == 1 else "multilabel"
+    value, grad = ss.boundary_loss(x, g, mode=mode, spacing=spacing, normalize_map=how, return_grad=True)
+    assert value == pytest.approx(loss.mean(), rel=1e-10, abs=1e-14)
+    np.testing.assert_allclose(grad, dphi / loss.size, rtol=1e-10, atol=1e-14)
+    if how == "max":
+        assert np.abs(ss.boundary_loss(x, g, mode=mode, spacing=spacing, normalize_map=how, reduction="none")).max() <= 1
+
+
+def test_normalize_map_finite_differences_hybrid_multiclass_and_errors():
+    x, g = data((2, 1, 5, 6))
+    for how in ["max", "diagonal"]:
+        for fn in [ss.boundary_loss, ss.dice_boundary_loss]:
+            _, grad = fn(x, g, return_grad=True, normalize_map=how)
+            np.testing.assert_allclose(grad, central_differences(fn, x, g, normalize_map=how), rtol=1e-5, atol=1e-7)
+        got = ss.dice_boundary_loss(x, g, normalize_map=how, lambda_boundary=0.3)
+        want = ss.generalized_dice_loss(x, g) + 0.3 * ss.boundary_loss(x, g, normalize_map=how)
+        assert got == pytest.approx(want, rel=1e-12)
+    # multiclass: the per-class maps of the one-hot target, scaled the same way
+    z = RNG.normal(0, 2, (2, 3, 6, 5))
+    labels = RNG.integers(0, 3, (2, 6, 5))
+    onehot = np.moveaxis(np.eye(3)[labels], -1, 1)
+    pm = softmax(z)
+    for how in ["max", "diagonal"]:
+        want = np.mean([[pm[b, c] * normalized_phi(onehot[b, c] > 0.5, how) for c in range(3)]
+                        for b in range(2)])  # mean over (image, class, voxel), as multilabel
+        assert ss.boundary_loss(z, labels, mode="multiclass", normalize_map=how) == pytest.approx(want, rel=1e-10)
+    for bad in ["maximum", "", None, 1, True]:
+        with pytest.raises(ValueError, match="^normalize_map: expected one of 'none', 'max', 'diagonal'"):
+            ss.boundary_loss(x, g, normalize_map=bad)
+        with pytest.raises(ValueError, match="^normalize_map"):
+            ss.dice_boundary_loss(x, g, normalize_map=bad)
+
+
 # ---------------------------------------------------------------- multiclass
 
 #: Distance losses weighting a binary cross-entropy: no multiclass mode.

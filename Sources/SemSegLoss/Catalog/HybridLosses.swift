@@ -94,7 +94,7 @@ public enum HybridLosses {
             return try WeightedLossSum(name: name, partNames: "Dice and boundary", parts: [
                 (try r.double("lambda_dice", default: 1), "lambda_dice", region),
                 (try r.double("lambda_boundary", default: 0.01), "lambda_boundary",
-                 .boundary(BoundaryLoss(spacing: try r.doubles("spacing")))),
+                 .boundary(try BoundaryLoss(reading: &r))),
             ], options: common)
         case "dice_hausdorff_dt_loss":
             let dice = DiceLoss(region: try r.regionOptions())

@@ -231,7 +231,7 @@ public enum LossCatalog {
                 alpha: try r.double("alpha", default: 2), logarithm: name == "log_hausdorff_dt_loss",
                 spacing: try r.doubles("spacing")))
         case "boundary_loss":
-            function = .boundary(BoundaryLoss(spacing: try r.doubles("spacing")))
+            function = .boundary(try BoundaryLoss(reading: &r))
         case "distance_penalized_ce_loss":
             function = .distancePenalizedCE(DistancePenalizedCELoss(spacing: try r.doubles("spacing")))
         case "shape_aware_loss":
@@ -252,5 +252,15 @@ public enum LossCatalog {
         }
         try r.finish()
         return ConfiguredLoss(name: name, function: function, options: common)
+    }
+}
+
+extension BoundaryLoss {
+    /// `spacing` and `normalize_map` from named options (`boundary_loss`, and the boundary
+    /// part of `dice_boundary_loss`).
+    init(reading r: inout OptionReader) throws(SegLossError) {
+        self.init(
+            spacing: try r.doubles("spacing"),
+            normalization: try r.code("normalize_map", default: BoundaryMapNormalization.none, names: { $0.name }))
     }
 }
