@@ -13,6 +13,7 @@ from __future__ import annotations
 from . import _core
 from ._loss_api import Loss, make_class
 from .losses import LOSSES
+from .losses_lovasz import MS_SSIM_WEIGHTS
 from .losses import *  # noqa: F401,F403  (every loss function)
 from . import metrics
 from . import presets
@@ -61,6 +62,6 @@ if sorted(_core.loss_names()) != sorted(LOSSES):  # pragma: no cover - packaging
     raise ImportError(f"semsegloss_swift: Python losses {sorted(LOSSES)} do not match the "
                       f"Swift catalogue {sorted(_core.loss_names())}")
 
-__all__ = ["LOSSES", "LOSS_CLASSES", "Loss", "metrics", "presets", "distance_transform_edt", "signed_distance", *LOSSES, *(c.__name__ for c in LOSS_CLASSES.values())]
+__all__ = ["LOSSES", "LOSS_CLASSES", "Loss", "metrics", "presets", "MS_SSIM_WEIGHTS", "distance_transform_edt", "signed_distance", *LOSSES, *(c.__name__ for c in LOSS_CLASSES.values())]
 __all__ += ["UNet", "Trainer", "scratch_memory_bytes", "release_scratch_memory", "DeepSupervisionLoss",
             "deep_supervision_loss", "MASKABLE_LOSSES", "MaskedLoss", "MaskedDiceLoss", "masked_loss", "masked_dice_loss"]

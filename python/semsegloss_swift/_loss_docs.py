@@ -69,6 +69,16 @@ def _doc(extra: str = ""):
     return wrap
 
 
+_SCALE_WEIGHTS = """
+    scale_weights : sequence of float, optional
+        Multi-scale SSIM (Wang, Simoncelli & Bovik 2003): one exponent (> 0) per scale,
+        ``MS = prod_j max(v_j, 0)^w_j`` where scale j + 1 is the 2x average pooling of scale
+        j (``floor(n/2)`` per axis, as MONAI's ``MultiScaleSSIMMetric``), ``v_j`` the mean
+        contrast-structure term ``cs`` at the first M - 1 scales and the mean SSIM at the
+        last; the loss is ``1 - MS``. ``ss.MS_SSIM_WEIGHTS`` are Wang et al.'s five
+        weights (every spatial size then needs ``>= 16 * win_size``). Default None: one
+        scale (``1 - SSIM``)."""
+
 _NORMALIZE_MAP = """
     normalize_map : {"none", "max", "diagonal"}, default "none"
         Scale of the signed distance map ``phi`` (in voxels, or ``spacing`` units, by

@@ -52,8 +52,10 @@ def encode(options: Dict[str, Any], *, empty_table: Mapping[str, int] = EMPTY_LO
     Strings become codes, booleans stay booleans, None means "absent" (library default),
     and sequences of numbers (e.g. class weights) become ``name.0``, ``name.1``, ...
     """
-    try:  # the type is part of the key: True == 1 must not share an entry with 1
-        key = (id(empty_table),) + tuple((k, type(v), v) for k, v in options.items())
+    try:  # the type is part of the key: True == 1 must not share an entry with 1 (nor
+        # (0.5, False) with (0.5, 0.0): tuple items carry their types too)
+        key = (id(empty_table),) + tuple(
+            (k, type(v), tuple((type(e), e) for e in v) if isinstance(v, tuple) else v) for k, v in options.items())
         cached = _CACHE.get(key)
     except TypeError:  # unhashable values (lists of class weights): no caching
         return _encode(options, empty_table)
@@ -100,6 +102,9 @@ def _is_sequence(value: Any) -> bool:
 def _numbers(key: str, value: Any) -> list:
     """A 1-D list of finite-or-not floats (the library checks the values)."""
     import numpy as np
+    if isinstance(value, (list, tuple)) and any(v is None or isinstance(v, (bool, np.bool_, str, bytes))
+                                                 for v in value):
+        raise TypeError(f"{key}: expected a list of numbers, got {value!r}")
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):

@@ -13,7 +13,7 @@ from typing import Any, Optional, Sequence
 
 from . import _options
 from ._loss_api import evaluate
-from ._loss_docs import _COMMON, _NORMALIZE_MAP, _REGION, _RETURNS, _SOFT_LABEL, _SPACING, _doc  # noqa: F401
+from ._loss_docs import _COMMON, _NORMALIZE_MAP, _REGION, _RETURNS, _SCALE_WEIGHTS, _SOFT_LABEL, _SPACING, _doc  # noqa: F401
 
 _options.CHOICES["variant"] = {"asymmetric": 0, "symmetric": 1}
 _options.BOOLEANS.add("generalized")
@@ -411,7 +411,8 @@ _SSIM_PARAMS = """
     k1, k2 : float, default 0.01, 0.03
         SSIM's stabilising constants (> 0).
     data_range : float, default 1
-        Dynamic range of the images for SSIM (> 0)."""
+        Dynamic range of the images for SSIM (> 0).""" + _SCALE_WEIGHTS.replace(
+    "Default None: one\n        scale (``1 - SSIM``).", "Default None: one\n        scale (``1 - SSIM``), as SemSegLoss.")
 
 
 @_doc(_REGION)
@@ -504,8 +505,8 @@ def dice_top_k_loss(input: Any, target: Any, *, mode: str = "binary", from_logit
 
 
 _HYBRID_NOTES = """
-    The SSIM part is :func:`ssim_loss` (single-scale, per (image, channel), Gaussian window
-    without padding), the Jaccard part :func:`jaccard_loss` (smoothed: SemSegLoss's
+    The SSIM part is :func:`ssim_loss` (per (image, channel), Gaussian window without
+    padding; single-scale unless ``scale_weights`` is given), the Jaccard part :func:`jaccard_loss` (smoothed: SemSegLoss's
     unsmoothed ``jacard_loss`` is NaN when prediction and target are both empty). Every
     spatial size must be at least ``win_size`` and ``ignore_index`` is refused (SSIM is a
     windowed statistic). Multiclass mode: softmax, each part in its multiclass form.
@@ -522,13 +523,16 @@ def unet3p_hybrid_loss(input: Any, target: Any, *, mode: str = "binary", from_lo
                        gamma: float = 2.0, win_size: int = 11, kernel_sigma: float = 1.5, k1: float = 0.01,
                        k2: float = 0.03, data_range: float = 1.0, lambda_focal: float = 1.0,
                        lambda_ssim: float = 1.0, lambda_jaccard: float = 1.0,
+                       scale_weights: Optional[Sequence[float]] = None,
                        return_grad: bool = False, grad_output: Any = None):
     """UNet 3+ hybrid loss (Huang et al., ICASSP 2020; SemSegLoss ``unet3p_hybrid_loss``),
     ``lambda_focal * Focal + lambda_ssim * (1 - SSIM) + lambda_jaccard * Jaccard``.
 
     The focal part is :func:`focal_loss` with SemSegLoss's alpha 0.25 and gamma 2 (sigmoid
-    per element; softmax in multiclass mode). The paper uses multi-scale SSIM; SemSegLoss
-    (and this loss) a single scale.{hybrid}{compound}
+    per element; softmax in multiclass mode). The paper uses multi-scale SSIM, SemSegLoss a
+    single scale (its variable is named ``ms_ssim_loss``): ``scale_weights=ss.MS_SSIM_WEIGHTS``
+    gives the paper's loss (images of at least ``16 * win_size`` per axis), the default
+    SemSegLoss's.{hybrid}{compound}
 
     Parameters
     ----------{common}
@@ -553,7 +557,8 @@ def unet3p_hybrid_loss(input: Any, target: Any, *, mode: str = "binary", from_lo
         include_background=include_background, smooth_nr=smooth_nr, smooth_dr=smooth_dr,
         batch=batch, empty=empty, alpha=alpha, alpha_weighting=alpha is not None, gamma=gamma,
         win_size=win_size, kernel_sigma=kernel_sigma, k1=k1, k2=k2, data_range=data_range,
-        lambda_focal=lambda_focal, lambda_ssim=lambda_ssim, lambda_jaccard=lambda_jaccard))
+        lambda_focal=lambda_focal, lambda_ssim=lambda_ssim, lambda_jaccard=lambda_jaccard,
+        scale_weights=scale_weights))
 
 
 @_doc(_REGION + _SSIM_PARAMS)
@@ -563,6 +568,7 @@ def basnet_hybrid_loss(input: Any, target: Any, *, mode: str = "binary", from_lo
                        batch: bool = False, empty: str = "smooth", win_size: int = 11,
                        kernel_sigma: float = 1.5, k1: float = 0.01, k2: float = 0.03, data_range: float = 1.0,
                        lambda_ce: float = 1.0, lambda_ssim: float = 1.0, lambda_jaccard: float = 1.0,
+                       scale_weights: Optional[Sequence[float]] = None,
                        return_grad: bool = False, grad_output: Any = None):
     """BASNet hybrid loss (Qin et al., CVPR 2019; SemSegLoss ``basnet_hybrid_loss``),
     ``lambda_ce * CE + lambda_ssim * (1 - SSIM) + lambda_jaccard * Jaccard``.
@@ -589,7 +595,8 @@ def basnet_hybrid_loss(input: Any, target: Any, *, mode: str = "binary", from_lo
         mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
         include_background=include_background, smooth_nr=smooth_nr, smooth_dr=smooth_dr,
         batch=batch, empty=empty, win_size=win_size, kernel_sigma=kernel_sigma, k1=k1, k2=k2,
-        data_range=data_range, lambda_ce=lambda_ce, lambda_ssim=lambda_ssim, lambda_jaccard=lambda_jaccard))
+        data_range=data_range, lambda_ce=lambda_ce, lambda_ssim=lambda_ssim, lambda_jaccard=lambda_jaccard,
+        scale_weights=scale_weights))
 
 
 @_doc(_REGION + _SPACING + _NORMALIZE_MAP)

@@ -5,11 +5,11 @@ the calling convention.
 """
 from __future__ import annotations
 
-from typing import Any, Optional  # noqa: F401
+from typing import Any, Optional, Sequence  # noqa: F401
 
 from . import _options
 from ._loss_api import evaluate  # noqa: F401
-from ._loss_docs import _COMMON, _REGION, _RETURNS, _doc  # noqa: F401
+from ._loss_docs import _COMMON, _REGION, _RETURNS, _SCALE_WEIGHTS, _doc  # noqa: F401
 
 _options.BOOLEANS.add("per_image")
 _options.CHOICES["classes"] = {"present": 0, "all": 1}
@@ -35,7 +35,7 @@ def _family_doc(returns):
     """Fills {common}, {returns} and {sort} in a docstring of this family."""
     def wrap(f):
         f.__doc__ = (f.__doc__.replace("{common}", _COMMON).replace("{returns}", returns)
-                     .replace("{sort}", _SORT))
+                     .replace("{sort}", _SORT).replace("{scale_weights}", _SCALE_WEIGHTS))
         return f
     return wrap
 
@@ -148,6 +148,7 @@ def ssim_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: boo
               reduction: str = "mean", ignore_index: Optional[float] = None,
               include_background: bool = True, win_size: int = 11, kernel_sigma: float = 1.5,
               k1: float = 0.01, k2: float = 0.03, data_range: float = 1.0,
+              scale_weights: Optional[Sequence[float]] = None,
               return_grad: bool = False, grad_output: Any = None):
     """Structural-similarity loss ``1 - SSIM(p, g)`` (Wang et al., IEEE TIP 2004; MONAI
     ``SSIMLoss``, SemSegLoss ``ssim_loss``), per (image, channel).
@@ -173,7 +174,7 @@ def ssim_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: boo
     k1, k2 : float, default 0.01, 0.03
         Stabilising constants (> 0).
     data_range : float, default 1
-        Dynamic range of the images (> 0).
+        Dynamic range of the images (> 0).{scale_weights}
 {returns}
 
     Examples
@@ -184,14 +185,21 @@ def ssim_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: boo
     0.0
     >>> round(ss.ssim_loss(np.full_like(g, 0.5), g, from_logits=False), 4)  # flat gray
     0.9888
+    >>> big = np.zeros((1, 1, 48, 48)); big[..., 12:36, 12:36] = 1.0
+    >>> round(ss.ssim_loss(big, big, from_logits=False, win_size=5, scale_weights=(0.3, 0.3, 0.4)), 6)
+    0.0
     """
     return evaluate("ssim_loss", input, target, return_grad, grad_output, dict(
         mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
         include_background=include_background, win_size=win_size, kernel_sigma=kernel_sigma,
-        k1=k1, k2=k2, data_range=data_range))
+        k1=k1, k2=k2, data_range=data_range, scale_weights=scale_weights))
 
 
 #: The functions of this family, in the order shown to users.
 FAMILY_LOSSES: tuple = (lovasz_hinge_loss, lovasz_softmax_loss, ssim_loss)
+
+#: Wang, Simoncelli & Bovik (2003)'s exponents of five scales for ``scale_weights``
+#: (MS-SSIM as in MONAI, pytorch-msssim and TensorFlow).
+MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
 
 __all__ = [f.__name__ for f in FAMILY_LOSSES]

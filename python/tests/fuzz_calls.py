@@ -40,6 +40,7 @@ VALID = {
     "win_size": [1, 3, 11], "percentile": [None, 50, 95], "directed": [True, False],
     "spacing": [None, (1.0, 1.0), (2.5, 0.5), (1.0, 2.0, 3.0)],
     "normalize_map": ["none", "max", "diagonal"],
+    "scale_weights": [None, (1.0,), (0.5, 0.5), (0.2, 0.3, 0.5)],
     "weight": [None, 0.5], "pos_weight": [None, 1.0, 3.0],
     "loss": ["dice_bce", "jaccard", "focal", "tversky", "focal_tversky", "lovasz_hinge_loss",
              ss.presets.preset("smp", "tversky_loss"), ss.presets.preset("monai", "dice_loss")],

@@ -180,3 +180,14 @@ def test_metric_result_types(name, dtype):
     assert v.shape == (x.shape[1],)
     c = ss.metrics.confusion_counts(x, g, mode="multilabel", from_logits=True)
     assert c.dtype == np.int64 and c.shape == x.shape[:2] + (4,)
+
+
+def test_option_cache_tells_bools_in_tuples_from_numbers():
+    """Encoded options are cached by (name, type, value); a tuple's items carry their types
+    too, so (1.0, True) is not served the encoding of the equal tuple (1.0, 1.0)."""
+    x = np.zeros((1, 1, 4, 4))
+    assert ss.boundary_loss(x, x, spacing=(1.0, 1.0)) == 0.0
+    with pytest.raises(TypeError, match="^spacing: expected a list of numbers"):
+        ss.boundary_loss(x, x, spacing=(1.0, True))
+    with pytest.raises(TypeError, match="^spacing: expected a list of numbers"):
+        ss.boundary_loss(x, x, spacing=[1.0, None])

@@ -88,7 +88,7 @@ public struct OptionReader: Sendable {
             used[i] = true
         }
         if index(of: name) != nil {
-            throw .option(name, "expects a list of numbers (one per class), got a single number")
+            throw .option(name, "expects a list of numbers (one per class, axis or scale), got a single number")
         }
         guard !items.isEmpty else { return nil }
         guard items.count == (items.keys.max() ?? -1) + 1 else {

@@ -15,6 +15,10 @@ enum SSIMEvaluator {
         guard shape.spatial.allSatisfy({ $0 >= loss.windowSize }) else {
             throw .shape("input", "ssim_loss needs every spatial dimension >= win_size=\(loss.windowSize) (the window is applied without padding, as MONAI), got shape \(shape); pass a smaller odd win_size")
         }
+        let scales = MultiScaleSSIM.pyramid(Array(shape.spatial), scales: loss.scales)
+        guard scales[scales.count - 1].allSatisfy({ $0 >= loss.windowSize }) else {
+            throw .shape("input", "ssim_loss with \(loss.scales) scales needs every spatial dimension >= win_size * 2^\(loss.scales - 1) = \(loss.windowSize << (loss.scales - 1)) (each scale halves the image), got shape \(shape); pass fewer scale_weights or a smaller odd win_size")
+        }
         let C = shape.channels, c0 = options.firstChannel, kept = C - c0, N = shape.batch
         let entryCount = N * kept, spatial = shape.spatialCount
         var weights = [Double](repeating: options.reduction == .mean ? 1 / Double(entryCount) : 1, count: entryCount)
@@ -24,8 +28,9 @@ enum SSIMEvaluator {
                 weights[e] = Double(go[e])
             }
         }
-        let window = SeparableWindow<S>(
-            taps: SeparableWindow<S>.gaussian(size: loss.windowSize, sigma: loss.sigma), spatial: shape.spatial)
+        let taps = SeparableWindow<S>.gaussian(size: loss.windowSize, sigma: loss.sigma)
+        let window = SeparableWindow<S>(taps: taps, spatial: shape.spatial)
+        let windows = loss.scaleWeights == nil ? [] : scales.map { SeparableWindow<S>(taps: taps, spatial: $0[...]) }
         let c1 = (loss.k1 * loss.dataRange) * (loss.k1 * loss.dataRange)
         let c2 = (loss.k2 * loss.dataRange) * (loss.k2 * loss.dataRange)
 
@@ -36,10 +41,17 @@ enum SSIMEvaluator {
                 let lossOut = lb.baseAddress!, scanOut = sb.baseAddress!
                 Parallel.forEachChunk(entryCount, work: shape.count &* 64) { e in
                     let row = (e / kept) * C + c0 + e % kept
-                    (lossOut[e], scanOut[e]) = plane(
-                        window, x: input.row(row), g: target.row(row),
-                        gradient: outputs.gradient.map { $0 + row * spatial },
-                        fromLogits: options.fromLogits, c1: c1, c2: c2, weight: weights[e])
+                    if let scaleWeights = loss.scaleWeights {
+                        (lossOut[e], scanOut[e]) = MultiScaleSSIM.plane(
+                            windows, scaleWeights: scaleWeights, x: input.row(row), g: target.row(row),
+                            gradient: outputs.gradient.map { $0 + row * spatial },
+                            fromLogits: options.fromLogits, c1: c1, c2: c2, weight: weights[e])
+                    } else {
+                        (lossOut[e], scanOut[e]) = plane(
+                            window, x: input.row(row), g: target.row(row),
+                            gradient: outputs.gradient.map { $0 + row * spatial },
+                            fromLogits: options.fromLogits, c1: c1, c2: c2, weight: weights[e])
+                    }
                 }
             }
         }

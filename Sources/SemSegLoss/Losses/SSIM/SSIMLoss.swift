@@ -33,35 +33,61 @@
 /// - Every spatial dimension must be ≥ w (error naming `input` otherwise: pass a smaller
 ///   odd `win_size`). `ignore_index` is refused: the windowed statistics have no natural
 ///   way to leave voxels out.
+///
+/// **Multi-scale** (`scaleWeights` = (w₁, …, w_M)): 1 − MS-SSIM, MS = Π max(v_j, 0)^{w_j} over
+/// M scales of 2× average pooling (`MultiScaleSSIM`), the loss the UNet 3+ paper pairs with
+/// focal and IoU losses (SemSegLoss's `unet3p_hybrid_loss` names it `ms_ssim_loss` but uses
+/// one scale). Wang et al.'s five weights are `SSIMLoss.wangWeights`. Every spatial size must
+/// then be ≥ w·2^(M−1) (⌊n/2^(M−1)⌋ ≥ w).
 public struct SSIMLoss: Sendable, Equatable {
     public var windowSize: Int
     public var sigma: Double
     public var k1: Double
     public var k2: Double
     public var dataRange: Double
+    /// `nil`: single-scale SSIM; else the exponent of each scale of MS-SSIM (finite, > 0).
+    public var scaleWeights: [Double]?
 
-    public init(windowSize: Int = 11, sigma: Double = 1.5, k1: Double = 0.01, k2: Double = 0.03, dataRange: Double = 1) {
+    /// Wang, Simoncelli & Bovik (2003)'s weights of five scales (MONAI, pytorch-msssim, TF).
+    public static let wangWeights = [0.0448, 0.2856, 0.3001, 0.2363, 0.1333]
+
+    public init(
+        windowSize: Int = 11, sigma: Double = 1.5, k1: Double = 0.01, k2: Double = 0.03, dataRange: Double = 1,
+        scaleWeights: [Double]? = nil
+    ) {
         self.windowSize = windowSize
         self.sigma = sigma
         self.k1 = k1
         self.k2 = k2
         self.dataRange = dataRange
+        self.scaleWeights = scaleWeights
     }
 
-    /// Reads win_size, kernel_sigma, k1, k2, data_range.
+    /// Reads win_size, kernel_sigma, k1, k2, data_range, scale_weights.
     static func make(_ r: inout OptionReader) throws(SegLossError) -> SSIMLoss {
         let w = try r.oddSize("win_size", default: 11, maximum: 1_000_001)
         let loss = SSIMLoss(
             windowSize: w, sigma: try r.double("kernel_sigma", default: 1.5),
             k1: try r.double("k1", default: 0.01), k2: try r.double("k2", default: 0.03),
-            dataRange: try r.double("data_range", default: 1))
+            dataRange: try r.double("data_range", default: 1), scaleWeights: try r.doubles("scale_weights"))
         try loss.validate()
         return loss
     }
 
+    /// Number of scales (1 for single-scale SSIM).
+    var scales: Int { scaleWeights?.count ?? 1 }
+
     func validate() throws(SegLossError) {
         for (x, name) in [(sigma, "kernel_sigma"), (k1, "k1"), (k2, "k2"), (dataRange, "data_range")] {
             guard x.isFinite, x > 0 else { throw .value(name, "must be a finite number > 0, got \(x)") }
+        }
+        if let weights = scaleWeights {
+            guard !weights.isEmpty, weights.count <= 16 else {
+                throw .value("scale_weights", "needs 1 to 16 weights (one per scale), got \(weights.count)")
+            }
+            for (j, x) in weights.enumerated() where !(x.isFinite && x > 0) {
+                throw .value("scale_weights", "must be finite numbers > 0, got \(x) at index \(j)")
+            }
         }
     }
 
