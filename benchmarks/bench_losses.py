@@ -159,9 +159,11 @@ def main(argv=None):
 
 
 def wrapper_table(repeat, seed=0, shape=(16, 1, 256, 256), block=5):
-    """The wrappers outside the catalogue, each timed against dice_loss in the same run:
-    masked_dice_loss with a soft mask, and deep_supervision_loss (Dice) over four levels
-    (256, 128, 64, 32) with the full-size target resized to each."""
+    """The wrappers outside the catalogue, and options that change a loss's work, each timed
+    against dice_loss in the same run: masked_dice_loss with a soft mask,
+    deep_supervision_loss (Dice) over four levels (256, 128, 64, 32) with the full-size
+    target resized to each, MS-SSIM (Wang's five scales) and the boundary loss with
+    per-map normalised distance maps."""
     rng = np.random.default_rng(seed)
     z = rng.standard_normal(shape).astype(np.float32) * 2
     g = (rng.random(shape) < 0.3).astype(np.float32)
@@ -171,9 +173,13 @@ def wrapper_table(repeat, seed=0, shape=(16, 1, 256, 256), block=5):
     calls = {
         "masked_dice_loss (soft mask)": lambda: ss.masked_dice_loss(z, g, mask, return_grad=True),
         "deep_supervision_loss (Dice, 4 levels)": lambda: ss.deep_supervision_loss(levels, g, return_grad=True),
+        "ssim_loss (MS-SSIM, 5 scales)": lambda: ss.ssim_loss(z, g, return_grad=True,
+                                                               scale_weights=ss.MS_SSIM_WEIGHTS),
+        "ssim_loss (one scale)": lambda: ss.ssim_loss(z, g, return_grad=True),
+        "boundary_loss (normalize_map='max')": lambda: ss.boundary_loss(z, g, return_grad=True, normalize_map="max"),
     }
     rows = []
-    print(f"\n# wrappers, forward+backward, {shape} float32; / Dice: against dice_loss interleaved")
+    print(f"\n# wrappers and options, forward+backward, {shape} float32; / Dice: against dice_loss interleaved")
     print("| call | ms | / Dice |")
     print("|---|---:|---:|")
     for name, fn in calls.items():

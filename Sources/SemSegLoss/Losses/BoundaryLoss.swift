@@ -75,8 +75,9 @@ public struct BoundaryLoss: DistanceFieldLoss {
 public enum BoundaryMapNormalization: Int32, Sendable, CaseIterable {
     /// φ as computed (voxels, or `spacing` units). Default.
     case none = 0
-    /// φ / max |φ| over each (image, class) map: values in [−1, 1] whatever the size of the
-    /// image and of the object; a map that is 0 everywhere (empty or full target) stays 0.
+    /// φ / max |φ| over each (image, class) map (multiplied by the reciprocal): values in
+    /// [−1, 1] whatever the size of the image and of the object; a map that is 0 everywhere
+    /// (empty or full target) stays 0.
     case maximum = 1
     /// φ / D with D = √(Σ (nᵢ·sᵢ)²) the image diagonal (sizes nᵢ, spacing sᵢ): one factor
     /// for the whole batch, so images keep their relative scale; values in (−1, 1).
@@ -97,14 +98,19 @@ public enum BoundaryMapNormalization: Int32, Sendable, CaseIterable {
         case .none:
             return
         case .diagonal:
-            for i in 0..<(rows * rowLength) { field[i] /= diagonal }
+            let scale = 1 / diagonal
+            for i in 0..<(rows * rowLength) { field[i] *= scale }
         case .maximum:
             for r in 0..<rows {
                 let row = field + r * rowLength
                 var largest = 0.0
-                for i in 0..<rowLength { largest = Swift.max(largest, Swift.abs(row[i])) }
+                for i in 0..<rowLength {  // a select (not Swift.max) keeps the loop vectorised
+                    let m = Swift.abs(row[i])
+                    largest = m > largest ? m : largest
+                }
                 guard largest > 0 else { continue }
-                for i in 0..<rowLength { row[i] /= largest }
+                let scale = 1 / largest
+                for i in 0..<rowLength { row[i] *= scale }
             }
         }
     }
