@@ -44,6 +44,15 @@ _REGION = """
         loss ``P / (P + 1)``, ``P = sum p`` over the entry (0 for an empty prediction,
         gradient ``1 / (P + 1)**2`` per unit of ``P``), whatever the loss's formula."""
 
+_CLASS_WEIGHT = """
+    weight : sequence of float, optional
+        Per-class multipliers ``w_c >= 0`` of each (image, class) loss before the reduction
+        (MONAI ``DiceLoss(weight=...)``): ``mean_{b,c} w_c l_bc``, still divided by the
+        number of entries (not a weighted mean, as MONAI). One value per input channel,
+        background included, whatever ``include_background`` is (MONAI wants C - 1 values
+        without the background; here the background's weight is then unused). Also
+        weighs the ``empty="penalize_fp"`` penalty of that class. Default: all 1."""
+
 _SOFT_LABEL = """
     soft_label : bool, default False
         Intersection ``TP = sum min(p, g)`` instead of ``sum p g`` (MONAI ``soft_label``,

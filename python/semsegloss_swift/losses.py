@@ -11,7 +11,7 @@ from typing import Any, Optional, Sequence
 from . import _options
 from ._loss_api import evaluate
 
-from ._loss_docs import _COMMON, _NORMALIZE_MAP, _REGION, _RETURNS, _SOFT_LABEL, _SPACING, _doc  # noqa: F401  (shared pieces)
+from ._loss_docs import _CLASS_WEIGHT, _COMMON, _NORMALIZE_MAP, _REGION, _RETURNS, _SOFT_LABEL, _SPACING, _doc  # noqa: F401  (shared pieces)
 
 
 @_doc()
@@ -114,12 +114,12 @@ def focal_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bo
         gamma=gamma, reduced_threshold=reduced_threshold, normalized=normalized))
 
 
-@_doc(_REGION + _SOFT_LABEL)
+@_doc(_REGION + _SOFT_LABEL + _CLASS_WEIGHT)
 def dice_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
               reduction: str = "mean", ignore_index: Optional[float] = None,
               include_background: bool = True, smooth_nr: float = 1e-5, smooth_dr: float = 1e-5,
               squared_pred: bool = False, batch: bool = False, empty: str = "smooth",
-              soft_label: bool = False,
+              soft_label: bool = False, weight: Optional[Sequence[float]] = None,
               return_grad: bool = False, grad_output: Any = None):
     """Soft Dice loss, ``1 - (2 TP + s_n) / (P + G + s_d)`` (Milletari et al., V-Net 2016).
 
@@ -145,15 +145,15 @@ def dice_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: boo
     return evaluate("dice_loss", input, target, return_grad, grad_output, dict(
         mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
         include_background=include_background, smooth_nr=smooth_nr, smooth_dr=smooth_dr,
-        squared_pred=squared_pred, batch=batch, empty=empty, soft_label=soft_label))
+        squared_pred=squared_pred, batch=batch, empty=empty, soft_label=soft_label, weight=weight))
 
 
-@_doc(_REGION + _SOFT_LABEL)
+@_doc(_REGION + _SOFT_LABEL + _CLASS_WEIGHT)
 def jaccard_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
                  reduction: str = "mean", ignore_index: Optional[float] = None,
                  include_background: bool = True, smooth_nr: float = 1e-5, smooth_dr: float = 1e-5,
                  squared_pred: bool = False, batch: bool = False, empty: str = "smooth",
-                 soft_label: bool = False,
+                 soft_label: bool = False, weight: Optional[Sequence[float]] = None,
                  return_grad: bool = False, grad_output: Any = None):
     """Soft Jaccard (IoU) loss, ``1 - (TP + s_n) / (P + G - TP + s_d)``.
 
@@ -178,7 +178,7 @@ def jaccard_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: 
     return evaluate("jaccard_loss", input, target, return_grad, grad_output, dict(
         mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
         include_background=include_background, smooth_nr=smooth_nr, smooth_dr=smooth_dr,
-        squared_pred=squared_pred, batch=batch, empty=empty, soft_label=soft_label))
+        squared_pred=squared_pred, batch=batch, empty=empty, soft_label=soft_label, weight=weight))
 
 
 _TVERSKY_LETTERS = """
@@ -189,12 +189,12 @@ _TVERSKY_LETTERS = """
         letters: their ``alpha=0.7`` (on FN) is ``beta=0.7`` here."""
 
 
-@_doc(_REGION + _TVERSKY_LETTERS + _SOFT_LABEL)
+@_doc(_REGION + _TVERSKY_LETTERS + _SOFT_LABEL + _CLASS_WEIGHT)
 def tversky_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
                  reduction: str = "mean", ignore_index: Optional[float] = None,
                  include_background: bool = True, smooth_nr: float = 1e-5, smooth_dr: float = 1e-5,
                  batch: bool = False, empty: str = "smooth", alpha: float = 0.3, beta: float = 0.7,
-                 soft_label: bool = False,
+                 soft_label: bool = False, weight: Optional[Sequence[float]] = None,
                  return_grad: bool = False, grad_output: Any = None):
     """Tversky loss (Salehi et al., MLMI 2017), ``1 - (TP + s_n)/(TP + alpha FP + beta FN + s_d)``.
 
@@ -215,16 +215,16 @@ def tversky_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: 
     return evaluate("tversky_loss", input, target, return_grad, grad_output, dict(
         mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
         include_background=include_background, smooth_nr=smooth_nr, smooth_dr=smooth_dr,
-        batch=batch, empty=empty, alpha=alpha, beta=beta, soft_label=soft_label))
+        batch=batch, empty=empty, alpha=alpha, beta=beta, soft_label=soft_label, weight=weight))
 
 
-@_doc(_REGION + _TVERSKY_LETTERS + _SOFT_LABEL)
+@_doc(_REGION + _TVERSKY_LETTERS + _SOFT_LABEL + _CLASS_WEIGHT)
 def focal_tversky_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
                        reduction: str = "mean", ignore_index: Optional[float] = None,
                        include_background: bool = True, smooth_nr: float = 1e-5,
                        smooth_dr: float = 1e-5, batch: bool = False, empty: str = "smooth",
                        alpha: float = 0.3, beta: float = 0.7, gamma: float = 0.75,
-                       floor: float = 1e-7, soft_label: bool = False,
+                       floor: float = 1e-7, soft_label: bool = False, weight: Optional[Sequence[float]] = None,
                        return_grad: bool = False, grad_output: Any = None):
     """Focal Tversky loss (Abraham & Khan, ISBI 2019), ``max(1 - T_c, floor)^gamma`` per class.
 
@@ -253,7 +253,8 @@ def focal_tversky_loss(input: Any, target: Any, *, mode: str = "binary", from_lo
     return evaluate("focal_tversky_loss", input, target, return_grad, grad_output, dict(
         mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
         include_background=include_background, smooth_nr=smooth_nr, smooth_dr=smooth_dr,
-        batch=batch, empty=empty, alpha=alpha, beta=beta, gamma=gamma, floor=floor, soft_label=soft_label))
+        batch=batch, empty=empty, alpha=alpha, beta=beta, gamma=gamma, floor=floor, soft_label=soft_label,
+        weight=weight))
 
 
 @_doc(_REGION + _SOFT_LABEL)

@@ -41,7 +41,7 @@ VALID = {
     "spacing": [None, (1.0, 1.0), (2.5, 0.5), (1.0, 2.0, 3.0)],
     "normalize_map": ["none", "max", "diagonal"],
     "scale_weights": [None, (1.0,), (0.5, 0.5), (0.2, 0.3, 0.5)],
-    "weight": [None, 0.5], "pos_weight": [None, 1.0, 3.0],
+    "weight": [None, 0.5, (1.0, 2.0), (0.5, 1.0, 2.0)], "pos_weight": [None, 1.0, 3.0],
     "loss": ["dice_bce", "jaccard", "focal", "tversky", "focal_tversky", "lovasz_hinge_loss",
              ss.presets.preset("smp", "tversky_loss"), ss.presets.preset("monai", "dice_loss")],
     "loss_options": [None, {"gamma": 1.0}, {"alpha": 0.3, "beta": 0.7}, {"smooth": 1.0}],

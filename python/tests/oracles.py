@@ -126,7 +126,7 @@ def probabilities_and_targets(input, target, mode="binary", from_logits=True, ig
 
 def region_loss(name, input, target, *, mode="binary", from_logits=True, reduction="mean",
                 ignore_index=None, include_background=True, smooth_nr=1e-5, smooth_dr=1e-5,
-                squared_pred=False, batch=False, empty="smooth", **params):
+                squared_pred=False, batch=False, empty="smooth", weight=None, **params):
     if mode == "multiclass":
         x, g, valid = multiclass_targets(input, target, ignore_index)
         p = softmax(x) if from_logits else x
@@ -159,6 +159,8 @@ def region_loss(name, input, target, *, mode="binary", from_logits=True, reducti
             continue
         values[idx] = _region_term(name, tp[idx], ps[idx], gs[idx], o)
         included[idx] = True
+    if weight is not None:  # class weights (one per channel, background included)
+        values = values * np.asarray(weight, dtype=np.float64)[c0:]
     if reduction == "none":
         return values[0] if batch else values
     total = values[included].sum()

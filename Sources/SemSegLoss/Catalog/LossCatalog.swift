@@ -209,18 +209,18 @@ public enum LossCatalog {
                 alpha: weighted ? alpha : nil, gamma: try r.double("gamma", default: 2),
                 reducedThreshold: try r.optional("reduced_threshold"), normalized: try r.bool("normalized", default: false)))
         case "dice_loss":
-            function = .dice(DiceLoss(region: try r.softLabelRegionOptions(), squaredPrediction: try r.bool("squared_pred", default: false)))
+            function = .dice(DiceLoss(region: try r.weightedRegionOptions(), squaredPrediction: try r.bool("squared_pred", default: false)))
         case "jaccard_loss":
-            function = .jaccard(JaccardLoss(region: try r.softLabelRegionOptions(), squaredPrediction: try r.bool("squared_pred", default: false)))
+            function = .jaccard(JaccardLoss(region: try r.weightedRegionOptions(), squaredPrediction: try r.bool("squared_pred", default: false)))
         case "tversky_loss":
             function = .tversky(TverskyLoss(
                 alpha: try r.double("alpha", default: 0.3), beta: try r.double("beta", default: 0.7),
-                region: try r.softLabelRegionOptions()))
+                region: try r.weightedRegionOptions()))
         case "focal_tversky_loss":
             function = .focalTversky(FocalTverskyLoss(
                 alpha: try r.double("alpha", default: 0.3), beta: try r.double("beta", default: 0.7),
                 gamma: try r.double("gamma", default: 0.75), floor: try r.double("floor", default: 1e-7),
-                region: try r.softLabelRegionOptions()))
+                region: try r.weightedRegionOptions()))
         case "dice_bce_loss":
             function = .diceBCE(DiceBCELoss(
                 dice: DiceLoss(region: try r.softLabelRegionOptions(), squaredPrediction: try r.bool("squared_pred", default: false)),

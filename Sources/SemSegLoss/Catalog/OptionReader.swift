@@ -148,4 +148,12 @@ public struct OptionReader: Sendable {
         region.softLabel = try bool("soft_label", default: false)
         return region
     }
+
+    /// `softLabelRegionOptions()` and the class weights `weight` (MONAI `DiceLoss`'s; the
+    /// overlap losses Dice, Jaccard, Tversky and focal Tversky).
+    public mutating func weightedRegionOptions() throws(SegLossError) -> RegionOptions {
+        var region = try softLabelRegionOptions()
+        region.classWeights = try doubles("weight")
+        return region
+    }
 }

@@ -26,7 +26,7 @@ public struct DiceLoss: RegionObjective {
 
     public var squaredSums: Bool { squaredPrediction }
 
-    public func validate() throws(SegLossError) { try region.validate() }
+    public func validate() throws(SegLossError) { try region.validate(classWeights: true) }
 
     @inlinable
     public func term(_ s: RegionStats) -> RegionTerm {
@@ -64,7 +64,7 @@ public struct JaccardLoss: RegionObjective {
 
     public var squaredSums: Bool { squaredPrediction }
 
-    public func validate() throws(SegLossError) { try region.validate() }
+    public func validate() throws(SegLossError) { try region.validate(classWeights: true) }
 
     @inlinable
     public func term(_ s: RegionStats) -> RegionTerm {

@@ -140,20 +140,42 @@ public struct RegionOptions: Sendable, Equatable {
     /// Σ p·g for hard targets. ∂TP/∂p_i = 1 where p_i < g_i, 0 where p_i > g_i, ½ at ties
     /// (a subgradient, LOSSES.md §6.1). Linear sums only.
     public var softLabel: Bool
+    /// Per-class multipliers w_c of each (image, class) loss before the reduction (MONAI
+    /// `DiceLoss(weight=...)`): ℓ_bc → w_c·ℓ_bc, the mean still over the entries (not a
+    /// weighted mean, as MONAI). One value per input channel, background included, whatever
+    /// `includeBackground` is. `nil`: all 1. Only the overlap losses that call
+    /// `validate(classWeights: true)` accept it.
+    public var classWeights: [Double]?
 
     public init(
         smoothNumerator: Double = 1e-5, smoothDenominator: Double = 1e-5, batch: Bool = false,
-        emptyTarget: EmptyTargetPolicy = .smooth, softLabel: Bool = false
+        emptyTarget: EmptyTargetPolicy = .smooth, softLabel: Bool = false, classWeights: [Double]? = nil
     ) {
         self.smoothNumerator = smoothNumerator
         self.smoothDenominator = smoothDenominator
         self.batch = batch
         self.emptyTarget = emptyTarget
         self.softLabel = softLabel
+        self.classWeights = classWeights
     }
 
-    public func validate() throws(SegLossError) {
+    /// Checks the smoothing and the class weights; `classWeights: false` (the losses that
+    /// do not support them) refuses any.
+    public func validate(classWeights allowed: Bool = false) throws(SegLossError) {
         try SegLossError.requireAtLeast(smoothNumerator, 0, "smooth_nr")
         try SegLossError.requireAtLeast(smoothDenominator, 0, "smooth_dr")
+        guard let weights = classWeights else { return }
+        guard allowed else {
+            throw .option("weight", "class weights of the region term apply to dice_loss, jaccard_loss, tversky_loss and focal_tversky_loss")
+        }
+        for (c, w) in weights.enumerated() where !(w.isFinite && w >= 0) {
+            throw .value("weight", "must be finite numbers >= 0, got \(w) for class \(c)")
+        }
+    }
+
+    /// Checks that there is one class weight per input channel.
+    func checkClassWeights(channels: Int) throws(SegLossError) {
+        guard let weights = classWeights, weights.count != channels else { return }
+        throw .value("weight", "needs one value per channel (\(channels), background included), got \(weights.count)")
     }
 }

@@ -43,6 +43,7 @@ enum MaskedRegionEvaluator {
         let shape = input.shape
         try options.validateDense(input: shape, target: target.shape) { () throws(SegLossError) in
             try objective.validate()
+            try objective.region.checkClassWeights(channels: shape.channels)
             if objective.region.softLabel {
                 throw .option("soft_label", "is not available with a mask (use the hard-target intersection)")
             }
@@ -95,7 +96,8 @@ enum MaskedRegionEvaluator {
         let pooled = entries.pool(stats, zero: RegionStats(), +)
         let c0 = options.firstChannel, kept = channels - c0
         let (value, a, b) = try RegionReduction.reduceTerms(
-            entries: entries, pooled: pooled, emptyTarget: region.emptyTarget, options: options, outputs: outputs
+            entries: entries, pooled: pooled, emptyTarget: region.emptyTarget, options: options, outputs: outputs,
+            weight: { e in objective.classWeight(region.batch ? e + c0 : e % kept + c0) }
         ) { s, e in objective.term(s, channel: region.batch ? e + c0 : e % kept + c0) }
 
         // Pass 2: m_i (a g_i + b ∂P/∂p_i) σ'(z_i); 0 where ignored or m_i = 0.

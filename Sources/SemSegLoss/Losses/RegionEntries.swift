@@ -93,7 +93,7 @@ enum RegionReduction {
     /// (a_r, b_r) = w_e·(∂ℓ/∂TP, ∂ℓ/∂P) of the row's entry (0 for dropped channels).
     static func reduceTerms<S: SegScalar>(
         entries: RegionEntries, pooled: [RegionStats], emptyTarget: EmptyTargetPolicy, options: LossOptions,
-        outputs: LossOutputs<S>, term: (RegionStats, Int) -> RegionTerm
+        outputs: LossOutputs<S>, weight: (Int) -> Double = { _ in 1 }, term: (RegionStats, Int) -> RegionTerm
     ) throws(SegLossError) -> (value: Double, a: [Double], b: [Double]) {
         var terms = [RegionTerm](repeating: RegionTerm(loss: 0, dIntersection: 0, dPrediction: 0), count: entries.count)
         var included = [Bool](repeating: false, count: entries.count)
@@ -102,9 +102,9 @@ enum RegionReduction {
                 terms[e].loss = .nan
                 continue
             }
-            terms[e] = pooled[e].target == 0 && emptyTarget == .penalizeFalsePositives
+            terms[e] = (pooled[e].target == 0 && emptyTarget == .penalizeFalsePositives
                 ? .falsePositivePenalty(prediction: pooled[e].prediction)
-                : term(pooled[e], e)
+                : term(pooled[e], e)).scaled(by: weight(e))
             included[e] = true
         }
         let (value, weights) = try reduce(losses: terms.map(\.loss), included: included, options: options, outputs: outputs)

@@ -85,6 +85,7 @@ public enum RegionLossEvaluator {
     ) throws(SegLossError) {
         try options.validateDense(input: input, target: target) { () throws(SegLossError) in
             try objective.validate()
+            try objective.region.checkClassWeights(channels: input.channels)
             if objective.region.softLabel && objective.squaredSums {
                 throw .option("soft_label", "cannot be combined with squared_pred (the soft-label intersection needs linear sums)")
             }
@@ -121,9 +122,10 @@ public enum RegionLossEvaluator {
                 continue
             }
             let c0 = options.firstChannel, kept = shape.channels - c0
-            terms[e] = s.target == 0 && region.emptyTarget == .penalizeFalsePositives
+            let channel = region.batch ? e + c0 : e % kept + c0
+            terms[e] = (s.target == 0 && region.emptyTarget == .penalizeFalsePositives
                 ? .falsePositivePenalty(prediction: s.prediction)
-                : objective.term(s, channel: region.batch ? e + c0 : e % kept + c0)
+                : objective.term(s, channel: channel)).scaled(by: objective.classWeight(channel))
             included[e] = true
         }
         let (value, weights) = try RegionReduction.reduce(
@@ -141,7 +143,8 @@ public enum RegionLossEvaluator {
     ) -> (a: Double, b: Double) {
         guard let e = entries.entry(ofRow: row) else { return (0, 0) }
         let w = RegionReduction.earlyWeight(e, count: entries.count, options: options, outputs: outputs)
-        let t = objective.term(stats, channel: row % entries.channels)
+        let channel = row % entries.channels
+        let t = objective.term(stats, channel: channel).scaled(by: objective.classWeight(channel))
         return (scale * w * t.dIntersection, scale * w * t.dPrediction)
     }
 

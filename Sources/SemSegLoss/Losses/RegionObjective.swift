@@ -21,6 +21,11 @@ public struct RegionTerm: Sendable, Equatable {
         let d = P + 1
         return RegionTerm(loss: P / d, dIntersection: 0, dPrediction: 1 / (d * d))
     }
+
+    /// The term times `w` (a class weight; w = 1 leaves it bit for bit).
+    public func scaled(by w: Double) -> RegionTerm {
+        RegionTerm(loss: w * loss, dIntersection: w * dIntersection, dPrediction: w * dPrediction)
+    }
 }
 
 /// A loss computed per (image, class) — or per class over the batch — from the sums
@@ -44,6 +49,10 @@ public protocol RegionObjective: Sendable {
 extension RegionObjective {
     public var squaredSums: Bool { false }
     public func term(_ s: RegionStats, channel: Int) -> RegionTerm { term(s) }
+
+    /// The weight of `channel`'s entries (`RegionOptions.classWeights`, checked to hold one
+    /// value per channel before any evaluation), 1 without class weights.
+    func classWeight(_ channel: Int) -> Double { region.classWeights?[channel] ?? 1 }
 }
 
 // MARK: - Focal transform shared by focal Tversky (and later exp-log variants)

@@ -24,7 +24,7 @@ public struct TverskyLoss: RegionObjective {
     }
 
     public func validate() throws(SegLossError) {
-        try region.validate()
+        try region.validate(classWeights: true)
         try SegLossError.requireAtLeast(alpha, 0, "alpha")
         try SegLossError.requireAtLeast(beta, 0, "beta")
     }
