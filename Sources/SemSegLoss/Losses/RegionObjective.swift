@@ -51,8 +51,12 @@ extension RegionObjective {
     public func term(_ s: RegionStats, channel: Int) -> RegionTerm { term(s) }
 
     /// The weight of `channel`'s entries (`RegionOptions.classWeights`, checked to hold one
-    /// value per channel before any evaluation), 1 without class weights.
-    func classWeight(_ channel: Int) -> Double { region.classWeights?[channel] ?? 1 }
+    /// value per channel by the evaluators that accept them), 1 without class weights (and,
+    /// defensively, for a channel beyond the list: never a trap).
+    func classWeight(_ channel: Int) -> Double {
+        guard let weights = region.classWeights, weights.indices.contains(channel) else { return 1 }
+        return weights[channel]
+    }
 }
 
 // MARK: - Focal transform shared by focal Tversky (and later exp-log variants)
