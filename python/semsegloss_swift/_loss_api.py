@@ -10,10 +10,25 @@ from ._options import encode
 _CALL_ONLY = ("return_grad", "grad_output")
 
 
+class _Probe:
+    """The input that makes `evaluate` hand back its options instead of computing."""
+
+
+class _Captured(Exception):
+    def __init__(self, options: Dict[str, Any]) -> None:
+        super().__init__()
+        self.options = options
+
+
+_PROBE = _Probe()
+
+
 def evaluate(name: str, input: Any, target: Any, return_grad: bool, grad_output: Any,
              options: Dict[str, Any], mask: Any = None):
     """Calls loss `name` in the Swift library (with voxel weights `mask` when given) and
     shapes the result (DESIGN.md §2)."""
+    if input is _PROBE:
+        raise _Captured(options)
     if not isinstance(return_grad, bool):
         raise TypeError(f"return_grad: expected True or False, got {return_grad!r}")
     if grad_output is not None and options.get("reduction") != "none":
@@ -26,6 +41,21 @@ def evaluate(name: str, input: Any, target: Any, return_grad: bool, grad_output:
         value, values, grad = _core.loss(name, input, target, encode(options), return_grad, grad_output, mask)
     loss = values if options.get("reduction") == "none" else value
     return (loss, grad) if return_grad else loss
+
+
+def library_options(name: str, options: Dict[str, Any]) -> Dict[str, Any]:
+    """The options that the function of loss `name` passes to the library when called with
+    the keyword `options`: its defaults filled in (some differ from the library's: the
+    cross-entropy family defaults to ``mode="multiclass"``) and the options it derives
+    (such as ``alpha_weighting = alpha is not None``). Every path that calls the library
+    with a user's options for a named loss (masked and deep-supervision losses, the trainer,
+    the torch adapter) goes through this, so that it computes what the function computes."""
+    from .losses import LOSSES
+    try:
+        LOSSES[name](_PROBE, None, **options)
+    except _Captured as captured:
+        return dict(captured.options)
+    raise AssertionError(f"{name} did not reach the library")  # pragma: no cover
 
 
 class Loss:
@@ -62,6 +92,14 @@ class Loss:
         return f"{type(self).__name__}({args})"
 
 
+def option_names(name: str) -> list:
+    """The keyword options of the function of catalogue loss `name`."""
+    from .losses import LOSSES
+    sig = inspect.signature(LOSSES[name])
+    return [p.name for p in sig.parameters.values()
+            if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name not in _CALL_ONLY]
+
+
 def make_class(function: Callable[..., Any], class_name: str) -> type:
     """A `Loss` subclass named `class_name` wrapping `function`."""
     doc = (f"Class form of :func:`{function.__name__}`: ``{class_name}(**options)(input, target)``.\n\n"
@@ -85,9 +123,7 @@ def resolve_loss(loss: Any, loss_options: Dict[str, Any]):
     name = loss if loss in LOSSES else loss + "_loss"
     if name not in LOSSES:
         raise ValueError(f"loss: unknown loss {loss!r}; available: {', '.join(LOSSES)}")
-    sig = inspect.signature(LOSSES[name])
-    allowed = [p.name for p in sig.parameters.values()
-               if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name not in _CALL_ONLY]
+    allowed = option_names(name)
     unknown = sorted(set(loss_options) - set(allowed))
     if unknown:
         raise TypeError(f"{unknown[0]}: not an option of {name}; accepted: {', '.join(allowed)}")

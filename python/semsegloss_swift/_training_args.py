@@ -82,12 +82,22 @@ def loss_and_options(loss: Any, options: Optional[Mapping[str, Any]]) -> Tuple[s
     return resolve_loss(loss), options
 
 
-def loss_options(options: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
+def loss_options(name: str, options: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
+    """The encoded options of loss `name` (a catalogue name): what its function would pass
+    to the library (`library_options`), except that a mode not given stays absent, so that
+    the trainer picks it from the model's output channels. With an option the function
+    does not take, the options go as given and the library's error names it."""
+    from ._loss_api import library_options, option_names
     if options is None:
-        return {}
+        options = {}
     if not isinstance(options, Mapping):
         raise TypeError(f"loss_options: expected a dict of loss options, got {type(options).__name__}")
     for key in options:
         if not isinstance(key, str):
             raise TypeError(f"loss_options: option names must be str, got {key!r}")
+    if set(options) <= set(option_names(name)):
+        full = library_options(name, dict(options))
+        if "mode" not in options:
+            del full["mode"]
+        return encode(full)
     return encode(dict(options))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, Optional, Sequence, Union
 
 from . import _core
-from ._loss_api import Loss, resolve_loss
+from ._loss_api import Loss, library_options, resolve_loss
 from ._options import choice, encode
 
 #: weight_mode names (MONAI's) and their codes.
@@ -65,7 +65,7 @@ def deep_supervision_loss(inputs: Sequence[Any], target: Any, *, loss: Union[str
         raise TypeError(f"return_grad: expected True or False, got {return_grad!r}")
     name, options = resolve_loss(loss, loss_options)
     mode = choice("weight_mode", weight_mode, WEIGHT_MODES)
-    value, grads = _core.deep_supervision_loss(name, inputs, target, encode(options), mode,
+    value, grads = _core.deep_supervision_loss(name, inputs, target, encode(library_options(name, options)), mode,
                                                None if weights is None else list(weights), return_grad)
     return (value, grads) if return_grad else value
 

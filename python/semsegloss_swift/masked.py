@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Optional, Union
 
-from ._loss_api import Loss, evaluate, resolve_loss
+from ._loss_api import Loss, evaluate, library_options, resolve_loss
 
 #: The losses that accept a mask (the Swift library refuses the others, naming ``loss``).
 MASKABLE_LOSSES = ("dice_loss", "jaccard_loss", "tversky_loss", "focal_tversky_loss", "log_cosh_dice_loss",
@@ -59,7 +59,7 @@ def masked_loss(input: Any, target: Any, mask: Any, *, loss: Union[str, Loss] = 
     name, options = resolve_loss(loss, loss_options)
     if mask is None:
         raise TypeError("mask: expected an array, got None")
-    return evaluate(name, input, target, return_grad, grad_output, options, mask=mask)
+    return evaluate(name, input, target, return_grad, grad_output, library_options(name, options), mask=mask)
 
 
 def masked_dice_loss(input: Any, target: Any, mask: Any, *, return_grad: bool = False, grad_output: Any = None,

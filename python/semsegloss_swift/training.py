@@ -245,7 +245,7 @@ class Trainer:
         self.loss, loss_options = loss_and_options(loss, loss_options)
         self.loss_options: Dict[str, Any] = dict(loss_options or {})
         handle = _core.trainer_create(
-            model._handle, self.loss, encode_loss_options(loss_options), check_real("lr", lr),
+            model._handle, self.loss, encode_loss_options(self.loss, loss_options), check_real("lr", lr),
             check_int("batch_size", batch_size), check_seed(seed), check_real("weight_decay", weight_decay),
             check_real("threshold", threshold))
         self._init(handle, model)
@@ -284,7 +284,7 @@ class Trainer:
             options: Dict[str, Any] = dict(loss_options)
         else:
             options = dict(self.loss_options) if name == self.loss else {}
-        _core.trainer_set_loss(self._handle, name, encode_loss_options(options))
+        _core.trainer_set_loss(self._handle, name, encode_loss_options(name, options))
         self.loss, self.loss_options = name, options
 
     def _init(self, handle: Any, model: UNet) -> None:
@@ -513,7 +513,7 @@ class Trainer:
         1
         """
         name, loss_options = loss_and_options(loss, loss_options)
-        handle = _core.trainer_load(check_path("path", path), name, encode_loss_options(loss_options),
+        handle = _core.trainer_load(check_path("path", path), name, encode_loss_options(name, loss_options),
                                     check_threads(threads))
         trainer = cls.__new__(cls)
         trainer.loss = name
