@@ -63,7 +63,12 @@ def dice_ce_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: 
     LanGuideMedSeg-MICCAI2023#13). Both parts see the same ``from_logits``, mode and
     ``ignore_index`` (MONAI's DiceCELoss has no ignore_index). ``weight`` weighs the
     cross-entropy only and always has C values (background included), whatever
-    ``include_background`` is (MONAI #7729: C or C - 1 depending on the part).{compound}
+    ``include_background`` is (MONAI #7729: C or C - 1 depending on the part).
+    ``include_background=False`` drops class 0 from both parts (the cross-entropy keeps its
+    voxel count, see :func:`cross_entropy_loss`); MONAI's DiceCELoss drops it from the Dice
+    part only, and its ``weight`` also weighs its Dice part: MONAI's value is then
+    ``dice_loss(include_background=False) + cross_entropy_loss()``, and with ``weight=w``
+    ``dice_loss(weight=w) + cross_entropy_loss(weight=w)``.{compound}
 
     Parameters
     ----------{common}

@@ -104,15 +104,19 @@ def _entries():
     add("monai", "hausdorff_dt_loss", "monai.losses.HausdorffDTLoss()",
         {"from_logits": False, "alpha": 2.0, "include_background": False},
         "MONAI drops channel 0 by default: use mode='multilabel' (or 'multiclass') with two or "
-        "more channels; with one channel MONAI warns and keeps it (include_background=True here).")
+        "more channels. With one channel MONAI warns and keeps it; here pass "
+        "include_background=True (binary mode refuses to drop its only channel).")
     add("monai", "log_hausdorff_dt_loss", "monai.losses.LogHausdorffDTLoss()",
         {"from_logits": False, "alpha": 2.0, "include_background": False}, "As hausdorff_dt_loss.")
     add("monai", "ssim_loss", "monai.losses.SSIMLoss(spatial_dims)",
         {"from_logits": False, "win_size": 11, "kernel_sigma": 1.5, "k1": 0.01, "k2": 0.03, "data_range": 1.0})
     add("monai", "soft_cldice_loss", "monai.losses.SoftclDiceLoss()",
         {"from_logits": False, "iterations": 3, "smooth": 1.0, "include_background": False},
-        "MONAI sums channels 1: (the background always out); with one channel its loss is "
-        "identically 0 (MONAI #8239), here the one channel is used.")
+        "The pooled clDice of MONAI up to 1.5: channels 1: summed over the batch (the background "
+        "out); with one channel its loss was identically 0 (MONAI #8239), here pass "
+        "include_background=True to use it. MONAI 1.6 (PR #8703) computes clDice per image, "
+        "keeps the background by default and adds 1e-4 inside the harmonic mean: the two agree "
+        "on one image up to that 1e-4.")
     add("monai", "soft_dice_cldice_loss", "monai.losses.SoftDiceclDiceLoss()",
         {"from_logits": False, "iterations": 3, "smooth": 1.0, "alpha": 0.5, "include_background": False},
         "As soft_cldice_loss.")
@@ -124,7 +128,10 @@ def _entries():
         "Current MONAI, whose mean filter pads the one-hot labels with zeros; an older version "
         "counted the padding as class 0, which changes the border voxels.")
     add("monai", "asymmetric_focal_loss", "monai.losses.AsymmetricFocalLoss()",
-        {"from_logits": False, "delta": 0.7, "gamma": 2.0})
+        {"from_logits": False, "delta": 0.7, "gamma": 2.0},
+        "MONAI 1.6 averages over voxels and both classes, so its value and gradient are half "
+        "ours, which (as the Unified Focal paper and code and earlier MONAI) sums the two class "
+        "terms of a voxel and averages over voxels.")
     add("monai", "asymmetric_focal_tversky_loss", "monai.losses.AsymmetricFocalTverskyLoss()",
         {"from_logits": False, "delta": 0.7, "gamma": 0.75, "smooth_nr": 1e-7, "smooth_dr": 1e-7},
         "MONAI clamps the probabilities to [1e-7, 1 - 1e-7] and smooths with epsilon = 1e-7.")
@@ -134,8 +141,10 @@ def _entries():
         "MONAI's weight multiplies the asymmetric focal (cross-entropy) part and 1 - weight the "
         "focal Tversky part; here weight multiplies the focal Tversky part (the Unified Focal "
         "code's order): MONAI's weight = w is weight = 1 - w here (the same at the default 0.5). "
-        "MONAI's version raises on any batch with an empty mask and casts a one-channel input to "
-        "class indices (LOSSES.md §1.3); neither is copied.")
+        "MONAI before 1.6 raised on any batch with an empty mask and cast a one-channel input to "
+        "class indices (LOSSES.md §1.3); neither is copied. MONAI 1.6 halves the asymmetric focal "
+        "part (see asymmetric_focal_loss): it computes (1 - w)·AFT + (w/2)·AF, which no weight "
+        "here reproduces unless w = 0.")
 
     # -- segmentation_models_pytorch --------------------------------------------------
     add("smp", "dice_loss", "smp.losses.DiceLoss(mode)", _SMP_REGION, _SMP_EMPTY)

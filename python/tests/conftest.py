@@ -112,3 +112,14 @@ def raises_naming(exc, fn, *args, names=(), **kwargs):
         fn(*args, **kwargs)
     for n in names:
         assert n in str(info.value), (n, str(info.value))
+
+
+def optional_module(name: str):
+    """Imports an optional dependency of a test module (torch, monai). Without it the
+    module is skipped, unless SEMSEG_REQUIRE_OPTIONAL=1 (set by scripts/test.sh, which
+    installs them): then the import error fails the run instead of hiding the tests."""
+    import importlib
+    import os
+    if os.environ.get("SEMSEG_REQUIRE_OPTIONAL") == "1":
+        return importlib.import_module(name)
+    return pytest.importorskip(name)
