@@ -98,6 +98,6 @@ def loss_options(name: str, options: Optional[Mapping[str, Any]]) -> Dict[str, A
     if set(options) <= set(option_names(name)):
         full = library_options(name, dict(options))
         if "mode" not in options:
-            del full["mode"]
+            full.pop("mode", None)
         return encode(full)
     return encode(dict(options))
