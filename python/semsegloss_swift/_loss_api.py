@@ -78,9 +78,7 @@ class Loss:
 
     @classmethod
     def option_names(cls):
-        sig = inspect.signature(cls._function)
-        return [p.name for p in sig.parameters.values()
-                if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name not in _CALL_ONLY]
+        return _keyword_options(cls._function)
 
     def __call__(self, input: Any, target: Any, *, return_grad: bool = False,
                  grad_output: Optional[Any] = None):
@@ -92,12 +90,17 @@ class Loss:
         return f"{type(self).__name__}({args})"
 
 
+def _keyword_options(function: Callable[..., Any]) -> list:
+    """The keyword-only options of a loss function (without the call-only arguments)."""
+    sig = inspect.signature(function)
+    return [p.name for p in sig.parameters.values()
+            if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name not in _CALL_ONLY]
+
+
 def option_names(name: str) -> list:
     """The keyword options of the function of catalogue loss `name`."""
     from .losses import LOSSES
-    sig = inspect.signature(LOSSES[name])
-    return [p.name for p in sig.parameters.values()
-            if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name not in _CALL_ONLY]
+    return _keyword_options(LOSSES[name])
 
 
 def make_class(function: Callable[..., Any], class_name: str) -> type:

@@ -91,6 +91,19 @@ def _like(array: Any, input: Any):
 
 # MARK: - autograd functions
 
+def _library(input: Any, ctx: Any, return_grad: bool, grad_output: Any = None):
+    """The library call for the stashed target, mask, name and options (`_stash`)."""
+    (t, m), (name, options) = ctx.arrays, ctx.call
+    return _loss_api.evaluate(name, _input_array(input), t, return_grad, grad_output, options, mask=m)
+
+
+def _stash(ctx: Any, input: Any, target: Any, mask: Any, name: str, options: Dict[str, Any]) -> None:
+    """Keeps what a backward pass needs to call the library again."""
+    ctx.save_for_backward(input)
+    ctx.arrays = (_other_array(target, "target"), _other_array(mask, "mask"))
+    ctx.call = (name, options)
+
+
 class _ReducedLoss(_torch.autograd.Function):
     """``reduction="mean"|"sum"``: value and gradient in one library call; backward scales
     the stored gradient by the (scalar) upstream gradient.
@@ -101,10 +114,8 @@ class _ReducedLoss(_torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, input, target, mask, name, options):
-        t, m = _other_array(target, "target"), _other_array(mask, "mask")
-        value, grad = _loss_api.evaluate(name, _input_array(input), t, True, None, options, mask=m)
-        ctx.save_for_backward(input)
-        ctx.arrays, ctx.call = (t, m), (name, options)
+        _stash(ctx, input, target, mask, name, options)
+        value, grad = _library(input, ctx, True)
         ctx.grad = _like(grad, input)
         return _torch.tensor(value, dtype=input.dtype, device=input.device)
 
@@ -114,9 +125,7 @@ class _ReducedLoss(_torch.autograd.Function):
         grad, ctx.grad = ctx.grad, None
         if grad is None:
             (input,) = ctx.saved_tensors
-            (t, m), (name, options) = ctx.arrays, ctx.call
-            _, again = _loss_api.evaluate(name, _input_array(input), t, True, None, options, mask=m)
-            grad = _like(again, input)
+            grad = _like(_library(input, ctx, True)[1], input)
         if not (grad_output.numel() == 1 and float(grad_output) == 1.0):
             grad = grad.mul_(grad_output.to(grad.dtype))
         return grad, None, None, None, None
@@ -127,24 +136,16 @@ class _UnreducedLoss(_torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, input, target, mask, name, options):
-        x = _input_array(input)
-        t, m = _other_array(target, "target"), _other_array(mask, "mask")
-        values = _loss_api.evaluate(name, x, t, False, None, options, mask=m)
-        ctx.save_for_backward(input)
-        ctx.arrays = (t, m)
-        ctx.call = (name, options)
-        return _like(values, input)
+        _stash(ctx, input, target, mask, name, options)
+        return _like(_library(input, ctx, False), input)
 
     @staticmethod
     @_once_differentiable
     def backward(ctx, grad_output):
         (input,) = ctx.saved_tensors
-        t, m = ctx.arrays
-        name, options = ctx.call
-        x = _input_array(input)
-        upstream = grad_output.detach().to(device="cpu", dtype=_torch.float64).numpy().astype(x.dtype, copy=False)
-        _, grad = _loss_api.evaluate(name, x, t, True, upstream, options, mask=m)
-        return _like(grad, input), None, None, None, None
+        dtype = _input_array(input).dtype
+        upstream = grad_output.detach().to(device="cpu", dtype=_torch.float64).numpy().astype(dtype, copy=False)
+        return _like(_library(input, ctx, True, upstream)[1], input), None, None, None, None
 
 
 def _apply(name: str, options: Dict[str, Any], input: Any, target: Any, mask: Any = None):
