@@ -28,8 +28,8 @@ public enum MulticlassAdapter {
         inner.fromLogits = false
         inner.ignoreIndex = targets.ignoredVoxels > 0 ? Double(MulticlassTargets<S>.ignoredMark) : nil
 
-        return try targets.dense.withUnsafeBufferPointer { gb throws(SegLossError) in
-            let g = TensorView(gb.baseAddress!, shape: shape)
+        return try targets.withDense { (denseTarget) throws(SegLossError) -> Double in
+            let g = TensorView(denseTarget, shape: shape)
             guard options.fromLogits else {
                 return try dense(input, g, inner, outputs)
             }

@@ -70,21 +70,34 @@ public enum SoftmaxKernel {
         return counts.reduce(0, +)
     }
 
-    /// Softmax of voxels lo..<hi of image n; `logp` optional. Returns non-finite count.
+    /// Softmax of voxels lo..<hi of image n, written to whole-tensor buffers `p` and `logp`
+    /// (optional, both the input's shape). Returns the number of non-finite logits.
     static func block<S: SegScalar>(
         _ z: UnsafePointer<S>, _ p: UnsafeMutablePointer<S>, _ logp: UnsafeMutablePointer<S>?,
         _ shape: TensorShape, _ n: Int, _ lo: Int, _ hi: Int
     ) -> Int {
+        let offset = n * shape.channels * shape.spatialCount + lo
+        return block(z, shape, n, lo, hi, p: p + offset, logp: logp.map { $0 + offset }, stride: shape.spatialCount)
+    }
+
+    /// Softmax of voxels lo..<hi of image n: channel c of voxel lo + i goes to
+    /// `p[c·stride + i]` and `logp[c·stride + i]` (`logp` optional), so the outputs may be a
+    /// block-sized scratch (stride hi − lo) or the whole tensor (stride = spatial size, the
+    /// pointers offset to voxel lo of image n). Returns the number of non-finite logits.
+    static func block<S: SegScalar>(
+        _ z: UnsafePointer<S>, _ shape: TensorShape, _ n: Int, _ lo: Int, _ hi: Int,
+        p: UnsafeMutablePointer<S>, logp: UnsafeMutablePointer<S>?, stride: Int
+    ) -> Int {
         let C = shape.channels, S_ = shape.spatialCount, m = hi - lo
-        let base = n * C * S_
+        let z0 = z + n * C * S_ + lo
         let scratch = UnsafeMutablePointer<S>.allocate(capacity: 2 * m)
         defer { scratch.deallocate() }
         let mx = scratch, sum = scratch + m
         var bad: Int32 = 0
-        let z0 = z + base
-        for i in 0..<m { mx[i] = z0[lo + i]; sum[i] = 0 }
+        mx.update(from: z0, count: m)
+        sum.update(repeating: 0, count: m)
         for c in 0..<C {
-            let zc = z + base + c * S_ + lo
+            let zc = z0 + c * S_
             for i in 0..<m {
                 let x = zc[i]
                 bad &+= 1 &- ElementChecks.bit(x - x == 0)
@@ -92,25 +105,25 @@ public enum SoftmaxKernel {
             }
         }
         for c in 0..<C {
-            let zc = z + base + c * S_ + lo, pc = p + base + c * S_ + lo
+            let zc = z0 + c * S_, pc = p + c * stride
             for i in 0..<m {
                 let e = S.sexp(zc[i] - mx[i])
                 pc[i] = e
                 sum[i] += e
             }
         }
-        // sum ∈ [1, C]: its reciprocal and logarithm are safe.
-        for i in 0..<m { sum[i] = 1 / sum[i] }
-        for c in 0..<C {
-            let pc = p + base + c * S_ + lo
-            for i in 0..<m { pc[i] *= sum[i] }
-        }
+        // sum ∈ [1, C]: its logarithm and reciprocal are safe.
         if let logp {
-            for i in 0..<m { mx[i] = mx[i] + S.slog(1 / sum[i]) }  // m + log Σ (sum holds 1/Σ)
+            for i in 0..<m { mx[i] += S.slog(sum[i]) }  // log Σ_k exp z_k
             for c in 0..<C {
-                let zc = z + base + c * S_ + lo, lc = logp + base + c * S_ + lo
+                let zc = z0 + c * S_, lc = logp + c * stride
                 for i in 0..<m { lc[i] = zc[i] - mx[i] }
             }
+        }
+        for i in 0..<m { sum[i] = 1 / sum[i] }
+        for c in 0..<C {
+            let pc = p + c * stride
+            for i in 0..<m { pc[i] *= sum[i] }
         }
         return Int(bad)
     }

@@ -2,13 +2,12 @@
 
 extension CategoricalEvaluator {
     /// The work on voxels lo..<hi of image n: probabilities and log-probabilities of the
-    /// block, the per-class terms, the per-voxel loss, and the gradient. Inner loops run
+    /// block, its targets, the per-class terms, the per-voxel loss, and the gradient. Inner loops run
     /// over the contiguous voxels of one channel, with loop-invariant options hoisted.
     struct Block<S: SegScalar, T: CategoricalTerm>: @unchecked Sendable {
         let term: T
-        let x: UnsafePointer<S>, g: UnsafePointer<S>
-        /// p (may be the gradient buffer) and l = log p, input shape; l is reused for u.
-        let p: UnsafeMutablePointer<S>, l: UnsafeMutablePointer<S>
+        let x: UnsafePointer<S>
+        let targets: MulticlassTargets<S>
         let w: UnsafePointer<S>
         let shape: TensorShape
         let fromLogits: Bool
@@ -17,18 +16,27 @@ extension CategoricalEvaluator {
         let accumulate: Bool
 
         /// Returns (Σ ℓ over the block's valid voxels, number of bad input values).
+        ///
+        /// Everything but the input, the targets and the outputs lives in a block-sized
+        /// scratch (C·m values of p, of l = log p then u, of the targets when they need
+        /// writing, and 3·m per-voxel sums), so the sweep reads the input once from memory
+        /// and writes the outputs once.
         func run(_ n: Int, _ lo: Int, _ hi: Int) -> (Double, Int) {
             let C = shape.channels, sp = shape.spatialCount, m = hi - lo
             let base = n * C * sp + lo
             let mark = MulticlassTargets<S>.ignoredMark
             let eps = S.probabilityEpsilon
+            let scratch = UnsafeMutablePointer<S>.allocate(capacity: (3 * C + 3) * m)
+            defer { scratch.deallocate() }
+            let p = scratch, l = scratch + C * m, loss = scratch + 2 * C * m
+            let usum = loss + m, factor = usum + m, targetScratch = factor + m
             var bad = 0
             if fromLogits {
-                bad = SoftmaxKernel.block(x, p, l, shape, n, lo, hi)
+                bad = SoftmaxKernel.block(x, shape, n, lo, hi, p: p, logp: l, stride: m)
             } else {
                 var b: Int32 = 0
                 for c in 0..<C {
-                    let xc = x + base + c * sp, pc = p + base + c * sp, lc = l + base + c * sp
+                    let xc = x + base + c * sp, pc = p + c * m, lc = l + c * m
                     for i in 0..<m {
                         let v = xc[i]
                         b &+= ElementChecks.badInput(v, logits: false)
@@ -39,15 +47,12 @@ extension CategoricalEvaluator {
                 }
                 bad = Int(b)
             }
-            let scratch = UnsafeMutablePointer<S>.allocate(capacity: 3 * m)
-            defer { scratch.deallocate() }
-            let loss = scratch, usum = scratch + m, factor = scratch + 2 * m
+            let (g0, gs) = targets.block(n, lo, hi, scratch: targetScratch)
             loss.update(repeating: 0, count: m)
             usum.update(repeating: 0, count: m)
-            let g0 = g + base
             // Terms: ℓ_i = Σ_c t_c, usum_i = Σ_c u_c; u_c replaces l_c.
             for c in 0..<C {
-                let wc = w[c], gc = g0 + c * sp, pc = p + base + c * sp, lc = l + base + c * sp
+                let wc = w[c], gc = g0 + c * gs, pc = p + c * m, lc = l + c * m
                 for i in 0..<m {
                     let gv = g0[i] != mark ? gc[i] : 0
                     let (t, u) = term.evaluate(lc[i], pc[i], gv, wc)
@@ -69,7 +74,7 @@ extension CategoricalEvaluator {
                 for i in 0..<m { factor[i] = g0[i] != mark ? weight : 0 }
             }
             for c in 0..<C {
-                let pc = p + base + c * sp, uc = l + base + c * sp, gr = gradient + base + c * sp
+                let pc = p + c * m, uc = l + c * m, gr = gradient + base + c * sp
                 if fromLogits {
                     if accumulate {
                         for i in 0..<m { gr[i] += (uc[i] - pc[i] * usum[i]) * factor[i] }

@@ -76,21 +76,21 @@ public enum CategoricalEvaluator {
 
     /// Σ over valid voxels of Σ_c d_c·g_ic.
     static func weightedCount<S: SegScalar>(_ targets: MulticlassTargets<S>, shape: TensorShape, weights: [Double]) -> Double {
-        let C = shape.channels, sp = shape.spatialCount, mark = MulticlassTargets<S>.ignoredMark
-        return targets.dense.withUnsafeBufferPointer { gb in
-            let g = gb.baseAddress!
-            return forEachUnit(shape) { n, lo, hi in
-                var total = 0.0
-                let g0 = g + n * C * sp
-                for c in 0..<C {
-                    let gc = g0 + c * sp
-                    var s: S = 0
-                    for i in lo..<hi { s += g0[i] != mark ? gc[i] : 0 }
-                    total += weights[c] * Double(s)
-                }
-                return (total, 0)
-            }.sum
-        }
+        let C = shape.channels, mark = MulticlassTargets<S>.ignoredMark
+        return forEachUnit(shape) { n, lo, hi in
+            let m = hi - lo
+            let scratch = UnsafeMutablePointer<S>.allocate(capacity: C * m)
+            defer { scratch.deallocate() }
+            let (g0, gs) = targets.block(n, lo, hi, scratch: scratch)
+            var total = 0.0
+            for c in 0..<C {
+                let gc = g0 + c * gs
+                var s: S = 0
+                for i in 0..<m { s += g0[i] != mark ? gc[i] : 0 }
+                total += weights[c] * Double(s)
+            }
+            return (total, 0)
+        }.sum
     }
 
     /// The sweep: writes values (per voxel, unreduced) and weight·(grad_output)·∂ℓ/∂x, and
@@ -100,20 +100,12 @@ public enum CategoricalEvaluator {
         fromLogits: Bool, weight: S, outputs: LossOutputs<S>, accumulate: Bool
     ) throws(SegLossError) -> Double {
         let shape = input.shape, count = shape.count
-        // p may live in the gradient buffer (overwritten voxel by voxel by the gradient).
-        let ownP = outputs.gradient == nil || accumulate
-        let logp = UnsafeMutablePointer<S>.allocate(capacity: count)
-        let pOwn = ownP ? UnsafeMutablePointer<S>.allocate(capacity: count) : nil
-        defer { logp.deallocate(); pOwn?.deallocate() }
-        let p = pOwn ?? outputs.gradient!
         let w = classWeights.map { S($0) }
-        let result = targets.dense.withUnsafeBufferPointer { gb in
-            w.withUnsafeBufferPointer { wb in
-                let block = Block(
-                    term: term, x: input.base, g: gb.baseAddress!, p: p, l: logp, w: wb.baseAddress!,
-                    shape: shape, fromLogits: fromLogits, weight: weight, outputs: outputs, accumulate: accumulate)
-                return forEachUnit(shape) { n, lo, hi in block.run(n, lo, hi) }
-            }
+        let result = w.withUnsafeBufferPointer { wb in
+            let block = Block(
+                term: term, x: input.base, targets: targets, w: wb.baseAddress!, shape: shape,
+                fromLogits: fromLogits, weight: weight, outputs: outputs, accumulate: accumulate)
+            return forEachUnit(shape) { n, lo, hi in block.run(n, lo, hi) }
         }
         if result.bad > 0 {
             if fromLogits { try MulticlassAdapter.firstNonFinite(input) }

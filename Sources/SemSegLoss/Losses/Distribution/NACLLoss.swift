@@ -97,9 +97,9 @@ public struct NACLLoss: Sendable {
         // the multiclass mark of an ignored voxel (in every channel), ignore_index, or NaN
         // when nothing is skipped (v != NaN always holds: branch-free tests).
         if options.mode == .multiclass {
-            let dense = try MulticlassTargets<S>(target, shape: input.shape, ignoreIndex: options.ignoreIndex).dense
-            return ce + dense.withUnsafeBufferPointer { db in
-                penalty(input: input, target: db.baseAddress!, mark: MulticlassTargets<S>.ignoredMark, options: options,
+            let targets = try MulticlassTargets<S>(target, shape: input.shape, ignoreIndex: options.ignoreIndex)
+            return ce + targets.withDense { dense in
+                penalty(input: input, target: dense, mark: MulticlassTargets<S>.ignoredMark, options: options,
                         gradient: outputs.gradient)
             }
         }

@@ -67,7 +67,7 @@ public struct TopKCrossEntropyLoss: Sendable {
                 targets: targets, classWeights: weights, input: input, fromLogits: options.fromLogits,
                 weight: 1, outputs: perVoxel, accumulate: false)
             if targets.ignoredVoxels > 0 {
-                valid = Self.markIgnoredVoxels(values, dense: targets.dense, shape: shape)
+                valid = targets.withDense { Self.markIgnoredVoxels(values, dense: $0, shape: shape) }
             }
         } else {
             try crossEntropy.requireBinaryCompatible(mode: options.mode)
@@ -133,21 +133,20 @@ public struct TopKCrossEntropyLoss: Sendable {
 
     /// Sets the values of ignored voxels (every channel of the dense target holds
     /// `ignoredMark`) to NaN; returns the number of the others.
-    static func markIgnoredVoxels<S: SegScalar>(_ values: UnsafeMutablePointer<S>, dense: [S], shape: TensorShape) -> Int {
+    static func markIgnoredVoxels<S: SegScalar>(
+        _ values: UnsafeMutablePointer<S>, dense d: UnsafePointer<S>, shape: TensorShape
+    ) -> Int {
         let plane = shape.spatialCount, stride = shape.channels * plane, mark = MulticlassTargets<S>.ignoredMark
         var valid = 0
-        dense.withUnsafeBufferPointer { buffer in
-            guard let d = buffer.baseAddress, buffer.count >= shape.batch * stride else { return }
-            for n in 0..<shape.batch {
-                let v = values + n * plane, t = d + n * stride
-                var c: Int32 = 0
-                for i in 0..<plane {
-                    let keep = t[i] != mark
-                    v[i] = keep ? v[i] : S.nan
-                    c &+= ElementChecks.bit(keep)
-                }
-                valid += Int(c)
+        for n in 0..<shape.batch {
+            let v = values + n * plane, t = d + n * stride
+            var c: Int32 = 0
+            for i in 0..<plane {
+                let keep = t[i] != mark
+                v[i] = keep ? v[i] : S.nan
+                c &+= ElementChecks.bit(keep)
             }
+            valid += Int(c)
         }
         return valid
     }
