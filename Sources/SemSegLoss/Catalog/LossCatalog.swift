@@ -118,14 +118,11 @@ public struct ConfiguredLoss: Sendable {
         }
     }
 
-    /// A region objective in multiclass mode (softmax, label maps; `MulticlassAdapter`).
+    /// A region objective in multiclass mode (softmax, label maps; `SoftmaxRegionEvaluator`).
     private func multiclass<S: SegScalar, O: RegionObjective>(
         _ objective: O, _ input: TensorView<S>, _ target: LossTarget<S>, _ outputs: LossOutputs<S>
     ) throws(SegLossError) -> Double {
-        try MulticlassAdapter.evaluate(input: input, target: target, options: options, outputs: outputs) {
-            (p: TensorView<S>, g: TensorView<S>, inner: LossOptions, out: LossOutputs<S>) throws(SegLossError) -> Double in
-            try RegionLossEvaluator.evaluate(objective, input: p, target: g, options: inner, outputs: out)
-        }
+        try SoftmaxRegionEvaluator.multiclass(objective, input: input, target: target, options: options, outputs: outputs)
     }
 
     /// A distance-map loss defined per channel on probabilities (Hausdorff-DT, boundary) in

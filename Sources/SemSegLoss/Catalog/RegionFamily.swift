@@ -126,10 +126,11 @@ public enum RegionFamily: LossFamily {
         _ objective: O, _ input: TensorView<S>, _ target: LossTarget<S>, _ options: LossOptions,
         _ outputs: LossOutputs<S>
     ) throws(SegLossError) -> Double {
-        try anyMode(input, target, options, outputs) {
-            (p: TensorView<S>, g: TensorView<S>, o: LossOptions, out: LossOutputs<S>) throws(SegLossError) -> Double in
-            try RegionLossEvaluator.evaluate(objective, input: p, target: g, options: o, outputs: out)
+        if options.mode == .multiclass {
+            return try SoftmaxRegionEvaluator.multiclass(objective, input: input, target: target, options: options, outputs: outputs)
         }
+        return try RegionLossEvaluator.evaluate(
+            objective, input: input, target: try target.requireDense("this region loss"), options: options, outputs: outputs)
     }
 
     /// Runs `dense` (a loss on dense targets in binary/multilabel mode) directly, or in

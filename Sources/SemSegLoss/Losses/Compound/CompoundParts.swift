@@ -44,15 +44,13 @@ enum CompoundParts {
 
 extension CompoundParts {
     /// A region objective in multiclass mode (softmax, label maps or dense targets;
-    /// `MulticlassAdapter`), its gradient multiplied by `scale`; returns the unscaled value.
+    /// `SoftmaxRegionEvaluator`), its gradient multiplied by `scale`; returns the unscaled value.
     static func multiclassRegion<S: SegScalar, O: RegionObjective>(
         _ objective: O, input: TensorView<S>, target: LossTarget<S>, options: LossOptions,
         outputs: LossOutputs<S>, scale: Double
     ) throws(SegLossError) -> Double {
-        try MulticlassAdapter.evaluate(input: input, target: target, options: options, outputs: outputs) {
-            (p: TensorView<S>, g: TensorView<S>, inner: LossOptions, out: LossOutputs<S>) throws(SegLossError) -> Double in
-            try RegionLossEvaluator.evaluate(objective, input: p, target: g, options: inner, outputs: out, scale: scale)
-        }
+        try SoftmaxRegionEvaluator.multiclass(
+            objective, input: input, target: target, options: options, outputs: outputs, scale: scale)
     }
 }
 

@@ -1,0 +1,173 @@
+// MARK: - Region objectives in multiclass mode, fused with the softmax
+
+/// Evaluates a `RegionObjective` in multiclass mode from logits without materialising the
+/// softmax probabilities, the dense targets or ∂L/∂p: the same loss and gradient as
+/// `MulticlassAdapter` followed by `RegionLossEvaluator`, in two sweeps over blocks of
+/// voxels of one image (`SoftmaxKernel.blockSize`), each block's p and targets in a
+/// block-sized scratch:
+///
+/// - pass 1: p = softmax(z) over the channels, the targets of the block (a label map
+///   turned one-hot there, `MulticlassTargets`), and the sums TP = Σ p·g, P = Σ p (Σ p²
+///   when squared), G = Σ g (Σ g²) and the valid count per (image, class) over the
+///   non-ignored voxels; blocks are added in a fixed order (thread-count free);
+/// - the entries' terms and reduction (`RegionLossEvaluator.reduceEntries`), giving each
+///   row's coefficients a = ∂L/∂TP and b = ∂L/∂P;
+/// - pass 2: p again, d_c = a·g_c + b·∂P/∂p_c (0 where ignored), and the softmax chain
+///   rule (LOSSES.md §6.12) ∂L/∂z_c = p_c (d_c − Σ_k p_k d_k), written or added once.
+///
+/// The soft-label intersection and probabilities input (`from_logits = false`) keep the
+/// adapter path (`applies`).
+enum SoftmaxRegionEvaluator {
+    /// Whether the fused path covers the objective under these options.
+    static func applies<O: RegionObjective>(_ objective: O, options: LossOptions) -> Bool {
+        options.mode == .multiclass && options.fromLogits && !objective.region.softLabel
+    }
+
+    /// A region objective in multiclass mode: fused where `applies`, else through
+    /// `MulticlassAdapter` (softmax probabilities and dense targets materialised). The
+    /// gradient is multiplied by `scale`; returns the unscaled value.
+    static func multiclass<S: SegScalar, O: RegionObjective>(
+        _ objective: O, input: TensorView<S>, target: LossTarget<S>, options: LossOptions,
+        outputs: LossOutputs<S>, scale: Double = 1
+    ) throws(SegLossError) -> Double {
+        if applies(objective, options: options) {
+            return try evaluate(objective, input: input, target: target, options: options, outputs: outputs, scale: scale)
+        }
+        return try MulticlassAdapter.evaluate(input: input, target: target, options: options, outputs: outputs) {
+            (p: TensorView<S>, g: TensorView<S>, inner: LossOptions, out: LossOutputs<S>) throws(SegLossError) -> Double in
+            try RegionLossEvaluator.evaluate(objective, input: p, target: g, options: inner, outputs: out, scale: scale)
+        }
+    }
+
+    /// The reduced loss (for `none`, the sum of the included entries); the gradient is
+    /// multiplied by `scale` and added to the buffer when `accumulate`.
+    static func evaluate<S: SegScalar, O: RegionObjective>(
+        _ objective: O, input: TensorView<S>, target: LossTarget<S>, options: LossOptions,
+        outputs: LossOutputs<S>, scale: Double = 1, accumulate: Bool = false
+    ) throws(SegLossError) -> Double {
+        let shape = input.shape
+        try options.validate(for: shape)
+        let targets = try MulticlassTargets<S>(target, shape: shape, ignoreIndex: options.ignoreIndex)
+        var inner = options
+        inner.mode = .multilabel
+        inner.fromLogits = false
+        inner.ignoreIndex = targets.ignoredVoxels > 0 ? Double(MulticlassTargets<S>.ignoredMark) : nil
+        try RegionLossEvaluator.validate(objective, input: shape, target: shape, options: inner)
+        let squared = objective.squaredSums
+
+        let (stats, bad) = forward(input: input, targets: targets, squared: squared)
+        if bad > 0 { try MulticlassAdapter.firstNonFinite(input) }
+        let entries = RegionEntries(shape: shape, options: inner, batch: objective.region.batch)
+        let (value, weights, terms) = try RegionLossEvaluator.reduceEntries(
+            objective, stats: stats, entries: entries, shape: shape, options: inner, outputs: outputs)
+        if let gradient = outputs.gradient {
+            let a = entries.spread((0..<entries.count).map { scale * weights[$0] * terms[$0].dIntersection })
+            let b = entries.spread((0..<entries.count).map { scale * weights[$0] * terms[$0].dPrediction })
+            backward(
+                input: input, targets: targets, squared: squared, a: a, b: b, gradient: gradient,
+                accumulate: accumulate)
+        }
+        return value
+    }
+
+    // MARK: Pass 1
+
+    /// Per-row (image, class) sums and the number of non-finite logits.
+    static func forward<S: SegScalar>(
+        input: TensorView<S>, targets: MulticlassTargets<S>, squared: Bool
+    ) -> (stats: [RegionStats], bad: Int) {
+        let shape = input.shape, C = shape.channels
+        let size = SoftmaxKernel.blockSize
+        let perImage = (shape.spatialCount + size - 1) / size
+        let units = shape.batch * perImage
+        let masked = targets.ignoredVoxels > 0
+        var partial = [RegionStats](repeating: RegionStats(), count: units * C)
+        var bads = [Int](repeating: 0, count: units)
+        partial.withUnsafeMutableBufferPointer { pb in
+            bads.withUnsafeMutableBufferPointer { bb in
+                let out = pb.baseAddress!, badOut = bb.baseAddress!
+                Parallel.forEachChunk(units, work: shape.count * 16) { u in
+                    let n = u / perImage, lo = (u % perImage) * size, hi = min(shape.spatialCount, lo + size)
+                    let m = hi - lo
+                    // p (C·m), the targets (C·m) and the masked p and g of one class (2·m).
+                    let scratch = UnsafeMutablePointer<S>.allocate(capacity: (2 * C + 2) * m)
+                    defer { scratch.deallocate() }
+                    let p = scratch, maskedP = scratch + 2 * C * m, maskedG = maskedP + m
+                    badOut[u] = SoftmaxKernel.block(input.base, shape, n, lo, hi, p: p, logp: nil, stride: m)
+                    let (g0, gs) = targets.block(n, lo, hi, scratch: scratch + C * m)
+                    var valid = m
+                    if masked {
+                        var ignored: Int32 = 0
+                        for i in 0..<m { ignored &+= ElementChecks.bit(g0[i] == MulticlassTargets<S>.ignoredMark) }
+                        valid = m - Int(ignored)
+                    }
+                    for c in 0..<C {
+                        var pc = UnsafePointer(p + c * m), gc = g0 + c * gs
+                        if masked {
+                            for i in 0..<m {
+                                let keep = g0[i] != MulticlassTargets<S>.ignoredMark
+                                maskedP[i] = keep ? pc[i] : 0
+                                maskedG[i] = keep ? gc[i] : 0
+                            }
+                            pc = UnsafePointer(maskedP)
+                            gc = UnsafePointer(maskedG)
+                        }
+                        let s = BlockSums.region(pc, gc, m, squared: squared)
+                        out[u * C + c] = RegionStats(
+                            intersection: s.intersection, prediction: s.prediction, target: s.target,
+                            valid: Double(valid))
+                    }
+                }
+            }
+        }
+        var stats = [RegionStats](repeating: RegionStats(), count: shape.rows)
+        for u in 0..<units {
+            let n = u / perImage
+            for c in 0..<C { stats[n * C + c] = stats[n * C + c] + partial[u * C + c] }
+        }
+        return (stats, bads.reduce(0, +))
+    }
+
+    // MARK: Pass 2
+
+    /// Writes (or adds) ∂L/∂z from the per-row coefficients a_r = ∂L/∂TP_r, b_r = ∂L/∂P_r.
+    static func backward<S: SegScalar>(
+        input: TensorView<S>, targets: MulticlassTargets<S>, squared: Bool, a: [Double], b: [Double],
+        gradient: UnsafeMutablePointer<S>, accumulate: Bool
+    ) {
+        let shape = input.shape, C = shape.channels, sp = shape.spatialCount
+        let masked = targets.ignoredVoxels > 0
+        _ = SoftmaxKernel.forEachBlock(shape) { n, lo, hi in
+            let m = hi - lo
+            // p (C·m), the targets (C·m), d (C·m) and Σ_k p_k d_k (m).
+            let scratch = UnsafeMutablePointer<S>.allocate(capacity: (3 * C + 1) * m)
+            defer { scratch.deallocate() }
+            let p = scratch, d = scratch + 2 * C * m, dot = d + C * m
+            _ = SoftmaxKernel.block(input.base, shape, n, lo, hi, p: p, logp: nil, stride: m)
+            let (g0, gs) = targets.block(n, lo, hi, scratch: scratch + C * m)
+            dot.update(repeating: 0, count: m)
+            for c in 0..<C {
+                let ac = S(a[n * C + c]), bc = S(b[n * C + c])
+                let pc = p + c * m, gc = g0 + c * gs, dc = d + c * m
+                if squared {
+                    for i in 0..<m { dc[i] = ac * gc[i] + bc * 2 * pc[i] }
+                } else {
+                    for i in 0..<m { dc[i] = ac * gc[i] + bc }
+                }
+                if masked {
+                    for i in 0..<m { dc[i] = g0[i] != MulticlassTargets<S>.ignoredMark ? dc[i] : 0 }
+                }
+                for i in 0..<m { dot[i] += pc[i] * dc[i] }
+            }
+            for c in 0..<C {
+                let pc = p + c * m, dc = d + c * m, gr = gradient + n * C * sp + c * sp + lo
+                if accumulate {
+                    for i in 0..<m { gr[i] += pc[i] * (dc[i] - dot[i]) }
+                } else {
+                    for i in 0..<m { gr[i] = pc[i] * (dc[i] - dot[i]) }
+                }
+            }
+            return 0
+        }
+    }
+}
