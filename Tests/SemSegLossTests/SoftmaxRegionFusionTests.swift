@@ -1,6 +1,64 @@
 import Testing
 @testable import SemSegLoss
 
+/// A loss with a fused multiclass path and the adapter path it replaces.
+protocol FusionSubject {
+    func outputCount(_ shape: TensorShape, _ options: LossOptions) -> Int
+    func fused<S: SegScalar>(
+        _ input: TensorView<S>, _ target: LossTarget<S>, _ options: LossOptions, _ outputs: LossOutputs<S>,
+        scale: Double, accumulate: Bool
+    ) throws(SegLossError) -> Double
+    /// The loss on softmax probabilities and dense targets (inside `MulticlassAdapter`).
+    func inner<S: SegScalar>(
+        _ p: TensorView<S>, _ g: TensorView<S>, _ options: LossOptions, _ outputs: LossOutputs<S>, scale: Double
+    ) throws(SegLossError) -> Double
+}
+
+struct ObjectiveSubject<O: RegionObjective>: FusionSubject {
+    let objective: O
+
+    func outputCount(_ shape: TensorShape, _ options: LossOptions) -> Int {
+        RegionLossEvaluator.outputShape(input: shape, options: options, region: objective.region).reduce(1, *)
+    }
+
+    func fused<S: SegScalar>(
+        _ input: TensorView<S>, _ target: LossTarget<S>, _ options: LossOptions, _ outputs: LossOutputs<S>,
+        scale: Double, accumulate: Bool
+    ) throws(SegLossError) -> Double {
+        try SoftmaxRegionEvaluator.evaluate(
+            objective, input: input, target: target, options: options, outputs: outputs, scale: scale,
+            accumulate: accumulate)
+    }
+
+    func inner<S: SegScalar>(
+        _ p: TensorView<S>, _ g: TensorView<S>, _ options: LossOptions, _ outputs: LossOutputs<S>, scale: Double
+    ) throws(SegLossError) -> Double {
+        try RegionLossEvaluator.evaluate(objective, input: p, target: g, options: options, outputs: outputs, scale: scale)
+    }
+}
+
+/// Generalized Dice (its own entries: one per image over the classes); scale 1 only.
+struct GeneralizedDiceSubject: FusionSubject {
+    let loss: GeneralizedDiceLoss
+
+    func outputCount(_ shape: TensorShape, _ options: LossOptions) -> Int {
+        loss.outputShape(input: shape, options: options).reduce(1, *)
+    }
+
+    func fused<S: SegScalar>(
+        _ input: TensorView<S>, _ target: LossTarget<S>, _ options: LossOptions, _ outputs: LossOutputs<S>,
+        scale: Double, accumulate: Bool
+    ) throws(SegLossError) -> Double {
+        try loss.evaluateSoftmax(input: input, target: target, options: options, outputs: outputs)
+    }
+
+    func inner<S: SegScalar>(
+        _ p: TensorView<S>, _ g: TensorView<S>, _ options: LossOptions, _ outputs: LossOutputs<S>, scale: Double
+    ) throws(SegLossError) -> Double {
+        try loss.evaluate(input: p, target: g, options: options, outputs: outputs)
+    }
+}
+
 /// `SoftmaxRegionEvaluator` (the fused multiclass path of the region objectives) against
 /// the path it replaces: softmax probabilities and dense targets materialised by
 /// `MulticlassAdapter`, then `RegionLossEvaluator` and the softmax chain rule. Images of
@@ -50,14 +108,13 @@ struct SoftmaxRegionFusionTests {
 
     /// (value, gradient, values) of one path, in scalar type S, the gradient scaled by
     /// `scale` and added to `start`.
-    static func evaluate<S: SegScalar, O: RegionObjective>(
-        _ objective: O, _ c: Case, _: S.Type, fused: Bool, denseTarget: Bool, scale: Double = 1,
+    static func evaluate<S: SegScalar>(
+        _ subject: some FusionSubject, _ c: Case, _: S.Type, fused: Bool, denseTarget: Bool, scale: Double = 1,
         start: Double = 0
     ) throws -> (value: Double, gradient: [Double], values: [Double]) {
         let (xd, labels, shape) = data(c)
         let x = xd.map { S($0) }
-        let out = c.options.reduction == .none ? RegionLossEvaluator.outputShape(
-            input: shape, options: c.options, region: objective.region).reduce(1, *) : 0
+        let out = c.options.reduction == .none ? subject.outputCount(shape, c.options) : 0
         var gradient = [S](repeating: S(start), count: shape.count)
         var values = [S](repeating: 0, count: max(1, out))
         let upstream = (0..<max(1, out)).map { S(0.5 + Double($0 % 5) * 0.25) }
@@ -76,9 +133,8 @@ struct SoftmaxRegionFusionTests {
                                     gradient: gb.baseAddress!, values: out > 0 ? vb.baseAddress! : nil,
                                     gradOutput: out > 0 ? ub.baseAddress! : nil)
                                 if fused {
-                                    return try SoftmaxRegionEvaluator.evaluate(
-                                        objective, input: input, target: target, options: c.options, outputs: outputs,
-                                        scale: scale, accumulate: start != 0)
+                                    return try subject.fused(
+                                        input, target, c.options, outputs, scale: scale, accumulate: start != 0)
                                 }
                                 // The adapter path; accumulation through a separate buffer.
                                 var own = [S](repeating: 0, count: shape.count)
@@ -88,8 +144,7 @@ struct SoftmaxRegionFusionTests {
                                     return try MulticlassAdapter.evaluate(
                                         input: input, target: target, options: c.options, outputs: o
                                     ) { (p: TensorView<S>, g: TensorView<S>, inner: LossOptions, io: LossOutputs<S>) throws(SegLossError) -> Double in
-                                        try RegionLossEvaluator.evaluate(
-                                            objective, input: p, target: g, options: inner, outputs: io, scale: scale)
+                                        try subject.inner(p, g, inner, io, scale: scale)
                                     }
                                 }
                                 for i in 0..<shape.count { gb[i] += own[i] }
@@ -109,14 +164,18 @@ struct SoftmaxRegionFusionTests {
     }
 
     static func compare<O: RegionObjective>(_ objective: O, _ c: Case, denseTarget: Bool = false) throws {
-        let fused = try evaluate(objective, c, Double.self, fused: true, denseTarget: denseTarget)
-        let adapter = try evaluate(objective, c, Double.self, fused: false, denseTarget: denseTarget)
+        try compare(ObjectiveSubject(objective: objective), c, denseTarget: denseTarget)
+    }
+
+    static func compare(_ subject: some FusionSubject, _ c: Case, denseTarget: Bool = false) throws {
+        let fused = try evaluate(subject, c, Double.self, fused: true, denseTarget: denseTarget)
+        let adapter = try evaluate(subject, c, Double.self, fused: false, denseTarget: denseTarget)
         #expect(abs(fused.value - adapter.value) <= 1e-12 * max(1, abs(adapter.value)), "\(c.label): value")
         #expect(relative(fused.gradient, adapter.gradient) < 1e-10, "\(c.label): gradient")
         #expect(maxAbsDiff(fused.values.map { $0.isNaN ? -9 : $0 }, adapter.values.map { $0.isNaN ? -9 : $0 }) < 1e-12)
         #expect(fused.gradient.contains { $0 != 0 }, "\(c.label): the gradient is not all zero")
-        let f32 = try evaluate(objective, c, Float.self, fused: true, denseTarget: denseTarget)
-        let a32 = try evaluate(objective, c, Float.self, fused: false, denseTarget: denseTarget)
+        let f32 = try evaluate(subject, c, Float.self, fused: true, denseTarget: denseTarget)
+        let a32 = try evaluate(subject, c, Float.self, fused: false, denseTarget: denseTarget)
         #expect(abs(f32.value - a32.value) <= 1e-5 * max(1, abs(a32.value)), "\(c.label): Float value")
         #expect(relative(f32.gradient, a32.gradient) < 1e-4, "\(c.label): Float gradient")
     }
@@ -133,6 +192,14 @@ struct SoftmaxRegionFusionTests {
         try Self.compare(LogCoshDiceLoss(region: c.region), c)
     }
 
+    @Test("generalized Dice (square, simple and penalty weights) as the adapter path",
+          arguments: cases.filter { $0.region.classWeights == nil && !$0.squared })
+    func generalizedDice(_ c: Case) throws {
+        try Self.compare(GeneralizedDiceSubject(loss: GeneralizedDiceLoss(weightType: .square, region: c.region)), c)
+        try Self.compare(GeneralizedDiceSubject(loss: GeneralizedDiceLoss(weightType: .simple, region: c.region, penalty: 2.5)), c)
+        try Self.compare(GeneralizedDiceSubject(loss: GeneralizedDiceLoss(weightType: .square, region: c.region)), c, denseTarget: true)
+    }
+
     @Test("dense one-hot targets (ignore_index in every channel) as the adapter path", arguments: cases)
     func denseTargets(_ c: Case) throws {
         try Self.compare(DiceLoss(region: c.region, squaredPrediction: c.squared), c, denseTarget: true)
@@ -141,11 +208,12 @@ struct SoftmaxRegionFusionTests {
     @Test("scale and accumulation (compound losses) as the adapter path")
     func accumulates() throws {
         let c = Self.cases[1]
-        let fused = try Self.evaluate(DiceLoss(), c, Double.self, fused: true, denseTarget: false, scale: 0.7, start: 0.25)
-        let adapter = try Self.evaluate(DiceLoss(), c, Double.self, fused: false, denseTarget: false, scale: 0.7, start: 0.25)
+        let dice = ObjectiveSubject(objective: DiceLoss())
+        let fused = try Self.evaluate(dice, c, Double.self, fused: true, denseTarget: false, scale: 0.7, start: 0.25)
+        let adapter = try Self.evaluate(dice, c, Double.self, fused: false, denseTarget: false, scale: 0.7, start: 0.25)
         #expect(abs(fused.value - adapter.value) < 1e-12)
         #expect(Self.relative(fused.gradient, adapter.gradient) < 1e-10)
-        let plain = try Self.evaluate(DiceLoss(), c, Double.self, fused: true, denseTarget: false)
+        let plain = try Self.evaluate(dice, c, Double.self, fused: true, denseTarget: false)
         // Accumulated = 0.25 + 0.7·(plain gradient), element by element.
         #expect(maxAbsDiff(fused.gradient, plain.gradient.map { 0.25 + 0.7 * $0 }) < 1e-12)
     }

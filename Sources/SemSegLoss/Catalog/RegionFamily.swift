@@ -103,6 +103,9 @@ public enum RegionFamily: LossFamily {
                 try l.evaluate(input: p, target: g, options: o, outputs: out)
             }
         case .generalizedDice(let l):
+            if options.mode == .multiclass && options.fromLogits && !l.region.softLabel {
+                return try l.evaluateSoftmax(input: input, target: target, options: options, outputs: outputs)
+            }
             return try Self.anyMode(input, target, options, outputs) {
                 (p: TensorView<S>, g: TensorView<S>, o: LossOptions, out: LossOutputs<S>) throws(SegLossError) -> Double in
                 try l.evaluate(input: p, target: g, options: o, outputs: out)

@@ -45,6 +45,32 @@ enum SoftmaxRegionEvaluator {
         _ objective: O, input: TensorView<S>, target: LossTarget<S>, options: LossOptions,
         outputs: LossOutputs<S>, scale: Double = 1, accumulate: Bool = false
     ) throws(SegLossError) -> Double {
+        try run(
+            input: input, target: target, options: options, outputs: outputs, squared: objective.squaredSums,
+            accumulate: accumulate,
+            validate: { (inner: LossOptions) throws(SegLossError) in
+                try RegionLossEvaluator.validate(objective, input: input.shape, target: input.shape, options: inner)
+            },
+            coefficients: { (stats: [RegionStats], inner: LossOptions) throws(SegLossError) in
+                let entries = RegionEntries(shape: input.shape, options: inner, batch: objective.region.batch)
+                let (value, weights, terms) = try RegionLossEvaluator.reduceEntries(
+                    objective, stats: stats, entries: entries, shape: input.shape, options: inner, outputs: outputs)
+                let a = entries.spread((0..<entries.count).map { scale * weights[$0] * terms[$0].dIntersection })
+                let b = entries.spread((0..<entries.count).map { scale * weights[$0] * terms[$0].dPrediction })
+                return (value, a, b)
+            })
+    }
+
+    /// The two sweeps around a loss of the per-row sums: `validate` checks the loss under
+    /// the inner (multilabel, probabilities) options, and `coefficients` turns the sums of
+    /// every (image, class) row into the reduced value (writing `outputs.values`) and each
+    /// row's a_r = ∂L/∂TP_r and b_r = ∂L/∂P_r (reduction and any scale included).
+    static func run<S: SegScalar>(
+        input: TensorView<S>, target: LossTarget<S>, options: LossOptions, outputs: LossOutputs<S>,
+        squared: Bool, accumulate: Bool,
+        validate: (LossOptions) throws(SegLossError) -> Void,
+        coefficients: ([RegionStats], LossOptions) throws(SegLossError) -> (value: Double, a: [Double], b: [Double])
+    ) throws(SegLossError) -> Double {
         let shape = input.shape
         try options.validate(for: shape)
         let targets = try MulticlassTargets<S>(target, shape: shape, ignoreIndex: options.ignoreIndex)
@@ -52,17 +78,12 @@ enum SoftmaxRegionEvaluator {
         inner.mode = .multilabel
         inner.fromLogits = false
         inner.ignoreIndex = targets.ignoredVoxels > 0 ? Double(MulticlassTargets<S>.ignoredMark) : nil
-        try RegionLossEvaluator.validate(objective, input: shape, target: shape, options: inner)
-        let squared = objective.squaredSums
+        try validate(inner)
 
         let (stats, bad) = forward(input: input, targets: targets, squared: squared)
         if bad > 0 { try MulticlassAdapter.firstNonFinite(input) }
-        let entries = RegionEntries(shape: shape, options: inner, batch: objective.region.batch)
-        let (value, weights, terms) = try RegionLossEvaluator.reduceEntries(
-            objective, stats: stats, entries: entries, shape: shape, options: inner, outputs: outputs)
+        let (value, a, b) = try coefficients(stats, inner)
         if let gradient = outputs.gradient {
-            let a = entries.spread((0..<entries.count).map { scale * weights[$0] * terms[$0].dIntersection })
-            let b = entries.spread((0..<entries.count).map { scale * weights[$0] * terms[$0].dPrediction })
             backward(
                 input: input, targets: targets, squared: squared, a: a, b: b, gradient: gradient,
                 accumulate: accumulate)

@@ -146,7 +146,36 @@ public struct GeneralizedDiceLoss: Sendable {
         let (stats, scan, stored) = RegionStatsKernel.forward(
             input: input, target: target, config: config, derivativeOut: outputs.gradient)
         try scan.check(input: input, target: target, fromLogits: options.fromLogits, ignoreIndex: config.ignore)
+        let (value, a, b) = try coefficients(stats: stats, shape: shape, options: options, outputs: outputs)
+        if let gradient = outputs.gradient {
+            RegionStatsKernel.backward(
+                input: input, target: target, config: config, a: a, b: b,
+                gradient: gradient, accumulate: false, stored: stored)
+        }
+        return value
+    }
 
+    /// Multiclass mode from logits: the same sums, entries and coefficients, with the
+    /// softmax fused into the two sweeps (`SoftmaxRegionEvaluator.run`).
+    func evaluateSoftmax<S: SegScalar>(
+        input: TensorView<S>, target: LossTarget<S>, options: LossOptions, outputs: LossOutputs<S>
+    ) throws(SegLossError) -> Double {
+        try SoftmaxRegionEvaluator.run(
+            input: input, target: target, options: options, outputs: outputs, squared: false, accumulate: false,
+            validate: { (inner: LossOptions) throws(SegLossError) in
+                try inner.validateDense(input: input.shape, target: input.shape) { () throws(SegLossError) in try validate() }
+            },
+            coefficients: { (stats: [RegionStats], inner: LossOptions) throws(SegLossError) in
+                try coefficients(stats: stats, shape: input.shape, options: inner, outputs: outputs)
+            })
+    }
+
+    /// From the per-row sums: the entries' values and their reduction (writing
+    /// `outputs.values` under `none`), and each row's gradient coefficients a_r, b_r
+    /// (the entry's partials for the row's class times the entry's reduction weight).
+    func coefficients<S: SegScalar>(
+        stats: [RegionStats], shape: TensorShape, options: LossOptions, outputs: LossOutputs<S>
+    ) throws(SegLossError) -> (value: Double, a: [Double], b: [Double]) {
         // Per (entry, kept class) sums; an entry is an image, or the batch.
         let classes = RegionEntries(shape: shape, options: options, batch: region.batch)
         let pooled = classes.pool(stats, zero: RegionStats(), +)
@@ -179,15 +208,8 @@ public struct GeneralizedDiceLoss: Sendable {
         }
         let (value, weights) = try RegionReduction.reduce(
             losses: losses, included: included, options: options, outputs: outputs)
-
-        if let gradient = outputs.gradient {
-            let scaled = { (d: [Double]) in d.indices.map { d[$0] * weights[$0 / kept] } }
-            RegionStatsKernel.backward(
-                input: input, target: target, config: config,
-                a: classes.spread(scaled(dTP)), b: classes.spread(scaled(dP)),
-                gradient: gradient, accumulate: false, stored: stored)
-        }
-        return value
+        let scaled = { (d: [Double]) in d.indices.map { d[$0] * weights[$0 / kept] } }
+        return (value, classes.spread(scaled(dTP)), classes.spread(scaled(dP)))
     }
 }
 
