@@ -21,12 +21,7 @@ public enum MulticlassAdapter {
         dense: (TensorView<S>, TensorView<S>, LossOptions, LossOutputs<S>) throws(SegLossError) -> Double
     ) throws(SegLossError) -> Double {
         let shape = input.shape
-        try options.validate(for: shape)
-        let targets = try MulticlassTargets<S>(target, shape: shape, ignoreIndex: options.ignoreIndex)
-        var inner = options
-        inner.mode = .multilabel
-        inner.fromLogits = false
-        inner.ignoreIndex = targets.ignoredVoxels > 0 ? Double(MulticlassTargets<S>.ignoredMark) : nil
+        let (targets, inner) = try prepare(shape: shape, target: target, options: options)
 
         return try targets.withDense { (denseTarget) throws(SegLossError) -> Double in
             let g = TensorView(denseTarget, shape: shape)
@@ -49,6 +44,21 @@ public enum MulticlassAdapter {
                 return value
             }
         }
+    }
+
+    /// Checks the options and the target against the input shape; returns the checked
+    /// targets and the options of the per-channel loss inside: multilabel mode, on
+    /// probabilities, ignoring the marked voxels.
+    static func prepare<S: SegScalar>(
+        shape: TensorShape, target: LossTarget<S>, options: LossOptions
+    ) throws(SegLossError) -> (MulticlassTargets<S>, LossOptions) {
+        try options.validate(for: shape)
+        let targets = try MulticlassTargets<S>(target, shape: shape, ignoreIndex: options.ignoreIndex)
+        var inner = options
+        inner.mode = .multilabel
+        inner.fromLogits = false
+        inner.ignoreIndex = targets.ignoredVoxels > 0 ? Double(MulticlassTargets<S>.ignoredMark) : nil
+        return (targets, inner)
     }
 
     /// Throws naming the first non-finite logit.

@@ -72,12 +72,7 @@ enum SoftmaxRegionEvaluator {
         coefficients: ([RegionStats], LossOptions) throws(SegLossError) -> (value: Double, a: [Double], b: [Double])
     ) throws(SegLossError) -> Double {
         let shape = input.shape
-        try options.validate(for: shape)
-        let targets = try MulticlassTargets<S>(target, shape: shape, ignoreIndex: options.ignoreIndex)
-        var inner = options
-        inner.mode = .multilabel
-        inner.fromLogits = false
-        inner.ignoreIndex = targets.ignoredVoxels > 0 ? Double(MulticlassTargets<S>.ignoredMark) : nil
+        let (targets, inner) = try MulticlassAdapter.prepare(shape: shape, target: target, options: options)
         try validate(inner)
 
         let (stats, bad) = forward(input: input, targets: targets, squared: squared)
