@@ -103,7 +103,7 @@ public enum RegionFamily: LossFamily {
                 try l.evaluate(input: p, target: g, options: o, outputs: out)
             }
         case .generalizedDice(let l):
-            if options.mode == .multiclass && options.fromLogits && !l.region.softLabel {
+            if SoftmaxRegionEvaluator.applies(region: l.region, options: options) {
                 return try l.evaluateSoftmax(input: input, target: target, options: options, outputs: outputs)
             }
             return try Self.anyMode(input, target, options, outputs) {

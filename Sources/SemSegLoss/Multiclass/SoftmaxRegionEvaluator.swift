@@ -20,7 +20,13 @@
 enum SoftmaxRegionEvaluator {
     /// Whether the fused path covers the objective under these options.
     static func applies<O: RegionObjective>(_ objective: O, options: LossOptions) -> Bool {
-        options.mode == .multiclass && options.fromLogits && !objective.region.softLabel
+        applies(region: objective.region, options: options)
+    }
+
+    /// Whether the fused path covers a loss of the per-row sums with these region options
+    /// (also generalized Dice, through `run`).
+    static func applies(region: RegionOptions, options: LossOptions) -> Bool {
+        options.mode == .multiclass && options.fromLogits && !region.softLabel
     }
 
     /// A region objective in multiclass mode: fused where `applies`, else through
