@@ -59,6 +59,31 @@ struct GeneralizedDiceSubject: FusionSubject {
     }
 }
 
+/// Generalized Wasserstein Dice (`evaluateSoftmax` against `evaluateDense` in the adapter);
+/// scale 1 only.
+struct WassersteinSubject: FusionSubject {
+    let loss: GeneralizedWassersteinDiceLoss
+
+    func matrix(_ classes: Int) -> [Double] { try! loss.matrix(classes: classes) }
+
+    func outputCount(_ shape: TensorShape, _ options: LossOptions) -> Int {
+        loss.outputShape(input: shape, options: options).reduce(1, *)
+    }
+
+    func fused<S: SegScalar>(
+        _ input: TensorView<S>, _ target: LossTarget<S>, _ options: LossOptions, _ outputs: LossOutputs<S>,
+        scale: Double, accumulate: Bool
+    ) throws(SegLossError) -> Double {
+        try loss.evaluateSoftmax(input: input, target: target, matrix: matrix(input.shape.channels), options: options, outputs: outputs)
+    }
+
+    func inner<S: SegScalar>(
+        _ p: TensorView<S>, _ g: TensorView<S>, _ options: LossOptions, _ outputs: LossOutputs<S>, scale: Double
+    ) throws(SegLossError) -> Double {
+        try loss.evaluateDense(p: p, g: g, matrix: matrix(p.shape.channels), options: options, outputs: outputs)
+    }
+}
+
 /// `SoftmaxRegionEvaluator` (the fused multiclass path of the region objectives) against
 /// the path it replaces: softmax probabilities and dense targets materialised by
 /// `MulticlassAdapter`, then `RegionLossEvaluator` and the softmax chain rule. Images of
@@ -198,6 +223,20 @@ struct SoftmaxRegionFusionTests {
         try Self.compare(GeneralizedDiceSubject(loss: GeneralizedDiceLoss(weightType: .square, region: c.region)), c)
         try Self.compare(GeneralizedDiceSubject(loss: GeneralizedDiceLoss(weightType: .simple, region: c.region, penalty: 2.5)), c)
         try Self.compare(GeneralizedDiceSubject(loss: GeneralizedDiceLoss(weightType: .square, region: c.region)), c, denseTarget: true)
+    }
+
+    @Test("generalized Wasserstein Dice (default and GDL weighting, batch, a class-distance matrix) as the adapter path",
+          arguments: cases.filter { $0.options.includeBackground })
+    func wasserstein(_ c: Case) throws {
+        let distances: [Double] = [0, 1, 3, 1, 0, 2, 3, 2, 0]
+        try Self.compare(WassersteinSubject(loss: GeneralizedWassersteinDiceLoss()), c)
+        try Self.compare(WassersteinSubject(loss: GeneralizedWassersteinDiceLoss(weighting: .gdl, batch: true)), c)
+        try Self.compare(
+            WassersteinSubject(loss: GeneralizedWassersteinDiceLoss(distances: distances, weighting: .gdl)), c,
+            denseTarget: true)
+        try Self.compare(
+            WassersteinSubject(loss: GeneralizedWassersteinDiceLoss(
+                distances: distances, smoothNumerator: 0.5, smoothDenominator: 2, batch: true)), c)
     }
 
     @Test("dense one-hot targets (ignore_index in every channel) as the adapter path", arguments: cases)

@@ -24,7 +24,8 @@ public enum WassersteinWeighting: Int32, Sendable, CaseIterable {
 ///     L = 1 − (2TP + s_n)/(D + s_d)
 ///
 /// Gradient (N = 2TP + s_n, D′ = D + s_d), chained to p by ∂W_i/∂p_ic = Σ_l g_il M[l, c] and
-/// through the softmax by `MulticlassAdapter`:
+/// through the softmax (from logits in blocks, `evaluateSoftmax`; probabilities input
+/// through `MulticlassAdapter`):
 ///
 ///     standard: ∂L/∂W_i = (2α_i D′ + N(1 − 2α_i))/D′²,   GDL: ∂L/∂W_i = α_i (2D′ − N)/D′²
 ///
@@ -83,18 +84,22 @@ public struct GeneralizedWassersteinDiceLoss: Sendable {
             try SegLossError.requireAtLeast(x, 0, name)
         }
         let m = try matrix(classes: input.shape.channels)
+        if options.fromLogits {
+            return try evaluateSoftmax(input: input, target: target, matrix: m, options: options, outputs: outputs)
+        }
         return try MulticlassAdapter.evaluate(input: input, target: target, options: options, outputs: outputs) {
             (p: TensorView<S>, g: TensorView<S>, inner: LossOptions, out: LossOutputs<S>) throws(SegLossError) -> Double in
             try evaluateDense(p: p, g: g, matrix: m, options: inner, outputs: out)
         }
     }
 
-    /// The loss on probabilities p and dense targets g (ignored voxels marked with
+    /// The loss on probabilities p and dense targets g (probabilities input inside
+    /// `MulticlassAdapter`, and the reference of the fused path's tests; ignored voxels marked with
     /// `options.ignoreIndex` in every channel); gradient w.r.t. p. Per image, with planar
     /// (vectorised) loops: v_i (1 valid, 0 ignored), Mg_ci = Σ_l M[l, c]·g_li (so that
     /// W_i = Σ_c Mg_ci·p_ci and ∂W_i/∂p_ci = Mg_ci), α_i; the per-voxel terms are staged and
     /// summed in fixed blocks (`BlockSums`), so the result does not depend on the threads.
-    private func evaluateDense<S: SegScalar>(
+    func evaluateDense<S: SegScalar>(
         p: TensorView<S>, g: TensorView<S>, matrix m: [Double], options: LossOptions, outputs: LossOutputs<S>
     ) throws(SegLossError) -> Double {
         let shape = p.shape, C = shape.channels, n = shape.spatialCount, images = shape.batch
