@@ -56,18 +56,27 @@ public enum SoftmaxKernel {
 
     /// Runs `body(image, lo, hi)` over blocks of voxels and adds up what it returns.
     static func forEachBlock(_ shape: TensorShape, _ body: (Int, Int, Int) -> Int) -> Int {
+        mapBlocks(shape, empty: 0, body).results.reduce(0, +)
+    }
+
+    /// Runs `body(image, lo, hi)` over blocks of voxels in parallel and returns what each
+    /// block gives, image by image and in voxel order within an image (`perImage` blocks
+    /// each), so that callers add the blocks in a fixed order.
+    static func mapBlocks<R>(
+        _ shape: TensorShape, empty: R, _ body: (Int, Int, Int) -> R
+    ) -> (results: [R], perImage: Int) {
         let perImage = (shape.spatialCount + blockSize - 1) / blockSize
         let units = shape.batch * perImage
-        var counts = [Int](repeating: 0, count: units)
-        counts.withUnsafeMutableBufferPointer { cb in
-            let out = cb.baseAddress!
+        var results = [R](repeating: empty, count: units)
+        results.withUnsafeMutableBufferPointer { rb in
+            let out = rb.baseAddress!
             Parallel.forEachChunk(units, work: shape.count * 16) { u in
                 let n = u / perImage, b = u % perImage
                 let lo = b * blockSize, hi = min(shape.spatialCount, lo + blockSize)
                 out[u] = body(n, lo, hi)
             }
         }
-        return counts.reduce(0, +)
+        return (results, perImage)
     }
 
     /// Softmax of voxels lo..<hi of image n, written to whole-tensor buffers `p` and `logp`

@@ -99,55 +99,44 @@ enum SoftmaxRegionEvaluator {
         input: TensorView<S>, targets: MulticlassTargets<S>, squared: Bool
     ) -> (stats: [RegionStats], bad: Int) {
         let shape = input.shape, C = shape.channels
-        let size = SoftmaxKernel.blockSize
-        let perImage = (shape.spatialCount + size - 1) / size
-        let units = shape.batch * perImage
         let masked = targets.ignoredVoxels > 0
-        var partial = [RegionStats](repeating: RegionStats(), count: units * C)
-        var bads = [Int](repeating: 0, count: units)
-        partial.withUnsafeMutableBufferPointer { pb in
-            bads.withUnsafeMutableBufferPointer { bb in
-                let out = pb.baseAddress!, badOut = bb.baseAddress!
-                Parallel.forEachChunk(units, work: shape.count * 16) { u in
-                    let n = u / perImage, lo = (u % perImage) * size, hi = min(shape.spatialCount, lo + size)
-                    let m = hi - lo
-                    // p (C·m), the targets (C·m) and the masked p and g of one class (2·m).
-                    let scratch = UnsafeMutablePointer<S>.allocate(capacity: (2 * C + 2) * m)
-                    defer { scratch.deallocate() }
-                    let p = scratch, maskedP = scratch + 2 * C * m, maskedG = maskedP + m
-                    badOut[u] = SoftmaxKernel.block(input.base, shape, n, lo, hi, p: p, logp: nil, stride: m)
-                    let (g0, gs) = targets.block(n, lo, hi, scratch: scratch + C * m)
-                    var valid = m
-                    if masked {
-                        var ignored: Int32 = 0
-                        for i in 0..<m { ignored &+= ElementChecks.bit(g0[i] == MulticlassTargets<S>.ignoredMark) }
-                        valid = m - Int(ignored)
-                    }
-                    for c in 0..<C {
-                        var pc = UnsafePointer(p + c * m), gc = g0 + c * gs
-                        if masked {
-                            for i in 0..<m {
-                                let keep = g0[i] != MulticlassTargets<S>.ignoredMark
-                                maskedP[i] = keep ? pc[i] : 0
-                                maskedG[i] = keep ? gc[i] : 0
-                            }
-                            pc = UnsafePointer(maskedP)
-                            gc = UnsafePointer(maskedG)
-                        }
-                        let s = BlockSums.region(pc, gc, m, squared: squared)
-                        out[u * C + c] = RegionStats(
-                            intersection: s.intersection, prediction: s.prediction, target: s.target,
-                            valid: Double(valid))
-                    }
-                }
+        let (blocks, perImage) = SoftmaxKernel.mapBlocks(shape, empty: (stats: [RegionStats](), bad: 0)) { n, lo, hi in
+            let m = hi - lo
+            // p (C·m), the targets (C·m) and the masked p and g of one class (2·m).
+            let scratch = UnsafeMutablePointer<S>.allocate(capacity: (2 * C + 2) * m)
+            defer { scratch.deallocate() }
+            let p = scratch, maskedP = scratch + 2 * C * m, maskedG = maskedP + m
+            let bad = SoftmaxKernel.block(input.base, shape, n, lo, hi, p: p, logp: nil, stride: m)
+            let (g0, gs) = targets.block(n, lo, hi, scratch: scratch + C * m)
+            var valid = m
+            if masked {
+                var ignored: Int32 = 0
+                for i in 0..<m { ignored &+= ElementChecks.bit(g0[i] == MulticlassTargets<S>.ignoredMark) }
+                valid = m - Int(ignored)
             }
+            let stats = (0..<C).map { c in
+                var pc = UnsafePointer(p + c * m), gc = g0 + c * gs
+                if masked {
+                    for i in 0..<m {
+                        let keep = g0[i] != MulticlassTargets<S>.ignoredMark
+                        maskedP[i] = keep ? pc[i] : 0
+                        maskedG[i] = keep ? gc[i] : 0
+                    }
+                    pc = UnsafePointer(maskedP)
+                    gc = UnsafePointer(maskedG)
+                }
+                let s = BlockSums.region(pc, gc, m, squared: squared)
+                return RegionStats(
+                    intersection: s.intersection, prediction: s.prediction, target: s.target, valid: Double(valid))
+            }
+            return (stats, bad)
         }
         var stats = [RegionStats](repeating: RegionStats(), count: shape.rows)
-        for u in 0..<units {
+        for (u, block) in blocks.enumerated() {
             let n = u / perImage
-            for c in 0..<C { stats[n * C + c] = stats[n * C + c] + partial[u * C + c] }
+            for c in 0..<C { stats[n * C + c] = stats[n * C + c] + block.stats[c] }
         }
-        return (stats, bads.reduce(0, +))
+        return (stats, blocks.reduce(0) { $0 + $1.bad })
     }
 
     // MARK: Pass 2

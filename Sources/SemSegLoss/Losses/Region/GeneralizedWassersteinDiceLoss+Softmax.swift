@@ -31,23 +31,15 @@ extension GeneralizedWassersteinDiceLoss {
         let entries = batch ? 1 : images
         var pooled = [ClassSums](repeating: ClassSums(classes: C), count: entries)
         for n in 0..<images { pooled[batch ? 0 : n].add(sums[n]) }
-        var alpha = [[Double]](repeating: [], count: entries)
-        var losses = [Double](repeating: 0, count: entries), included = [Bool](repeating: false, count: entries)
-        var numerators = losses, denominators = losses
-        for e in 0..<entries {
-            let s = pooled[e]
-            alpha[e] = (0..<C).map { l in weighting == .standard ? (l == 0 ? 0 : 1) : 1 / (s.volume[l] + 1) }
-            guard s.valid > 0 else { continue }
-            let tp = (0..<C).reduce(0.0) { $0 + alpha[e][$1] * s.overlap[$1] }
-            let weighted = (0..<C).reduce(0.0) { $0 + alpha[e][$1] * (s.volume[$1] + s.overlap[$1]) }
-            let num = 2 * tp + smoothNumerator
-            let den = (weighting == .standard ? 2 * tp + s.error : weighted) + smoothDenominator
-            guard den > 0 else { continue }
-            losses[e] = 1 - num / den
-            included[e] = true
-            numerators[e] = num
-            denominators[e] = den
+        let alpha = pooled.map { s in
+            (0..<C).map { l in weighting == .standard ? (l == 0 ? 0 : 1) : 1 / (s.volume[l] + 1) }
         }
+        let tp = (0..<entries).map { e in (0..<C).reduce(0.0) { $0 + alpha[e][$1] * pooled[e].overlap[$1] } }
+        let weighted = (0..<entries).map { e in
+            (0..<C).reduce(0.0) { $0 + alpha[e][$1] * (pooled[e].volume[$1] + pooled[e].overlap[$1]) }
+        }
+        let (losses, included, terms) = entryTerms(
+            tp: tp, error: pooled.map(\.error), weighted: weighted, valid: pooled.map(\.valid))
         let (value, weights) = try RegionReduction.reduce(losses: losses, included: included, options: inner, outputs: outputs)
         guard let gradient = outputs.gradient else { return value }
 
@@ -56,10 +48,8 @@ extension GeneralizedWassersteinDiceLoss {
         for n in 0..<images {
             let e = batch ? 0 : n
             guard included[e], weights[e] != 0 else { continue }
-            let num = numerators[e], den = denominators[e]
-            let k1 = weights[e] * (weighting == .standard ? 2 * (den - num) : 2 * den - num) / (den * den)
-            coefficients[n * (C + 1)] = weights[e] * (weighting == .standard ? num / (den * den) : 0)
-            for l in 0..<C { coefficients[n * (C + 1) + 1 + l] = k1 * alpha[e][l] }
+            coefficients[n * (C + 1)] = weights[e] * terms[e].k0
+            for l in 0..<C { coefficients[n * (C + 1) + 1 + l] = weights[e] * terms[e].k1 * alpha[e][l] }
         }
         wassersteinGradient(input: input, targets: targets, matrix: m, coefficients: coefficients, gradient: gradient)
         return value
@@ -107,56 +97,45 @@ extension GeneralizedWassersteinDiceLoss {
         input: TensorView<S>, targets: MulticlassTargets<S>, matrix M: [Double]
     ) -> (sums: [ClassSums], bad: Int) {
         let shape = input.shape, C = shape.channels
-        let size = SoftmaxKernel.blockSize
-        let perImage = (shape.spatialCount + size - 1) / size
-        let units = shape.batch * perImage
         let masked = targets.ignoredVoxels > 0
-        var partial = [ClassSums](repeating: ClassSums(classes: C), count: units)
-        var bads = [Int](repeating: 0, count: units)
-        partial.withUnsafeMutableBufferPointer { pb in
-            bads.withUnsafeMutableBufferPointer { bb in
-                let out = pb.baseAddress!, badOut = bb.baseAddress!
-                Parallel.forEachChunk(units, work: shape.count * 16) { u in
-                    let n = u / perImage, lo = (u % perImage) * size, hi = min(shape.spatialCount, lo + size)
-                    let m = hi - lo
-                    // p, the targets, the valid targets (C·m each); Σ_c M[l, c] p_c, W and v(1 − W).
-                    let scratch = UnsafeMutablePointer<S>.allocate(capacity: (3 * C + 3) * m)
-                    defer { scratch.deallocate() }
-                    let p = scratch, mp = scratch + 3 * C * m, w = mp + m, t = w + m
-                    badOut[u] = SoftmaxKernel.block(input.base, shape, n, lo, hi, p: p, logp: nil, stride: m)
-                    let (g0, gs) = targets.block(n, lo, hi, scratch: scratch + C * m)
-                    let (g, stride) = Self.validTargets(g0, gs, m: m, classes: C, masked: masked, out: scratch + 2 * C * m)
-                    // W_i = Σ_l g_il Σ_c M[l, c] p_ic (0 where ignored: g = 0 there).
-                    w.update(repeating: 0, count: m)
-                    for l in 0..<C {
-                        mp.update(repeating: 0, count: m)
-                        for c in 0..<C where M[l * C + c] != 0 {
-                            let mlc = S(M[l * C + c]), pc = p + c * m
-                            for i in 0..<m { mp[i] += mlc * pc[i] }
-                        }
-                        let gl = g + l * stride
-                        for i in 0..<m { w[i] += gl[i] * mp[i] }
-                    }
-                    for i in 0..<m { t[i] = 1 - w[i] }
-                    var sums = ClassSums(classes: C)
-                    for l in 0..<C {
-                        let s = BlockSums.region(UnsafePointer(t), g + l * stride, m, squared: false)
-                        sums.overlap[l] = s.intersection
-                        sums.volume[l] = s.target
-                    }
-                    sums.error = BlockSums.sum(UnsafePointer(w), m)
-                    var ignored: Int32 = 0
-                    if masked {
-                        for i in 0..<m { ignored &+= ElementChecks.bit(g0[i] == MulticlassTargets<S>.ignoredMark) }
-                    }
-                    sums.valid = Double(m - Int(ignored))
-                    out[u] = sums
+        let (blocks, perImage) = SoftmaxKernel.mapBlocks(shape, empty: (sums: ClassSums(classes: 0), bad: 0)) { n, lo, hi in
+            let m = hi - lo
+            // p, the targets, the valid targets (C·m each); Σ_c M[l, c] p_c, W and 1 − W.
+            let scratch = UnsafeMutablePointer<S>.allocate(capacity: (3 * C + 3) * m)
+            defer { scratch.deallocate() }
+            let p = scratch, mp = scratch + 3 * C * m, w = mp + m, t = w + m
+            let bad = SoftmaxKernel.block(input.base, shape, n, lo, hi, p: p, logp: nil, stride: m)
+            let (g0, gs) = targets.block(n, lo, hi, scratch: scratch + C * m)
+            let (g, stride) = Self.validTargets(g0, gs, m: m, classes: C, masked: masked, out: scratch + 2 * C * m)
+            // W_i = Σ_l g_il Σ_c M[l, c] p_ic (0 where ignored: g = 0 there).
+            w.update(repeating: 0, count: m)
+            for l in 0..<C {
+                mp.update(repeating: 0, count: m)
+                for c in 0..<C where M[l * C + c] != 0 {
+                    let mlc = S(M[l * C + c]), pc = p + c * m
+                    for i in 0..<m { mp[i] += mlc * pc[i] }
                 }
+                let gl = g + l * stride
+                for i in 0..<m { w[i] += gl[i] * mp[i] }
             }
+            for i in 0..<m { t[i] = 1 - w[i] }
+            var sums = ClassSums(classes: C)
+            for l in 0..<C {
+                let s = BlockSums.region(UnsafePointer(t), g + l * stride, m, squared: false)
+                sums.overlap[l] = s.intersection
+                sums.volume[l] = s.target
+            }
+            sums.error = BlockSums.sum(UnsafePointer(w), m)
+            var ignored: Int32 = 0
+            if masked {
+                for i in 0..<m { ignored &+= ElementChecks.bit(g0[i] == MulticlassTargets<S>.ignoredMark) }
+            }
+            sums.valid = Double(m - Int(ignored))
+            return (sums, bad)
         }
         var sums = [ClassSums](repeating: ClassSums(classes: C), count: shape.batch)
-        for u in 0..<units { sums[u / perImage].add(partial[u]) }
-        return (sums, bads.reduce(0, +))
+        for (u, block) in blocks.enumerated() { sums[u / perImage].add(block.sums) }
+        return (sums, blocks.reduce(0) { $0 + $1.bad })
     }
 
     /// Pass 2: writes ∂L/∂z. Image n has C + 1 `coefficients` k0, k1·α_0, …, k1·α_(C−1)

@@ -187,17 +187,7 @@ public struct GeneralizedWassersteinDiceLoss: Sendable {
             weighted[e] += sums[b * 3 + 2]
             counts[e] += valid[b]
         }
-        var losses = [Double](repeating: 0, count: entries), included = [Bool](repeating: false, count: entries)
-        var numerators = losses, denominators = losses
-        for e in 0..<entries where counts[e] > 0 {
-            let num = 2 * tp[e] + smoothNumerator
-            let den = (weighting == .standard ? 2 * tp[e] + error[e] : weighted[e]) + smoothDenominator
-            guard den > 0 else { continue }
-            losses[e] = 1 - num / den
-            included[e] = true
-            numerators[e] = num
-            denominators[e] = den
-        }
+        let (losses, included, coefficients) = entryTerms(tp: tp, error: error, weighted: weighted, valid: counts)
         let (value, weights) = try RegionReduction.reduce(losses: losses, included: included, options: options, outputs: outputs)
         guard let gradient = outputs.gradient else { return value }
         // ∂L/∂p_ci = w_e·(k0 + k1·α_i)·Mg_ci: standard k0 = N/D², k1 = 2(D − N)/D²; GDL
@@ -211,9 +201,7 @@ public struct GeneralizedWassersteinDiceLoss: Sendable {
                     out.update(repeating: 0, count: C * n)
                     return
                 }
-                let num = numerators[e], den = denominators[e]
-                let k0 = S(weights[e] * (weighting == .standard ? num / (den * den) : 0))
-                let k1 = S(weights[e] * (weighting == .standard ? 2 * (den - num) : 2 * den - num) / (den * den))
+                let k0 = S(weights[e] * coefficients[e].k0), k1 = S(weights[e] * coefficients[e].k1)
                 let mg = base + b * stride + n, a = mg + C * n
                 for c in 0..<C {
                     let mc = mg + c * n, oc = out + c * n
@@ -222,6 +210,28 @@ public struct GeneralizedWassersteinDiceLoss: Sendable {
             }
         }
         return value
+    }
+
+    /// Each entry's loss 1 − N/D′ from TP, Σ W, Σ α(2 − W) and its valid count (N = 2TP + s_n;
+    /// D′ = 2TP + Σ W + s_d, or Σ α(2 − W) + s_d with GDL weights), whether it is included
+    /// (a valid voxel and D′ > 0), and the unweighted k0, k1 of ∂L/∂W_i = k0 + k1·α_i:
+    /// standard k0 = N/D′², k1 = 2(D′ − N)/D′²; GDL k0 = 0, k1 = (2D′ − N)/D′².
+    func entryTerms(tp: [Double], error: [Double], weighted: [Double], valid: [Double])
+        -> (losses: [Double], included: [Bool], coefficients: [(k0: Double, k1: Double)])
+    {
+        var losses = [Double](repeating: 0, count: tp.count), included = [Bool](repeating: false, count: tp.count)
+        var coefficients = [(k0: Double, k1: Double)](repeating: (0, 0), count: tp.count)
+        for e in tp.indices where valid[e] > 0 {
+            let num = 2 * tp[e] + smoothNumerator
+            let den = (weighting == .standard ? 2 * tp[e] + error[e] : weighted[e]) + smoothDenominator
+            guard den > 0 else { continue }
+            losses[e] = 1 - num / den
+            included[e] = true
+            coefficients[e] = weighting == .standard
+                ? (num / (den * den), 2 * (den - num) / (den * den))
+                : (0, (2 * den - num) / (den * den))
+        }
+        return (losses, included, coefficients)
     }
 
     /// Σ of `count` values in fixed blocks of `Blocks.size`, in Double.
