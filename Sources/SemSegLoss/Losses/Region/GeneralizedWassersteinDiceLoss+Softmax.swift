@@ -16,7 +16,7 @@ extension GeneralizedWassersteinDiceLoss {
     /// and the class weights α_l (GDL: 1/(V_l + 1), V_l over the entry) are needed only
     /// after pass 1. Pass 2 computes p again and writes the softmax chain rule (LOSSES.md
     /// §6.12) ∂L/∂z_c = p_c (d_c − Σ_k p_k d_k) with d_c = w_e (k0 + k1 α_i) Mg_ic,
-    /// Mg_ic = Σ_l M[l, c] g_il (k0, k1 as in `evaluateDense`). Blocks are added in a
+    /// Mg_ic = Σ_l M[l, c] g_il (k0, k1 from `entryTerms`). Blocks are added in a
     /// fixed order, so the result does not depend on the threads.
     func evaluateSoftmax<S: SegScalar>(
         input: TensorView<S>, target: LossTarget<S>, matrix m: [Double], options: LossOptions,
