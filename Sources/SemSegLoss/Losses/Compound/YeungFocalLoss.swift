@@ -125,49 +125,60 @@ extension YeungFocalLoss {
     ///
     ///     ℓ_i = (1 − δ)·(1 − p_0)^γ·CE_0 + δ·Σ_{c≥1} m_c·CE_c,  m_c = (1 − p_c)^γ (symmetric) or 1
     ///
-    /// per voxel, with the distribution family's categorical terms (stable log-softmax):
-    /// the symmetric loss is the softmax focal loss with α = δ (MONAI's α convention: 1 − α
-    /// on class 0), the asymmetric one that focal term on class 0 plus the δ-weighted
-    /// cross-entropy of the other classes. Reduction over voxels: `none` gives
-    /// (N, *spatial), `mean` divides by the valid voxels. `include_background = false`
-    /// drops the class-0 term. Returns the unscaled value; the gradient is multiplied by
+    /// per voxel, in one sweep of the distribution family's categorical evaluator (stable
+    /// log-softmax): the symmetric loss is the softmax focal loss with α = δ (MONAI's α
+    /// convention: 1 − α on class 0), the asymmetric one that focal term on class 0 and the
+    /// δ-weighted cross-entropy on the others (`AsymmetricSoftmaxFocalTerm`). Reduction
+    /// over voxels: `none` gives (N, *spatial), `mean` divides by the valid voxels.
+    /// `include_background = false` drops the class-0 term. Returns the unscaled value; the gradient is multiplied by
     /// `scale` (and added to the buffer when `accumulate`).
     public func evaluateMulticlass<S: SegScalar>(
         input: TensorView<S>, target: LossTarget<S>, options: LossOptions, outputs: LossOutputs<S>,
         scale: Double = 1, accumulate: Bool = false
     ) throws(SegLossError) -> Double {
         try validate()
-        let C = input.shape.channels
-        func weights(_ w: [Double]?) throws(SegLossError) -> [Double] {
-            try CategoricalEvaluator.foldedWeights(classes: C, weight: w, alpha: delta, includeBackground: options.includeBackground)
-        }
-        func focal<P: FocalPower>(_: P.Type, _ w: [Double], _ out: LossOutputs<S>) throws(SegLossError) -> Double {
+        // Class weights 1 − δ (background) and δ (the others); 0 for a dropped background.
+        let w = try CategoricalEvaluator.foldedWeights(
+            classes: input.shape.channels, weight: nil, alpha: delta, includeBackground: options.includeBackground)
+        func sweep<T: CategoricalTerm>(_ term: T) throws(SegLossError) -> Double {
             try CategoricalEvaluator.evaluate(
-                SoftmaxFocalTerm<P, Off>(gamma: gamma), classWeights: w, meanWeights: nil, input: input, target: target,
-                options: options, outputs: out, scale: scale, accumulate: accumulate)
+                term, classWeights: w, meanWeights: nil, input: input, target: target, options: options,
+                outputs: outputs, scale: scale, accumulate: accumulate)
         }
-        func focal(_ w: [Double], _ out: LossOutputs<S>) throws(SegLossError) -> Double {
-            gamma == 2 ? try focal(SquarePower.self, w, out) : try focal(RealPower.self, w, out)
+        switch (variant, gamma == 2) {
+        case (.symmetric, true): return try sweep(SoftmaxFocalTerm<SquarePower, Off>(gamma: gamma))
+        case (.symmetric, false): return try sweep(SoftmaxFocalTerm<RealPower, Off>(gamma: gamma))
+        case (.asymmetric, true): return try sweep(AsymmetricSoftmaxFocalTerm<SquarePower>(gamma: gamma))
+        case (.asymmetric, false): return try sweep(AsymmetricSoftmaxFocalTerm<RealPower>(gamma: gamma))
         }
-        if variant == .symmetric { return try focal(try weights(nil), outputs) }
-        // Asymmetric: the focal background term, then the foreground cross-entropy added
-        // to the gradient (and, under `none`, to the values).
-        let zeros = [Double](repeating: 0, count: C - 1), ones = [Double](repeating: 1, count: C - 1)
-        let a = try focal(try weights([1] + zeros), outputs)
-        let count = input.shape.batch * input.shape.spatialCount
-        var scratch = [S](repeating: 0, count: outputs.values == nil ? 0 : count)
-        let b = try scratch.withUnsafeMutableBufferPointer { sb throws(SegLossError) in
-            try CategoricalEvaluator.evaluate(
-                CrossEntropyTerm(smoothing: 0, classes: C), classWeights: try weights([0] + ones), meanWeights: nil,
-                input: input, target: target, options: options,
-                outputs: LossOutputs(gradient: outputs.gradient, values: outputs.values == nil ? nil : sb.baseAddress,
-                                     gradOutput: outputs.gradOutput),
-                scale: scale, accumulate: true)
-        }
-        if let values = outputs.values, options.reduction == .none {
-            for i in 0..<count { values[i] += scratch[i] }
-        }
-        return a + b
+    }
+}
+
+/// The per-class term of the asymmetric focal loss in multiclass mode: the softmax focal
+/// term −w·g·(1 − p)^γ·log p on the background (class 0), the cross-entropy term −w·g·log p
+/// on the other classes (`CategoricalTerm.forClass` picks the form once per class).
+@usableFromInline
+struct AsymmetricSoftmaxFocalTerm<P: FocalPower>: CategoricalTerm {
+    @usableFromInline var focal: SoftmaxFocalTerm<P, Off>
+    /// Whether this is the background's term (set by `forClass`).
+    @usableFromInline var background = true
+
+    @inlinable init(gamma: Double) {
+        focal = SoftmaxFocalTerm(gamma: gamma)
+    }
+
+    @inlinable @inline(__always)
+    func forClass(_ c: Int) -> Self {
+        var term = self
+        term.background = c == 0
+        return term
+    }
+
+    @inlinable @inline(always)
+    func evaluate<S: SegScalar>(_ l: S, _ p: S, _ g: S, _ w: S) -> (loss: S, dl: S) {
+        if background { return focal.evaluate(l, p, g, w) }
+        let u = -w * g
+        return (u * l, u)
     }
 }
 

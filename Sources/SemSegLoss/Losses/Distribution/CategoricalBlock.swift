@@ -53,9 +53,10 @@ extension CategoricalEvaluator {
             // Terms: ℓ_i = Σ_c t_c, usum_i = Σ_c u_c; u_c replaces l_c.
             for c in 0..<C {
                 let wc = w[c], gc = g0 + c * gs, pc = p + c * m, lc = l + c * m
+                let tc = term.forClass(c)
                 for i in 0..<m {
                     let gv = g0[i] != mark ? gc[i] : 0
-                    let (t, u) = term.evaluate(lc[i], pc[i], gv, wc)
+                    let (t, u) = tc.evaluate(lc[i], pc[i], gv, wc)
                     loss[i] += t
                     usum[i] += u
                     lc[i] = u

@@ -12,6 +12,15 @@
 @usableFromInline
 protocol CategoricalTerm: Sendable {
     func evaluate<S: SegScalar>(_ l: S, _ p: S, _ g: S, _ w: S) -> (loss: S, dl: S)
+    /// The term of class `c`, taken once per class before its voxel loop. Terms whose form
+    /// differs between classes (the asymmetric focal loss: a focal background, plain
+    /// cross-entropy elsewhere) set it up here; the others are the same for every class.
+    func forClass(_ c: Int) -> Self
+}
+
+extension CategoricalTerm {
+    @inlinable @inline(__always)
+    func forClass(_ c: Int) -> Self { self }
 }
 
 // MARK: - Cross-entropy
