@@ -10,7 +10,12 @@ by a Swift library through a C ABI (see README.md and DESIGN.md).
 """
 from __future__ import annotations
 
-from . import _core
+import numpy as _numpy  # first, so that NumPy's own OpenBLAS keeps its own kernel choice
+
+from . import _openblas_core
+
+with _openblas_core.chosen_for_import():  # loading _core loads OpenBLAS: pick its kernels first
+    from . import _core
 from ._loss_api import Loss, make_class
 from .losses import LOSSES
 from .losses_lovasz import MS_SSIM_WEIGHTS

@@ -1,0 +1,69 @@
+"""Choosing the OpenBLAS kernels before the library loads.
+
+The U-Net trainer's convolutions run on the system's OpenBLAS (Debian's ``libopenblas0``,
+0.3.21 on bookworm), built with ``DYNAMIC_ARCH``: when it loads, it picks its kernels for
+the CPU it detects. That version does not know Intel CPUs newer than its release (e.g.
+Sapphire/Emerald Rapids Xeons, family 6 model 143/207) and falls back to its most generic
+kernels ("Prescott", SSE3). On a 2-vCPU Xeon (model 207) that made a training step at
+128×128 take 1.40 s instead of 0.55 s (``benchmarks/bench_training.py``).
+
+OpenBLAS reads ``OPENBLAS_CORETYPE`` once, when it is loaded. So, unless the user set it,
+the package sets it for the duration of its own import (the import of ``_core`` loads
+OpenBLAS) and then restores the environment: ``SkylakeX`` on Intel CPUs with AVX-512,
+``Haswell`` on Intel CPUs with AVX2 and FMA. Other CPUs (AMD, which that OpenBLAS detects)
+are left to OpenBLAS's own detection. Swift programs that link ``SemSegTraining`` directly
+can set the variable themselves (README, "Training a U-Net").
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+
+#: AVX-512 subsets the SkylakeX kernels use.
+_AVX512 = ("avx512f", "avx512dq", "avx512cd", "avx512bw", "avx512vl")
+
+
+def core_for(cpuinfo: str) -> str | None:
+    """The OPENBLAS_CORETYPE to force for the CPU described by /proc/cpuinfo text, or None
+    to keep OpenBLAS's own choice."""
+    vendor, flags = "", set()
+    for line in cpuinfo.splitlines():
+        key, _, value = line.partition(":")
+        key = key.strip()
+        if key == "vendor_id" and not vendor:
+            vendor = value.strip()
+        elif key == "flags" and not flags:
+            flags = set(value.split())
+    if vendor != "GenuineIntel":
+        return None
+    if all(f in flags for f in _AVX512):
+        return "SkylakeX"
+    if "avx2" in flags and "fma" in flags:
+        return "Haswell"
+    return None
+
+
+def _cpuinfo() -> str:
+    if platform.system() != "Linux" or platform.machine() not in ("x86_64", "AMD64"):
+        return ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+@contextlib.contextmanager
+def chosen_for_import(cpuinfo: str | None = None):
+    """Sets OPENBLAS_CORETYPE (if unset and `core_for` names a core) inside the block, and
+    restores the environment after it."""
+    name = "OPENBLAS_CORETYPE"
+    core = None if name in os.environ else core_for(_cpuinfo() if cpuinfo is None else cpuinfo)
+    if core is not None:
+        os.environ[name] = core
+    try:
+        yield core
+    finally:
+        if core is not None:
+            os.environ.pop(name, None)
