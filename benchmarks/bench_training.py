@@ -25,14 +25,12 @@ import json
 import os
 import platform
 import statistics
-import sys
 import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
-import semsegloss_swift as ss  # noqa: E402
-from semsegloss_swift import _core  # noqa: E402
+import semsegloss_swift as ss
+from semsegloss_swift import _core
 
 
 # ---------------------------------------------------------------- FLOPs
