@@ -130,8 +130,8 @@ extension YeungFocalLoss {
     /// convention: 1 − α on class 0), the asymmetric one that focal term on class 0 and the
     /// δ-weighted cross-entropy on the others (`AsymmetricSoftmaxFocalTerm`). Reduction
     /// over voxels: `none` gives (N, *spatial), `mean` divides by the valid voxels.
-    /// `include_background = false` drops the class-0 term. Returns the unscaled value; the gradient is multiplied by
-    /// `scale` (and added to the buffer when `accumulate`).
+    /// `include_background = false` drops the class-0 term. Returns the unscaled value; the
+    /// gradient is multiplied by `scale` (and added to the buffer when `accumulate`).
     public func evaluateMulticlass<S: SegScalar>(
         input: TensorView<S>, target: LossTarget<S>, options: LossOptions, outputs: LossOutputs<S>,
         scale: Double = 1, accumulate: Bool = false
