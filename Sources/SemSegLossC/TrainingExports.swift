@@ -137,3 +137,14 @@ public func semseg_unet_load(
         out.pointee = retainedHandle(ModelBox(model))
     }
 }
+
+// MARK: - Training section of semsegloss.h: the OpenBLAS kernels
+
+@c @implementation
+public func semseg_blas_kernels(
+    _ core: UnsafeMutablePointer<CChar>?, _ coreLen: Int, _ faster: UnsafeMutablePointer<CChar>?, _ fasterLen: Int
+) {
+    let name = BLASKernels.coreName
+    writeMessage(name, core, coreLen)
+    writeMessage(BLASKernels.fasterCore(than: name, cpuFlags: BLASKernels.machineCPUFlags) ?? "", faster, fasterLen)
+}

@@ -235,7 +235,16 @@ static PyObject *py_training_codes(PyObject *self, PyObject *unused) {
                          "val_dice", SEMSEG_MONITOR_VAL_DICE, "val_accuracy", SEMSEG_MONITOR_VAL_ACCURACY);
 }
 
+static PyObject *py_blas_kernels(PyObject *self, PyObject *unused) {
+    (void)self; (void)unused;
+    char core[64], faster[64];
+    semseg_blas_kernels(core, sizeof core, faster, sizeof faster);
+    return Py_BuildValue("(ss)", core, faster);
+}
+
 PyMethodDef semseg_py_training_methods[] = {
+    {"blas_kernels", py_blas_kernels, METH_NOARGS,
+     "blas_kernels() -> (OpenBLAS core name, faster OPENBLAS_CORETYPE or '')"},
     {"training_codes", py_training_codes, METH_NOARGS,
      "training_codes() -> {'predict': {name: code}, 'monitor': {name: code}}"},
     {"unet_create", py_unet_create, METH_VARARGS,

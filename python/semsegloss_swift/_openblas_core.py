@@ -20,6 +20,10 @@ import contextlib
 import os
 import platform
 
+#: The OPENBLAS_CORETYPE the package's import set while it loaded OpenBLAS, or None
+#: (``training.blas_kernels()`` reports it).
+chosen: str | None = None
+
 #: AVX-512 subsets the SkylakeX kernels use.
 _AVX512 = ("avx512f", "avx512dq", "avx512cd", "avx512bw", "avx512vl")
 
@@ -57,9 +61,11 @@ def _cpuinfo() -> str:
 @contextlib.contextmanager
 def chosen_for_import(cpuinfo: str | None = None):
     """Sets OPENBLAS_CORETYPE (if unset and `core_for` names a core) inside the block, and
-    restores the environment after it."""
+    restores the environment after it; records the core set in `chosen`."""
+    global chosen
     name = "OPENBLAS_CORETYPE"
     core = None if name in os.environ else core_for(_cpuinfo() if cpuinfo is None else cpuinfo)
+    chosen = core
     if core is not None:
         os.environ[name] = core
     try:

@@ -22,6 +22,7 @@ import csv
 import json
 import math
 import os
+import platform
 import sys
 import time
 from dataclasses import dataclass, field
@@ -192,6 +193,8 @@ def write_reports(cfg: StudyConfig, rows: List[Dict[str, float]]) -> str:
              "validation IoU; IoU, Dice and accuracy pooled over all test pixels, HD95 (pixels) averaged over images; "
              "mean ± std over seeds.",
              "",
+             f"Trained on {_machine()}.",
+             "",
              "| loss | IoU | binary accuracy | Dice | HD95 | mean IoU per image | train time (s) |",
              "|---|---|---|---|---|---|---|"]
     for e in table:
@@ -203,6 +206,18 @@ def write_reports(cfg: StudyConfig, rows: List[Dict[str, float]]) -> str:
     return text
 
 
+def _machine() -> str:
+    """The CPU, its threads and the OpenBLAS kernels (which set the train times)."""
+    from .training import blas_kernels
+    cpu = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "")
+    except OSError:
+        pass
+    return f"{cpu or platform.processor() or 'this CPU'}, {os.cpu_count()} threads, OpenBLAS {blas_kernels()['core']} kernels"
+
+
 # ----------------------------------------------------------------------------- driver
 
 def run_study(cfg: StudyConfig) -> str:
@@ -211,6 +226,7 @@ def run_study(cfg: StudyConfig) -> str:
     _log(cfg, f"study: loading {cfg.data} at {cfg.size}x{cfg.size} ...")
     x, y = datasets.load(cfg.data, size=cfg.size, n=cfg.n, seed=cfg.data_seed)
     splits = datasets.split(x, y, (0.8, 0.1, 0.1), seed=cfg.data_seed)
+    _log(cfg, f"study: {_machine()}")
     _log(cfg, f"study: {len(x)} images -> train {len(splits[0][0])}, val {len(splits[1][0])}, test {len(splits[2][0])}")
     with open(os.path.join(cfg.out, "config.json"), "w") as f:
         json.dump(cfg.__dict__, f, indent=1)

@@ -21,16 +21,17 @@ from __future__ import annotations
 import math
 import os
 import time
+import warnings
 from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
 import numpy as np
 
-from . import _core
+from . import _core, _openblas_core
 from ._progress import Progress
 from ._training_args import (as_float32, check_int, check_path, check_real, check_seed, check_threads,
                              loss_and_options, loss_options as encode_loss_options)
 
-__all__ = ["UNet", "Trainer"]
+__all__ = ["UNet", "Trainer", "blas_kernels"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 _CODES = _core.training_codes()
@@ -142,7 +143,9 @@ class UNet:
         x : array_like, shape (N, in_channels, H, W)
             Images (converted to float32); H and W divisible by ``2**depth``.
         batch_size : int, default 16
-            Images per forward pass (memory and speed; results agree to float rounding).
+            Images per forward pass (memory and speed). The same batch size gives the same
+            bits; another one may differ in the last bit, since the BLAS kernels may
+            block a larger matrix differently (seen with OpenBLAS's Zen kernels).
         output : {"probabilities", "logits", "mask", "softmax"}
             Sigmoid per channel, raw logits, ``sigmoid > threshold`` as 0/1, or softmax
             over the channels.
@@ -291,6 +294,7 @@ class Trainer:
         self._handle = handle
         self.model = model
         self._times: Dict[int, float] = {}
+        _warn_if_generic_blas()
 
     # -- state
 
@@ -520,3 +524,45 @@ class Trainer:
         trainer.loss_options = dict(loss_options or {})
         trainer._init(handle, UNet._wrap(_core.trainer_model(handle)))
         return trainer
+
+
+# ---------------------------------------------------------------- the BLAS kernels
+
+_generic_blas_warned = False
+
+
+def blas_kernels() -> Dict[str, Optional[str]]:
+    """The OpenBLAS kernels the trainer's convolutions run on.
+
+    Returns a dict:
+
+    - ``core``: OpenBLAS's name for its kernels ("SkylakeX", "Haswell", "Zen", "Prescott"...);
+    - ``faster_core``: the ``OPENBLAS_CORETYPE`` that would be faster on this CPU when
+      ``core`` is a generic fallback (kernels without AVX2 on a CPU with AVX2 and FMA),
+      else None. Debian's OpenBLAS 0.3.21 falls back to "Prescott" on Intel CPUs newer than
+      itself: training steps ~2.5x slower;
+    - ``chosen_by_import``: the kernels ``import semsegloss_swift`` asked OpenBLAS for
+      (README, "Training a U-Net"), or None when it left OpenBLAS's own choice (the
+      variable was already set, or the CPU is not an Intel CPU with AVX2).
+
+    >>> import semsegloss_swift as ss
+    >>> sorted(ss.training.blas_kernels())
+    ['chosen_by_import', 'core', 'faster_core']
+    """
+    core, faster = _core.blas_kernels()
+    return {"core": core, "faster_core": faster or None, "chosen_by_import": _openblas_core.chosen}
+
+
+def _warn_if_generic_blas() -> None:
+    """One RuntimeWarning per process when the trainer would run on generic kernels."""
+    global _generic_blas_warned
+    if _generic_blas_warned:
+        return
+    _generic_blas_warned = True
+    info = blas_kernels()
+    if info["faster_core"]:
+        warnings.warn(
+            f"semsegloss_swift: OpenBLAS runs its generic '{info['core']}' kernels on this CPU, so training is "
+            f"several times slower than it could be; set OPENBLAS_CORETYPE={info['faster_core']} in the "
+            "environment before Python starts (OpenBLAS reads it once, when it is first loaded)",
+            RuntimeWarning, stacklevel=4)  # the caller of Trainer(...) / Trainer.load

@@ -499,6 +499,16 @@ semseg_status_t semseg_trainer_load(
     const char *path, const char *loss, const semseg_option_t *options, int64_t n_options,
     int64_t threads, semseg_trainer_t **out, char *err, size_t err_len);
 
+/**
+ * The OpenBLAS kernels the trainer's convolutions run on. Writes OpenBLAS's name for them
+ * (openblas_get_corename(), e.g. "SkylakeX", "Haswell", "Zen", "Prescott") into `core`,
+ * and into `faster` the OPENBLAS_CORETYPE that would be faster on this CPU when they are a
+ * generic fallback (kernels without AVX2 on a CPU with AVX2 and FMA: "SkylakeX" or
+ * "Haswell"), else "". OpenBLAS reads OPENBLAS_CORETYPE once, when it is loaded. Both
+ * strings NUL-terminated, truncated to the buffer lengths; a NULL buffer is skipped.
+ */
+void semseg_blas_kernels(char *core, size_t core_len, char *faster, size_t faster_len);
+
 #ifdef __cplusplus
 }
 #endif
