@@ -13,12 +13,17 @@ OpenBLAS) and then restores the environment: ``SkylakeX`` on Intel CPUs with AVX
 ``Haswell`` on Intel CPUs with AVX2 and FMA. Other CPUs (AMD, which that OpenBLAS detects)
 are left to OpenBLAS's own detection. Swift programs that link ``SemSegTraining`` directly
 can set the variable themselves (README, "Training a U-Net").
+
+After the import, `blas_kernels` (``semsegloss_swift.training.blas_kernels``) reports the
+kernels OpenBLAS runs, and `warn_if_generic` (called by ``Trainer``) warns once per process
+when they are a generic fallback on a CPU with AVX2.
 """
 from __future__ import annotations
 
 import contextlib
 import os
 import platform
+import warnings
 
 #: The OPENBLAS_CORETYPE the package's import set while it loaded OpenBLAS, or None
 #: (``training.blas_kernels()`` reports it).
@@ -73,3 +78,46 @@ def chosen_for_import(cpuinfo: str | None = None):
     finally:
         if core is not None:
             os.environ.pop(name, None)
+
+
+# ---------------------------------------------------------------- after the import: what OpenBLAS runs
+
+_warned = False
+
+
+def blas_kernels() -> dict[str, str | None]:
+    """The OpenBLAS kernels the trainer's convolutions run on.
+
+    Returns a dict:
+
+    - ``core``: OpenBLAS's name for its kernels ("SkylakeX", "Haswell", "Zen", "Prescott"...);
+    - ``faster_core``: the ``OPENBLAS_CORETYPE`` that would be faster on this CPU when
+      ``core`` is a generic fallback (kernels without AVX2 on a CPU with AVX2 and FMA),
+      else None. Debian's OpenBLAS 0.3.21 falls back to "Prescott" on Intel CPUs newer than
+      itself: training steps ~2.5x slower;
+    - ``chosen_by_import``: the kernels ``import semsegloss_swift`` asked OpenBLAS for
+      (README, "Training a U-Net"), or None when it left OpenBLAS's own choice (the
+      variable was already set, or the CPU is not an Intel CPU with AVX2).
+
+    >>> import semsegloss_swift as ss
+    >>> sorted(ss.training.blas_kernels())
+    ['chosen_by_import', 'core', 'faster_core']
+    """
+    from . import _core  # loaded by the package's import, after this module
+    core, faster = _core.blas_kernels()
+    return {"core": core, "faster_core": faster or None, "chosen_by_import": chosen}
+
+
+def warn_if_generic() -> None:
+    """One RuntimeWarning per process when the trainer would run on generic kernels."""
+    global _warned
+    if _warned:
+        return
+    _warned = True
+    info = blas_kernels()
+    if info["faster_core"]:
+        warnings.warn(
+            f"semsegloss_swift: OpenBLAS runs its generic '{info['core']}' kernels on this CPU, so training runs much "
+            f"slower than it could (2.5x on a Xeon); set OPENBLAS_CORETYPE={info['faster_core']} in the "
+            "environment before Python starts (OpenBLAS reads it once, when it is first loaded)",
+            RuntimeWarning, stacklevel=4)  # the caller of Trainer(...) / Trainer.load

@@ -21,12 +21,12 @@ from __future__ import annotations
 import math
 import os
 import time
-import warnings
 from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
 import numpy as np
 
-from . import _core, _openblas_core
+from . import _core
+from ._openblas_core import blas_kernels, warn_if_generic as _warn_if_generic_blas
 from ._progress import Progress
 from ._training_args import (as_float32, check_int, check_path, check_real, check_seed, check_threads,
                              loss_and_options, loss_options as encode_loss_options)
@@ -525,44 +525,3 @@ class Trainer:
         trainer._init(handle, UNet._wrap(_core.trainer_model(handle)))
         return trainer
 
-
-# ---------------------------------------------------------------- the BLAS kernels
-
-_generic_blas_warned = False
-
-
-def blas_kernels() -> Dict[str, Optional[str]]:
-    """The OpenBLAS kernels the trainer's convolutions run on.
-
-    Returns a dict:
-
-    - ``core``: OpenBLAS's name for its kernels ("SkylakeX", "Haswell", "Zen", "Prescott"...);
-    - ``faster_core``: the ``OPENBLAS_CORETYPE`` that would be faster on this CPU when
-      ``core`` is a generic fallback (kernels without AVX2 on a CPU with AVX2 and FMA),
-      else None. Debian's OpenBLAS 0.3.21 falls back to "Prescott" on Intel CPUs newer than
-      itself: training steps ~2.5x slower;
-    - ``chosen_by_import``: the kernels ``import semsegloss_swift`` asked OpenBLAS for
-      (README, "Training a U-Net"), or None when it left OpenBLAS's own choice (the
-      variable was already set, or the CPU is not an Intel CPU with AVX2).
-
-    >>> import semsegloss_swift as ss
-    >>> sorted(ss.training.blas_kernels())
-    ['chosen_by_import', 'core', 'faster_core']
-    """
-    core, faster = _core.blas_kernels()
-    return {"core": core, "faster_core": faster or None, "chosen_by_import": _openblas_core.chosen}
-
-
-def _warn_if_generic_blas() -> None:
-    """One RuntimeWarning per process when the trainer would run on generic kernels."""
-    global _generic_blas_warned
-    if _generic_blas_warned:
-        return
-    _generic_blas_warned = True
-    info = blas_kernels()
-    if info["faster_core"]:
-        warnings.warn(
-            f"semsegloss_swift: OpenBLAS runs its generic '{info['core']}' kernels on this CPU, so training is "
-            f"several times slower than it could be; set OPENBLAS_CORETYPE={info['faster_core']} in the "
-            "environment before Python starts (OpenBLAS reads it once, when it is first loaded)",
-            RuntimeWarning, stacklevel=4)  # the caller of Trainer(...) / Trainer.load

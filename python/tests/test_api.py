@@ -143,7 +143,7 @@ def test_version():
 
 @pytest.mark.parametrize("module", [ss, ss.losses, ss.losses_distribution, ss.losses_region, ss.losses_lovasz,
                                     ss.losses_compound, ss.metrics, ss.deep_supervision, ss.masked, ss.presets,
-                                    ss.training, ss.datasets],
+                                    ss.training, ss.datasets, ss._openblas_core],
                          ids=lambda m: m.__name__)
 def test_doctests(module):
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE, verbose=False)
