@@ -1,5 +1,6 @@
 """Datasets for the loss study: a synthetic chest X-ray phantom, an imbalanced lesion
-variant, and loaders for the real Montgomery / Shenzhen / "Lung Segmentation" folders.
+variant, loaders for the real Montgomery / Shenzhen / "Lung Segmentation" folders, and your
+own data (arrays, an ``.npz`` file, or an image folder with a mask folder).
 
 All functions return ``(images, masks)`` as float32 arrays of shape (N, 1, size, size):
 images scaled to [0, 1], masks exactly 0 or 1.
@@ -16,8 +17,10 @@ from typing import Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ._custom_data import from_arrays, load_folders, load_npz
+
 __all__ = ["chest_xray_phantom", "imbalanced_lesion_phantom", "load_montgomery", "load_shenzhen",
-           "load_lung_segmentation", "load", "split"]
+           "load_lung_segmentation", "from_arrays", "load_npz", "load_folders", "load", "split"]
 
 Arrays = Tuple[np.ndarray, np.ndarray]
 
@@ -307,17 +310,26 @@ def load_lung_segmentation(path: str, size: int = 256) -> Arrays:
 
 def load(spec: str, size: int = 128, n: int = 704, seed: int = 0) -> Arrays:
     """Loads a data set from a study specification: ``synthetic``, ``imbalanced``,
-    ``montgomery:PATH``, ``shenzhen:PATH`` or ``folder:PATH`` (``n`` and ``seed`` apply to
-    the synthetic ones; 704 = the study's image count)."""
+    ``montgomery:PATH``, ``shenzhen:PATH``, ``folder:PATH`` (the "Lung Segmentation" layout),
+    ``npz:FILE`` (:func:`load_npz`) or ``folders:IMAGES,MASKS`` (:func:`load_folders`).
+    ``n`` and ``seed`` apply to the synthetic ones (704 = the study's image count); every
+    set is resized to ``size`` x ``size``."""
     kind, _, path = spec.partition(":")
     if kind == "synthetic" and not path:
         return chest_xray_phantom(n, size, seed)
     if kind == "imbalanced" and not path:
         return imbalanced_lesion_phantom(n, size, seed)
-    loaders = {"montgomery": load_montgomery, "shenzhen": load_shenzhen, "folder": load_lung_segmentation}
+    if kind == "folders" and path:
+        images, comma, masks = path.partition(",")
+        if not comma or not images or not masks:
+            raise ValueError(f"data: expected folders:IMAGES_DIR,MASKS_DIR, got {spec!r}")
+        return load_folders(images, masks, size)
+    loaders = {"montgomery": load_montgomery, "shenzhen": load_shenzhen, "folder": load_lung_segmentation,
+               "npz": load_npz}
     if kind in loaders and path:
         return loaders[kind](os.path.expanduser(path), size)
-    raise ValueError(f"data: expected synthetic, imbalanced, montgomery:PATH, shenzhen:PATH or folder:PATH, got {spec!r}")
+    raise ValueError("data: expected synthetic, imbalanced, montgomery:PATH, shenzhen:PATH, folder:PATH, "
+                     f"npz:FILE or folders:IMAGES_DIR,MASKS_DIR, got {spec!r}")
 
 
 def split(x: np.ndarray, y: np.ndarray, fractions: Iterable[float] = (0.8, 0.1, 0.1),

@@ -14,6 +14,8 @@ import semsegloss_swift.losses
 import semsegloss_swift.metrics
 import semsegloss_swift.datasets
 import semsegloss_swift.training
+import semsegloss_swift._custom_data
+import semsegloss_swift.study
 from conftest import ALL_LOSSES, DISTANCE_LOSSES, LOVASZ_LOSSES, METRIC_NAMES, SURFACE_METRIC_NAMES
 
 CLASS_NAMES = {
@@ -143,7 +145,8 @@ def test_version():
 
 @pytest.mark.parametrize("module", [ss, ss.losses, ss.losses_distribution, ss.losses_region, ss.losses_lovasz,
                                     ss.losses_compound, ss.metrics, ss.deep_supervision, ss.masked, ss.presets,
-                                    ss.training, ss.datasets, ss._openblas_core],
+                                    ss.training, ss.datasets, ss._openblas_core, ss._custom_data,
+                                    ss.study],
                          ids=lambda m: m.__name__)
 def test_doctests(module):
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE, verbose=False)

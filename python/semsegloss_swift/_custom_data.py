@@ -1,0 +1,160 @@
+"""Your own images and masks for the loss study (re-exported by :mod:`semsegloss_swift.datasets`).
+
+Three ways in, all returning ``(images, masks)`` like the built-in data sets: float32,
+images (N, C, size, size) scaled to [0, 1], masks (N, 1, size, size) exactly 0 or 1.
+
+- :func:`from_arrays`: NumPy arrays already in memory (``semsegloss_swift.study.run_study``
+  takes them directly through ``arrays=(images, masks)``);
+- :func:`load_npz`: an ``.npz`` file with arrays ``images`` and ``masks`` (or ``x`` and
+  ``y``); study ``--data npz:PATH``;
+- :func:`load_folders`: a folder of images and a folder of masks paired by file name (a mask
+  named like its image, or with a ``_mask`` suffix); study ``--data folders:IMAGES,MASKS``.
+
+>>> import numpy as np
+>>> from semsegloss_swift import datasets
+>>> images = np.random.default_rng(0).integers(0, 256, (4, 40, 40), dtype=np.uint8)
+>>> masks = (images > 128).astype(np.uint8) * 255
+>>> x, y = datasets.from_arrays(images, masks, size=32)
+>>> x.shape, y.shape, float(x.max()) <= 1.0, sorted(np.unique(y).tolist())
+((4, 1, 32, 32), (4, 1, 32, 32), True, [0.0, 1.0])
+"""
+from __future__ import annotations
+
+import os
+from typing import Optional, Tuple
+
+import numpy as np
+
+Arrays = Tuple[np.ndarray, np.ndarray]
+
+
+def _as_nchw(a: np.ndarray, name: str, channels_allowed: bool) -> np.ndarray:
+    if a.ndim == 3:
+        return a[:, None]
+    if a.ndim == 4 and (channels_allowed or a.shape[1] == 1):
+        return a
+    expected = "(N, H, W) or (N, C, H, W)" if channels_allowed else "(N, H, W) or (N, 1, H, W)"
+    raise ValueError(f"{name}: expected shape {expected}, got {a.shape}")
+
+
+def _scaled_images(a: np.ndarray) -> np.ndarray:
+    """Integers by their type's largest value (uint8: 255); floats as they are when in [0, 1],
+    else min-max over the whole set."""
+    if a.dtype == np.bool_:
+        return a.astype(np.float32)
+    if np.issubdtype(a.dtype, np.integer):
+        info = np.iinfo(a.dtype)
+        if info.min < 0 and a.min() < 0:
+            raise ValueError(f"images: negative values in an integer array ({a.dtype}); pass floats")
+        return (a / float(info.max)).astype(np.float32)
+    if not np.issubdtype(a.dtype, np.floating):
+        raise TypeError(f"images: expected a numeric array, got dtype {a.dtype}")
+    if not np.isfinite(a).all():
+        raise ValueError("images: contain NaN or infinity")
+    lo, hi = float(a.min()), float(a.max())
+    if lo >= 0.0 and hi <= 1.0:
+        return a.astype(np.float32)
+    return ((a - lo) / (hi - lo if hi > lo else 1.0)).astype(np.float32)
+
+
+def _binary_masks(a: np.ndarray) -> np.ndarray:
+    """0/1 or 0/255 integers (or booleans); floats in [0, 1] thresholded at 0.5."""
+    if a.dtype == np.bool_:
+        return a.astype(np.float32)
+    if np.issubdtype(a.dtype, np.integer):
+        values = set(np.unique(a).tolist())
+        for fg in (1, 255):
+            if values <= {0, fg}:
+                return (a == fg).astype(np.float32)
+        raise ValueError(f"masks: expected binary masks (0/1 or 0/255), got values {sorted(values)[:8]}; "
+                         "for one class of a label map pass (masks == k)")
+    if not np.issubdtype(a.dtype, np.floating):
+        raise TypeError(f"masks: expected a numeric or boolean array, got dtype {a.dtype}")
+    if not np.isfinite(a).all():
+        raise ValueError("masks: contain NaN or infinity")
+    if a.min() < 0 or a.max() > 1:
+        raise ValueError(f"masks: float masks must lie in [0, 1] (thresholded at 0.5), got [{a.min()}, {a.max()}]")
+    return (a > 0.5).astype(np.float32)
+
+
+def _linear_weights(n_in: int, n_out: int) -> np.ndarray:
+    """(n_out, n_in) bilinear resampling matrix, pixel centres aligned (as PIL's BILINEAR
+    when enlarging; when shrinking it averages neighbours instead of all covered pixels)."""
+    pos = (np.arange(n_out) + 0.5) * n_in / n_out - 0.5
+    pos = np.clip(pos, 0, n_in - 1)
+    lo = np.floor(pos).astype(int)
+    hi = np.minimum(lo + 1, n_in - 1)
+    w = pos - lo
+    m = np.zeros((n_out, n_in))
+    m[np.arange(n_out), lo] += 1 - w
+    m[np.arange(n_out), hi] += w
+    return m
+
+
+def resize(a: np.ndarray, size: int, is_mask: bool) -> np.ndarray:
+    """(N, C, H, W) -> (N, C, size, size): bilinear for images, nearest for masks."""
+    n, c, h, w = a.shape
+    if (h, w) == (size, size):
+        return a
+    if is_mask:
+        rows = np.minimum(((np.arange(size) + 0.5) * h / size).astype(int), h - 1)
+        cols = np.minimum(((np.arange(size) + 0.5) * w / size).astype(int), w - 1)
+        return a[:, :, rows][:, :, :, cols]
+    out = np.einsum("ih,nchw,jw->ncij", _linear_weights(h, size), a.astype(np.float64), _linear_weights(w, size))
+    return out.astype(np.float32)
+
+
+def from_arrays(images, masks, size: Optional[int] = None) -> Arrays:
+    """Checks and converts your own arrays for the study.
+
+    Parameters
+    ----------
+    images : array_like, (N, H, W) or (N, C, H, W)
+        Integers are divided by their type's largest value (uint8: 255); floats in [0, 1]
+        are kept, other floats min-max scaled over the whole set. NaN/inf are refused.
+    masks : array_like, (N, H, W) or (N, 1, H, W)
+        Binary: booleans, integers 0/1 or 0/255, or floats in [0, 1] (thresholded at 0.5).
+    size : int, optional
+        Resize both to ``size`` x ``size`` (images bilinear, masks nearest); None keeps H, W.
+
+    Returns
+    -------
+    (images, masks) : float32, (N, C, size, size) and (N, 1, size, size)
+    """
+    x = _as_nchw(np.asarray(images), "images", channels_allowed=True)
+    y = _as_nchw(np.asarray(masks), "masks", channels_allowed=False)
+    if len(x) == 0:
+        raise ValueError("images: the data set is empty")
+    if x.shape[0] != y.shape[0] or x.shape[2:] != y.shape[2:]:
+        raise ValueError(f"masks: shape {y.shape} does not match images {x.shape} (same N, H, W)")
+    x, y = _scaled_images(x), _binary_masks(y)
+    if size is not None:
+        if not isinstance(size, (int, np.integer)) or size < 16:
+            raise ValueError(f"size: expected an integer >= 16, got {size!r}")
+        x, y = resize(x, int(size), is_mask=False), resize(y, int(size), is_mask=True)
+    return np.ascontiguousarray(x), np.ascontiguousarray(y)
+
+
+def load_npz(path: str, size: Optional[int] = 256) -> Arrays:
+    """An ``.npz`` file (``np.savez(path, images=..., masks=...)``; keys ``x`` and ``y`` also
+    work), converted by :func:`from_arrays`."""
+    path = os.path.expanduser(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"npz: file not found: {path}")
+    with np.load(path, allow_pickle=False) as f:
+        keys = set(f.files)
+        for xk, yk in (("images", "masks"), ("x", "y")):
+            if xk in keys and yk in keys:
+                return from_arrays(f[xk], f[yk], size)
+    raise ValueError(f"npz: {path} needs arrays 'images' and 'masks' (or 'x' and 'y'), has {sorted(keys)}")
+
+
+def load_folders(images: str, masks: str, size: int = 256) -> Arrays:
+    """Images in one folder and masks in another, paired by name (``a.png`` with ``a.png``
+    or ``a_mask.png``; images without a mask are left out, a mask without an image is an
+    error). Read as grayscale with Pillow, resized (bilinear / nearest) to ``size``; a mask
+    pixel is foreground above 127."""
+    from .datasets import _pair_by_stem, _require_dir, _stack
+    images, masks = os.path.expanduser(images), os.path.expanduser(masks)
+    pairs = _pair_by_stem(_require_dir(images, "folders"), _require_dir(masks, "folders"), "folders")
+    return _stack(pairs, size)
