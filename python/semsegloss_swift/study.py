@@ -309,7 +309,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             base_channels=pick(a.base_channels, "base_channels", 16), depth=pick(a.depth, "depth", 4),
             out=a.out, verbose=not a.quiet)
         text = run_study(cfg)
-    except (ValueError, FileNotFoundError) as e:
+    except (ValueError, TypeError, FileNotFoundError) as e:
         print(f"semsegloss-swift study: error: {e}", file=sys.stderr)
         return 2
     print()

@@ -169,3 +169,6 @@ def test_study_on_arrays_and_through_the_cli(tmp_path, capsys):
     assert "npz:" in out and "of 20 images" in out and "| dice_bce |" in out
     assert cli(["study", "--data", "folders:nope", "--out", str(tmp_path / "c")]) == 2
     assert "folders:IMAGES_DIR,MASKS_DIR" in capsys.readouterr().err
+    np.savez(tmp_path / "s.npz", images=np.full((4, 8, 8), "a"), masks=y[:4, :8, :8])
+    assert cli(["study", "--data", f"npz:{tmp_path / 's.npz'}", "--size", "32", "--out", str(tmp_path / "e")]) == 2
+    assert "images: expected a numeric array" in capsys.readouterr().err
