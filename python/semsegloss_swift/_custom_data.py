@@ -1,14 +1,13 @@
-"""Your own images and masks for the loss study (re-exported by :mod:`semsegloss_swift.datasets`).
+"""Your own arrays for the loss study (re-exported by :mod:`semsegloss_swift.datasets`).
 
-Three ways in, all returning ``(images, masks)`` like the built-in data sets: float32,
-images (N, C, size, size) scaled to [0, 1], masks (N, 1, size, size) exactly 0 or 1.
+Arrays in memory or in an ``.npz`` file, returned as ``(images, masks)`` like the built-in
+data sets: float32, images (N, C, size, size) scaled to [0, 1], masks (N, 1, size, size)
+exactly 0 or 1 (image files in folders: ``datasets.load_folders``).
 
 - :func:`from_arrays`: NumPy arrays already in memory (``semsegloss_swift.study.run_study``
   takes them directly through ``arrays=(images, masks)``);
 - :func:`load_npz`: an ``.npz`` file with arrays ``images`` and ``masks`` (or ``x`` and
-  ``y``); study ``--data npz:PATH``;
-- :func:`load_folders`: a folder of images and a folder of masks paired by file name (a mask
-  named like its image, or with a ``_mask`` suffix); study ``--data folders:IMAGES,MASKS``.
+  ``y``); study ``--data npz:PATH``.
 
 >>> import numpy as np
 >>> from semsegloss_swift import datasets
@@ -148,13 +147,3 @@ def load_npz(path: str, size: Optional[int] = 256) -> Arrays:
                 return from_arrays(f[xk], f[yk], size)
     raise ValueError(f"npz: {path} needs arrays 'images' and 'masks' (or 'x' and 'y'), has {sorted(keys)}")
 
-
-def load_folders(images: str, masks: str, size: int = 256) -> Arrays:
-    """Images in one folder and masks in another, paired by name (``a.png`` with ``a.png``
-    or ``a_mask.png``; images without a mask are left out, a mask without an image is an
-    error). Read as grayscale with Pillow, resized (bilinear / nearest) to ``size``; a mask
-    pixel is foreground above 127."""
-    from .datasets import _pair_by_stem, _require_dir, _stack
-    images, masks = os.path.expanduser(images), os.path.expanduser(masks)
-    pairs = _pair_by_stem(_require_dir(images, "folders"), _require_dir(masks, "folders"), "folders")
-    return _stack(pairs, size)

@@ -17,7 +17,7 @@ from typing import Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ._custom_data import from_arrays, load_folders, load_npz
+from ._custom_data import from_arrays, load_npz
 
 __all__ = ["chest_xray_phantom", "imbalanced_lesion_phantom", "load_montgomery", "load_shenzhen",
            "load_lung_segmentation", "from_arrays", "load_npz", "load_folders", "load", "split"]
@@ -306,6 +306,15 @@ def load_lung_segmentation(path: str, size: int = 256) -> Arrays:
     ``path/masks``, masks named like the image or with a ``_mask`` suffix."""
     images_dir = _require_dir(os.path.join(path, "CXR_png"), "folder")
     return _stack(_pair_by_stem(images_dir, _require_dir(os.path.join(path, "masks"), "folder"), "folder"), size)
+
+
+def load_folders(images: str, masks: str, size: int = 256) -> Arrays:
+    """Your own images in one folder and their masks in another, paired by name (``a.png``
+    with ``a.png`` or ``a_mask.png``; images without a mask are left out, a mask without an
+    image is an error). Read as grayscale, resized (bilinear / nearest) to ``size`` and
+    scaled to [0, 1]; a mask pixel is foreground above 127."""
+    images, masks = os.path.expanduser(images), os.path.expanduser(masks)
+    return _stack(_pair_by_stem(_require_dir(images, "folders"), _require_dir(masks, "folders"), "folders"), size)
 
 
 def load(spec: str, size: int = 128, n: int = 704, seed: int = 0) -> Arrays:

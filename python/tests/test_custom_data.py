@@ -160,6 +160,8 @@ def test_study_on_arrays_and_through_the_cli(tmp_path, capsys):
     text = study.run_study(tiny(tmp_path / "a", data="my squares"), arrays=(x, y))
     assert text.startswith("# Loss study: my squares, 32x32")
     assert "of 20 images" in text and "| dice_bce |" in text and "| jaccard |" in text
+    rgb = study.run_study(tiny(tmp_path / "rgb", losses=["dice_bce"]), arrays=(np.stack([x, x // 2, x], axis=1), y))
+    assert "| dice_bce |" in rgb  # a 3-channel U-Net
     np.savez(tmp_path / "d.npz", images=x, masks=y)
     code = cli(["study", "--data", f"npz:{tmp_path / 'd.npz'}", "--losses", "dice_bce", "--epochs", "1",
                 "--size", "32", "--batch-size", "4", "--base-channels", "4", "--depth", "2",
