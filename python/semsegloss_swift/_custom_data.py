@@ -76,6 +76,18 @@ def _binary_masks(a: np.ndarray) -> np.ndarray:
     return (a > 0.5).astype(np.float32)
 
 
+def _label_maps(a: np.ndarray, classes: int) -> np.ndarray:
+    """Integer (or integral float) class labels in [0, classes), as float32."""
+    if a.dtype == np.bool_ or not (np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)):
+        raise TypeError(f"masks: expected integer class labels for classes={classes}, got dtype {a.dtype}")
+    if np.issubdtype(a.dtype, np.floating) and not (np.isfinite(a).all() and np.array_equal(a, np.round(a))):
+        raise ValueError(f"masks: expected integer class labels for classes={classes}, got non-integral values")
+    lo, hi = a.min(), a.max()
+    if lo < 0 or hi >= classes:
+        raise ValueError(f"masks: class labels must lie in [0, {classes}) for classes={classes}, got [{lo}, {hi}]")
+    return a.astype(np.float32)
+
+
 def _linear_weights(n_in: int, n_out: int) -> np.ndarray:
     """(n_out, n_in) bilinear resampling matrix, pixel centres aligned (as PIL's BILINEAR
     when enlarging; when shrinking it averages neighbours instead of all covered pixels)."""
@@ -103,7 +115,7 @@ def resize(a: np.ndarray, size: int, is_mask: bool) -> np.ndarray:
     return out.astype(np.float32)
 
 
-def from_arrays(images, masks, size: Optional[int] = None) -> Arrays:
+def from_arrays(images, masks, size: Optional[int] = None, classes: int = 1) -> Arrays:
     """Checks and converts your own arrays for the study.
 
     Parameters
@@ -113,20 +125,25 @@ def from_arrays(images, masks, size: Optional[int] = None) -> Arrays:
         are kept, other floats min-max scaled over the whole set. NaN/inf are refused.
     masks : array_like, (N, H, W) or (N, 1, H, W)
         Binary: booleans, integers 0/1 or 0/255, or floats in [0, 1] (thresholded at 0.5).
+        With `classes` >= 2: label maps of integer classes in [0, classes).
     size : int, optional
         Resize both to ``size`` x ``size`` (images bilinear, masks nearest); None keeps H, W.
+    classes : int, default 1
+        1 for binary masks, else the number of classes of the label maps.
 
     Returns
     -------
-    (images, masks) : float32, (N, C, size, size) and (N, 1, size, size)
+    (images, masks) : float32, (N, C, size, size) and (N, 1, size, size) (0/1, or the labels)
     """
+    if not isinstance(classes, (int, np.integer)) or isinstance(classes, bool) or classes < 1:
+        raise ValueError(f"classes: expected 1 (binary masks) or the number of classes K >= 2, got {classes!r}")
     x = _as_nchw(np.asarray(images), "images", channels_allowed=True)
     y = _as_nchw(np.asarray(masks), "masks", channels_allowed=False)
     if len(x) == 0:
         raise ValueError("images: the data set is empty")
     if x.shape[0] != y.shape[0] or x.shape[2:] != y.shape[2:]:
         raise ValueError(f"masks: shape {y.shape} does not match images {x.shape} (same N, H, W)")
-    x, y = _scaled_images(x), _binary_masks(y)
+    x, y = _scaled_images(x), (_label_maps(y, int(classes)) if classes >= 2 else _binary_masks(y))
     if size is not None:
         if not isinstance(size, (int, np.integer)) or size < 16:
             raise ValueError(f"size: expected an integer >= 16, got {size!r}")
@@ -134,9 +151,9 @@ def from_arrays(images, masks, size: Optional[int] = None) -> Arrays:
     return np.ascontiguousarray(x), np.ascontiguousarray(y)
 
 
-def load_npz(path: str, size: Optional[int] = 256) -> Arrays:
+def load_npz(path: str, size: Optional[int] = 256, classes: int = 1) -> Arrays:
     """An ``.npz`` file (``np.savez(path, images=..., masks=...)``; keys ``x`` and ``y`` also
-    work), converted by :func:`from_arrays`."""
+    work), converted by :func:`from_arrays` (binary masks, or label maps with `classes`)."""
     path = os.path.expanduser(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"npz: file not found: {path}")
@@ -144,6 +161,6 @@ def load_npz(path: str, size: Optional[int] = 256) -> Arrays:
         keys = set(f.files)
         for xk, yk in (("images", "masks"), ("x", "y")):
             if xk in keys and yk in keys:
-                return from_arrays(f[xk], f[yk], size)
+                return from_arrays(f[xk], f[yk], size, classes)
     raise ValueError(f"npz: {path} needs arrays 'images' and 'masks' (or 'x' and 'y'), has {sorted(keys)}")
 

@@ -317,13 +317,19 @@ def load_folders(images: str, masks: str, size: int = 256) -> Arrays:
     return _stack(_pair_by_stem(_require_dir(images, "folders"), _require_dir(masks, "folders"), "folders"), size)
 
 
-def load(spec: str, size: int = 128, n: int = 704, seed: int = 0) -> Arrays:
+def load(spec: str, size: int = 128, n: int = 704, seed: int = 0, classes: int = 1) -> Arrays:
     """Loads a data set from a study specification: ``synthetic``, ``imbalanced``,
     ``montgomery:PATH``, ``shenzhen:PATH``, ``folder:PATH`` (the "Lung Segmentation" layout),
     ``npz:FILE`` (:func:`load_npz`) or ``folders:IMAGES,MASKS`` (:func:`load_folders`).
     ``n`` and ``seed`` apply to the synthetic ones (704 = the study's image count); every
-    set is resized to ``size`` x ``size``."""
+    set is resized to ``size`` x ``size``. ``classes`` >= 2 (label maps) needs ``npz:``; the
+    other sets have binary masks."""
     kind, _, path = spec.partition(":")
+    if classes != 1 and kind != "npz":
+        raise ValueError(f"classes: {spec!r} has binary masks; label maps of {classes} classes come from "
+                         "npz:FILE (or study.run_study(..., arrays=...))")
+    if kind == "npz" and path:
+        return load_npz(os.path.expanduser(path), size, classes)
     if kind == "synthetic" and not path:
         return chest_xray_phantom(n, size, seed)
     if kind == "imbalanced" and not path:
@@ -333,8 +339,7 @@ def load(spec: str, size: int = 128, n: int = 704, seed: int = 0) -> Arrays:
         if not comma or not images or not masks:
             raise ValueError(f"data: expected folders:IMAGES_DIR,MASKS_DIR, got {spec!r}")
         return load_folders(images, masks, size)
-    loaders = {"montgomery": load_montgomery, "shenzhen": load_shenzhen, "folder": load_lung_segmentation,
-               "npz": load_npz}
+    loaders = {"montgomery": load_montgomery, "shenzhen": load_shenzhen, "folder": load_lung_segmentation}
     if kind in loaders and path:
         return loaders[kind](os.path.expanduser(path), size)
     raise ValueError("data: expected synthetic, imbalanced, montgomery:PATH, shenzhen:PATH, folder:PATH, "

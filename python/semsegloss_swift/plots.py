@@ -41,9 +41,9 @@ def learning_curves(out: str, losses: List[str], seeds: List[int]) -> str:
     return path
 
 
-def metric_bars(out: str, rows: List[Dict[str, float]], losses: List[str]) -> str:
+def metric_bars(out: str, rows: List[Dict[str, float]], losses: List[str], multiclass: bool = False) -> str:
     plt = _plt()
-    keys = [("iou", "IoU"), ("dice", "Dice"), ("accuracy", "binary accuracy")]
+    keys = [("iou", "IoU"), ("dice", "Dice"), ("accuracy", "accuracy" if multiclass else "binary accuracy")]
     fig, axes = plt.subplots(1, len(keys), figsize=(12, 3.8))
     for ax, (key, title) in zip(axes, keys):
         means, stds = [], []
@@ -94,6 +94,9 @@ def overlays(out: str, losses: List[str], seed: int, x_test: np.ndarray, y_test:
 
 def make_all(cfg, rows, splits) -> List[str]:
     x_te, y_te = splits[2]
+    multiclass = getattr(cfg, "classes", 1) >= 2
+    if multiclass:  # overlays of the foreground (every class but 0), as the saved predictions
+        y_te = (y_te > 0).astype(np.float32)
     return [learning_curves(cfg.out, cfg.losses, cfg.seeds),
-            metric_bars(cfg.out, rows, cfg.losses),
+            metric_bars(cfg.out, rows, cfg.losses, multiclass),
             overlays(cfg.out, cfg.losses, cfg.seeds[0], x_te, y_te)]

@@ -5,6 +5,7 @@
     semsegloss-swift study --data montgomery:/data/MontgomerySet --size 256 --seeds 0,1,2
     semsegloss-swift study --data npz:my_data.npz --size 128 --losses dice_bce,focal,lovasz_hinge_loss
     semsegloss-swift study --data folders:scans/,labels/ --quick
+    semsegloss-swift study --data npz:organs.npz --classes 4 --losses dice_ce_loss,focal,lovasz_softmax_loss
 
 Protocol (defaults reproduce the chest X-ray study): 80/10/10 split, U-Net with
 base_channels 16 and depth 4, batch 16, Adam lr 2e-4, 50 epochs, the five losses Dice-BCE,
@@ -62,6 +63,10 @@ class StudyConfig:
     out: str = "study-out"
     data_seed: int = 1234
     verbose: bool = True
+    #: 1: binary masks. K >= 2: label maps of classes 0..K-1 (0 = background; your own data,
+    #: ``npz:`` or ``arrays=``), a U-Net with K outputs and the losses in multiclass mode
+    #: (softmax); IoU, Dice and HD95 are then means over the foreground classes 1..K-1.
+    classes: int = 1
 
     def validate(self) -> None:
         unknown = [l for l in self.losses if l not in STUDY_LOSSES and l not in _library_losses()]
@@ -77,6 +82,24 @@ class StudyConfig:
             raise ValueError(f"lr: must be a positive number, got {self.lr}")
         if not self.seeds:
             raise ValueError("seeds: give at least one seed")
+        if not isinstance(self.classes, (int, np.integer)) or isinstance(self.classes, bool) or self.classes < 1:
+            raise ValueError(f"classes: expected 1 (binary masks) or the number of classes K >= 2, got {self.classes!r}")
+        if self.classes >= 2:
+            for loss in self.losses:
+                _check_multiclass(loss, self.classes)
+
+
+def _check_multiclass(loss: str, classes: int) -> None:
+    """Raises ValueError naming `loss` when it has no multiclass mode (tried on a tiny batch)."""
+    from . import losses as L
+    name, options = resolve_loss(loss, classes)
+    x = np.zeros((1, classes, 16, 16), np.float32)
+    labels = np.zeros((1, 16, 16), np.int64)
+    labels[:, 4:12, 4:12] = classes - 1
+    try:
+        L.LOSSES[name](x, labels, **options)
+    except (ValueError, TypeError) as e:
+        raise ValueError(f"losses: {loss} cannot train on {classes} exclusive classes ({e})") from None
 
 
 def _library_losses():
@@ -84,11 +107,11 @@ def _library_losses():
     return set(LOSSES)
 
 
-def resolve_loss(name: str):
-    """Study name (or library name) -> (library loss name, options)."""
-    if name in STUDY_LOSSES:
-        return STUDY_LOSSES[name]
-    return name, {}
+def resolve_loss(name: str, classes: int = 1):
+    """Study name (or library name) -> (library loss name, options); with `classes` >= 2
+    the options ask for multiclass mode."""
+    library, options = STUDY_LOSSES[name] if name in STUDY_LOSSES else (name, {})
+    return library, dict(options, mode="multiclass") if classes >= 2 else dict(options)
 
 
 #: --quick: small images, a smaller U-Net and a higher learning rate so that the five
@@ -103,9 +126,25 @@ def _log(cfg: StudyConfig, message: str) -> None:
         print(message, flush=True)
 
 
-def test_metrics(prob: np.ndarray, y: np.ndarray) -> Dict[str, float]:
+def test_metrics(prob: np.ndarray, y: np.ndarray, classes: int = 1) -> Dict[str, float]:
     """IoU, Dice and binary accuracy pooled over all test pixels (as the study reports
-    them), the per-image mean IoU, and the mean HD95 over images when available."""
+    them), the per-image mean IoU, and the mean HD95 over images when available.
+
+    With `classes` >= 2, `prob` is the softmax (N, K, H, W) and `y` the label map
+    (N, 1, H, W): the prediction is the argmax; IoU, Dice and HD95 are means over the
+    foreground classes 1..K-1 (each pooled over the test pixels), accuracy the mean
+    one-vs-rest accuracy over all K classes."""
+    if classes >= 2:
+        labels = y[:, 0].astype(np.int64)
+        fg = dict(mode="multiclass", include_background=False)
+        out = {
+            "iou": M.iou(prob, labels, batch=True, **fg),
+            "dice": M.dice_score(prob, labels, batch=True, **fg),
+            "accuracy": M.accuracy(prob, labels, batch=True, mode="multiclass"),
+            "iou_per_image": M.iou(prob, labels, **fg),
+            "hd95": M.hausdorff_distance(prob, labels, percentile=95, **fg),
+        }
+        return {k: float(v) for k, v in out.items()}
     out = {
         "iou": M.iou(prob, y, batch=True),
         "dice": M.dice_score(prob, y, batch=True),
@@ -121,9 +160,12 @@ def run_one(cfg: StudyConfig, loss: str, seed: int, splits, run_dir: str) -> Dic
     from .training import Trainer, UNet
 
     (x_tr, y_tr), (x_va, y_va), (x_te, y_te) = splits
-    library_loss, options = resolve_loss(loss)
-    model = UNet(in_channels=x_tr.shape[1], out_channels=y_tr.shape[1], base_channels=cfg.base_channels,
-                 depth=cfg.depth, seed=seed)
+    library_loss, options = resolve_loss(loss, cfg.classes)
+    multiclass = cfg.classes >= 2
+    if multiclass:  # label maps (N, H, W) for the trainer
+        y_tr, y_va = y_tr[:, 0], y_va[:, 0]
+    model = UNet(in_channels=x_tr.shape[1], out_channels=cfg.classes if multiclass else y_tr.shape[1],
+                 base_channels=cfg.base_channels, depth=cfg.depth, seed=seed)
     trainer = Trainer(model, loss=library_loss, loss_options=options, lr=cfg.lr, batch_size=cfg.batch_size, seed=seed)
     best_path = os.path.join(run_dir, "best.model")
     t0 = time.time()
@@ -144,8 +186,10 @@ def run_one(cfg: StudyConfig, loss: str, seed: int, splits, run_dir: str) -> Dic
             model.save(best_path)
     seconds = time.time() - t0
     best_model = UNet.load(best_path) if os.path.exists(best_path) else model
-    prob = best_model.predict(x_te, output="probabilities")
-    result = test_metrics(prob, y_te)
+    prob = best_model.predict(x_te, output="softmax" if multiclass else "probabilities")
+    result = test_metrics(prob, y_te, cfg.classes)
+    if multiclass:  # the overlays show the foreground: p(not background)
+        prob = 1.0 - prob[:, :1]
     result.update(loss=loss, seed=seed, seconds=seconds, epochs=cfg.epochs,
                   best_val_iou=float(np.nanmax(history["val_iou"])) if history.get("val_iou") else float("nan"))
     with open(os.path.join(run_dir, "history.json"), "w") as f:
@@ -193,11 +237,15 @@ def write_reports(cfg: StudyConfig, rows: List[Dict[str, float]], images: Option
              f"U-Net base_channels={cfg.base_channels} depth={cfg.depth}, batch {cfg.batch_size}, Adam lr {cfg.lr}, "
              f"split 80/10/10 of {images if images is not None else cfg.n} images; test metrics of the epoch with the best "
              "validation IoU; IoU, Dice and accuracy pooled over all test pixels, HD95 (pixels) averaged over images; "
-             "mean ± std over seeds.",
+             "mean ± std over seeds." + (
+                 f" {cfg.classes} exclusive classes (softmax, multiclass losses): IoU, Dice and HD95 are means over the "
+                 f"foreground classes 1..{cfg.classes - 1}, accuracy the mean one-vs-rest accuracy over all classes."
+                 if cfg.classes >= 2 else ""),
              "",
              f"Trained on {_machine()}.",
              "",
-             "| loss | IoU | binary accuracy | Dice | HD95 | mean IoU per image | train time (s) |",
+             f"| loss | IoU | {'accuracy' if cfg.classes >= 2 else 'binary accuracy'} | Dice | HD95 | mean IoU per image "
+             "| train time (s) |",
              "|---|---|---|---|---|---|---|"]
     for e in table:
         lines.append(f"| {e['loss']} | {_pm(e['iou'])} | {_pm(e['accuracy'])} | {_pm(e['dice'])} | "
@@ -242,10 +290,10 @@ def run_study(cfg: StudyConfig, arrays: Optional[Tuple[Any, Any]] = None) -> str
     os.makedirs(os.path.join(cfg.out, "runs"), exist_ok=True)
     if arrays is not None:
         _log(cfg, f"study: your arrays ({cfg.data}) at {cfg.size}x{cfg.size} ...")
-        x, y = datasets.from_arrays(*arrays, size=cfg.size)
+        x, y = datasets.from_arrays(*arrays, size=cfg.size, classes=cfg.classes)
     else:
         _log(cfg, f"study: loading {cfg.data} at {cfg.size}x{cfg.size} ...")
-        x, y = datasets.load(cfg.data, size=cfg.size, n=cfg.n, seed=cfg.data_seed)
+        x, y = datasets.load(cfg.data, size=cfg.size, n=cfg.n, seed=cfg.data_seed, classes=cfg.classes)
     splits = datasets.split(x, y, (0.8, 0.1, 0.1), seed=cfg.data_seed)
     _log(cfg, f"study: {_machine()}")
     _log(cfg, f"study: {len(x)} images -> train {len(splits[0][0])}, val {len(splits[1][0])}, test {len(splits[2][0])}")
@@ -286,6 +334,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                     help="synthetic | imbalanced | montgomery:PATH | shenzhen:PATH | folder:PATH | "
                          "npz:FILE (arrays images, masks) | folders:IMAGES_DIR,MASKS_DIR")
     ap.add_argument("--losses", default=",".join(DEFAULT_LOSSES), help="comma-separated (default: the study's five)")
+    ap.add_argument("--classes", type=int, default=1,
+                    help="1: binary masks (default); K >= 2: label maps 0..K-1 (npz data), multiclass losses")
     ap.add_argument("--epochs", type=int, default=None, help="default 50 (20 with --quick)")
     ap.add_argument("--size", type=int, default=None, help="image size (default 128; 64 with --quick)")
     ap.add_argument("--n", type=int, default=None, help="synthetic images (default 704; 256 with --quick)")
@@ -307,7 +357,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             seeds=[int(s) for s in a.seeds.split(",") if s.strip()], batch_size=a.batch_size,
             lr=pick(a.lr, "lr", 2e-4),
             base_channels=pick(a.base_channels, "base_channels", 16), depth=pick(a.depth, "depth", 4),
-            out=a.out, verbose=not a.quiet)
+            out=a.out, verbose=not a.quiet, classes=a.classes)
         text = run_study(cfg)
     except (ValueError, TypeError, FileNotFoundError) as e:
         print(f"semsegloss-swift study: error: {e}", file=sys.stderr)

@@ -174,3 +174,80 @@ def test_study_on_arrays_and_through_the_cli(tmp_path, capsys):
     np.savez(tmp_path / "s.npz", images=np.full((4, 8, 8), "a"), masks=y[:4, :8, :8])
     assert cli(["study", "--data", f"npz:{tmp_path / 's.npz'}", "--size", "32", "--out", str(tmp_path / "e")]) == 2
     assert "images: expected a numeric array" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- label maps (classes >= 2)
+
+def two_squares(n=20, size=32, seed=0):
+    """uint8 images with a class-1 and a class-2 square, and their label maps."""
+    rng = np.random.default_rng(seed)
+    y = np.zeros((n, size, size), np.int64)
+    for i in range(n):
+        a, b = rng.integers(2, 12, 2)
+        y[i, a:a + 8, b:b + 8] = 1
+        c, d = rng.integers(16, 24, 2)
+        y[i, c:c + 6, d:d + 6] = 2
+    return (y * 90 + rng.integers(0, 60, y.shape)).astype(np.uint8), y
+
+
+def test_label_maps_are_kept_and_resized_nearest():
+    x, y = two_squares(n=3)
+    xs, ys = D.from_arrays(x, y, classes=3)
+    assert ys.shape == (3, 1, 32, 32) and ys.dtype == np.float32
+    assert np.array_equal(ys[:, 0], y.astype(np.float32))
+    _, yr = D.from_arrays(x, y.astype(np.float64), size=48, classes=3)
+    assert set(np.unique(yr).tolist()) == {0.0, 1.0, 2.0}
+    rows = np.minimum(((np.arange(48) + 0.5) * 32 / 48).astype(int), 31)
+    assert np.array_equal(yr[:, 0], y[:, rows][:, :, rows].astype(np.float32))
+
+
+@pytest.mark.parametrize("masks, classes, error, word", [
+    (np.full((2, 8, 8), 3), 3, ValueError, "masks"),
+    (np.full((2, 8, 8), -1), 3, ValueError, "masks"),
+    (np.full((2, 8, 8), 0.5), 3, ValueError, "masks"),
+    (np.zeros((2, 8, 8), bool), 3, TypeError, "masks"),
+    (np.zeros((2, 8, 8)), 0, ValueError, "classes"),
+    (np.zeros((2, 8, 8)), 2.0, ValueError, "classes"),
+])
+def test_bad_label_maps(masks, classes, error, word):
+    with pytest.raises(error, match=word):
+        D.from_arrays(np.zeros((2, 8, 8)), masks, classes=classes)
+
+
+def test_label_maps_only_from_npz_or_arrays(tmp_path):
+    x, y = two_squares(n=4)
+    np.savez(tmp_path / "m.npz", images=x, masks=y)
+    _, ys = D.load(f"npz:{tmp_path / 'm.npz'}", size=32, classes=3)
+    assert np.array_equal(ys[:, 0], y.astype(np.float32))
+    with pytest.raises(ValueError, match="masks"):  # binary reading of a label map
+        D.load(f"npz:{tmp_path / 'm.npz'}", size=32)
+    for spec in ("synthetic", f"folders:{tmp_path},{tmp_path}"):
+        with pytest.raises(ValueError, match="classes"):
+            D.load(spec, size=32, classes=3)
+
+
+def test_multiclass_study(tmp_path, capsys):
+    x, y = two_squares()
+    cfg = tiny(tmp_path / "a", data="two squares", losses=["dice_ce_loss", "focal"], epochs=2, classes=3)
+    text = study.run_study(cfg, arrays=(x, y))
+    assert "3 exclusive classes" in text and "| loss | IoU | accuracy |" in text
+    with open(tmp_path / "a" / "results.csv") as f:
+        rows = f.read().splitlines()[1:]
+    assert len(rows) == 2
+    with open(tmp_path / "a" / "runs" / "focal-seed0" / "metrics.json") as f:
+        import json
+        m = json.load(f)
+    for key in ("iou", "dice", "accuracy", "iou_per_image"):
+        assert 0.0 <= m[key] <= 1.0
+    prob = np.load(tmp_path / "a" / "runs" / "focal-seed0" / "test_prob_sample.npy")
+    assert prob.shape[1] == 1 and 0.0 <= prob.min() and prob.max() <= 1.0  # p(not background)
+    assert (tmp_path / "a" / "overlays.png").stat().st_size > 1000
+    with pytest.raises(ValueError, match="dice_bce cannot train on 3 exclusive classes"):
+        study.run_study(tiny(tmp_path / "b", losses=["dice_bce"], classes=3), arrays=(x, y))
+    np.savez(tmp_path / "m.npz", images=x, masks=y)
+    code = cli(["study", "--data", f"npz:{tmp_path / 'm.npz'}", "--classes", "3", "--losses", "lovasz_softmax_loss",
+                "--epochs", "1", "--size", "32", "--batch-size", "4", "--base-channels", "4", "--depth", "2",
+                "--out", str(tmp_path / "c"), "--quiet"])
+    assert code == 0 and "| lovasz_softmax_loss |" in capsys.readouterr().out
+    assert cli(["study", "--classes", "3", "--losses", "focal", "--out", str(tmp_path / "d")]) == 2
+    assert "binary masks" in capsys.readouterr().err
