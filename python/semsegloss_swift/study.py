@@ -16,12 +16,15 @@ the mean HD95 over test images (when the surface metrics are available).
 Output in --out (default ``study-out``): ``results.csv`` (one row per run),
 ``results.md`` (mean ± std over seeds), ``runs/<loss>-seed<k>/history.json`` and
 ``metrics.json``, and PNG plots (learning curves, bar chart, overlays). Finished runs
-(those with a metrics.json) are skipped when the command is run again.
+(those with a metrics.json) are skipped when the command is run again with the same setup
+(``config.json``: data and its SHA-1, classes, size, epochs, training settings); another
+setup in the same --out is refused.
 """
 from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import json
 import math
 import os
@@ -268,6 +271,36 @@ def _machine() -> str:
     return f"{cpu or platform.processor() or 'this CPU'}, {os.cpu_count()} threads, OpenBLAS {blas_kernels()['core']} kernels"
 
 
+#: What a finished run's numbers depend on besides its loss and seed.
+_SETUP_KEYS = ("data", "data_sha1", "classes", "size", "n", "data_seed", "epochs", "batch_size", "lr",
+               "base_channels", "depth")
+
+
+def _fingerprint(x: np.ndarray, y: np.ndarray) -> str:
+    """SHA-1 of the images and masks as studied (after conversion and resizing)."""
+    h = hashlib.sha1()
+    for a in (x, y):
+        h.update(str(a.shape).encode())
+        h.update(np.ascontiguousarray(a).data)
+    return h.hexdigest()
+
+
+def _require_same_setup(out: str, config: Dict[str, Any]) -> None:
+    """Finished runs in `out` are reused (skipped), so `out` must hold runs of this setup: a
+    config.json there that differs in `_SETUP_KEYS` raises ValueError (keys it lacks, from
+    older versions, are not compared)."""
+    path = os.path.join(out, "config.json")
+    try:
+        with open(path) as f:
+            old = json.load(f)
+    except (OSError, ValueError):
+        return
+    changed = [f"{k} {old[k]!r} -> {config[k]!r}" for k in _SETUP_KEYS if k in old and old[k] != config[k]]
+    if changed:
+        raise ValueError(f"out: {out} holds runs of another setup ({'; '.join(changed)}), which would be reused "
+                         "as finished: choose another --out, or delete that folder")
+
+
 # ----------------------------------------------------------------------------- driver
 
 def run_study(cfg: StudyConfig, arrays: Optional[Tuple[Any, Any]] = None) -> str:
@@ -297,8 +330,10 @@ def run_study(cfg: StudyConfig, arrays: Optional[Tuple[Any, Any]] = None) -> str
     splits = datasets.split(x, y, (0.8, 0.1, 0.1), seed=cfg.data_seed)
     _log(cfg, f"study: {_machine()}")
     _log(cfg, f"study: {len(x)} images -> train {len(splits[0][0])}, val {len(splits[1][0])}, test {len(splits[2][0])}")
+    config = dict(cfg.__dict__, data_sha1=_fingerprint(x, y))
+    _require_same_setup(cfg.out, config)
     with open(os.path.join(cfg.out, "config.json"), "w") as f:
-        json.dump(cfg.__dict__, f, indent=1)
+        json.dump(config, f, indent=1)
     rows = []
     total = len(cfg.losses) * len(cfg.seeds)
     k = 0

@@ -251,3 +251,18 @@ def test_multiclass_study(tmp_path, capsys):
     assert code == 0 and "| lovasz_softmax_loss |" in capsys.readouterr().out
     assert cli(["study", "--classes", "3", "--losses", "focal", "--out", str(tmp_path / "d")]) == 2
     assert "binary masks" in capsys.readouterr().err
+
+
+def test_an_out_folder_of_another_setup_is_refused(tmp_path):
+    x, y = squares(n=20)
+    x0 = x.copy()
+    cfg = tiny(tmp_path, losses=["jaccard"])
+    study.run_study(cfg, arrays=(x, y))
+    study.run_study(cfg, arrays=(x, y))   # the same setup: the finished run is reused
+    x2 = x.copy()
+    x2[0, 0, 0] ^= 1                      # one pixel of other data
+    with pytest.raises(ValueError, match="data_sha1"):
+        study.run_study(cfg, arrays=(x2, y))
+    with pytest.raises(ValueError, match="epochs 1 -> 2"):
+        study.run_study(tiny(tmp_path, losses=["jaccard"], epochs=2), arrays=(x, y))
+    assert np.array_equal(x, x0)          # the study does not modify its inputs
