@@ -94,7 +94,7 @@ def overlays(out: str, losses: List[str], seed: int, x_test: np.ndarray, y_test:
 
 def make_all(cfg, rows, splits) -> List[str]:
     x_te, y_te = splits[2]
-    multiclass = getattr(cfg, "classes", 1) >= 2
+    multiclass = cfg.classes >= 2
     if multiclass:  # overlays of the foreground (every class but 0), as the saved predictions
         y_te = (y_te > 0).astype(np.float32)
     return [learning_curves(cfg.out, cfg.losses, cfg.seeds),

@@ -131,31 +131,24 @@ def _log(cfg: StudyConfig, message: str) -> None:
 
 def test_metrics(prob: np.ndarray, y: np.ndarray, classes: int = 1) -> Dict[str, float]:
     """IoU, Dice and binary accuracy pooled over all test pixels (as the study reports
-    them), the per-image mean IoU, and the mean HD95 over images when available.
+    them), the per-image mean IoU, and the mean HD95 over images.
 
     With `classes` >= 2, `prob` is the softmax (N, K, H, W) and `y` the label map
     (N, 1, H, W): the prediction is the argmax; IoU, Dice and HD95 are means over the
     foreground classes 1..K-1 (each pooled over the test pixels), accuracy the mean
     one-vs-rest accuracy over all K classes."""
+    fg: Dict[str, Any] = {}
+    every: Dict[str, Any] = {}
     if classes >= 2:
-        labels = y[:, 0].astype(np.int64)
-        fg = dict(mode="multiclass", include_background=False)
-        out = {
-            "iou": M.iou(prob, labels, batch=True, **fg),
-            "dice": M.dice_score(prob, labels, batch=True, **fg),
-            "accuracy": M.accuracy(prob, labels, batch=True, mode="multiclass"),
-            "iou_per_image": M.iou(prob, labels, **fg),
-            "hd95": M.hausdorff_distance(prob, labels, percentile=95, **fg),
-        }
-        return {k: float(v) for k, v in out.items()}
+        y = y[:, 0].astype(np.int64)
+        fg, every = dict(mode="multiclass", include_background=False), dict(mode="multiclass")
     out = {
-        "iou": M.iou(prob, y, batch=True),
-        "dice": M.dice_score(prob, y, batch=True),
-        "accuracy": M.accuracy(prob, y, batch=True),
-        "iou_per_image": M.iou(prob, y),
+        "iou": M.iou(prob, y, batch=True, **fg),
+        "dice": M.dice_score(prob, y, batch=True, **fg),
+        "accuracy": M.accuracy(prob, y, batch=True, **every),
+        "iou_per_image": M.iou(prob, y, **fg),
+        "hd95": M.hausdorff_distance(prob, y, percentile=95, **fg),
     }
-    hd = getattr(M, "hausdorff_distance", None)
-    out["hd95"] = float(hd(prob, y, percentile=95)) if hd is not None else float("nan")
     return {k: float(v) for k, v in out.items()}
 
 
