@@ -54,8 +54,10 @@ extension LovaszEntryKernel {
             for k in 0..<n {
                 let item = block[k]
                 let positive = (item &>> 31) & 1 == 1
-                let b = Double(counts[k])
-                let a = Double(first &+ lo &+ k &+ 1) - b
+                // Counts below 2³¹ as Int32, so that the conversions vectorise.
+                let bi = Int32(bitPattern: counts[k])
+                let b = Double(bi)
+                let a = Double(Int32(truncatingIfNeeded: first &+ lo &+ k &+ 1) &- bi)
                 let gb = G + b
                 let delta = (positive ? 1 : G - a) / (positive ? gb : gb * (gb - 1))
                 let e = LovaszSort.error(item)
