@@ -78,6 +78,10 @@ struct NACLTests {
         ("multilabel gaussian, no background, ignore", [1, 3, 4, 4], [("mode", 1), ("kernel_ops", 1), ("include_background", 0), ("ignore_index", 255)]),
         ("3-D box 5, sum", [1, 1, 3, 3, 4], [("kernel_size", 5), ("reduction", 1)]),
         ("1-D", [2, 2, 7], [("mode", 1)]),
+        // From `NACLLoss.fusedFromPlanes` (image, channel) planes: both parts in one sweep.
+        ("binary batch of 8, one sweep", [8, 1, 3, 4], []),
+        ("multilabel one sweep, probabilities, no background, ignore", [3, 3, 4, 4],
+         [("mode", 1), ("from_logits", 0), ("include_background", 0), ("ignore_index", 255), ("kernel_ops", 1)]),
     ]
 
     @Test("gradient matches central differences (Double)", arguments: 0..<families.count)
@@ -90,6 +94,48 @@ struct NACLTests {
         if label.contains("ignore") { g[3] = 255; g[20] = 255 }
         let err = try finiteDifferenceError("nacl_loss", options, x, g, shape)
         #expect(err < 1e-6, "\(label): \(err)")
+    }
+
+    /// Batches of 8+ planes run both parts in one sweep over the planes
+    /// (`NACLLoss.evaluateFused`); each image alone has fewer planes and runs the two
+    /// sweeps. Sums over the images, and their gradients side by side, must agree.
+    @Test("one sweep over 8+ planes equals the images evaluated one by one", arguments: [
+        ([8, 1, 5, 6], [("reduction", 1.0)]),
+        ([8, 1, 5, 6], [("reduction", 1.0), ("ignore_index", 255), ("distance_type", 1), ("kernel_size", 5)]),
+        ([3, 3, 4, 7], [("reduction", 1.0), ("mode", 1), ("include_background", 0), ("kernel_ops", 1)]),
+        ([4, 2, 3, 3, 4], [("reduction", 1.0), ("mode", 1), ("from_logits", 0), ("ignore_index", 255)]),
+    ] as [([Int], [(String, Double)])])
+    func oneSweep(_ shape: [Int], _ options: [(String, Double)]) throws {
+        #expect(shape[0] * shape[1] >= NACLLoss.fusedFromPlanes && shape[1] < NACLLoss.fusedFromPlanes)
+        var rng = TestRandom(seed: UInt64(shape.reduce(0, +)))
+        let n = shape.reduce(1, *), perImage = n / shape[0]
+        let probabilities = options.contains { $0 == ("from_logits", 0) }
+        let x = probabilities ? rng.probs(n) : rng.logits(n)
+        var g = rng.bits(n)
+        if options.contains(where: { $0.0 == "ignore_index" }) { for i in stride(from: 2, to: n, by: 7) { g[i] = 255 } }
+        let batch = try run("nacl_loss", options, x, g, shape)
+        var value = 0.0, gradient: [Double] = []
+        for i in 0..<shape[0] {
+            let part = i * perImage..<(i + 1) * perImage
+            let r = try run("nacl_loss", options, Array(x[part]), Array(g[part]), [1] + shape.dropFirst())
+            value += r.value
+            gradient += r.gradient
+        }
+        #expect(abs(batch.value - value) <= 1e-12 * max(1, abs(value)))
+        #expect(maxAbsDiff(batch.gradient, gradient) < 1e-12)
+        // The mean divides both parts by the kept elements of the batch.
+        let mean = try run("nacl_loss", options.filter { $0.0 != "reduction" }, x, g, shape)
+        let kept = Double(zip(g.indices, g).filter { i, t in
+            t != 255 && (!options.contains { $0 == ("include_background", 0) } || (i / (n / shape[0] / shape[1])) % shape[1] > 0)
+        }.count)
+        #expect(abs(mean.value - value / kept) <= 1e-12 * max(1, value / kept))
+        #expect(maxAbsDiff(mean.gradient, gradient.map { $0 / kept }) < 1e-12)
+        // Float agrees; a NaN input is named.
+        let f = try runFloat("nacl_loss", options, x, g, shape)
+        #expect(abs(Double(f.value) - batch.value) <= 1e-5 * max(1, abs(batch.value)))
+        var bad = x
+        bad[n - 1] = .nan
+        expectError(.value, "input") { _ = try run("nacl_loss", options, bad, g, shape) }
     }
 
     @Test("multiclass gradient (labels, ignore_index, no background, gaussian l2)")

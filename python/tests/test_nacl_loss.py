@@ -114,7 +114,40 @@ FAMILIES = {
                                                                     ignore_index=255.0, include_background=False)),
     "multiclass labels ignore": ((2, 3, 3, 4), dict(ignore_index=255)),
     "multiclass 3-D box 5 sum": ((1, 3, 3, 3, 4), dict(kernel_size=5, reduction="sum")),
+    # 8+ (image, channel) planes: binary / multilabel run both parts in one sweep
+    "binary batch of 8 (one sweep)": ((8, 1, 3, 4), dict(mode="binary")),
+    "multilabel one sweep ignore no background l2": ((3, 3, 4, 4), dict(mode="multilabel", ignore_index=255.0,
+                                                                        include_background=False, distance_type="l2")),
 }
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("shape,opts", [
+    ((8, 1, 7, 9), dict(mode="binary")),
+    ((16, 1, 5, 6), dict(mode="binary", ignore_index=255.0, kernel_ops="gaussian", reduction="sum")),
+    ((4, 3, 6, 5), dict(mode="multilabel", include_background=False, from_logits=False, distance_type="l2")),
+    ((2, 4, 3, 4, 5), dict(mode="multilabel", kernel_size=5, alpha=2.0)),
+], ids=["binary-8", "binary-16-ignore-gaussian-sum", "multilabel-12-probabilities", "multilabel-3d"])
+def test_one_sweep_batches_match_oracle(dtype, shape, opts, rng):
+    """Batches of 8+ planes (one sweep over the planes in the library) against the oracle."""
+    x = rng.uniform(0.05, 0.95, shape) if opts.get("from_logits") is False else rng.normal(0, 2, shape)
+    g = (rng.random(shape) < 0.4).astype(np.float64)
+    if "ignore_index" in opts:
+        g[rng.random(shape) < 0.1] = 255
+    x, g = x.astype(dtype), g.astype(dtype)
+    x0, g0 = x.copy(), g.copy()
+    value, grad = ss.nacl_loss(x, g, return_grad=True, **opts)
+    assert_close(value, oracle(x, g, **opts), *TOL[dtype], what=str(opts))
+    assert np.array_equal(x, x0) and np.array_equal(g, g0)
+    if dtype == np.float64:  # the gradient against central differences of the library's value, on a few elements
+        rows = rng.choice(x.size, 12, replace=False)
+        for i in rows:
+            h = 1e-6
+            xp, xm = x.copy(), x.copy()
+            xp.flat[i] += h
+            xm.flat[i] -= h
+            fd = (ss.nacl_loss(xp, g, **opts) - ss.nacl_loss(xm, g, **opts)) / (2 * h)
+            assert abs(grad.flat[i] - fd) < 1e-6, (i, grad.flat[i], fd)
 
 
 @pytest.mark.parametrize("family", list(FAMILIES))
