@@ -185,6 +185,36 @@ def test_top_k_binary_large_matches_oracle(variant, reduction):
     _compare("top_k_ce_loss", od.top_k_ce_loss, x, t, o, np.float64, grad_output_seed=3)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("variant", ["binary", "multilabel", "ties", "logits of +-30", "empty mask", "full mask"])
+@pytest.mark.parametrize("k", [0.01, 10.0, 55.0, 100.0])
+def test_top_k_binary_one_pass_matches_oracle(variant, k, dtype):
+    """Binary and multilabel batches above the sampling limit, without ignore_index and
+    with a reduced loss, take the one-pass path (TopKBinarySinglePass): the gradient is
+    settled while the values are computed and only the sampled band is selected
+    afterwards. Value and gradient must equal the oracle (mean and sum), the value must
+    not depend on return_grad, and the inputs must stay unchanged."""
+    rng = np.random.default_rng(int(k * 100) + len(variant))
+    shape = (2, 3, 100, 70) if variant == "multilabel" else (3, 1, 120, 130)
+    x = rng.normal(0, 2, shape)
+    t = (rng.random(shape) < 0.3).astype(np.float64)
+    mode = "multilabel" if variant == "multilabel" else "binary"
+    if variant == "ties":
+        x = np.round(x * 2) / 2
+    elif variant == "logits of +-30":
+        x = np.where(x > 0, 30.0, -30.0)
+    elif variant == "empty mask":
+        t[...] = 0
+    elif variant == "full mask":
+        t[...] = 1
+    for reduction in ("mean", "sum"):
+        o = dict(mode=mode, k=k, reduction=reduction)
+        _compare("top_k_ce_loss", od.top_k_ce_loss, x, t, o, dtype)
+        xd, td = x.astype(dtype), t.astype(dtype)
+        value, _ = ss.top_k_ce_loss(xd, td, **o, return_grad=True)
+        assert ss.top_k_ce_loss(xd, td, **o) == value
+
+
 # ----------------------------------------------------------------------------- gradients
 
 GRAD_CASES = [

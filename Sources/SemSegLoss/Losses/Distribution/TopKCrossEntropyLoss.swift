@@ -19,7 +19,8 @@
 /// small set gives the threshold), so the result does not depend on the thread count.
 /// Binary and multilabel batches with the background count against a band from a sample
 /// of BCE values while computing them instead (`TopKBinaryValues`), which saves the
-/// counting pass.
+/// counting pass; without ignore_index and with a reduced loss, that one pass also
+/// settles the gradient and collects the band (`TopKBinarySinglePass`).
 ///
 /// Differences from SegLoss: ignored voxels are excluded from n and from the selection
 /// (SegLoss counts them as CE 0 in the total), and K ≥ 1 (SegLoss's int(n·k/100) can be 0,
@@ -74,6 +75,12 @@ public struct TopKCrossEntropyLoss: Sendable {
             let t = try target.requireDense("top_k_ce_loss")
             if TopKBinaryValues.applies(count: count, includeBackground: options.includeBackground) {
                 try options.validateDense(input: shape, target: t.shape) { () throws(SegLossError) in }
+                if TopKBinarySinglePass.applies(count: count, options: options),
+                   let loss = try TopKBinarySinglePass.evaluate(
+                       input: input, target: t.base, fromLogits: options.fromLogits, percent: k,
+                       mean: options.reduction == .mean, gradient: outputs.gradient, bandValues: values) {
+                    return loss
+                }
                 let pick = try TopKBinaryValues.evaluate(
                     input: input, target: t.base, ignore: options.ignoreIndex.map { S($0) },
                     fromLogits: options.fromLogits, percent: k, values: values, gradient: outputs.gradient)

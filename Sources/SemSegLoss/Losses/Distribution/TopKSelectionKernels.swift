@@ -30,17 +30,18 @@ extension TopKSelection {
     }
 
     /// Copies the values of `v[0..<m]` in [low, high) (high NaN: no upper bound) and their
-    /// flat indices (`base` + i), in order, to `values` and `indices` (at most `capacity`,
-    /// which the counts make exact). Per 32 values, one vectorised loop builds a bit mask
-    /// of the band's values (`bandMask`) and only its set bits are visited. (Compacting,
+    /// flat indices (`base` + i, as `I`: the caller makes sure they fit), in order, to
+    /// `values` and `indices` (at most `capacity`, which the counts make exact). Per 32
+    /// values, one vectorised loop builds a bit mask of the band's values (`bandMask`) and
+    /// only its set bits are visited. (Compacting,
     /// branch-free, each 64-value block that holds a band value made the whole loss 4–10 %
     /// slower: with about 0.25 % of the values in the band, most such blocks hold one.)
-    static func collectBand<S: SegScalar>(
+    static func collectBand<S: SegScalar, I: FixedWidthInteger>(
         _ v: UnsafePointer<S>, _ m: Int, base: Int, low: S, high: S,
-        values: UnsafeMutablePointer<S>, indices: UnsafeMutablePointer<Int>, capacity: Int
+        values: UnsafeMutablePointer<S>, indices: UnsafeMutablePointer<I>, capacity: Int
     ) {
         let sinkValue = UnsafeMutablePointer<S>.allocate(capacity: 1)
-        let sinkIndex = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+        let sinkIndex = UnsafeMutablePointer<I>.allocate(capacity: 1)
         defer { sinkValue.deallocate(); sinkIndex.deallocate() }
         var written = 0, s = 0
         while s < m && written < capacity {
@@ -52,14 +53,14 @@ extension TopKSelection {
             for _ in 0..<2 {
                 let j = mask.trailingZeroBitCount & 31, open = written < capacity
                 (open ? values + written : sinkValue).pointee = vb[j]
-                (open ? indices + written : sinkIndex).pointee = base &+ s &+ j
+                (open ? indices + written : sinkIndex).pointee = I(truncatingIfNeeded: base &+ s &+ j)
                 written &+= Int(ElementChecks.bit(ElementChecks.both(mask != 0, open)))
                 mask &= mask &- 1
             }
             while mask != 0 && written < capacity {
                 let j = mask.trailingZeroBitCount
                 values[written] = vb[j]
-                indices[written] = base &+ s &+ j
+                indices[written] = I(truncatingIfNeeded: base &+ s &+ j)
                 written &+= 1
                 mask &= mask &- 1
             }
