@@ -100,14 +100,7 @@ struct TopKBinarySinglePassTests {
 
     @Test("a misleading sample returns nil (the caller then runs the general path)")
     func misleadingSample() throws {
-        var (x, g, shape) = TopKBinaryValuesTests.batch(seed: 4)
-        let count = x.count, stride = count / TopKBinaryValues.sampleRuns
-        for r in 0..<TopKBinaryValues.sampleRuns {
-            for j in 0..<TopKBinaryValues.sampleRun {
-                x[r * stride + j] = 30
-                g[r * stride + j] = 0
-            }
-        }
+        let (x, g, shape) = TopKBinaryValuesTests.misleadingBatch(seed: 4)
         for percent in [10.0, 90] {
             let got = try Self.onePass(x.map(Float.init), g.map(Float.init), shape: shape, logits: true, percent: percent, mean: true)
             #expect(got.loss == nil, "k \(percent)")

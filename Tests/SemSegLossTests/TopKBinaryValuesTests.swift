@@ -118,18 +118,24 @@ struct TopKBinaryValuesTests {
         #expect(none.pick == nil && none.gradient.allSatisfy { $0 == 0 })
     }
 
-    @Test("a misleading sample (the band misses the K-th largest) falls back to the general selection")
-    func misleadingSample() throws {
-        var (x, g, shape) = Self.batch(seed: 4)
-        let count = x.count, stride = count / TopKBinaryValues.sampleRuns
-        // The sampled runs hold the largest losses (confident, wrong logits), so the band
-        // from the sample lies far above the K-th largest, or (k = 90) far below.
+    /// `batch(seed:)` whose sampled runs hold the largest losses (confident, wrong logits),
+    /// so that the band from the sample lies far above the K-th largest, or (k = 90) far
+    /// below.
+    static func misleadingBatch(seed: UInt64) -> (x: [Double], g: [Double], shape: [Int]) {
+        var (x, g, shape) = batch(seed: seed)
+        let stride = x.count / TopKBinaryValues.sampleRuns
         for r in 0..<TopKBinaryValues.sampleRuns {
             for j in 0..<TopKBinaryValues.sampleRun {
                 x[r * stride + j] = 30
                 g[r * stride + j] = 0
             }
         }
+        return (x, g, shape)
+    }
+
+    @Test("a misleading sample (the band misses the K-th largest) falls back to the general selection")
+    func misleadingSample() throws {
+        let (x, g, shape) = Self.misleadingBatch(seed: 4)
         for percent in [10.0, 90] {
             try Self.check(x.map(Float.init), g.map(Float.init), shape: shape, percent: percent, "misleading, k \(percent)")
         }
