@@ -67,10 +67,9 @@ def vector_interleave_flags():
     """swiftc flags that make LLVM's loop vectoriser interleave 4 vectors per iteration.
 
     The loss loops evaluate a long chain of dependent operations per element (exp and
-    log polynomials, a division): with one vector per iteration, an iteration's latency
-    (~100 cycles) exceeds what the out-of-order window can overlap, and LLVM chose that
-    interleave count for these loops itself. Four independent vectors per iteration keep
-    the FMA units busy. On a Zen 2 EPYC (AVX2; 2026-12-06, alternating processes,
+    log polynomials, a division). With one vector per iteration (the count LLVM chose for
+    these loops itself) an iteration's latency, ~100 cycles, exceeds what the out-of-order
+    window can overlap; four independent vectors per iteration keep the FMA units busy. On a Zen 2 EPYC (AVX2; 2026-12-06, alternating processes,
     16x1x256x256): BCE 1.32x, focal 1.6x, exp-log 1.6x, top-k CE 1.3x faster, Dice 1.05x;
     the Lovasz, SSIM, distance-transform and trainer timings did not change beyond noise
     (benchmarks/HISTORY.md). SEMSEGLOSS_VECTOR_INTERLEAVE=1 builds without it.
