@@ -11,7 +11,8 @@ between them from the JSON that the benchmark scripts wrote (``--json``). A test
 that the committed results do not contain. After a benchmark run: ``--write README.md``.
 
 Blocks: ``numpy`` and ``catalogue``, ``wrappers`` (bench_losses.py), ``torch``
-(bench_torch.py), ``distance`` (bench_distance.py), ``training`` (bench_training.py).
+(bench_torch.py), ``distance`` (bench_distance.py), ``training`` (bench_training.py),
+``lovasz`` (bench_lovasz_sizes.py, results in lovasz_sizes.json).
 The catalogue's category column comes from README's losses table (the "Category" column),
 so a loss is categorised in one place.
 """
@@ -123,6 +124,18 @@ def wrappers_block(losses):
     return table(["call (binary batch)", "ms", "/ Dice"], rows, "lrr")
 
 
+def lovasz_block(lovasz):
+    rows = [["%d×%d" % (r["size"], r["size"]), str(r["images"]), ms(r["hinge_ms"]),
+             "%.2f" % r["hinge_ns_per_voxel"], "%.2f" % r["softmax_ns_per_voxel"], "%.2f" % r["dice_ns_per_voxel"],
+             ratio(r["hinge_vs_dice"]), ms(r["numpy_hinge_ms"]), ratio(r["hinge_speedup_vs_numpy"], suffix="×")]
+            for r in lovasz["rows"]]
+    head = ("Forward + backward, float32, %d voxels per batch in images of each size, median of %d calls; "
+            "%s, numpy %s." % (lovasz["voxels"], lovasz["repeat"], lovasz["machine"], lovasz["numpy"]))
+    return head + "\n\n" + table(["image", "batch", "hinge ms", "hinge ns/voxel",
+                                  "Lovász-softmax (per image) ns/voxel", "Dice ns/voxel", "hinge / Dice",
+                                  "NumPy hinge ms", "hinge vs NumPy"], rows, "lrrrrrrrr")
+
+
 def torch_block(torch):
     rows = [[r["peer"], r["mode"], r["shape"].replace("x", "×"), ms(r["peer_ms"]), ms(r["ours_ms"]),
              ratio(r["speedup"], suffix="×"), ms(r["numpy_api_ms"])] for r in torch["rows"]]
@@ -167,8 +180,9 @@ def blocks(readme_text, results=RESULTS):
         out["numpy"] = numpy_block(losses)
         out["catalogue"] = catalogue_block(losses, categories(readme_text))
         out["wrappers"] = wrappers_block(losses)
-    for name, render in (("torch", torch_block), ("distance", distance_block), ("training", training_block)):
-        data = load(name, results)
+    for name, render in (("torch", torch_block), ("distance", distance_block), ("training", training_block),
+                         ("lovasz", lovasz_block)):
+        data = load("lovasz_sizes" if name == "lovasz" else name, results)
         if data is not None:
             out[name] = render(data)
     return out

@@ -39,7 +39,7 @@ def test_readme_tables_match_the_committed_results(report, readme):
 
 def test_readme_has_every_block(report, readme):
     names = {m.group(2) for m in report.MARKER.finditer(readme)}
-    assert names == {"numpy", "catalogue", "wrappers", "torch", "distance", "training"}
+    assert names == {"numpy", "catalogue", "wrappers", "torch", "distance", "training", "lovasz"}
 
 
 def test_every_catalogue_loss_has_a_category(report, readme):
@@ -82,3 +82,31 @@ def test_a_loss_missing_from_the_losses_table_is_an_error(report, tmp_path):
             "<!-- report:catalogue -->\n<!-- /report:catalogue -->\n")
     with pytest.raises(ValueError, match="new_loss"):
         report.refresh(text, results=str(tmp_path))
+
+
+def test_lovasz_sizes_block_renders_every_size(report, tmp_path):
+    row = {"size": 64, "images": 256, "voxels": 1 << 20, "hinge_items_fraction": 0.69, "hinge_ms": 4.8,
+           "softmax_per_image_ms": 7.2, "dice_ms": 0.7, "numpy_hinge_ms": 68.0, "hinge_ns_per_voxel": 4.58,
+           "softmax_ns_per_voxel": 6.87, "dice_ns_per_voxel": 0.67, "hinge_vs_dice": 6.86,
+           "hinge_speedup_vs_numpy": 14.17}
+    data = {"voxels": 1 << 20, "repeat": 3, "machine": "test CPU, 2 cores", "numpy": "0",
+            "rows": [row, dict(row, size=512, images=4)]}
+    (tmp_path / "lovasz_sizes.json").write_text(json.dumps(data))
+    out = report.refresh("<!-- report:lovasz -->\n<!-- /report:lovasz -->\n", results=str(tmp_path))
+    assert "| 64×64 | 256 | 4.80 | 4.58 | 6.87 | 0.67 | 6.86 | 68.0 | 14.2× |" in out
+    assert "| 512×512 | 4 |" in out
+    assert "test CPU, 2 cores" in out
+
+
+def test_lovasz_sizes_benchmark_runs_and_writes_what_the_block_reads(report, tmp_path):
+    spec = importlib.util.spec_from_file_location(
+        "bench_lovasz_sizes", REPO_ROOT / "benchmarks" / "bench_lovasz_sizes.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    out = tmp_path / "lovasz_sizes.json"
+    bench.main(["--sizes", "8", "16", "--voxels", "512", "--repeat", "1", "--block", "1", "--json", str(out)])
+    data = json.loads(out.read_text())
+    assert [r["size"] for r in data["rows"]] == [8, 16]
+    assert [r["images"] for r in data["rows"]] == [8, 2]
+    assert all(r["hinge_ms"] > 0 and 0 < r["hinge_items_fraction"] < 1 for r in data["rows"])
+    assert "| 16×16 | 2 |" in report.lovasz_block(data)
