@@ -67,6 +67,24 @@ if sorted(_core.loss_names()) != sorted(LOSSES):  # pragma: no cover - packaging
     raise ImportError(f"semsegloss_swift: Python losses {sorted(LOSSES)} do not match the "
                       f"Swift catalogue {sorted(_core.loss_names())}")
 
+#: Submodules loaded on first use (``ss.datasets.chest_xray_phantom(...)`` after
+#: ``import semsegloss_swift as ss``), so that importing the package stays cheap: ``torch``
+#: imports PyTorch, ``plots`` matplotlib.
+_LAZY_SUBMODULES = ("datasets", "study", "plots", "demo", "torch")
+
+
+def __getattr__(name: str):
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module("." + name, __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY_SUBMODULES))
+
+
 __all__ = ["LOSSES", "LOSS_CLASSES", "Loss", "metrics", "presets", "MS_SSIM_WEIGHTS", "distance_transform_edt", "signed_distance", *LOSSES, *(c.__name__ for c in LOSS_CLASSES.values())]
 __all__ += ["UNet", "Trainer", "scratch_memory_bytes", "release_scratch_memory", "DeepSupervisionLoss",
             "deep_supervision_loss", "MASKABLE_LOSSES", "MaskedLoss", "MaskedDiceLoss", "masked_loss", "masked_dice_loss"]

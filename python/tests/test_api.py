@@ -181,3 +181,18 @@ def test_scratch_memory_is_kept_and_released():
     again = ss.lovasz_softmax_loss(x, g, mode="binary", return_grad=True)
     assert again[0] == first[0] and np.array_equal(again[1], first[1])
     assert "release_scratch_memory" in ss.__all__ and "scratch_memory_bytes" in ss.__all__
+
+
+def test_submodules_load_on_first_use():
+    """`ss.datasets`, `ss.study`, `ss.plots`, `ss.demo` and `ss.torch` work after a plain
+    `import semsegloss_swift as ss`, and importing the package loads none of them."""
+    import subprocess
+    import sys
+    code = ("import sys, semsegloss_swift as ss\n"
+            "lazy = ['datasets', 'study', 'plots', 'demo']\n"
+            "assert not any('semsegloss_swift.' + m in sys.modules for m in lazy + ['torch'])\n"
+            "assert ss.datasets.chest_xray_phantom and ss.study and ss.plots and ss.demo\n"
+            "assert all(m in dir(ss) for m in lazy + ['torch'])\n"
+            "try:\n    ss.no_such_thing\nexcept AttributeError as e:\n    assert 'no_such_thing' in str(e)\n"
+            "else:\n    raise SystemExit('no AttributeError')\n")
+    subprocess.run([sys.executable, "-c", code], check=True)
