@@ -73,3 +73,42 @@ def test_verbose_progress_counts_epochs_of_the_run(tmp_path, capsys):
     lines = [ln.strip() for ln in capsys.readouterr().out.splitlines() if ln.strip().startswith("epoch ")]
     assert [ln.split(" - ")[0] for ln in lines] == ["epoch 1/3", "epoch 2/3", "epoch 3/3"]
     assert all("val_iou" in ln for ln in lines)
+
+
+def test_batch_norm_is_a_study_option_of_the_quick_preset(tmp_path, monkeypatch):
+    """--quick trains the U-Net with BatchNorm (it converges in 20 epochs without dying),
+    --no-batch-norm turns it off, the report says which, and the saved model has it."""
+    seen = []
+
+    def fake_run_study(cfg):
+        seen.append(cfg)
+        return ""
+    monkeypatch.setattr(study, "run_study", fake_run_study)
+    assert cli(["study", "--quick", "--quiet", "--out", str(tmp_path)]) == 0
+    assert cli(["study", "--quick", "--no-batch-norm", "--quiet", "--out", str(tmp_path)]) == 0
+    assert cli(["study", "--quiet", "--out", str(tmp_path)]) == 0
+    assert cli(["study", "--batch-norm", "--quiet", "--out", str(tmp_path)]) == 0
+    assert [c.batch_norm for c in seen] == [True, False, False, True]
+    assert seen[0].lr == 1e-3 and seen[0].base_channels == 8
+
+
+def test_batch_norm_reaches_the_model_report_and_setup_check(tmp_path):
+    from semsegloss_swift.training import UNet
+    text = study.run_study(tiny(tmp_path, seeds=[0], losses=["dice_bce"], epochs=1, batch_norm=True))
+    assert "depth=2 with BatchNorm," in text
+    assert UNet.load(str(tmp_path / "runs" / "dice_bce-seed0" / "best.model")).batch_norm is True
+    with pytest.raises(ValueError, match=r"^out: .*batch_norm True -> False"):
+        study.run_study(tiny(tmp_path, seeds=[0], losses=["dice_bce"], epochs=1))
+    with pytest.raises(TypeError, match=r"^batch_norm: "):
+        study.run_study(tiny(tmp_path / "x", batch_norm="yes"))
+
+
+def test_config_of_an_older_version_counts_as_without_batch_norm(tmp_path):
+    """A config.json written before the option existed holds runs without BatchNorm."""
+    study.run_study(tiny(tmp_path, seeds=[0], losses=["dice_bce"], epochs=1))
+    config = json.loads((tmp_path / "config.json").read_text())
+    del config["batch_norm"]
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match=r"batch_norm False -> True"):
+        study.run_study(tiny(tmp_path, seeds=[0], losses=["dice_bce"], epochs=1, batch_norm=True))
+    study.run_study(tiny(tmp_path, seeds=[0], losses=["dice_bce"], epochs=1))  # same setup: accepted
