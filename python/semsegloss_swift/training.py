@@ -55,7 +55,9 @@ class UNet:
         Seed of the initialisation (PyTorch's defaults: kaiming-uniform weights with
         ``a = sqrt(5)``, uniform ``+-1/sqrt(fan_in)`` biases).
     batch_norm : bool, default False
-        conv -> BatchNorm -> ReLU blocks instead of conv (with bias) -> ReLU.
+        conv -> BatchNorm -> ReLU blocks instead of conv (with bias) -> ReLU. Advisable
+        at high learning rates (1e-3 and up): without it a small U-Net can lose every
+        ReLU in its first epochs (constant output), as ``study --quick`` did at seed 1.
     threads : int, optional
         Worker threads (default: one per core). Results are bitwise reproducible for a
         given thread count.
