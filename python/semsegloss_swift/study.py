@@ -88,6 +88,7 @@ class StudyConfig:
             raise ValueError(f"lr: must be a positive number, got {self.lr}")
         if not isinstance(self.batch_norm, (bool, np.bool_)):
             raise TypeError(f"batch_norm: expected True or False, got {self.batch_norm!r}")
+        self.batch_norm = bool(self.batch_norm)  # numpy.bool_ -> bool, for config.json
         if not self.seeds:
             raise ValueError("seeds: give at least one seed")
         if not isinstance(self.classes, (int, np.integer)) or isinstance(self.classes, bool) or self.classes < 1:

@@ -101,6 +101,8 @@ def test_batch_norm_reaches_the_model_report_and_setup_check(tmp_path):
         study.run_study(tiny(tmp_path, seeds=[0], losses=["dice_bce"], epochs=1))
     with pytest.raises(TypeError, match=r"^batch_norm: "):
         study.run_study(tiny(tmp_path / "x", batch_norm="yes"))
+    study.run_study(tiny(tmp_path / "y", seeds=[0], losses=["dice_bce"], epochs=1, batch_norm=np.bool_(True)))
+    assert json.loads((tmp_path / "y" / "config.json").read_text())["batch_norm"] is True
 
 
 def test_config_of_an_older_version_counts_as_without_batch_norm(tmp_path):
