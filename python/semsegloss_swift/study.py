@@ -126,9 +126,9 @@ def resolve_loss(name: str, classes: int = 1):
 #: --quick: small images, a smaller U-Net with BatchNorm and a higher learning rate, so that
 #: the five losses converge within a few minutes on 2 cores (the full protocol uses lr 2e-4
 #: and no BatchNorm). Without BatchNorm, 260 Adam steps at lr 1e-3 left the Tversky losses
-#: unconverged or stuck (test IoU 0.41-0.81 over seeds 0-2) and killed the network for
-#: Dice-BCE and focal at seed 1 (IoU 0.15: every ReLU off); with it all five reached IoU
-#: 0.89-0.95 on seeds 0-2 (README, "The loss study").
+#: unconverged or stuck (test IoU 0.41-0.81 over seeds 0-2) and collapsed the network for
+#: Dice-BCE and focal at seed 1 (a nearly constant output, one class at every pixel: IoU
+#: 0.15); with it all five reached IoU 0.89-0.95 on seeds 0-2 (README, "The loss study").
 QUICK = dict(size=64, n=256, epochs=20, base_channels=8, depth=3, lr=1e-3, batch_norm=True)
 
 

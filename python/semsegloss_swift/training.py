@@ -25,7 +25,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
 import numpy as np
 
-from . import _core
+from . import _core, _dead_network
 from ._openblas_core import blas_kernels, warn_if_generic as _warn_if_generic_blas
 from ._progress import Progress
 from ._training_args import (as_float32, check_int, check_path, check_real, check_seed, check_threads,
@@ -56,8 +56,8 @@ class UNet:
         ``a = sqrt(5)``, uniform ``+-1/sqrt(fan_in)`` biases).
     batch_norm : bool, default False
         conv -> BatchNorm -> ReLU blocks instead of conv (with bias) -> ReLU. Advisable
-        at high learning rates (1e-3 and up): without it a small U-Net can lose every
-        ReLU in its first epochs (constant output), as ``study --quick`` did at seed 1.
+        at high learning rates (1e-3 and up): without it, ``study --quick``'s small U-Net
+        collapsed at seed 1 to a nearly constant output (one class at every pixel).
     threads : int, optional
         Worker threads (default: one per core). Results are bitwise reproducible for a
         given thread count.
@@ -236,7 +236,7 @@ class Trainer:
     --------
     >>> import numpy as np, semsegloss_swift as ss
     >>> y = np.zeros((4, 1, 8, 8), np.float32); y[:, :, 2:6, 2:6] = 1
-    >>> trainer = ss.Trainer(ss.UNet(base_channels=2, depth=1, threads=1), loss="dice", lr=1e-2, batch_size=2)
+    >>> trainer = ss.Trainer(ss.UNet(base_channels=4, depth=1, threads=1), loss="dice", lr=1e-2, batch_size=2)
     >>> h = trainer.fit(y, y, epochs=3, validation_data=(y, y), verbose=False)
     >>> sorted(h), trainer.epoch
     (['epoch', 'loss', 'time', 'val_accuracy', 'val_dice', 'val_iou', 'val_loss'], 3)
@@ -276,7 +276,7 @@ class Trainer:
         --------
         >>> import numpy as np, semsegloss_swift as ss
         >>> y = np.zeros((4, 1, 8, 8), np.float32); y[:, :, 2:6, 2:6] = 1
-        >>> t = ss.Trainer(ss.UNet(base_channels=2, depth=1, threads=1), loss="dice_boundary", lr=1e-2,
+        >>> t = ss.Trainer(ss.UNet(base_channels=4, depth=1, threads=1), loss="dice_boundary", lr=1e-2,
         ...                loss_options={"lambda_boundary": 0.01}, batch_size=4)
         >>> for epoch in range(3):
         ...     t.set_loss(loss_options={"lambda_boundary": 0.01 * (epoch + 1)})
@@ -296,6 +296,8 @@ class Trainer:
         self._handle = handle
         self.model = model
         self._times: Dict[int, float] = {}
+        #: Whether fit has warned that the network died (`_dead_network`), once per trainer.
+        self._dead_warned = False
         _warn_if_generic_blas()
 
     # -- state
@@ -389,11 +391,19 @@ class Trainer:
             ``val_loss``, ``val_iou``, ``val_dice``, ``val_accuracy`` (NaN without
             validation data) and ``time`` (seconds).
 
+        Warns
+        -----
+        RuntimeWarning
+            Once per trainer, after an epoch at whose end the network is dead: every
+            output channel one value at every pixel of up to four validation images (or
+            training images), i.e. every ReLU before the head is off and no gradient
+            reaches the weights. Costs one prediction of those images per epoch.
+
         Examples
         --------
         >>> import numpy as np, semsegloss_swift as ss
         >>> y = np.zeros((4, 1, 8, 8), np.float32); y[:, :, :4] = 1
-        >>> t = ss.Trainer(ss.UNet(base_channels=2, depth=1, threads=1), lr=1e-2, batch_size=4)
+        >>> t = ss.Trainer(ss.UNet(base_channels=4, depth=1, threads=1), lr=1e-2, batch_size=4)
         >>> h = t.fit(y, y, epochs=2, validation_data=(y, y),
         ...           early_stopping={"monitor": "val_loss", "patience": 3}, verbose=False)
         >>> h["epoch"]
@@ -434,6 +444,11 @@ class Trainer:
             self._times[record["epoch"]] = seconds
             self._append(history, record, seconds)
             progress.end(record, seconds)
+            if not self._dead_warned:
+                probe = xv if xv is not None else xs
+                if _dead_network.output_is_constant(self.model, probe):
+                    self._dead_warned = True
+                    _dead_network.warn_dead(record["epoch"], min(len(probe), _dead_network.PROBE_IMAGES))
             if stop:
                 break
         return history
@@ -473,7 +488,7 @@ class Trainer:
         --------
         >>> import numpy as np, semsegloss_swift as ss
         >>> y = np.zeros((2, 1, 8, 8), np.float32)
-        >>> t = ss.Trainer(ss.UNet(base_channels=2, depth=1, threads=1))
+        >>> t = ss.Trainer(ss.UNet(base_channels=4, depth=1, threads=1))
         >>> sorted(t.evaluate(y, y))
         ['accuracy', 'dice', 'iou', 'loss']
         """
@@ -511,7 +526,7 @@ class Trainer:
         --------
         >>> import os, tempfile, numpy as np, semsegloss_swift as ss
         >>> y = np.zeros((2, 1, 8, 8), np.float32); y[:, :, :4] = 1
-        >>> t = ss.Trainer(ss.UNet(base_channels=2, depth=1, threads=1), loss="jaccard", batch_size=2)
+        >>> t = ss.Trainer(ss.UNet(base_channels=4, depth=1, threads=1), loss="jaccard", batch_size=2)
         >>> _ = t.fit(y, y, epochs=1, verbose=False)
         >>> path = os.path.join(tempfile.mkdtemp(), "trainer.ckpt")
         >>> t.save(path)

@@ -3,6 +3,7 @@ resume, determinism, every catalogue loss, progress output, threads."""
 from __future__ import annotations
 
 import threading
+import warnings
 
 import numpy as np
 import pytest
@@ -357,6 +358,7 @@ def test_concurrent_calls_on_one_model():
     assert t.epoch == 2
 
 
+@pytest.mark.filterwarnings("ignore:fit. after epoch:RuntimeWarning")  # this tiny U-Net is dead
 def test_fit_leaves_the_callers_subnormals_alone():
     """The trainer flushes subnormals to zero only while it computes (SubnormalFlush) and
     restores the calling thread's floating-point mode: NumPy still gets subnormals after."""
@@ -425,3 +427,27 @@ def test_set_loss_errors_leave_the_trainer_unchanged():
     _core.trainer_abort_epoch(t._handle)
     assert (t.loss, t.loss_options) == ("dice_loss", {})
     assert t.evaluate(x, y)["loss"] == before
+
+
+# ------------------------------------------------------------------ a dead network
+
+def test_fit_warns_once_when_every_relu_is_off():
+    """Weights of -0.1 on images in [0, 1]: every pre-activation is negative, the output is
+    the head's bias everywhere; fit says so once, naming the epoch and the remedy."""
+    x, y = disks(8, seed=4)
+    model = ss.UNet(seed=0, **TINY)
+    model.set_parameters(np.full(model.num_parameters, -0.1, np.float32))
+    trainer = ss.Trainer(model, lr=1e-3, batch_size=4)
+    with pytest.warns(RuntimeWarning, match=r"after epoch 1 .*same value at every pixel of 4 images.*"
+                                            r"batch_norm=True") as record:
+        trainer.fit(x, y, epochs=3, verbose=False, validation_data=(x[:6], y[:6]))
+    assert len([w for w in record if "dead" in str(w.message)]) == 1
+    assert record[0].filename == __file__  # points at the caller's fit
+
+
+def test_fit_does_not_warn_for_a_live_network():
+    x, y = disks(8, seed=4)
+    trainer = ss.Trainer(ss.UNet(seed=2, **TINY), lr=5e-3, batch_size=4, seed=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        trainer.fit(x, y, epochs=2, verbose=False)
