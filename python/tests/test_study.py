@@ -3,6 +3,7 @@ are written, a rerun skips finished runs, bad arguments are refused."""
 import csv
 import json
 import os
+import re
 
 import numpy as np
 import pytest
@@ -20,7 +21,8 @@ def tiny(out, **kw):
 
 def test_tiny_study_writes_reports_and_plots(tmp_path):
     text = study.run_study(tiny(tmp_path))
-    assert "| dice_bce |" in text and "| focal_tversky |" in text
+    # (2 epochs on 16 images: a run may still predict one class everywhere, marked "†")
+    assert re.search(r"\| dice_bce( †)? \|", text) and re.search(r"\| focal_tversky( †)? \|", text)
     with open(tmp_path / "results.csv") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 4 and {r["loss"] for r in rows} == {"dice_bce", "focal_tversky"}
@@ -114,3 +116,38 @@ def test_config_of_an_older_version_counts_as_without_batch_norm(tmp_path):
     with pytest.raises(ValueError, match=r"batch_norm False -> True"):
         study.run_study(tiny(tmp_path, seeds=[0], losses=["dice_bce"], epochs=1, batch_norm=True))
     study.run_study(tiny(tmp_path, seeds=[0], losses=["dice_bce"], epochs=1))  # same setup: accepted
+
+
+def test_one_class_everywhere_marks_a_collapsed_prediction():
+    assert study.one_class_everywhere(np.full((2, 1, 4, 4), 0.6))          # all foreground
+    assert study.one_class_everywhere(np.full((2, 1, 4, 4), 0.4))          # all background
+    assert study.one_class_everywhere(np.full((1, 1, 2, 2), 0.5))          # p >= 0.5 is foreground
+    mixed = np.full((2, 1, 4, 4), 0.5)
+    mixed[1, 0, 3, 3] = 0.49
+    assert not study.one_class_everywhere(mixed)
+    p = np.zeros((2, 3, 4, 4))
+    p[:, 1] = 1
+    assert study.one_class_everywhere(p, classes=3)
+    p[0, 2, 0, 0] = 2
+    assert not study.one_class_everywhere(p, classes=3)
+
+
+def test_report_marks_losses_with_collapsed_runs(tmp_path):
+    cfg = tiny(tmp_path)
+    run = dict(iou=0.9, dice=0.95, accuracy=0.99, hd95=1.0, iou_per_image=0.9, best_val_iou=0.9, epochs=2,
+               seconds=1.0, one_class=False)
+    rows = [dict(run, loss="dice_bce", seed=0), dict(run, loss="dice_bce", seed=1, iou=0.15, one_class=True),
+            dict(run, loss="focal_tversky", seed=0), dict(run, loss="focal_tversky", seed=1)]
+    text = study.write_reports(cfg, rows)
+    assert "| dice_bce † |" in text and "| focal_tversky |" in text
+    assert "† dice_bce: 1 of 2 runs — every test pixel got the same class: the network is untrained or collapsed" in text
+    with open(tmp_path / "results.csv") as f:
+        assert [r["one_class"] for r in csv.DictReader(f)] == ["False", "True", "False", "False"]
+    rows[1]["one_class"] = False
+    assert "†" not in study.write_reports(cfg, rows)
+
+
+def test_a_run_records_whether_it_predicted_one_class(tmp_path):
+    study.run_study(tiny(tmp_path, seeds=[0], losses=["dice_bce"], epochs=1))
+    metrics = json.loads((tmp_path / "runs" / "dice_bce-seed0" / "metrics.json").read_text())
+    assert isinstance(metrics["one_class"], bool)
