@@ -1,5 +1,7 @@
 """Your own data for the study: `datasets.from_arrays`, `load_npz`, `load_folders`, their
 `--data` specifications, and `study.run_study(cfg, arrays=...)` / the CLI on them."""
+import re
+
 import numpy as np
 import pytest
 
@@ -8,6 +10,12 @@ from semsegloss_swift import study
 from semsegloss_swift.__main__ import main as cli
 
 PIL = pytest.importorskip("PIL.Image")
+
+
+def has_row(report, loss):
+    """Whether the study report has a row for `loss` (marked "†" when a run predicted one
+    class everywhere, as the tiny studies here may after one epoch)."""
+    return re.search(r"\| %s( †)? \|" % re.escape(loss), report) is not None
 
 
 def squares(n=12, size=40, seed=0):
@@ -159,16 +167,16 @@ def test_study_on_arrays_and_through_the_cli(tmp_path, capsys):
     x, y = squares(n=20)
     text = study.run_study(tiny(tmp_path / "a", data="my squares"), arrays=(x, y))
     assert text.startswith("# Loss study: my squares, 32x32")
-    assert "of 20 images" in text and "| dice_bce |" in text and "| jaccard |" in text
+    assert "of 20 images" in text and has_row(text, "dice_bce") and has_row(text, "jaccard")
     rgb = study.run_study(tiny(tmp_path / "rgb", losses=["dice_bce"]), arrays=(np.stack([x, x // 2, x], axis=1), y))
-    assert "| dice_bce |" in rgb  # a 3-channel U-Net
+    assert has_row(rgb, "dice_bce")  # a 3-channel U-Net
     np.savez(tmp_path / "d.npz", images=x, masks=y)
     code = cli(["study", "--data", f"npz:{tmp_path / 'd.npz'}", "--losses", "dice_bce", "--epochs", "1",
                 "--size", "32", "--batch-size", "4", "--base-channels", "4", "--depth", "2",
                 "--out", str(tmp_path / "b"), "--quiet"])
     assert code == 0
     out = capsys.readouterr().out
-    assert "npz:" in out and "of 20 images" in out and "| dice_bce |" in out
+    assert "npz:" in out and "of 20 images" in out and has_row(out, "dice_bce")
     assert cli(["study", "--data", "folders:nope", "--out", str(tmp_path / "c")]) == 2
     assert "folders:IMAGES_DIR,MASKS_DIR" in capsys.readouterr().err
     np.savez(tmp_path / "s.npz", images=np.full((4, 8, 8), "a"), masks=y[:4, :8, :8])
@@ -248,7 +256,7 @@ def test_multiclass_study(tmp_path, capsys):
     code = cli(["study", "--data", f"npz:{tmp_path / 'm.npz'}", "--classes", "3", "--losses", "lovasz_softmax_loss",
                 "--epochs", "1", "--size", "32", "--batch-size", "4", "--base-channels", "4", "--depth", "2",
                 "--out", str(tmp_path / "c"), "--quiet"])
-    assert code == 0 and "| lovasz_softmax_loss |" in capsys.readouterr().out
+    assert code == 0 and has_row(capsys.readouterr().out, "lovasz_softmax_loss")
     assert cli(["study", "--classes", "3", "--losses", "focal", "--out", str(tmp_path / "d")]) == 2
     assert "binary masks" in capsys.readouterr().err
 
