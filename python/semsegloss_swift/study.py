@@ -170,7 +170,7 @@ COLLAPSED = ("every test pixel got the same class: the network is untrained or c
 
 def one_class_everywhere(prob: np.ndarray, classes: int = 1) -> bool:
     """Whether the prediction gives every test pixel the same class (all foreground, all
-    background, or one argmax class): the mark of a network that collapsed in training.
+    background, or one argmax class): the mark of a network that is untrained or collapsed.
     Binary: p >= 0.5 as in the metrics; multiclass: the argmax over channels."""
     if classes >= 2:
         labels = np.argmax(prob, axis=1)
