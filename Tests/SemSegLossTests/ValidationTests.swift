@@ -17,6 +17,26 @@ struct ValidationTests {
         expectError(.shape, "input") { _ = try run("dice_loss", [("mode", 2)], [1, 2, 3, 4], [1, 0, 1, 0], [1, 1, 2, 2]) }
     }
 
+    /// A mask (N, *spatial) for a one-channel input (N, 1, *spatial) is told how to add the
+    /// axis; other mismatches are not.
+    @Test("target without the channel axis gets the remedy")
+    func missingChannelAxis() throws {
+        let input = try TensorShape([2, 1, 3, 4])
+        let hint = "target[:, None]"
+        #expect(input.targetMismatch(try TensorShape([2, 3, 4])).message.contains(hint))
+        #expect(!input.targetMismatch(try TensorShape([2, 1, 3, 5])).message.contains(hint))
+        #expect(!input.targetMismatch(try TensorShape([2, 4, 3])).message.contains(hint))
+        #expect(!(try TensorShape([2, 2, 3, 4])).targetMismatch(try TensorShape([2, 3, 4])).message.contains(hint))
+        let volume = try TensorShape([1, 1, 2, 3, 4])
+        #expect(volume.targetMismatch(try TensorShape([1, 2, 3, 4])).message.contains(hint))
+        do {
+            _ = try run("dice_loss", [], [1, 2, 3, 4, 5, 6], [1, 0, 1, 0, 1, 0], [1, 3, 2])
+            Issue.record("expected an input error")
+        } catch let e as SegLossError {
+            #expect(e.argument == "input" && e.message.contains("input[:, None]"), "\(e)")
+        }
+    }
+
     // ssim_loss needs images of at least its window (11): its NaN/range checks are in SSIMTests.swift;
     // the multiclass-only generalized_wasserstein_dice_loss has them in WassersteinDiceTests.swift.
     @Test("values: NaN/inf input, out-of-range target and probabilities",

@@ -40,6 +40,31 @@ def test_target_shape_mismatch(name, fn):
 
 
 @pytest.mark.parametrize("name,fn", CALLS, ids=CALL_IDS)
+@pytest.mark.parametrize("dtype", [np.float64, np.int64, bool])
+def test_mask_without_channel_axis_says_how_to_add_it(name, fn, dtype):
+    """The commonest slip: masks (N, H, W) for logits (N, 1, H, W). Float, integer (a label
+    map to the library) and bool masks all get the same remedy, which then works."""
+    mask = target((2, 3, 4)).astype(dtype)
+    raises(ValueError, fn, probs(), mask, names=["target", "target[:, None]"])
+    fn(probs(), mask[:, None])
+
+
+@pytest.mark.parametrize("name,fn", CALLS, ids=CALL_IDS)
+def test_binary_input_without_channel_axis_says_how_to_add_it(name, fn):
+    raises(ValueError, fn, probs((2, 3, 4)), target((2, 3, 4)), names=["input", "input[:, None]"])
+
+
+@pytest.mark.parametrize("name,fn", CALLS, ids=CALL_IDS)
+def test_other_target_mismatch_gets_no_channel_hint(name, fn):
+    """The hint only where it is the remedy: not for a wrong spatial size, nor for a
+    multilabel input (several channels) with a mask of one."""
+    msg = raises(ValueError, fn, probs(), target((2, 1, 3, 5)), names=["target"])
+    assert "[:, None]" not in msg
+    msg = raises(ValueError, fn, probs((2, 2, 3, 4)), target((2, 3, 4)), mode="multilabel", names=["target"])
+    assert "target[:, None]" not in msg
+
+
+@pytest.mark.parametrize("name,fn", CALLS, ids=CALL_IDS)
 @pytest.mark.parametrize("shape", [(4,), (2, 1), (1, 1, 2, 2, 2, 2)])
 def test_wrong_ndim(name, fn, shape):
     raises(ValueError, fn, probs(shape), target(shape), names=["input"])

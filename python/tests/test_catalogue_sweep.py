@@ -181,3 +181,17 @@ def test_windowed_losses_reject_small_images_and_ignore_index_by_name(name):
     y = np.zeros((1, 1, 12, 12))
     with pytest.raises(ValueError, match=r"^ignore_index: "):
         ss.LOSSES[name](y, y, ignore_index=255)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.int64])
+@pytest.mark.parametrize("name", [n for n in NAMES if n not in MULTICLASS_ONLY])
+def test_mask_without_channel_axis_is_told_the_remedy(name, dtype):
+    """Logits (N, 1, H, W) with masks (N, H, W): a ValueError naming `target` that says to
+    pass target[:, None], for every loss that takes one channel; with the axis added the
+    call works."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 1) + spatial(name))
+    mask = (rng.random((2,) + spatial(name)) < 0.4).astype(dtype)
+    with pytest.raises(ValueError, match=r"^target: .*target\[:, None\]"):
+        ss.LOSSES[name](x, mask)
+    assert np.isfinite(ss.LOSSES[name](x, mask[:, None]))

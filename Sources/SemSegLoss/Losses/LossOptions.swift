@@ -89,7 +89,7 @@ public struct LossOptions: Sendable, Equatable {
         switch mode {
         case .binary:
             guard shape.channels == 1 else {
-                throw .shape("input", "mode='binary' expects exactly 1 channel, got shape \(shape) with \(shape.channels) channels; use mode='multilabel' for independent channels or mode='multiclass' for exclusive classes")
+                throw .shape("input", "mode='binary' expects exactly 1 channel, got shape \(shape) with \(shape.channels) channels; use mode='multilabel' for independent channels or mode='multiclass' for exclusive classes; if these are one-channel maps without their channel axis, pass input[:, None]")
             }
             guard includeBackground else {
                 throw .option("include_background", "has no meaning in mode='binary' (the single channel is the foreground); leave it True")
@@ -117,7 +117,7 @@ public struct LossOptions: Sendable, Equatable {
             throw .option("mode", "'multiclass' is not supported by this loss yet; use 'binary' or 'multilabel'")
         }
         guard target == input else {
-            throw .shape("target", "must have the input's shape \(input), got \(target)")
+            throw input.targetMismatch(target)
         }
     }
 

@@ -69,7 +69,7 @@ public enum ConfusionKernel {
         }
         let target = try target.requireDense("this metric")
         guard target.shape == shape else {
-            throw .shape("target", "must have the input's shape \(shape), got \(target.shape)")
+            throw shape.targetMismatch(target.shape)
         }
         // Compare in the input's own space: z ≥ logit(t) ⇔ σ(z) ≥ t.
         let t = metric.threshold

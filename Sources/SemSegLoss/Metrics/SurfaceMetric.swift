@@ -85,7 +85,7 @@ public struct ConfiguredSurfaceMetric: Sendable {
             classes = nil
             let t = try target.requireDense("this metric")
             guard t.shape == shape else {
-                throw .shape("target", "must have the input's shape \(shape), got \(t.shape)")
+                throw shape.targetMismatch(t.shape)
             }
             _ = try DistanceLossChecks.validate(input: input, target: t, options: options, ignore: options.ignoreIndex.map { S($0) })
             dense = t

@@ -56,7 +56,7 @@ public enum LossTarget<Scalar>: @unchecked Sendable {
         switch self {
         case .dense(let t): return t
         case .labels:
-            throw .shape("target", "\(owner) needs a target with the input's shape (binary, one-hot or soft labels); integer label maps (N, *spatial) are accepted with mode='multiclass' only")
+            throw .shape("target", "\(owner) needs a target with the input's shape (binary, one-hot or soft labels); integer label maps (N, *spatial) are accepted with mode='multiclass' only; for a mask of a one-channel input, add its channel axis: target[:, None]")
         }
     }
 }

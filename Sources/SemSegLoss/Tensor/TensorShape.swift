@@ -48,6 +48,17 @@ public struct TensorShape: Equatable, Hashable, Sendable, CustomStringConvertibl
 
     public var description: String { TensorShape.format(dims) }
 
+    /// The error for a dense target whose shape is not this input shape. When the target
+    /// is this shape without its single channel axis — a mask (N, *spatial) for logits
+    /// (N, 1, *spatial), the most common slip — the message says how to add the axis.
+    public func targetMismatch(_ target: TensorShape) -> SegLossError {
+        var message = "must have the input's shape \(self), got \(target)"
+        if channels == 1 && target.dims == [batch] + Array(spatial) {
+            message += "; the target lacks the channel axis: pass target[:, None]"
+        }
+        return .shape("target", message)
+    }
+
     /// Formats dims as a Python tuple, `(2, 1, 4, 4)`.
     public static func format(_ dims: [Int]) -> String {
         dims.count == 1 ? "(\(dims[0]),)" : "(" + dims.map(String.init).joined(separator: ", ") + ")"
