@@ -6,6 +6,7 @@ from typing import Any, Callable, Dict, Optional
 
 from . import _core
 from ._options import encode
+from ._option_hints import unknown_option_message, unknown_options
 
 _CALL_ONLY = ("return_grad", "grad_output")
 
@@ -70,10 +71,9 @@ class Loss:
 
     def __init__(self, **options: Any) -> None:
         allowed = self.option_names()
-        unknown = sorted(set(options) - set(allowed))
+        unknown = unknown_options(options, allowed)
         if unknown:
-            raise TypeError(f"{type(self).__name__}: unknown option {unknown[0]!r}; "
-                            f"accepted: {', '.join(allowed)}")
+            raise TypeError(unknown_option_message(type(self).__name__, unknown[0], allowed))
         self.options: Dict[str, Any] = dict(options)
 
     @classmethod
@@ -127,7 +127,7 @@ def resolve_loss(loss: Any, loss_options: Dict[str, Any]):
     if name not in LOSSES:
         raise ValueError(f"loss: unknown loss {loss!r}; available: {', '.join(LOSSES)}")
     allowed = option_names(name)
-    unknown = sorted(set(loss_options) - set(allowed))
+    unknown = unknown_options(loss_options, allowed)
     if unknown:
-        raise TypeError(f"{unknown[0]}: not an option of {name}; accepted: {', '.join(allowed)}")
+        raise TypeError(unknown_option_message(name, unknown[0], allowed))
     return name, dict(loss_options)

@@ -85,9 +85,10 @@ def loss_and_options(loss: Any, options: Optional[Mapping[str, Any]]) -> Tuple[s
 def loss_options(name: str, options: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
     """The encoded options of loss `name` (a catalogue name): what its function would pass
     to the library (`library_options`), except that a mode not given stays absent, so that
-    the trainer picks it from the model's output channels. With an option the function
-    does not take, the options go as given and the library's error names it."""
+    the trainer picks it from the model's output channels. An option the function does not
+    take is a ValueError naming it, with what it is called here (`_option_hints`)."""
     from ._loss_api import library_options, option_names
+    from ._option_hints import unknown_option_message, unknown_options
     if options is None:
         options = {}
     if not isinstance(options, Mapping):
@@ -95,9 +96,11 @@ def loss_options(name: str, options: Optional[Mapping[str, Any]]) -> Dict[str, A
     for key in options:
         if not isinstance(key, str):
             raise TypeError(f"loss_options: option names must be str, got {key!r}")
-    if set(options) <= set(option_names(name)):
-        full = library_options(name, dict(options))
-        if "mode" not in options:
-            full.pop("mode", None)
-        return encode(full)
-    return encode(dict(options))
+    accepted = option_names(name)
+    unknown = unknown_options(options, accepted)
+    if unknown:
+        raise ValueError(unknown_option_message(f"loss_options of {name}", unknown[0], accepted))
+    full = library_options(name, dict(options))
+    if "mode" not in options:
+        full.pop("mode", None)
+    return encode(full)

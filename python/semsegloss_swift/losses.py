@@ -564,3 +564,14 @@ for _family in (losses_distribution, losses_region, losses_lovasz, losses_compou
     LOSSES.update({f.__name__: f for f in _family.FAMILY_LOSSES})
 LOSSES.update({f.__name__: f for f in (hausdorff_dt_loss, log_hausdorff_dt_loss, boundary_loss,
                                         distance_penalized_ce_loss, shape_aware_loss, hausdorff_er_loss)})
+
+# Every loss function says what an unknown option is called here (`_option_hints`): the
+# wrapped function replaces the original in LOSSES, in this module and in its family's.
+from ._option_hints import with_option_hints  # noqa: E402
+import sys as _sys  # noqa: E402
+
+for _name, _function in list(LOSSES.items()):
+    LOSSES[_name] = with_option_hints(_function)
+    globals()[_name] = LOSSES[_name]
+    setattr(_sys.modules[_function.__module__], _name, LOSSES[_name])
+del _name, _function

@@ -1,0 +1,92 @@
+"""What to say about an option a loss does not take.
+
+Users moving from MONAI, segmentation_models_pytorch (smp), SemSegLoss, SegLoss or
+LovaszSoftmax pass those libraries' option names (``sigmoid=True``, ``smooth=1.0``,
+``to_onehot_y=True`` ...). The TypeError then says what the option is called here, or
+suggests close spellings of the accepted options, and lists them. A peer's name is only
+explained where the loss takes the options the explanation names.
+"""
+from __future__ import annotations
+
+import difflib
+import functools
+import inspect
+from typing import Any, Callable, Iterable, Optional
+
+#: peer option -> (our options the advice relies on, the advice). Options listed first
+#: must all be accepted by the loss for the advice to be given.
+PEER_OPTIONS = {
+    "sigmoid": (("from_logits",), "MONAI's sigmoid=True is from_logits=True here (the default): the "
+                "activation follows mode, sigmoid for 'binary' and 'multilabel', softmax for 'multiclass'"),
+    "softmax": (("from_logits", "mode"), "MONAI's softmax=True is mode='multiclass' with from_logits=True here"),
+    "use_softmax": (("from_logits", "mode"), "MONAI's use_softmax=True is mode='multiclass' with "
+                    "from_logits=True here"),
+    "other_act": (("from_logits",), "MONAI's other_act: apply the activation yourself and pass the "
+                  "probabilities with from_logits=False"),
+    "to_onehot_y": (("mode",), "MONAI's to_onehot_y=True is not needed: with mode='multiclass' an integer "
+                    "label map (N, *spatial) is one-hot encoded by the library"),
+    "apply_nonlin": (("from_logits",), "SegLoss's apply_nonlin is from_logits here: True (the default) "
+                     "applies sigmoid or softmax by mode, False takes probabilities"),
+    "smooth": (("smooth_nr", "smooth_dr"), "the smooth of smp, SemSegLoss and SegLoss is smooth_nr and "
+               "smooth_dr here (MONAI's names); ss.presets.preset(library, loss) sets both as that library does"),
+    "eps": (("smooth_dr",), "smp's eps (a lower bound on the denominator) has no equivalent here; "
+            "ss.presets.preset('smp', loss) gives smp's numbers"),
+    "log_loss": ((), "smp's DiceLoss(log_loss=True) is log_dice_loss here"),
+    "smooth_factor": (("label_smoothing",), "smp's smooth_factor is label_smoothing here"),
+    "ignore": (("ignore_index",), "LovaszSoftmax's ignore is ignore_index here"),
+    "only_present": (("classes",), "LovaszSoftmax's only_present=True is classes='present' here (the default)"),
+    "jaccard": ((), "MONAI's DiceLoss(jaccard=True) is jaccard_loss here; "
+                "ss.presets.preset('monai', 'jaccard_loss') has MONAI's smoothing"),
+    "batch_dice": (("batch",), "SegLoss's and nnU-Net's batch_dice is batch here"),
+    "do_bg": (("include_background",), "SegLoss's do_bg=False is include_background=False here"),
+    "loss_mask": ((), "masks go through ss.masked_loss(input, target, mask, loss=...) here"),
+    "mask": ((), "masks go through ss.masked_loss(input, target, mask, loss=...) here"),
+    "ignore_empty": (("empty",), "MONAI's ignore_empty: empty='skip' leaves entries with an empty target "
+                     "out of the mean here"),
+    "per_image": (("batch",), "per_image=True is batch=False here (the default: one value per image and "
+                  "class, then the mean), per_image=False is batch=True"),
+}
+
+
+def unknown_option_message(owner: str, option: str, accepted: Iterable[str]) -> str:
+    """``owner: unknown option 'x': <peer advice>. Accepted: ...``, or with ``; did you
+    mean 'y'?`` for a close spelling."""
+    accepted = list(accepted)
+    message = f"{owner}: unknown option {option!r}"
+    peer = PEER_OPTIONS.get(option)
+    close = difflib.get_close_matches(option, accepted, n=3, cutoff=0.6)
+    if peer is not None and all(name in accepted for name in peer[0]):
+        message += f": {peer[1]}."
+    elif close:
+        message += "; did you mean " + " or ".join(repr(c) for c in close) + "?"
+    else:
+        message += "."
+    return message + f" Accepted: {', '.join(accepted)}."
+
+
+def unknown_options(given: Iterable[str], accepted: Iterable[str]) -> list:
+    """The names of `given` that are not in `accepted`, in the order given."""
+    accepted = set(accepted)
+    return [name for name in given if name not in accepted]
+
+
+def with_option_hints(function: Callable[..., Any], accepted: Optional[Iterable[str]] = None) -> Callable[..., Any]:
+    """`function` with the TypeError for an unknown keyword replaced by
+    `unknown_option_message` (same exception type; any other TypeError passes unchanged).
+    `accepted`: the options to list (default: the keyword-only parameters)."""
+    parameters = inspect.signature(function).parameters
+    names = frozenset(parameters)
+    listed = list(accepted) if accepted is not None else [
+        p.name for p in parameters.values() if p.kind is inspect.Parameter.KEYWORD_ONLY]
+
+    @functools.wraps(function)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except TypeError:
+            unknown = unknown_options(kwargs, names)
+            if not unknown:
+                raise
+            raise TypeError(unknown_option_message(function.__name__, unknown[0], listed)) from None
+
+    return checked

@@ -1,0 +1,103 @@
+"""An option a loss does not take: the TypeError (ValueError for the trainer's
+loss_options) names it, says what a peer library's option is called here, or suggests a
+close spelling, and lists the accepted options (`_option_hints`)."""
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pytest
+
+import semsegloss_swift as ss
+from semsegloss_swift._loss_api import option_names
+from semsegloss_swift._option_hints import PEER_OPTIONS, unknown_option_message
+
+Z = np.zeros((1, 1, 12, 12))
+G = np.zeros((1, 1, 12, 12))
+NAMES = sorted(ss.LOSSES)
+
+
+def message(fn, *args, exc=TypeError, **kwargs):
+    with pytest.raises(exc) as info:
+        fn(*args, **kwargs)
+    return str(info.value)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_monai_sigmoid_is_translated_for_every_loss(name):
+    msg = message(ss.LOSSES[name], Z, G, sigmoid=True)
+    assert msg.startswith(f"{name}: unknown option 'sigmoid': MONAI's sigmoid=True is from_logits=True")
+    assert "Accepted: " in msg and "from_logits" in msg.split("Accepted: ")[1]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_class_form_gives_the_same_advice(name):
+    cls = ss.LOSS_CLASSES[name]
+    msg = message(cls, to_onehot_y=True)
+    assert msg.startswith(f"{cls.__name__}: unknown option 'to_onehot_y': MONAI's to_onehot_y=True is not needed")
+
+
+def test_peer_advice_only_where_the_loss_has_the_options_it_names():
+    msg = message(ss.dice_loss, Z, G, smooth=1.0)
+    assert "smooth_nr and smooth_dr here" in msg
+    msg = message(ss.bce_loss, Z, G, smooth=1.0)  # no smoothing options: no advice about them
+    assert "smooth_nr" not in msg and msg.startswith("bce_loss: unknown option 'smooth'. Accepted: ")
+
+
+def test_close_spellings_are_suggested():
+    msg = message(ss.dice_loss, Z, G, smoth_nr=1.0)
+    assert "did you mean 'smooth_nr'" in msg
+    msg = message(ss.DiceLoss, smoth_nr=1.0)
+    assert msg.startswith("DiceLoss: unknown option 'smoth_nr'; did you mean 'smooth_nr'")
+    msg = message(ss.focal_loss, Z, G, gama=2.0)
+    assert "did you mean 'gamma'" in msg
+    assert message(ss.dice_loss, Z, G, xyz=1) == (
+        "dice_loss: unknown option 'xyz'. Accepted: " + ", ".join(inspect.signature(ss.dice_loss).parameters)[
+            len("input, target, "):] + ".")
+
+
+def test_peer_names_that_are_options_here_still_work():
+    assert np.isfinite(ss.soft_cldice_loss(Z, G, smooth=1.0))
+    assert np.isfinite(ss.lovasz_softmax_loss(Z, G, per_image=True, classes="all"))
+    assert np.isfinite(ss.mcc_loss(Z, G, eps=1e-6))
+
+
+def test_other_type_errors_pass_unchanged():
+    msg = message(ss.dice_loss, Z, G, return_grad="yes")
+    assert "unknown option" not in msg and "return_grad" in msg
+    msg = message(ss.dice_loss, Z, G, 3)
+    assert "positional" in msg
+
+
+def test_masked_and_trainer_options():
+    msg = message(ss.masked_loss, Z, G, np.ones_like(G), loss="dice", sigmoid=True)
+    assert "dice_loss: unknown option 'sigmoid': MONAI's sigmoid=True" in msg
+    model = ss.UNet(base_channels=4, depth=1, threads=1)
+    msg = message(ss.Trainer, model, loss="dice", loss_options={"smooth": 1.0}, exc=ValueError)
+    assert msg.startswith("loss_options of dice_loss: unknown option 'smooth': the smooth of smp")
+
+
+def test_wrapping_keeps_signature_docs_and_identity():
+    for name, fn in ss.LOSSES.items():
+        assert getattr(ss, name) is fn and fn.__name__ == name
+        assert "return_grad" in inspect.signature(fn).parameters
+        assert fn.__doc__ and "Examples" in fn.__doc__
+        assert fn.__wrapped__.__module__ == fn.__module__
+
+
+def test_every_advice_names_real_options_and_functions():
+    """The options an advice relies on exist in some loss, and the functions it points to
+    exist, so that no advice sends a user to something that is not there."""
+    every = {option for name in ss.LOSSES for option in option_names(name)} | {"return_grad", "grad_output"}
+    for peer, (needed, advice) in PEER_OPTIONS.items():
+        assert set(needed) <= every, peer
+        for function in ("jaccard_loss", "log_dice_loss", "masked_loss"):
+            if function in advice:
+                assert hasattr(ss, function), (peer, function)
+    assert ss.presets.preset("monai", "jaccard_loss") is not None
+    assert ss.presets.preset("smp", "dice_loss") is not None
+
+
+def test_message_format():
+    assert unknown_option_message("f", "a", ["b", "c"]) == "f: unknown option 'a'. Accepted: b, c."
+    assert unknown_option_message("f", "bb", ["b", "c"]) == "f: unknown option 'bb'; did you mean 'b'? Accepted: b, c."
