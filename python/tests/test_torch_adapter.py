@@ -866,3 +866,14 @@ def test_module_doctests():
     result = doctest.testmod(sst, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+def test_peer_option_names_get_the_name_used_here():
+    """MONAI's sigmoid=True and smp's smooth in the torch adapter: the same TypeError as the
+    NumPy functions (`_option_hints`)."""
+    x, y = torch.zeros(1, 1, 4, 4), torch.zeros(1, 1, 4, 4)
+    for call in (lambda: sst.DiceLoss(sigmoid=True), lambda: sst.dice_loss(x, y, sigmoid=True)):
+        with pytest.raises(TypeError, match=r"^dice_loss: unknown option 'sigmoid': MONAI's sigmoid=True is from_logits"):
+            call()
+    with pytest.raises(TypeError, match=r"smooth_nr and smooth_dr here"):
+        sst.Loss("dice", smooth=1.0)
