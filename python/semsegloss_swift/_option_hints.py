@@ -1,10 +1,11 @@
-"""What to say about an option a loss does not take.
+"""What to say about an option a loss or a metric does not take.
 
-Users moving from MONAI, segmentation_models_pytorch (smp), SemSegLoss, SegLoss or
-LovaszSoftmax pass those libraries' option names (``sigmoid=True``, ``smooth=1.0``,
-``to_onehot_y=True`` ...). The TypeError then says what the option is called here, or
-suggests close spellings of the accepted options, and lists them. A peer's name is only
-explained where the loss takes the options the explanation names.
+Users moving from MONAI, segmentation_models_pytorch (smp), SemSegLoss, SegLoss,
+LovaszSoftmax or medpy pass those libraries' option names (``sigmoid=True``,
+``smooth=1.0``, ``to_onehot_y=True``, ``zero_division=1`` ...). The TypeError then says
+what the option is called here, or suggests close spellings of the accepted options, and
+lists them. A peer's name is only explained where the function takes the options the
+explanation names.
 """
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ import functools
 import inspect
 from typing import Any, Callable, Iterable, Optional
 
-#: peer option -> (our options the advice relies on, the advice). Options listed first
-#: must all be accepted by the loss for the advice to be given.
+#: Losses: peer option -> (our options the advice relies on, the advice). The options
+#: listed first must all be accepted by the loss for the advice to be given.
 PEER_OPTIONS = {
     "sigmoid": (("from_logits",), "MONAI's sigmoid=True is from_logits=True here (the default): the "
                 "activation follows mode, sigmoid for 'binary' and 'multilabel', softmax for 'multiclass'"),
@@ -47,13 +48,33 @@ PEER_OPTIONS = {
                   "class, then the mean), per_image=False is batch=True"),
 }
 
+#: Metrics: the same, for MONAI's and smp's metric options and medpy's.
+METRIC_PEER_OPTIONS = {
+    "zero_division": (("empty",), "smp's zero_division=1 is empty='one' here and zero_division=0 is "
+                      "empty='zero'; the default empty='nan' leaves 0/0 entries out of the mean, as MONAI"),
+    "ignore_empty": (("empty",), "MONAI's ignore_empty=True (its default) is close to empty='nan' here (ours): a "
+                     "0/0 entry is NaN and left out of the mean, but an empty target with false "
+                     "positives scores 0 here where MONAI gives NaN; ignore_empty=False is empty='one'"),
+    "get_not_nans": (("reduction",), "MONAI's get_not_nans has no equivalent: reduction='none' returns every "
+                     "entry, NaN where it is undefined"),
+    "num_classes": (("mode",), "the number of classes is the input's channel count here"),
+    "class_weights": (("reduction",), "smp's class_weights: take reduction='none' and weigh the per-class "
+                      "values yourself"),
+    "sigmoid": (("from_logits",), "MONAI's sigmoid=True is from_logits=True here: the threshold applies "
+                "to the sigmoid (binary, multilabel), multiclass takes the argmax"),
+    "softmax": (("mode",), "MONAI's softmax: mode='multiclass' takes the argmax over the channels here"),
+    "voxelspacing": (("spacing",), "medpy's voxelspacing is spacing here"),
+    "class_thresholds": (("tolerance",), "MONAI's class_thresholds is tolerance here"),
+    "distance_metric": (("spacing",), "only the Euclidean distance is computed here (spacing scales the axes)"),
+}
 
-def unknown_option_message(owner: str, option: str, accepted: Iterable[str]) -> str:
+
+def unknown_option_message(owner: str, option: str, accepted: Iterable[str], peers: Optional[dict] = None) -> str:
     """``owner: unknown option 'x': <peer advice>. Accepted: ...``, or with ``; did you
     mean 'y'?`` for a close spelling."""
     accepted = list(accepted)
     message = f"{owner}: unknown option {option!r}"
-    peer = PEER_OPTIONS.get(option)
+    peer = (PEER_OPTIONS if peers is None else peers).get(option)
     close = difflib.get_close_matches(option, accepted, n=3, cutoff=0.6)
     if peer is not None and all(name in accepted for name in peer[0]):
         message += f": {peer[1]}."
@@ -70,10 +91,12 @@ def unknown_options(given: Iterable[str], accepted: Iterable[str]) -> list:
     return [name for name in given if name not in accepted]
 
 
-def with_option_hints(function: Callable[..., Any], accepted: Optional[Iterable[str]] = None) -> Callable[..., Any]:
+def with_option_hints(function: Callable[..., Any], accepted: Optional[Iterable[str]] = None,
+                      peers: Optional[dict] = None) -> Callable[..., Any]:
     """`function` with the TypeError for an unknown keyword replaced by
     `unknown_option_message` (same exception type; any other TypeError passes unchanged).
-    `accepted`: the options to list (default: the keyword-only parameters)."""
+    `accepted`: the options to list (default: the keyword-only parameters); `peers`: the
+    table of peer names (default `PEER_OPTIONS`, the losses')."""
     parameters = inspect.signature(function).parameters
     names = frozenset(parameters)
     listed = list(accepted) if accepted is not None else [
@@ -87,6 +110,6 @@ def with_option_hints(function: Callable[..., Any], accepted: Optional[Iterable[
             unknown = unknown_options(kwargs, names)
             if not unknown:
                 raise
-            raise TypeError(unknown_option_message(function.__name__, unknown[0], listed)) from None
+            raise TypeError(unknown_option_message(function.__name__, unknown[0], listed, peers)) from None
 
     return checked

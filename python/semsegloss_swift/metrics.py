@@ -338,3 +338,14 @@ SURFACE_METRICS = {f.__name__: f for f in (hausdorff_distance, average_surface_d
 METRICS.update(SURFACE_METRICS)
 __all__ += ["hausdorff_distance", "average_surface_distance", "normalized_surface_dice",
             "SURFACE_METRICS"]
+
+# Every metric says what an unknown option is called here (`_option_hints`).
+from ._option_hints import METRIC_PEER_OPTIONS, with_option_hints  # noqa: E402
+
+for _name in list(METRICS) + ["confusion_counts"]:
+    globals()[_name] = with_option_hints(globals()[_name], peers=METRIC_PEER_OPTIONS)
+    if _name in METRICS:
+        METRICS[_name] = globals()[_name]
+    if _name in SURFACE_METRICS:
+        SURFACE_METRICS[_name] = globals()[_name]
+del _name

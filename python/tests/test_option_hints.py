@@ -101,3 +101,29 @@ def test_every_advice_names_real_options_and_functions():
 def test_message_format():
     assert unknown_option_message("f", "a", ["b", "c"]) == "f: unknown option 'a'. Accepted: b, c."
     assert unknown_option_message("f", "bb", ["b", "c"]) == "f: unknown option 'bb'; did you mean 'b'? Accepted: b, c."
+
+
+@pytest.mark.parametrize("name", sorted(ss.metrics.METRICS) + ["confusion_counts"])
+def test_metrics_translate_peer_names_and_spellings(name):
+    fn = getattr(ss.metrics, name)
+    assert ss.metrics.METRICS.get(name, fn) is fn
+    msg = message(fn, Z, G, num_classes=2)
+    assert msg.startswith(f"{name}: unknown option 'num_classes': the number of classes is the input's channel count")
+    msg = message(fn, Z, G, treshold=0.3)
+    assert "did you mean 'threshold'" in msg and "Accepted: " in msg
+
+
+def test_metric_advice_where_the_metric_has_the_option():
+    assert "empty='one'" in message(ss.metrics.iou, Z, G, zero_division=1)
+    assert "medpy's voxelspacing is spacing" in message(ss.metrics.hausdorff_distance, Z, G, voxelspacing=(1, 1))
+    # confusion_counts has no `empty`: no advice about it
+    msg = message(ss.metrics.confusion_counts, Z, G, zero_division=1)
+    assert "empty=" not in msg and msg.startswith("confusion_counts: unknown option 'zero_division'. Accepted: ")
+
+
+def test_every_metric_advice_names_real_options():
+    from semsegloss_swift._option_hints import METRIC_PEER_OPTIONS
+    every = {p for f in list(ss.metrics.METRICS.values()) + [ss.metrics.confusion_counts]
+             for p in inspect.signature(f).parameters}
+    for peer, (needed, _) in METRIC_PEER_OPTIONS.items():
+        assert set(needed) <= every, peer
