@@ -67,13 +67,64 @@ struct LovaszWalkTests {
         #expect(maxAbsDiff(d.gradient, dGrad) < 1e-12)
     }
 
-    @Test("items staged for compaction: key 0 unless sorted, keep flag in bit 63")
-    func stagedItems() {
-        #expect(LovaszSort.item(Float(0.5), 7, label: true, sorted: true) == LovaszSort.item(Float(0.5), 7, label: true))
-        #expect(LovaszSort.item(Float(0.5), 7, label: true, sorted: true) >> 63 == 1)
-        #expect(LovaszSort.item(Float(1e-40), 3, label: false, sorted: true) >> 63 == 1)  // subnormal
-        #expect(LovaszSort.item(Double(1e-50), 3, label: false, sorted: true) >> 63 == 1)  // Float 0
-        let off = LovaszSort.item(Float(-1), 5, label: true, sorted: false)
-        #expect(off >> 63 == 0 && LovaszSort.index(off) == 5 && LovaszSort.label(off) == 1)
+    @Test("gathering: the items with error > 0 in voxel order, keys, labels, counts and key range")
+    func gathering() {
+        // 2 500 voxels (three staging blocks) from entry offset 70 000, every fifth ignored.
+        let n = 2_500, offset = 70_000
+        var x = [Float](), t = [Float]()
+        for i in 0..<n {
+            x.append(Float((i * 7919) % 2000) / 250 - 4)  // logits in [-4, 4)
+            t.append(i % 5 == 4 ? 255 : Float(i % 3 == 0 ? 1 : 0))
+        }
+        x[10] = 1  // margin exactly 0 for a positive: not sorted
+        t[10] = 1
+        let hinge = HingeOnLogits<Float>()
+        for ignoring in [false, true] {
+            var c = LovaszEntryKernel.GatherCounts()
+            var items = [UInt64](repeating: 0, count: n)
+            var tt = t
+            if !ignoring { for i in 0..<n where tt[i] == 255 { tt[i] = 0 } }
+            items.withUnsafeMutableBufferPointer { ib in
+                LovaszEntryKernel.gatherRow(
+                    hinge, x, tt, spatial: n, offset: offset, ignore: 255, ignoring: ignoring,
+                    items: ib.baseAddress!, into: &c)
+            }
+            var expected = [UInt64](), valid: Int32 = 0, ones: Int32 = 0
+            for i in 0..<n where !(ignoring && tt[i] == 255) {
+                valid += 1
+                if tt[i] == 1 { ones += 1 }
+                let e = hinge.error(x[i], tt[i])
+                if e > 0 { expected.append(LovaszSort.item(e, offset + i, label: tt[i] == 1)) }
+            }
+            #expect(c.count == expected.count)
+            #expect(Array(items[0..<c.count]) == expected)
+            #expect(c.rowValid == valid && c.rowOnes == ones)
+            #expect(c.badInput == 0 && c.badTarget == 0 && c.soft == 0)
+            let keys = expected.map { UInt32(truncatingIfNeeded: $0 >> 32) }
+            #expect(c.keyLow == keys.min()! && c.keyHigh == keys.max()!)
+        }
+    }
+
+    @Test("gathering flags bad input, bad targets, soft labels; tiny errors stay sorted")
+    func gatheringEdgeCases() {
+        func gather<E: LovaszErrorFunction>(_ f: E, _ x: [E.S], _ t: [E.S]) -> LovaszEntryKernel.GatherCounts {
+            var c = LovaszEntryKernel.GatherCounts()
+            var items = [UInt64](repeating: 0, count: x.count)
+            items.withUnsafeMutableBufferPointer { ib in
+                LovaszEntryKernel.gatherRow(
+                    f, x, t, spatial: x.count, offset: 0, ignore: 0, ignoring: false, items: ib.baseAddress!, into: &c)
+            }
+            return c
+        }
+        let abs = AbsoluteErrorOnProbabilities<Float>()
+        #expect(gather(abs, [0.5, .nan], [1, 0]).badInput == 1)
+        #expect(gather(abs, [0.5, 0.2], [1, 2]).badTarget == 1)
+        #expect(gather(abs, [0.5, 0.2], [1, 0.5]).soft == 1)
+        let clean = gather(abs, [0.5, 0.2], [1, 0])
+        #expect(clean.badInput == 0 && clean.badTarget == 0 && clean.soft == 0 && clean.count == 2)
+        // A subnormal Float error and a Double error that rounds to Float 0 are sorted.
+        #expect(gather(abs, [1e-40], [0]).count == 1)
+        #expect(gather(AbsoluteErrorOnProbabilities<Double>(), [1e-50], [0]).count == 1)
+        #expect(gather(abs, [0.3], [0.3]).count == 0)  // error 0
     }
 }

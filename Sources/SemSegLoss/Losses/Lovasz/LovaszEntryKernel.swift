@@ -81,10 +81,10 @@ enum LovaszEntryKernel {
             // masks vanish.
             if hasIgnore {
                 gatherRow(errors, xr, tr, spatial: spatial, offset: rows.offset(r), ignore: ig, ignoring: true,
-                          items: items, scratch: scratch, into: &gathered)
+                          items: items, into: &gathered)
             } else {
                 gatherRow(errors, xr, tr, spatial: spatial, offset: rows.offset(r), ignore: ig, ignoring: false,
-                          items: items, scratch: scratch, into: &gathered)
+                          items: items, into: &gathered)
             }
             valid &+= Int(gathered.rowValid)
             ones &+= Int(gathered.rowOnes)
@@ -197,46 +197,69 @@ enum LovaszEntryKernel {
     }
 
     /// Gathers one row (or part of one) of `spatial` voxels (entry indices from `offset`:
-    /// the row's offset in the entry, `LovaszRows.offset`), in blocks of
-    /// `Blocks.size` voxels so that the staged items stay in L1: a vectorised loop
-    /// computes the errors, the validation counts, the key range and the items (key 0
-    /// unless valid with error > 0, see `LovaszSort.item`) into `scratch`; a branch-free
-    /// compaction then appends the items with a key to `items`.
+    /// the row's offset in the entry, `LovaszRows.offset`), in blocks of `Blocks.size`
+    /// voxels staged in L1:
+    ///
+    /// 1. a vectorised loop computes each voxel's error and writes two 32-bit words, its
+    ///    key (`~bits(Float(e))`, or 0 unless valid with error > 0) and its low word (the
+    ///    hard-label bit and the entry index, see `LovaszSort.item`), and folds the
+    ///    validation flags, the valid voxels, the ones and the key range;
+    /// 2. a branch-free compaction appends the items whose key is not 0 (its top bit is
+    ///    set: the complement of a positive Float's sign) to `items`, joining the two words.
+    ///
+    /// Every value of the first loop is 32 bits wide, so it runs eight lanes per AVX2
+    /// vector; built as 64-bit items there it ran four lanes with register spills, and the
+    /// hinge on 16×1×256×256 took 7–9 % longer (alternating processes, 2026-12-06). The
+    /// validation flags are OR-ed bits (bad input, bad target, a soft label), not counts:
+    /// `InputScan.check` rescans to count and locate on the error path.
     @inline(__always)
     static func gatherRow<E: LovaszErrorFunction>(
         _ errors: E, _ x: UnsafePointer<E.S>, _ t: UnsafePointer<E.S>, spatial: Int, offset: Int,
-        ignore ig: E.S, ignoring: Bool, items: UnsafeMutablePointer<UInt64>, scratch: UnsafeMutablePointer<UInt64>,
-        into c: inout GatherCounts
+        ignore ig: E.S, ignoring: Bool, items: UnsafeMutablePointer<UInt64>, into c: inout GatherCounts
     ) {
-        var badInput = c.badInput, badTarget = c.badTarget, soft = c.soft
         var rowValid = c.rowValid, rowOnes = c.rowOnes
         var keyLow = c.keyLow, keyHigh = c.keyHigh, count = c.count
+        var flags: Int32 = 0
+        // A block's keys and low words, in memory of their own: staged in the caller's
+        // UInt64 scratch rebound to UInt32 (`withMemoryRebound`), the loop was not
+        // vectorised where the entry is split over the threads (binary Lovász-softmax
+        // pooled: 1.3x slower).
+        let room = min(Blocks.size, spatial)
+        let stage = UnsafeMutablePointer<UInt32>.allocate(capacity: 2 * room)
+        defer { stage.deallocate() }
         var b = 0
         while b < spatial {
             let n = min(Blocks.size, spatial - b)
-            let xb = x + b, tb = t + b, ob = offset &+ b
+            let xb = x + b, tb = t + b, keys = stage, lows = stage + room
+            // Entry indices stay below 2³¹ (`LovaszSort.maxEntryCount`).
+            let first = UInt32(truncatingIfNeeded: offset &+ b)
             for i in 0..<n {
                 let xi = xb[i], gi = tb[i]
-                let keep = !ignoring || gi != ig
-                let k = ElementChecks.bit(keep)
-                badInput &+= ElementChecks.badInput(xi, logits: E.logits)
-                badTarget &+= k & ElementChecks.badTarget(gi)
-                soft &+= k & ElementChecks.bit(gi != 0) & ElementChecks.bit(gi != 1)
+                let k = ElementChecks.bit(!ignoring || gi != ig)
+                flags |= ElementChecks.badInput(xi, logits: E.logits)
+                    | (k & ElementChecks.badTarget(gi)) &<< 1
+                    | (k & ElementChecks.bit(gi != 0) & ElementChecks.bit(gi != 1)) &<< 2
                 rowValid &+= k
-                rowOnes &+= k & ElementChecks.bit(gi == 1)
+                let one = ElementChecks.bit(gi == 1)
+                rowOnes &+= k & one
                 let e = errors.error(xi, gi)
-                let item = LovaszSort.item(e, ob &+ i, label: gi == 1, sorted: keep && e > 0)
-                scratch[i] = item
-                keyLow = min(keyLow, LovaszSort.lowKey(item))
-                keyHigh = max(keyHigh, UInt32(truncatingIfNeeded: item &>> 32))
+                let sorted = ElementChecks.both(k != 0, e > 0)
+                let key: UInt32 = sorted ? ~Float(e).bitPattern : 0
+                keys[i] = key
+                lows[i] = UInt32(bitPattern: one) &<< 31 | (first &+ UInt32(truncatingIfNeeded: i))
+                keyLow = min(keyLow, sorted ? key : .max)
+                keyHigh = max(keyHigh, key)
             }
             for i in 0..<n {
-                let v = scratch[i]
-                items[count] = v
-                count &+= Int(truncatingIfNeeded: v &>> 63)
+                let key = keys[i]
+                items[count] = UInt64(key) &<< 32 | UInt64(lows[i])
+                count &+= Int(truncatingIfNeeded: key &>> 31)
             }
             b &+= n
         }
+        let badInput = c.badInput &+ (flags & 1)
+        let badTarget = c.badTarget &+ ((flags &>> 1) & 1)
+        let soft = c.soft &+ ((flags &>> 2) & 1)
         c = GatherCounts(
             badInput: badInput, badTarget: badTarget, soft: soft, rowValid: rowValid, rowOnes: rowOnes,
             keyLow: keyLow, keyHigh: keyHigh, count: count)

@@ -59,15 +59,6 @@ enum LovaszSort {
         UInt64(~Float(e).bitPattern) << 32 | UInt64(ElementChecks.bit(label)) << 31 | UInt64(truncatingIfNeeded: index)
     }
 
-    /// The item of voxel `index` when `sorted` (valid, error `e` > 0), else one with key 0.
-    /// A sorted item has bit 63 set (the complement of a sign bit 0), so `item >> 63` is
-    /// the compaction's keep flag; branch-free, for the vectorised gathering pass.
-    @inline(__always)
-    static func item<S: SegScalar>(_ e: S, _ index: Int, label: Bool, sorted: Bool) -> UInt64 {
-        let key = sorted ? ~Float(e).bitPattern : 0
-        return UInt64(key) << 32 | UInt64(ElementChecks.bit(label)) << 31 | UInt64(truncatingIfNeeded: index)
-    }
-
     /// The entry index of an item.
     @inline(__always)
     static func index(_ item: UInt64) -> Int { Int(truncatingIfNeeded: item & indexMask) }
@@ -99,15 +90,6 @@ enum LovaszSort {
                 high = max(high, key)
             }
         }
-    }
-
-    /// The key (high 32 bits) of a sorted item, `UInt32.max` for an item that is not
-    /// sorted (key 0, see `item(_:_:label:sorted:)`): folding it into
-    /// `KeyRange.low` with `min` ignores the items the compaction drops. Branch-free.
-    @inline(__always)
-    static func lowKey(_ item: UInt64) -> UInt32 {
-        let key = UInt32(truncatingIfNeeded: item &>> 32)
-        return key | ~UInt32(bitPattern: Int32(bitPattern: key) &>> 31)
     }
 
     /// Sorts `items[0..<count]` by decreasing Float error (ascending keys, stable), using

@@ -9,7 +9,7 @@ extension LovaszEntryKernel {
     /// while the others idle. The same steps, each spread over the threads:
     ///
     /// 1. gathering in parts of `gatherPart` voxels of a row, each part compacting its items
-    ///    into its own segment of `scratch` (staging in the same place in `items`) with its
+    ///    into its own segment of `scratch` with its
     ///    own counts and key range, and zeroing its gradient;
     /// 2. `LovaszSort.sortSegments`: LSD radix passes over the segments, parallel over parts
     ///    with per-part bucket offsets (exact, so no fix-up);
@@ -42,10 +42,10 @@ extension LovaszEntryKernel {
                 var c = GatherCounts()
                 if hasIgnore {
                     gatherRow(errors, x + start, t + start, spatial: n, offset: rows.offset(r) + i0, ignore: ig,
-                              ignoring: true, items: scratch + position, scratch: items + position, into: &c)
+                              ignoring: true, items: scratch + position, into: &c)
                 } else {
                     gatherRow(errors, x + start, t + start, spatial: n, offset: rows.offset(r) + i0, ignore: ig,
-                              ignoring: false, items: scratch + position, scratch: items + position, into: &c)
+                              ignoring: false, items: scratch + position, into: &c)
                 }
                 gradient?.advanced(by: start).update(repeating: 0, count: n)
                 out[p] = c
