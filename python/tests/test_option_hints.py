@@ -127,3 +127,12 @@ def test_every_metric_advice_names_real_options():
              for p in inspect.signature(f).parameters}
     for peer, (needed, _) in METRIC_PEER_OPTIONS.items():
         assert set(needed) <= every, peer
+
+
+def test_wrapped_functions_pickle_by_reference():
+    """multiprocessing and joblib pickle functions by module and name: the wrappers must be
+    what those names hold."""
+    import pickle
+    functions = list(ss.LOSSES.values()) + list(ss.metrics.METRICS.values()) + [ss.metrics.confusion_counts]
+    for fn in functions:
+        assert pickle.loads(pickle.dumps(fn)) is fn, fn.__name__
