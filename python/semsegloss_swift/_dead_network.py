@@ -19,6 +19,8 @@ import warnings
 
 import numpy as np
 
+from ._stack_level import user_stacklevel
+
 #: Images the probe predicts after each epoch.
 PROBE_IMAGES = 4
 
@@ -30,9 +32,9 @@ def output_is_constant(model, images: np.ndarray) -> bool:
     return bool(np.all(flat.max(axis=1) == flat.min(axis=1)))
 
 
-def warn_dead(epoch: int, images: int, stacklevel: int = 3) -> None:
+def warn_dead(epoch: int, images: int) -> None:
     warnings.warn(
         f"fit: after epoch {epoch} the network outputs the same value at every pixel of {images} "
         "images: every ReLU before the output layer is off (a 'dead' network), no gradient reaches "
         "the weights, and more epochs will not change that. Start again with "
-        "UNet(batch_norm=True), another seed or a lower lr.", RuntimeWarning, stacklevel=stacklevel)
+        "UNet(batch_norm=True), another seed or a lower lr.", RuntimeWarning, stacklevel=user_stacklevel())

@@ -25,6 +25,8 @@ import os
 import platform
 import warnings
 
+from ._stack_level import user_stacklevel
+
 #: The OPENBLAS_CORETYPE the package's import set while it loaded OpenBLAS, or None
 #: (``training.blas_kernels()`` reports it).
 chosen: str | None = None
@@ -120,4 +122,4 @@ def warn_if_generic() -> None:
             f"semsegloss_swift: OpenBLAS runs its generic '{info['core']}' kernels on this CPU, so training runs much "
             f"slower than it could (2.5x on a Xeon); set OPENBLAS_CORETYPE={info['faster_core']} in the "
             "environment before Python starts (OpenBLAS reads it once, when it is first loaded)",
-            RuntimeWarning, stacklevel=4)  # the caller of Trainer(...) / Trainer.load
+            RuntimeWarning, stacklevel=user_stacklevel())  # the caller of Trainer(...) / Trainer.load

@@ -1,4 +1,4 @@
-"""What to say about an option a loss or a metric does not take.
+"""What to say about an option a loss, a metric or the trainer does not take.
 
 Users moving from MONAI, segmentation_models_pytorch (smp), SemSegLoss, SegLoss,
 LovaszSoftmax or medpy pass those libraries' option names (``sigmoid=True``,
@@ -68,6 +68,29 @@ METRIC_PEER_OPTIONS = {
     "distance_metric": (("spacing",), "only the Euclidean distance is computed here (spacing scales the axes)"),
 }
 
+#: UNet, Trainer and Trainer.fit: Keras' and PyTorch's names (the SemSegLoss study was Keras).
+TRAINING_PEER_OPTIONS = {
+    "learning_rate": (("lr",), "Keras' learning_rate is lr here"),
+    "optimizer": (("lr",), "the optimizer is Adam (betas 0.9, 0.999), set by lr and weight_decay"),
+    "epochs": ((), "epochs is an argument of Trainer.fit"),
+    "criterion": (("loss",), "the loss is loss here: a name such as 'dice' or a loss object such as ss.DiceLoss()"),
+    "loss_fn": (("loss",), "the loss is loss here: a name such as 'dice' or a loss object such as ss.DiceLoss()"),
+    "batch_size": ((), "batch_size is an argument of ss.Trainer(...)"),
+    "lr": ((), "lr is an argument of ss.Trainer(...)"),
+    "validation_split": (("validation_data",), "pass the held-out images as validation_data=(x_val, y_val)"),
+    "callbacks": (("early_stopping", "checkpoint"), "Keras' EarlyStopping and ModelCheckpoint are "
+                  "early_stopping={'patience': ...} and checkpoint=path here"),
+    "shuffle": ((), "fit shuffles the images every epoch, from the Trainer's seed"),
+    "metrics": ((), "fit records validation IoU, Dice and accuracy in its history"),
+    "filters": (("base_channels",), "a Keras U-Net's filters (of the first level) is base_channels here"),
+    "n_filters": (("base_channels",), "n_filters (of the first level) is base_channels here"),
+    "start_filters": (("base_channels",), "start_filters is base_channels here"),
+    "num_classes": (("out_channels",), "the number of classes is out_channels here"),
+    "n_classes": (("out_channels",), "the number of classes is out_channels here"),
+    "classes": (("out_channels",), "the number of classes is out_channels here"),
+    "n_channels": (("in_channels",), "the number of image channels is in_channels here"),
+}
+
 
 def unknown_option_message(owner: str, option: str, accepted: Iterable[str], peers: Optional[dict] = None) -> str:
     """``owner: unknown option 'x': <peer advice>. Accepted: ...``, or with ``; did you
@@ -92,15 +115,17 @@ def unknown_options(given: Iterable[str], accepted: Iterable[str]) -> list:
 
 
 def with_option_hints(function: Callable[..., Any], accepted: Optional[Iterable[str]] = None,
-                      peers: Optional[dict] = None) -> Callable[..., Any]:
+                      peers: Optional[dict] = None, owner: Optional[str] = None) -> Callable[..., Any]:
     """`function` with the TypeError for an unknown keyword replaced by
     `unknown_option_message` (same exception type; any other TypeError passes unchanged).
     `accepted`: the options to list (default: the keyword-only parameters); `peers`: the
-    table of peer names (default `PEER_OPTIONS`, the losses')."""
+    table of peer names (default `PEER_OPTIONS`, the losses'); `owner`: the name the
+    message starts with (default the function's)."""
     parameters = inspect.signature(function).parameters
     names = frozenset(parameters)
     listed = list(accepted) if accepted is not None else [
         p.name for p in parameters.values() if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    owner = owner or function.__name__
 
     @functools.wraps(function)
     def checked(*args: Any, **kwargs: Any) -> Any:
@@ -110,6 +135,16 @@ def with_option_hints(function: Callable[..., Any], accepted: Optional[Iterable[
             unknown = unknown_options(kwargs, names)
             if not unknown:
                 raise
-            raise TypeError(unknown_option_message(function.__name__, unknown[0], listed, peers)) from None
+            raise TypeError(unknown_option_message(owner, unknown[0], listed, peers)) from None
 
     return checked
+
+
+def training_hints(owner: str, *positional: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator for `UNet.__init__`, `Trainer.__init__` and `Trainer.fit`: unknown keywords
+    get `TRAINING_PEER_OPTIONS`; the accepted list leaves out ``self`` and `positional`."""
+    def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
+        skip = {"self", *positional}
+        accepted = [name for name in inspect.signature(function).parameters if name not in skip]
+        return with_option_hints(function, accepted, TRAINING_PEER_OPTIONS, owner)
+    return decorate

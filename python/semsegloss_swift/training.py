@@ -27,6 +27,7 @@ import numpy as np
 
 from . import _core, _dead_network
 from ._openblas_core import blas_kernels, warn_if_generic as _warn_if_generic_blas
+from ._option_hints import training_hints
 from ._progress import Progress
 from ._training_args import (as_float32, check_int, check_path, check_real, check_seed, check_threads,
                              loss_and_options, loss_options as encode_loss_options)
@@ -78,6 +79,7 @@ class UNet:
     ((2, 1, 8, 8), dtype('float32'), True)
     """
 
+    @training_hints("UNet")
     def __init__(self, in_channels: int = 1, out_channels: int = 1, base_channels: int = 16,
                  depth: int = 4, seed: int = 0, batch_norm: bool = False,
                  threads: Optional[int] = None) -> None:
@@ -242,6 +244,7 @@ class Trainer:
     (['epoch', 'loss', 'time', 'val_accuracy', 'val_dice', 'val_iou', 'val_loss'], 3)
     """
 
+    @training_hints("Trainer", "model")
     def __init__(self, model: UNet, loss: Any = "dice_bce", loss_options: Optional[Mapping[str, Any]] = None,
                  lr: float = 2e-4, batch_size: int = 16, seed: int = 0, weight_decay: float = 0.0,
                  threshold: float = 0.5) -> None:
@@ -353,6 +356,7 @@ class Trainer:
 
     # -- training
 
+    @training_hints("Trainer.fit", "x", "y")
     def fit(self, x: Any, y: Any, epochs: int = 1, validation_data: Optional[Tuple[Any, Any]] = None,
             early_stopping: Optional[Mapping[str, Any]] = None, checkpoint: Optional[PathLike] = None,
             verbose: Union[bool, int] = True) -> Dict[str, List[float]]:

@@ -58,7 +58,8 @@ with warnings.catch_warnings(record=True) as caught:
     ss.Trainer(model, loss="dice", batch_size=2)
     ss.Trainer(model, loss="dice", batch_size=2)
 print(json.dumps({"info": ss.training.blas_kernels(),
-                  "warnings": [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]}))
+                  "warnings": [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)],
+                  "files": [w.filename for w in caught if issubclass(w.category, RuntimeWarning)]}))
 """
 
 
@@ -82,6 +83,7 @@ def test_generic_kernels_are_reported_and_the_trainer_warns_once():
         assert len(r["warnings"]) == 1, r["warnings"]
         message = r["warnings"][0]
         assert "'Prescott'" in message and f"OPENBLAS_CORETYPE={faster}" in message
+        assert r["files"] == ["<string>"], r["files"]  # points at the caller of Trainer(...)
 
 
 def test_no_warning_with_avx2_kernels():

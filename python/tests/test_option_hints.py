@@ -136,3 +136,38 @@ def test_wrapped_functions_pickle_by_reference():
     functions = list(ss.LOSSES.values()) + list(ss.metrics.METRICS.values()) + [ss.metrics.confusion_counts]
     for fn in functions:
         assert pickle.loads(pickle.dumps(fn)) is fn, fn.__name__
+
+
+def test_unet_and_trainer_translate_keras_names():
+    """The SemSegLoss study was Keras: its users pass learning_rate, epochs to the wrong
+    call, batch_size to fit, filters and num_classes to the U-Net."""
+    cases = [
+        (lambda: ss.UNet(filters=16), "UNet: unknown option 'filters': a Keras U-Net's filters"),
+        (lambda: ss.UNet(num_classes=3), "UNet: unknown option 'num_classes': the number of classes is out_channels"),
+        (lambda: ss.UNet(batchnorm=True), "UNet: unknown option 'batchnorm'; did you mean 'batch_norm'?"),
+        (lambda: ss.Trainer(TINY, learning_rate=1e-3), "Trainer: unknown option 'learning_rate': Keras' learning_rate is lr"),
+        (lambda: ss.Trainer(TINY, epochs=3), "Trainer: unknown option 'epochs': epochs is an argument of Trainer.fit"),
+        (lambda: ss.Trainer(TINY).fit(X, X, batch_size=2), "Trainer.fit: unknown option 'batch_size': batch_size is an argument of ss.Trainer"),
+        (lambda: ss.Trainer(TINY).fit(X, X, callbacks=[]), "Trainer.fit: unknown option 'callbacks': Keras' EarlyStopping"),
+    ]
+    for call, start in cases:
+        msg = message(call)
+        assert msg.startswith(start), msg
+        assert "Accepted: " in msg and "self" not in msg.split("Accepted: ")[1]
+    # arguments the wrappers pass on keep their own checks
+    assert "lr" in message(lambda: ss.Trainer(TINY, lr="x"))
+    model = ss.UNet(base_channels=4, depth=1, out_channels=1, seed=0, threads=1)
+    assert model is not None and ss.Trainer(model, lr=1e-3).fit(X, X, epochs=1, verbose=False)["epoch"] == [1]
+
+
+def test_training_advice_names_real_arguments():
+    from semsegloss_swift._option_hints import TRAINING_PEER_OPTIONS
+    every = set()
+    for fn in (ss.UNet.__init__, ss.Trainer.__init__, ss.Trainer.fit):
+        every |= set(inspect.signature(fn).parameters)
+    for peer, (needed, _) in TRAINING_PEER_OPTIONS.items():
+        assert set(needed) <= every, peer
+
+
+X = np.zeros((2, 1, 8, 8), np.float32)
+TINY = ss.UNet(base_channels=4, depth=1, threads=1)
