@@ -82,6 +82,12 @@ def vector_interleave_flags():
     return ["-Xswiftc", "-Xllvm", "-Xswiftc", f"-force-vector-interleave={int(count)}"]
 
 
+def host_has_avx2():
+    """True on an x86-64 CPU with AVX2 (the `avx2` flag in /proc/cpuinfo)."""
+    import platform
+    return platform.machine() in ("x86_64", "AMD64") and "avx2" in host_cpu_flags()
+
+
 def host_has_fma():
     """True when this machine's CPU has fused multiply-add (x86-64 `fma` flag; arm64 always)."""
     import platform
@@ -101,6 +107,9 @@ class BuildSwiftThenExtension(build_ext):
         if cpu == "native" and host_has_fma():
             # fused multiply-adds in FastMath's polynomials (~20% faster kernels)
             cmd += ["-Xswiftc", "-DSEMSEG_FMA"]
+        if cpu == "native" and host_has_avx2():
+            # two Lovász loops written with AVX2 intrinsics (LovaszItemLoops.swift)
+            cmd += ["-Xswiftc", "-DSEMSEG_AVX2"]
         if cpu == "native":
             cmd += prefer_512_bit_flags()
         cmd += vector_interleave_flags()

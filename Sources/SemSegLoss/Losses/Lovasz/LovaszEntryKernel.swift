@@ -204,14 +204,16 @@ enum LovaszEntryKernel {
     ///    key (`~bits(Float(e))`, or 0 unless valid with error > 0) and its low word (the
     ///    hard-label bit and the entry index, see `LovaszSort.item`), and folds the
     ///    validation flags, the valid voxels, the ones and the key range;
-    /// 2. a branch-free compaction appends the items whose key is not 0 (its top bit is
-    ///    set: the complement of a positive Float's sign) to `items`, joining the two words.
+    /// 2. a compaction (`LovaszItemLoops.append`) appends the items whose key is not 0
+    ///    (its top bit is set: the complement of a positive Float's sign) to `items`,
+    ///    joining the two words.
     ///
     /// Every value of the first loop is 32 bits wide, so it runs eight lanes per AVX2
     /// vector; built as 64-bit items there it ran four lanes with register spills, and the
     /// hinge on 16×1×256×256 took 7–9 % longer (alternating processes, 2026-12-06). The
     /// validation flags are OR-ed bits (bad input, bad target, a soft label), not counts:
-    /// `InputScan.check` rescans to count and locate on the error path.
+    /// `InputScan.check` rescans to count and locate on the error path. `items` holds one
+    /// item per voxel gathered into it (those of earlier rows and this one).
     @inline(__always)
     static func gatherRow<E: LovaszErrorFunction>(
         _ errors: E, _ x: UnsafePointer<E.S>, _ t: UnsafePointer<E.S>, spatial: Int, offset: Int,
@@ -250,11 +252,7 @@ enum LovaszEntryKernel {
                 keyLow = min(keyLow, sorted ? key : .max)
                 keyHigh = max(keyHigh, key)
             }
-            for i in 0..<n {
-                let key = keys[i]
-                items[count] = UInt64(key) &<< 32 | UInt64(lows[i])
-                count &+= Int(truncatingIfNeeded: key &>> 31)
-            }
+            count = LovaszItemLoops.append(keys: keys, lows: lows, count: n, to: items, at: count)
             b &+= n
         }
         let badInput = c.badInput &+ (flags & 1)

@@ -22,21 +22,33 @@ extension LovaszEntryKernel {
     ///
     /// Method, per block of `Blocks.size` items, in three loops so that the middle one
     /// vectorises:
-    /// 1. a scalar prefix count of the negatives, B_k, into `counts` (one add per item);
-    /// 2. a branch-free loop computing Δ_k in Double as one division per item, the
-    ///    gradient value v_k (Float, exact as S = Float) into the high half of item k in
-    ///    place of its key (the index stays), and the loss Σ e_k·Δ_k in Double with
-    ///    `Relaxed.multiplyAdd` (reassociated into vector lanes; the lane layout is fixed
-    ///    by the compiled code, so results do not depend on threads);
+    /// 1. the running count of negatives B_k with the label bit into `counts`, the keys
+    ///    into `keys` (`LovaszItemLoops.walkWords`): 32-bit words, so that loop 2 runs
+    ///    without 64-bit lanes;
+    /// 2. a branch-free loop computing Δ_k as one division per item (`deltas`), the
+    ///    gradient value v_k (Float, as S = Float) into `counts[k]`, and
+    ///    the loss Σ e_k·Δ_k in Double with `Relaxed.multiplyAdd` (reassociated into
+    ///    vector lanes; the lane layout is fixed by the compiled code, so results do not
+    ///    depend on threads);
     /// 3. a plain scatter `gradient[base + index(item_k)] = v_k`.
-    /// `counts` holds `min(count, Blocks.size)` elements. This walks one chunk of the
+    /// The sorted items are only read (until 2026-12-06 loop 2 wrote v_k into them in place
+    /// of the key, so every line of them went back dirty through the caches).
+    /// `counts` and `keys` hold `min(count, Blocks.size)` elements. This walks one chunk of the
     /// sorted items: `items` starts at rank `first`, after `negatives` negatives (updated
     /// to the count after the chunk), and the chunk's loss is returned (`walkHardChunks`).
+    ///
+    /// With `floatDelta` (the caller's choice: G + ranks ≤ 2²⁴, so that G, A_k, B_k and
+    /// G + B_k − 1 are exact in Float) Δ_k is computed in Float (`floatDeltas`): eight
+    /// lanes per AVX2 vector instead of four. Each Δ_k then carries two roundings (the
+    /// product (G + B)(G + B − 1) and the division), so it is within about 1 ulp of Float of
+    /// the exact value, and v_k within 2 ulp; the loss, a sum of terms ≥ 0, within 2⁻²²
+    /// (relative). On 16×1×256×256 (2026-12-06) 18 % of the gradient's elements moved by
+    /// 1–2 ulp against Δ_k in Double, the loss by about 1e−11.
     @inline(__always)
     static func walkHard<E: LovaszErrorFunction>(
         _ errors: E, items: UnsafeMutablePointer<UInt64>, count: Int, first: Int, negatives: inout UInt32,
         target G: Double, gradient: UnsafeMutablePointer<E.S>?, weight: Double, base: Int,
-        counts: UnsafeMutablePointer<UInt32>
+        counts: UnsafeMutablePointer<UInt32>, keys: UnsafeMutablePointer<UInt32>, floatDelta: Bool
     ) -> Double {
         typealias S = E.S
         // Blocks of `Blocks.size` items, so that counts and packed items stay in L1
@@ -44,38 +56,93 @@ extension LovaszEntryKernel {
         var loss = 0.0, lo = 0
         while lo < count {
             let n = min(Blocks.size, count &- lo), block = items + lo
-            // 1. B_k, the negatives among the first k items (k ≤ count < 2³¹: UInt32).
-            for k in 0..<n {
-                negatives &+= 1 &- UInt32(truncatingIfNeeded: (block[k] &>> 31) & 1)
-                counts[k] = negatives
-            }
-            // 2. Δ_k = num/den: a positive has num = 1, den = G + B; a negative
-            //    num = G − A, den = (G + B)(G + B − 1) with G + B − 1 ≥ G > 0.
-            for k in 0..<n {
-                let item = block[k]
-                let positive = (item &>> 31) & 1 == 1
-                // Counts below 2³¹ as Int32, so that the conversions vectorise.
-                let bi = Int32(bitPattern: counts[k])
-                let b = Double(bi)
-                let a = Double(Int32(truncatingIfNeeded: first &+ lo &+ k &+ 1) &- bi)
-                let gb = G + b
-                let delta = (positive ? 1 : G - a) / (positive ? gb : gb * (gb - 1))
-                let e = LovaszSort.error(item)
-                let value = S(weight * delta) * errors.slope(error: S(e), label: positive ? 1 : 0)
-                block[k] = UInt64(Float(value).bitPattern) &<< 32 | item & LovaszSort.indexMask
-                loss = Relaxed.multiplyAdd(Double(e), delta, loss)
+            // 1. B_k, the negatives among the first k items (k ≤ count < 2³¹: UInt32),
+            //    with the labels, and the keys.
+            LovaszItemLoops.walkWords(block, count: n, counts: counts, keys: keys, negatives: &negatives)
+            // 2. Δ_k, v_k and the loss.
+            if floatDelta {
+                floatDeltas(errors, count: n, rank: first &+ lo, counts: counts, keys: keys, target: Float(G),
+                            weight: Float(weight), loss: &loss)
+            } else {
+                deltas(errors, count: n, rank: first &+ lo, counts: counts, keys: keys, target: G,
+                       weight: weight, loss: &loss)
             }
             // 3. Scatter to the voxels.
             if let gradient {
                 for k in 0..<n {
-                    let item = block[k]
-                    gradient[base &+ LovaszSort.index(item)] = S(Float(bitPattern: UInt32(truncatingIfNeeded: item &>> 32)))
+                    gradient[base &+ LovaszSort.index(block[k])] = S(Float(bitPattern: counts[k]))
                 }
             }
             lo &+= n
         }
         return loss
     }
+
+    /// Loop 2 of `walkHard` in the precision D (Float or Double) on a block of `n` sorted
+    /// items whose first has rank `rank` (0-based), from their `walkWords`: Δ_k = num/den,
+    /// where a positive has num = 1, den = G + B and a negative num = G − A,
+    /// den = (G + B)(G + B − 1) with G + B − 1 ≥ G > 0; the bits of v_k = weight·Δ_k·∂e/∂x
+    /// replace `counts[k]`; the loss gets e_k·Δ_k.
+    @inline(__always)
+    static func deltas<E: LovaszErrorFunction, D: BinaryFloatingPoint>(
+        _ errors: E, count n: Int, rank: Int, counts: UnsafeMutablePointer<UInt32>, keys: UnsafePointer<UInt32>,
+        target G: D, weight: D, loss: inout Double
+    ) {
+        typealias S = E.S
+        var sum = loss
+        // A_k + B_k = rank + k + 1, counted in Int32 (ranks < 2³¹) so that it vectorises
+        // as 32-bit lanes.
+        var ranks = Int32(truncatingIfNeeded: rank &+ 1)
+        for k in 0..<n {
+            let word = counts[k]
+            let positive = word &>> 31 == 1
+            // Counts below 2³¹ as Int32, so that the conversions vectorise.
+            let bi = Int32(bitPattern: word & 0x7FFF_FFFF)
+            let gb = G + D(bi)
+            let a = D(ranks &- bi)
+            ranks &+= 1
+            let delta = (positive ? 1 : G - a) / (positive ? gb : gb * (gb - 1))
+            let e = Float(bitPattern: ~keys[k])
+            let value = S(weight * delta) * errors.slope(error: S(e), label: positive ? 1 : 0)
+            counts[k] = Float(value).bitPattern
+            sum = Relaxed.multiplyAdd(Double(e), Double(delta), sum)
+        }
+        loss = sum
+    }
+
+    /// `deltas` in Float, in two loops: the first computes Δ_k, v_k (into `counts[k]`) and
+    /// the loss term e_k·Δ_k (into `keys[k]`) in Float, all in 32-bit lanes (eight per
+    /// AVX2 vector; with the loss summed in Double in the same loop it ran four); the second
+    /// adds the terms in Double. The terms are ≥ 0, so the loss keeps a relative error below
+    /// 2⁻²² (Δ_k within about 2⁻²³, the product within 2⁻²⁴).
+    @inline(__always)
+    static func floatDeltas<E: LovaszErrorFunction>(
+        _ errors: E, count n: Int, rank: Int, counts: UnsafeMutablePointer<UInt32>, keys: UnsafeMutablePointer<UInt32>,
+        target G: Float, weight: Float, loss: inout Double
+    ) {
+        typealias S = E.S
+        var ranks = Int32(truncatingIfNeeded: rank &+ 1)
+        for k in 0..<n {
+            let word = counts[k]
+            let positive = word &>> 31 == 1
+            let bi = Int32(bitPattern: word & 0x7FFF_FFFF)
+            let gb = G + Float(bi)
+            let a = Float(ranks &- bi)
+            ranks &+= 1
+            let delta = (positive ? 1 : G - a) / (positive ? gb : gb * (gb - 1))
+            let e = Float(bitPattern: ~keys[k])
+            let value = S(weight * delta) * errors.slope(error: S(e), label: positive ? 1 : 0)
+            counts[k] = Float(value).bitPattern
+            keys[k] = (e * delta).bitPattern
+        }
+        var sum = 0.0
+        for k in 0..<n { sum = Relaxed.sum(sum, Double(Float(bitPattern: keys[k]))) }
+        loss += sum
+    }
+
+    /// Largest G + count for which `walkHard` computes Δ in Float (every integer up to 2²⁴
+    /// is a Float).
+    static let floatDeltaLimit = Double(1 << 24)
 
     /// Sorted items per chunk of the walk (fixed, so that the loss is added in the same
     /// order whatever the threads).
@@ -100,14 +167,18 @@ extension LovaszEntryKernel {
             return Double(e)
         }
         let chunks = (count &+ walkChunk &- 1) / walkChunk
+        let floatDelta = G + Double(count) <= floatDeltaLimit
         guard parallel && chunks > 1 else {
-            return spare.withMemoryRebound(to: UInt32.self, capacity: Blocks.size) { counts in
+            // Counts and keys of a block: 2·min(count, Blocks.size) words of `spare`.
+            let words = min(count, Blocks.size)
+            return spare.withMemoryRebound(to: UInt32.self, capacity: 2 &* words) { counts in
                 var loss = 0.0, negatives: UInt32 = 0
                 for c in 0..<chunks {
                     let lo = c &* walkChunk, n = min(walkChunk, count &- lo)
                     loss += walkHard(
                         errors, items: items + lo, count: n, first: lo, negatives: &negatives, target: G,
-                        gradient: gradient, weight: weight, base: base, counts: counts)
+                        gradient: gradient, weight: weight, base: base, counts: counts, keys: counts + words,
+                        floatDelta: floatDelta)
                 }
                 return loss
             }
@@ -128,12 +199,14 @@ extension LovaszEntryKernel {
                 let l = lb.baseAddress!
                 Parallel.forEachChunk(chunks, work: count &* 16) { c in
                     let lo = c &* walkChunk, n = min(walkChunk, count &- lo)
-                    // Each chunk's prefix counts in its own part of `spare`.
+                    // Each chunk's counts and keys in its own part of `spare`.
                     var negatives = b[c]
-                    (spare + lo).withMemoryRebound(to: UInt32.self, capacity: Blocks.size) { counts in
+                    let words = min(n, Blocks.size)
+                    (spare + lo).withMemoryRebound(to: UInt32.self, capacity: 2 &* words) { counts in
                         l[c] = walkHard(
                             errors, items: items + lo, count: n, first: lo, negatives: &negatives, target: G,
-                            gradient: gradient, weight: weight, base: base, counts: counts)
+                            gradient: gradient, weight: weight, base: base, counts: counts, keys: counts + words,
+                            floatDelta: floatDelta)
                     }
                 }
             }

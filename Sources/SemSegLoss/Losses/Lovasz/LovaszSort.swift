@@ -132,6 +132,11 @@ enum LovaszSort {
         keys: KeyRange? = nil
     ) -> UnsafeMutablePointer<UInt64> {
         guard count > 1 else { return items }
+        if count <= insertionLimit {
+            // A few items: in place by (key, index), without the passes' fixed cost.
+            orderRun(items, count: count) { $0 & orderMask < $1 & orderMask }
+            return items
+        }
         if count > exactPassesAbove {
             return sortSegments(items, segments: [Segment(start: 0, count: count)], other: scratch, keys: keys ?? KeyRange(items, count: count))
         }
@@ -177,20 +182,24 @@ enum LovaszSort {
             t0[digit(c, 0)] &+= 1
             t1[digit(c, 1)] &+= 1
         }
-        for d in 0..<bucketCount { t1[d] &+= t2[d] }
+        // A digit shared by every item needs no pass: it is then item 0's digit.
+        let first = coarse(items[0])
+        let skip0 = Int(t0[digit(first, 0)]) == count, skip1 = Int(t1[digit(first, 1)] &+ t2[digit(first, 1)]) == count
+        // Exclusive prefix sums of both histograms in one loop: two independent chains of
+        // adds (one per table, 2048 steps each, a fixed cost of every entry).
+        var sum0: UInt32 = 0, sum1: UInt32 = 0
+        for d in 0..<bucketCount {
+            let c0 = t0[d], c1 = t1[d] &+ t2[d]
+            t0[d] = sum0
+            t1[d] = sum1
+            sum0 &+= c0
+            sum1 &+= c1
+        }
 
         var source = items, target = scratch
         for p in 0..<2 {
             let table = tables + p * bucketCount
-            // Exclusive prefix sums; a digit shared by every item needs no pass.
-            var sum: UInt32 = 0, single = false
-            for d in 0..<bucketCount {
-                let c = table[d]
-                if Int(c) == count { single = true }
-                table[d] = sum
-                sum &+= c
-            }
-            if single { continue }
+            if p == 0 ? skip0 : skip1 { continue }
             for i in 0..<count {
                 let v = source[i]
                 let d = digit(coarse(v), p)
