@@ -96,6 +96,29 @@ struct LovaszItemLoopsTests {
         }
     }
 
+    #if SEMSEG_AVX2 && arch(x86_64)
+    @Test("inversions of 64 neighbours: the AVX2 bit mask equals the comparisons one by one")
+    func inversions() {
+        var rng = TestRandom(seed: 64)
+        for trial in 0..<200 {
+            // Keys from a few values (ties), random label bits, indices mostly rising.
+            var items = [UInt64]()
+            for i in 0..<65 {
+                let key = UInt64(0x8000_0000 | UInt32(rng.next() % UInt64(trial % 3 == 0 ? 3 : 1000))) << 32
+                let label: UInt64 = rng.uniform() < 0.3 ? 1 << 31 : 0
+                let index = UInt64(rng.uniform() < 0.1 ? Int(rng.next() % 100) : i)
+                items.append(key | label | index)
+            }
+            var expected: UInt64 = 0
+            for j in 0..<64 where items[j + 1] & LovaszSort.orderMask < items[j] & LovaszSort.orderMask {
+                expected |= 1 << UInt64(j)
+            }
+            let found = items.withUnsafeBufferPointer { LovaszItemLoops.inversionsAVX2($0.baseAddress! + 1) }
+            #expect(found == expected)
+        }
+    }
+    #endif
+
     /// Sorted items of random hinge errors over `n` voxels (30 % positives), with G.
     static func sortedItems(_ n: Int, seed: UInt64) -> (items: [UInt64], target: Double) {
         var rng = TestRandom(seed: seed)

@@ -249,9 +249,16 @@ enum LovaszEntryKernel {
                 let key: UInt32 = sorted ? ~Float(e).bitPattern : 0
                 keys[i] = key
                 lows[i] = UInt32(bitPattern: one) &<< 31 | (first &+ UInt32(truncatingIfNeeded: i))
-                keyLow = min(keyLow, sorted ? key : .max)
-                keyHigh = max(keyHigh, key)
             }
+            // The key range in a loop of its own (in the loop above its accumulators made
+            // the interleaved vector code spill registers): a key of 0 (not sorted) is
+            // UInt32.max after subtracting 1, so it never lowers the minimum.
+            var lowMinusOne = UInt32.max
+            for i in 0..<n {
+                lowMinusOne = min(lowMinusOne, keys[i] &- 1)
+                keyHigh = max(keyHigh, keys[i])
+            }
+            if lowMinusOne != .max { keyLow = min(keyLow, lowMinusOne &+ 1) }
             count = LovaszItemLoops.append(keys: keys, lows: lows, count: n, to: items, at: count)
             b &+= n
         }

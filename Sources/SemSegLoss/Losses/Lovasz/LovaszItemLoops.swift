@@ -4,13 +4,15 @@ import _Builtin_intrinsics.intel
 
 // MARK: - The two item loops that need AVX2 intrinsics
 
-/// Two loops of the Lovász losses that LLVM's loop vectoriser leaves scalar, because where
-/// an element goes, or what it gets, depends on every element before it:
+/// Loops of the Lovász losses that LLVM's loop vectoriser leaves scalar or compiles poorly,
+/// mostly because where an element goes, or what it gets, depends on the elements before it:
 ///
 /// - `append`: the compaction of a gathered block, which appends the items whose key is
 ///   not 0 (a left-pack);
 /// - `walkWords`: the running count of negatives over the sorted items in the walk (a
-///   prefix sum), written with the label and key of each item as 32-bit words.
+///   prefix sum), written with the label and key of each item as 32-bit words;
+/// - `inversionsAVX2`: the fix-up's comparison of neighbours, 64 at a time, into a bit mask
+///   (the vectoriser's version builds each bit with a variable shift).
 ///
 /// Each has a scalar version, the reference, and an AVX2 version written with the
 /// intrinsics of Clang's `immintrin.h`, used when the package is built with
@@ -184,6 +186,27 @@ enum LovaszItemLoops {
         }
         walkWordsScalar(items + k, count: n &- k, counts: counts + k, keys: keys + k, negatives: &running)
         negatives = running
+    }
+
+    /// `LovaszSort.inversions` for 64 items: bit j set when items[j] comes before
+    /// items[j − 1] in (key, index) order, for j < 64 (items[−1] must be readable). Four
+    /// comparisons per `vpcmpgtq` (signed, so both sides get their top bit flipped), four
+    /// bits per `vmovmskpd`.
+    @inline(__always)
+    static func inversionsAVX2(_ items: UnsafePointer<UInt64>) -> UInt64 {
+        let order = _mm256_set1_epi64x(Int64(bitPattern: LovaszSort.orderMask))
+        let flip = _mm256_set1_epi64x(Int64.min)
+        let bytes = UnsafeRawPointer(items)
+        @inline(__always) func ordered(_ offset: Int) -> __m256i {
+            let v = _mm256_loadu_si256(bytes.advanced(by: offset).assumingMemoryBound(to: __m256i.self))
+            return _mm256_xor_si256(_mm256_and_si256(v, order), flip)
+        }
+        var found: UInt64 = 0
+        for g in 0..<16 {
+            let inverted = _mm256_cmpgt_epi64(ordered(32 &* g &- 8), ordered(32 &* g))
+            found |= UInt64(UInt32(bitPattern: _mm256_movemask_pd(_mm256_castsi256_pd(inverted)))) &<< UInt64(4 &* g)
+        }
+        return found
     }
     #endif
 }

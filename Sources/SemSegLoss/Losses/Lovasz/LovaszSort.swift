@@ -230,9 +230,12 @@ enum LovaszSort {
 
     /// Bit j (j < n ≤ 64) is set when items[k + j] comes before items[k + j − 1] in
     /// (key, index) order (k ≥ 1). For n = 64 the comparisons are vectorised (no branch
-    /// per item).
+    /// per item; with AVX2 `LovaszItemLoops.inversionsAVX2`).
     @inline(__always)
     private static func inversions(_ items: UnsafePointer<UInt64>, at k: Int, count n: Int) -> UInt64 {
+        #if SEMSEG_AVX2 && arch(x86_64)
+        if n == 64 { return LovaszItemLoops.inversionsAVX2(items + k) }
+        #endif
         var found: UInt64 = 0
         @inline(__always) func bit(_ j: Int) -> UInt64 {
             let inverted = items[k &+ j] & orderMask < items[k &+ j &- 1] & orderMask
