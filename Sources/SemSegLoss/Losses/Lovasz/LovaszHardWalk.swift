@@ -38,7 +38,7 @@ extension LovaszEntryKernel {
     /// to the count after the chunk), and the chunk's loss is returned (`walkHardChunks`).
     ///
     /// With `floatDelta` (the caller's choice: G + ranks ≤ 2²⁴, so that G, A_k, B_k and
-    /// G + B_k − 1 are exact in Float) Δ_k is computed in Float (`floatDeltas`): eight
+    /// G + B_k − 1 are exact in Float) Δ_k is computed in Float (`deltas`): eight
     /// lanes per AVX2 vector instead of four. Each Δ_k then carries two roundings (the
     /// product (G + B)(G + B − 1) and the division), so it is within about 1 ulp of Float of
     /// the exact value, and v_k within 2 ulp; the loss, a sum of terms ≥ 0, within 2⁻²²
@@ -61,11 +61,11 @@ extension LovaszEntryKernel {
             LovaszItemLoops.walkWords(block, count: n, counts: counts, keys: keys, negatives: &negatives)
             // 2. Δ_k, v_k and the loss.
             if floatDelta {
-                floatDeltas(errors, count: n, rank: first &+ lo, counts: counts, keys: keys, target: Float(G),
-                            weight: Float(weight), loss: &loss)
+                deltas(errors, count: n, rank: first &+ lo, counts: counts, keys: keys, target: Float(G),
+                       weight: Float(weight), loss: &loss, termsInKeys: On.self)
             } else {
                 deltas(errors, count: n, rank: first &+ lo, counts: counts, keys: keys, target: G,
-                       weight: weight, loss: &loss)
+                       weight: weight, loss: &loss, termsInKeys: Off.self)
             }
             // 3. Scatter to the voxels.
             if let gradient {
@@ -79,65 +79,63 @@ extension LovaszEntryKernel {
     }
 
     /// Loop 2 of `walkHard` in the precision D (Float or Double) on a block of `n` sorted
-    /// items whose first has rank `rank` (0-based), from their `walkWords`: Δ_k = num/den,
-    /// where a positive has num = 1, den = G + B and a negative num = G − A,
-    /// den = (G + B)(G + B − 1) with G + B − 1 ≥ G > 0; the bits of v_k = weight·Δ_k·∂e/∂x
-    /// replace `counts[k]`; the loss gets e_k·Δ_k.
+    /// items whose first has rank `rank` (0-based), from their `walkWords`: Δ_k
+    /// (`increment`), the bits of v_k = weight·Δ_k·∂e/∂x in place of `counts[k]`, and the
+    /// loss terms e_k·Δ_k added to `loss`.
+    ///
+    /// With `TermsInKeys` (Δ in Float) the terms are written into `keys[k]` as Floats and
+    /// added in Double by a second loop: the first then has only 32-bit lanes (eight per
+    /// AVX2 vector; summed in Double in the same loop it ran four). The terms are ≥ 0, so
+    /// the loss keeps a relative error below 2⁻²² (Δ_k within about 2⁻²³, the product
+    /// within 2⁻²⁴). Without it the terms are added in Double as they come.
     @inline(__always)
-    static func deltas<E: LovaszErrorFunction, D: BinaryFloatingPoint>(
-        _ errors: E, count n: Int, rank: Int, counts: UnsafeMutablePointer<UInt32>, keys: UnsafePointer<UInt32>,
-        target G: D, weight: D, loss: inout Double
+    static func deltas<E: LovaszErrorFunction, D: BinaryFloatingPoint, TermsInKeys: StaticFlag>(
+        _ errors: E, count n: Int, rank: Int, counts: UnsafeMutablePointer<UInt32>, keys: UnsafeMutablePointer<UInt32>,
+        target G: D, weight: D, loss: inout Double, termsInKeys: TermsInKeys.Type
     ) {
-        typealias S = E.S
         var sum = loss
         // A_k + B_k = rank + k + 1, counted in Int32 (ranks < 2³¹) so that it vectorises
         // as 32-bit lanes.
         var ranks = Int32(truncatingIfNeeded: rank &+ 1)
         for k in 0..<n {
-            let word = counts[k]
-            let positive = word &>> 31 == 1
-            // Counts below 2³¹ as Int32, so that the conversions vectorise.
-            let bi = Int32(bitPattern: word & 0x7FFF_FFFF)
-            let gb = G + D(bi)
-            let a = D(ranks &- bi)
+            let (delta, positive) = increment(counts[k], ranks: ranks, target: G)
             ranks &+= 1
-            let delta = (positive ? 1 : G - a) / (positive ? gb : gb * (gb - 1))
             let e = Float(bitPattern: ~keys[k])
-            let value = S(weight * delta) * errors.slope(error: S(e), label: positive ? 1 : 0)
-            counts[k] = Float(value).bitPattern
-            sum = Relaxed.multiplyAdd(Double(e), Double(delta), sum)
+            counts[k] = gradientBits(errors, error: e, delta: delta, positive: positive, weight: weight)
+            if TermsInKeys.isOn {
+                keys[k] = Float(D(e) * delta).bitPattern
+            } else {
+                sum = Relaxed.multiplyAdd(Double(e), Double(delta), sum)
+            }
         }
-        loss = sum
+        if TermsInKeys.isOn {
+            var terms = 0.0
+            for k in 0..<n { terms = Relaxed.sum(terms, Double(Float(bitPattern: keys[k]))) }
+            loss += terms
+        } else {
+            loss = sum
+        }
     }
 
-    /// `deltas` in Float, in two loops: the first computes Δ_k, v_k (into `counts[k]`) and
-    /// the loss term e_k·Δ_k (into `keys[k]`) in Float, all in 32-bit lanes (eight per
-    /// AVX2 vector; with the loss summed in Double in the same loop it ran four); the second
-    /// adds the terms in Double. The terms are ≥ 0, so the loss keeps a relative error below
-    /// 2⁻²² (Δ_k within about 2⁻²³, the product within 2⁻²⁴).
+    /// Δ_k of the item whose walk word (`LovaszItemLoops.walkWords`) is `word`, with
+    /// `ranks` = A_k + B_k: 1/(G + B) for a positive, (G − A)/((G + B)(G + B − 1)) for a
+    /// negative; and whether it is a positive.
     @inline(__always)
-    static func floatDeltas<E: LovaszErrorFunction>(
-        _ errors: E, count n: Int, rank: Int, counts: UnsafeMutablePointer<UInt32>, keys: UnsafeMutablePointer<UInt32>,
-        target G: Float, weight: Float, loss: inout Double
-    ) {
-        typealias S = E.S
-        var ranks = Int32(truncatingIfNeeded: rank &+ 1)
-        for k in 0..<n {
-            let word = counts[k]
-            let positive = word &>> 31 == 1
-            let bi = Int32(bitPattern: word & 0x7FFF_FFFF)
-            let gb = G + Float(bi)
-            let a = Float(ranks &- bi)
-            ranks &+= 1
-            let delta = (positive ? 1 : G - a) / (positive ? gb : gb * (gb - 1))
-            let e = Float(bitPattern: ~keys[k])
-            let value = S(weight * delta) * errors.slope(error: S(e), label: positive ? 1 : 0)
-            counts[k] = Float(value).bitPattern
-            keys[k] = (e * delta).bitPattern
-        }
-        var sum = 0.0
-        for k in 0..<n { sum = Relaxed.sum(sum, Double(Float(bitPattern: keys[k]))) }
-        loss += sum
+    static func increment<D: BinaryFloatingPoint>(_ word: UInt32, ranks: Int32, target G: D) -> (D, Bool) {
+        let positive = word &>> 31 == 1
+        // Counts below 2³¹ as Int32, so that the conversions vectorise.
+        let b = Int32(bitPattern: word & 0x7FFF_FFFF)
+        let gb = G + D(b), a = D(ranks &- b)
+        return ((positive ? 1 : G - a) / (positive ? gb : gb * (gb - 1)), positive)
+    }
+
+    /// The bits of the gradient value weight·Δ·∂e/∂x (a Float, as S = Float).
+    @inline(__always)
+    static func gradientBits<E: LovaszErrorFunction, D: BinaryFloatingPoint>(
+        _ errors: E, error e: Float, delta: D, positive: Bool, weight: D
+    ) -> UInt32 {
+        let value = E.S(weight * delta) * errors.slope(error: E.S(e), label: positive ? 1 : 0)
+        return Float(value).bitPattern
     }
 
     /// Largest G + count for which `walkHard` computes Δ in Float (every integer up to 2²⁴
