@@ -108,7 +108,7 @@ class BuildSwiftThenExtension(build_ext):
             # fused multiply-adds in FastMath's polynomials (~20% faster kernels)
             cmd += ["-Xswiftc", "-DSEMSEG_FMA"]
         if cpu == "native" and host_has_avx2():
-            # two Lovász loops written with AVX2 intrinsics (LovaszItemLoops.swift)
+            # three Lovász loops written with AVX2 intrinsics (LovaszItemLoops.swift)
             cmd += ["-Xswiftc", "-DSEMSEG_AVX2"]
         if cpu == "native":
             cmd += prefer_512_bit_flags()
