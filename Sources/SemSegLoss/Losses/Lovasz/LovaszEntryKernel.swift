@@ -203,8 +203,9 @@ enum LovaszEntryKernel {
     /// 1. a vectorised loop computes each voxel's error and writes two 32-bit words, its
     ///    key (`~bits(Float(e))`, or 0 unless valid with error > 0) and its low word (the
     ///    hard-label bit and the entry index, see `LovaszSort.item`), and folds the
-    ///    validation flags, the valid voxels, the ones and the key range;
-    /// 2. a compaction (`LovaszItemLoops.append`) appends the items whose key is not 0
+    ///    validation flags, the valid voxels and the ones;
+    /// 2. a second loop takes the range of the keys that are not 0;
+    /// 3. a compaction (`LovaszItemLoops.append`) appends the items whose key is not 0
     ///    (its top bit is set: the complement of a positive Float's sign) to `items`,
     ///    joining the two words.
     ///

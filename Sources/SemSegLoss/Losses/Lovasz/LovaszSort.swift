@@ -28,7 +28,9 @@
 /// passes on the whole key. A pass whose digit is the same for every item is skipped.
 /// Above `exactPassesAbove` items, and for an entry split over the threads, the sort
 /// goes to `sortSegments` instead: one pass by the top digit and each bucket on its own
-/// (`sortByTopDigit`), or exact passes (up to three, no fix-up).
+/// (`sortByTopDigit`), or exact passes (up to three, no fix-up). Up to `insertionLimit`
+/// items are insertion-sorted: the passes' fixed cost (two tables of 2048 counts to clear
+/// and add up) made a 16×1×4×4 hinge take 75 µs instead of 20.
 ///
 /// That is O(n) against the O(n log n) comparisons of `argsort`, with sequential reads.
 /// Equal errors stay in voxel order, as NumPy's stable `argsort(-e)` (the gradient at
