@@ -12,14 +12,15 @@
 /// error itself is read back from the item, and with hard labels so is the label, so the
 /// walk over the sorted items never looks the voxel up (only the gradient is scattered).
 ///
-/// Algorithm: LSD radix sort in two stable scatter passes of 11-bit digits (2048
-/// buckets: the offset tables stay in L1) on a 22-bit coarse key, after one pass that
-/// fills both histograms, then an exact fix-up. The coarse key is c = (key − low) >> s,
-/// with [low, high] the range of the keys and s = max(0, width(high − low) − 22); it is
+/// Algorithm: LSD radix sort in two stable scatter passes of b-bit digits on a 2b-bit
+/// coarse key, after one pass that fills both histograms, then an exact fix-up; b = 11
+/// (2048 buckets: the offset tables stay in L1), or 12 above `wideDigitsAbove` items
+/// (`coarseDigitBits`). The coarse key is c = (key − low) >> s,
+/// with [low, high] the range of the keys and s = max(0, width(high − low) − 2b); it is
 /// monotone in the key, so after the two passes the items are ordered by c, and within a
 /// run of equal c by voxel index (stability). Keys are IEEE bit patterns (logarithmic),
-/// so even the widest range (s = 9: positive floats span < 2³¹ keys) leaves 2¹⁴ coarse
-/// buckets per binade: runs are
+/// so even the widest range (s = 9 for b = 11: positive floats span < 2³¹ keys) leaves
+/// 2¹⁴ coarse buckets per binade: runs are
 /// short, and the fix-up — one sequential pass comparing neighbours 64 at a time into
 /// a bit mask, and a sort of the rare runs holding an inversion (insertion sort, or the
 /// standard sort above `insertionLimit` items) — restores the exact order by (key,
@@ -38,10 +39,19 @@
 /// (rounding is monotone: Float(a) > Float(b) implies a > b), then runs of equal keys —
 /// ties below Float resolution, rare — are put in exact order by `refineRuns`.
 enum LovaszSort {
+    /// Digit width of the exact passes (`sortSegments`), and of the coarse passes up to
+    /// `wideDigitsAbove` items.
     static let digitBits = 11
     static let bucketCount = 1 << digitBits
-    /// Bits of the coarse key (two digit passes).
-    static let coarseBits = 2 * digitBits
+    /// Above this many items the coarse passes take 12-bit digits (a 24-bit coarse key):
+    /// runs of equal coarse keys get 4x rarer, for a fixed cost of twice the counts to
+    /// clear and add up. On the hinge's 256×256 images (~45 000 items) that was 2–3 %
+    /// faster; on 64×64 images (~2 800 items) 12 % slower (alternating processes,
+    /// 2026-12-06), hence 11 bits below.
+    static let wideDigitsAbove = 1 << 15
+
+    /// The digit width of the coarse passes for `count` items (see `wideDigitsAbove`).
+    static func coarseDigitBits(count: Int) -> Int { count > wideDigitsAbove ? 12 : digitBits }
     static let indexMask: UInt64 = 0x7FFF_FFFF
     /// Largest number of voxels in one entry (31-bit indices).
     static let maxEntryCount = Int(indexMask) + 1
@@ -101,17 +111,20 @@ enum LovaszSort {
         if sorted != items { items.update(from: sorted, count: count) }
     }
 
-    /// The coarse key c = (key − low) >> shift of an item: below 2²² for the keys of the
-    /// range it is made for, and monotone (non-decreasing) in the key.
+    /// The coarse key c = (key − low) >> shift of an item: below 2^(2·digitBits) for the
+    /// keys of the range it is made for, and monotone (non-decreasing) in the key.
     struct CoarseKey: Sendable, Equatable {
         let low: UInt32
         let shift: UInt32
+        /// The width of each of the two digits of the coarse key.
+        let digitBits: Int
 
-        /// The coarse key of the keys in `range`: the shift keeps `coarseBits` bits.
-        init(_ range: KeyRange) {
+        /// The coarse key of the keys in `range`: the shift keeps 2·`digitBits` bits.
+        init(_ range: KeyRange, digitBits: Int = LovaszSort.digitBits) {
             low = range.low
+            self.digitBits = digitBits
             let span = range.high &- range.low
-            shift = UInt32(max(0, (32 &- span.leadingZeroBitCount) &- LovaszSort.coarseBits))
+            shift = UInt32(max(0, (32 &- span.leadingZeroBitCount) &- 2 &* digitBits))
         }
 
         /// Whether the coarse key is the key itself (minus `low`): no fix-up needed.
@@ -142,7 +155,7 @@ enum LovaszSort {
         if count > exactPassesAbove {
             return sortSegments(items, segments: [Segment(start: 0, count: count)], other: scratch, keys: keys ?? KeyRange(items, count: count))
         }
-        let coarse = CoarseKey(keys ?? KeyRange(items, count: count))
+        let coarse = CoarseKey(keys ?? KeyRange(items, count: count), digitBits: coarseDigitBits(count: count))
         let sorted = sortCoarse(items, scratch: scratch, count: count, coarse: coarse)
         if !coarse.isExact { fixUp(sorted, count: count, coarse: coarse) }
         return sorted
@@ -156,19 +169,19 @@ enum LovaszSort {
         coarse: CoarseKey
     ) -> UnsafeMutablePointer<UInt64> {
         guard count > 1 else { return items }
-        let mask = UInt32(bucketCount - 1)
+        let bits = coarse.digitBits, buckets = 1 << bits, mask = UInt32(buckets - 1)
         // Two histograms; the top digit gets a second table for odd items: its values
         // gather in few buckets (the binades), and separate tables halve the chains of
         // stores and loads on one count.
-        let tables = UnsafeMutablePointer<UInt32>.allocate(capacity: 3 * bucketCount)
+        let tables = UnsafeMutablePointer<UInt32>.allocate(capacity: 3 * buckets)
         defer { tables.deallocate() }
-        tables.initialize(repeating: 0, count: 3 * bucketCount)
-        let t0 = tables, t1 = tables + bucketCount, t2 = tables + 2 * bucketCount
+        tables.initialize(repeating: 0, count: 3 * buckets)
+        let t0 = tables, t1 = tables + buckets, t2 = tables + 2 * buckets
         // Digit p of a coarse key; the top one is clamped, so that a key outside the
         // range `coarse` was made for can never index past a table (it would only sort
         // wrongly; the callers pass the range of the items).
         @inline(__always) func digit(_ c: UInt32, _ p: Int) -> Int {
-            Int(truncatingIfNeeded: p == 0 ? c & mask : min(c &>> UInt32(digitBits), mask))
+            Int(truncatingIfNeeded: p == 0 ? c & mask : min(c &>> UInt32(bits), mask))
         }
         var i = 0
         while i + 1 < count {
@@ -190,7 +203,7 @@ enum LovaszSort {
         // Exclusive prefix sums of both histograms in one loop: two independent chains of
         // adds (one per table, 2048 steps each, a fixed cost of every entry).
         var sum0: UInt32 = 0, sum1: UInt32 = 0
-        for d in 0..<bucketCount {
+        for d in 0..<buckets {
             let c0 = t0[d], c1 = t1[d] &+ t2[d]
             t0[d] = sum0
             t1[d] = sum1
@@ -200,7 +213,7 @@ enum LovaszSort {
 
         var source = items, target = scratch
         for p in 0..<2 {
-            let table = tables + p * bucketCount
+            let table = tables + p * buckets
             if p == 0 ? skip0 : skip1 { continue }
             for i in 0..<count {
                 let v = source[i]
@@ -221,12 +234,20 @@ enum LovaszSort {
         var k = 1
         while k < count {
             let n = min(64, count &- k)
-            let found = inversions(items, at: k, count: n)
-            if found == 0 {
-                k &+= n
-            } else {
-                k = sortRun(around: k &+ found.trailingZeroBitCount, items, count: count, coarse: coarse).upperBound
+            var found = inversions(items, at: k, count: n), next = k &+ n
+            // After a run is sorted the bits past its end still hold (they compare items
+            // the sort did not move; the one at its end compares two coarse keys, so it is
+            // 0): the scan goes on from them instead of comparing the 64 again.
+            while found != 0 {
+                let end = sortRun(around: k &+ found.trailingZeroBitCount, items, count: count, coarse: coarse).upperBound
+                let done = end &- k
+                if done >= n {
+                    next = end
+                    break
+                }
+                found &= ~UInt64(0) &<< UInt64(done)
             }
+            k = next
         }
     }
 
