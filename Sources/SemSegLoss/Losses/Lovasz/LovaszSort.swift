@@ -201,7 +201,7 @@ enum LovaszSort {
         let first = coarse(items[0])
         let skip0 = Int(t0[digit(first, 0)]) == count, skip1 = Int(t1[digit(first, 1)] &+ t2[digit(first, 1)]) == count
         // Exclusive prefix sums of both histograms in one loop: two independent chains of
-        // adds (one per table, 2048 steps each, a fixed cost of every entry).
+        // adds (one per table, 2048 or 4096 steps each, a fixed cost of every entry).
         var sum0: UInt32 = 0, sum1: UInt32 = 0
         for d in 0..<buckets {
             let c0 = t0[d], c1 = t1[d] &+ t2[d]
