@@ -10,7 +10,7 @@ struct LovaszSplitEntryTests {
     struct Case: CustomTestStringConvertible, Sendable {
         var label: String
         var shape: [Int]
-        var hinge = false, logits = true, soft = false, ignore = false, absent = false
+        var hinge = false, logits = true, soft = false, ignore = false, absent = false, allClasses = false
         var reduction: Reduction = .mean
         var testDescription: String { label }
     }
@@ -24,6 +24,12 @@ struct LovaszSplitEntryTests {
         Case(label: "ignore_index", shape: [2, 1, 256, 300], ignore: true),
         Case(label: "soft labels (serial walk)", shape: [2, 1, 256, 300], soft: true),
         Case(label: "G = 0 (hinge: only the largest error counts)", shape: [2, 1, 256, 300], hinge: true, absent: true, reduction: .sum),
+        // Every voxel an item, so the gathering pass leaves the gradient to the walk, which
+        // with G = 0 writes one element: the rest must still come out zero (not the -7
+        // the buffers are filled with).
+        Case(label: "Lovász-sigmoid, G = 0, classes all", shape: [2, 1, 256, 300], absent: true, allClasses: true,
+             reduction: .sum),
+        Case(label: "Lovász-sigmoid, G = 0, classes present", shape: [2, 1, 256, 300], absent: true),
         Case(label: "3-D, 2x1x9x100x90", shape: [2, 1, 9, 100, 90]),
         Case(label: "Lovász-sigmoid, 5x1x256x256 (sorted by the top digit first)", shape: [5, 1, 256, 256]),
         Case(label: "hinge pooled, 5x1x256x256 (sorted by the top digit first)", shape: [5, 1, 256, 256], hinge: true),
@@ -44,7 +50,7 @@ struct LovaszSplitEntryTests {
                         func run<E: LovaszErrorFunction>(_ errors: E) throws -> Double where E.S == S {
                             try LovaszEvaluator.evaluate(
                                 errors, input: input, target: target, options: options, perImage: false,
-                                presentOnly: !c.hinge, outputs: outputs, split: split)
+                                presentOnly: !c.hinge && !c.allClasses, outputs: outputs, split: split)
                         }
                         switch (c.hinge, c.logits) {
                         case (true, true): return try run(HingeOnLogits<S>())
@@ -84,9 +90,10 @@ struct LovaszSplitEntryTests {
         #expect(Self.mismatches(serial.2, split.2) == 0)
         if c.reduction == .none { #expect(Self.mismatches(serial.1, split.1) == 0) }
         #expect(serial.0.isFinite && serial.2.allSatisfy(\.isFinite))
+        if c.absent { #expect(split.2.filter { $0 != 0 }.count <= 1) }
     }
 
-    @Test("Double: same loss and gradient bit for bit", arguments: [cases[0], cases[4], cases[5]])
+    @Test("Double: same loss and gradient bit for bit", arguments: [cases[0], cases[4], cases[5], cases[8]])
     func double(_ c: Case) throws {
         let (x, g) = Self.data(c)
         let serial = try Self.evaluate(c, x, g, split: false), split = try Self.evaluate(c, x, g, split: true)

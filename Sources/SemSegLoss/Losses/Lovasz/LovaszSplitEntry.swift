@@ -10,7 +10,9 @@ extension LovaszEntryKernel {
     ///
     /// 1. gathering in parts of `gatherPart` voxels of a row, each part compacting its items
     ///    into its own segment of `scratch` with its
-    ///    own counts and key range, and zeroing its gradient;
+    ///    own counts and key range, and zeroing its gradient unless every voxel of the part
+    ///    is an item (the walk then writes all of it; for G = 0 those parts are zeroed
+    ///    after the gathering pass);
     /// 2. `LovaszSort.sortSegments`: LSD radix passes over the segments, parallel over parts
     ///    with per-part bucket offsets (exact, so no fix-up);
     /// 3. the walk in its fixed chunks (`walkHardChunks` with `parallel`).
@@ -47,7 +49,9 @@ extension LovaszEntryKernel {
                     gatherRow(errors, x + start, t + start, spatial: n, offset: rows.offset(r) + i0, ignore: ig,
                               ignoring: false, items: scratch + position, into: &c)
                 }
-                gradient?.advanced(by: start).update(repeating: 0, count: n)
+                // A part whose every voxel is an item gets all its gradient from the walk
+                // (unless G = 0, below), so it is zeroed only when some voxel is not.
+                if c.count < n { gradient?.advanced(by: start).update(repeating: 0, count: n) }
                 out[p] = c
             }
         }
@@ -64,6 +68,14 @@ extension LovaszEntryKernel {
         }
         var result = gatheredResult(total, valid: valid, ones: ones, target: t, rows: rows, ignore: ignore)
         guard total.sortable else { return result }
+        if result.target == 0, let gradient {
+            // G = 0: the walk writes only the largest error's gradient; zero the parts the
+            // gathering pass left as they were.
+            Parallel.forEachChunk(partCount, work: rows.voxels) { p in
+                let (r, i0, n, _) = part(p)
+                if counts[p].count == n { (gradient + rows.row(r) * spatial + i0).update(repeating: 0, count: n) }
+            }
+        }
 
         let segments = (0..<partCount).map { LovaszSort.Segment(start: part($0).position, count: counts[$0].count) }
         let sorted = LovaszSort.sortSegments(
