@@ -177,11 +177,12 @@ extension LovaszSort {
             swap(&from, &to)
         }
     }
+
     /// `sortLowBits` for two passes: one counting loop fills both digits' tables (instead
     /// of one loop per pass), then the two scatter passes, from `items` to `scratch` and
-    /// back. The high digit of a bucket's keys gathers in few values, so it is counted in
-    /// two tables (even and odd items, added up after) that halve the chains of stores
-    /// and loads on one count, as in `sortCoarse`. `tables` holds 3·2^`width` counts.
+    /// back. As in `sortCoarse`, the high digit is counted in two tables (even and odd
+    /// items, added up after), so that neighbours with equal high digits do not chain
+    /// their stores and loads on one count. `tables` holds 3·2^`width` counts.
     private static func sortTwoDigits(
         _ items: UnsafeMutablePointer<UInt64>, scratch: UnsafeMutablePointer<UInt64>, count: Int, low: UInt32,
         width: Int, tables: UnsafeMutablePointer<UInt32>
