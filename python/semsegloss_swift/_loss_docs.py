@@ -102,3 +102,22 @@ _SPACING = """
         ``(3.0, 0.8, 0.8)`` for a CT volume); distances are then in those units, as
         boundary-loss's ``resolution`` and MONAI's metrics' ``spacing``. Default: 1 on
         every axis (distances in voxels)."""
+
+_COMPOUND_RETURNS = """
+    (``reduction="none"`` raises ValueError: the parts have different shapes.)"""
+
+_FLOOR = """
+    floor : float, default 1e-7
+        Lower clamp of the base of the fractional powers; below it the gradient is 0
+        (keeps the gradient finite at a perfect prediction). Must be > 0 when an
+        exponent is < 1."""
+
+_EXAMPLE_DATA = """    >>> import numpy as np, semsegloss_swift as ss
+    >>> p = np.array([0.9, 0.2, 0.7, 0.1]).reshape(1, 1, 2, 2)
+    >>> g = np.array([1.0, 0.0, 1.0, 0.0]).reshape(1, 1, 2, 2)"""
+
+
+def _examples(f):
+    """Puts the shared 2x2 example arrays in place of ``{example_data}``."""
+    f.__doc__ = f.__doc__.replace("{example_data}", _EXAMPLE_DATA)
+    return f

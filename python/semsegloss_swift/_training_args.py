@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import numbers
 import os
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Any, Dict, Mapping, Optional, Tuple, Union
 
 import numpy as np
 
 from . import _core
 from ._options import encode
+
+PathLike = Union[str, "os.PathLike[str]"]
+#: The codes of the trainer's enumerations (``predict`` outputs, ``monitor`` scores).
+CODES = _core.training_codes()
 
 
 def check_int(name: str, value: Any, low: int = -2 ** 63, high: int = 2 ** 63 - 1) -> int:
@@ -104,3 +108,27 @@ def loss_options(name: str, options: Optional[Mapping[str, Any]]) -> Dict[str, A
     if "mode" not in options:
         full.pop("mode", None)
     return encode(full)
+
+
+def early_stopping(spec: Optional[Mapping[str, Any]], has_validation: bool) -> Tuple[int, int, float]:
+    """``Trainer.fit``'s ``early_stopping`` dict as (monitor code, patience, min_delta);
+    monitor -1 when there is none."""
+    if spec is None:
+        return -1, 1, 0.0
+    if not isinstance(spec, Mapping):
+        raise TypeError(f"early_stopping: expected None or a dict like {{'monitor': 'val_iou', "
+                        f"'patience': 5}}, got {type(spec).__name__}")
+    unknown = sorted(set(spec) - {"monitor", "patience", "min_delta"})
+    if unknown:
+        raise ValueError(f"early_stopping: unknown key {unknown[0]!r}; accepted: monitor, patience, min_delta")
+    if not has_validation:
+        raise ValueError("early_stopping: needs validation_data")
+    monitor = spec.get("monitor", "val_loss")
+    if monitor not in CODES["monitor"]:
+        raise ValueError(f"early_stopping: monitor must be one of {', '.join(map(repr, CODES['monitor']))}, "
+                         f"got {monitor!r}")
+    patience = check_int("patience", spec.get("patience", 5))
+    if patience < 1:
+        raise ValueError(f"early_stopping: patience must be >= 1, got {patience}")
+    min_delta = check_real("min_delta", spec.get("min_delta", 0.0))
+    return CODES["monitor"][monitor], patience, min_delta

@@ -13,11 +13,12 @@ images scaled to [0, 1], masks exactly 0 or 1.
 from __future__ import annotations
 
 import os
-from typing import Iterable, List, Optional, Sequence, Tuple
+from typing import Iterable, List, Tuple
 
 import numpy as np
 
 from ._custom_data import from_arrays, load_npz
+from .datasets_folders import load_folders, load_lung_segmentation, load_montgomery, load_shenzhen
 
 __all__ = ["chest_xray_phantom", "imbalanced_lesion_phantom", "load_montgomery", "load_shenzhen",
            "load_lung_segmentation", "from_arrays", "load_npz", "load_folders", "load", "split"]
@@ -190,131 +191,6 @@ def imbalanced_lesion_phantom(n: int = 64, size: int = 128, seed: int = 0) -> Ar
             masks[i, 0][lesion] = 1
         images[i, 0] = np.clip(img + rng.normal(0, 0.01, img.shape), 0, 1)
     return images, masks
-
-
-# ----------------------------------------------------------------------------- real data
-
-_IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
-
-
-def _pillow():
-    try:
-        from PIL import Image
-    except ImportError as e:  # pragma: no cover - depends on the environment
-        raise ImportError("reading image folders needs Pillow: pip install pillow "
-                          "(or pip install 'semsegloss-swift[plots]')") from e
-    return Image
-
-
-def _require_dir(path: str, what: str) -> str:
-    if not os.path.isdir(path):
-        raise FileNotFoundError(f"{what}: folder not found: {path}")
-    return path
-
-
-def _images_in(folder: str) -> List[str]:
-    return sorted(f for f in os.listdir(folder) if f.lower().endswith(_IMAGE_EXTENSIONS)
-                  and not f.startswith("."))
-
-
-def _read(path: str, size: int, is_mask: bool) -> np.ndarray:
-    Image = _pillow()
-    with Image.open(path) as im:
-        im = im.convert("L").resize((size, size), Image.NEAREST if is_mask else Image.BILINEAR)
-        a = np.asarray(im, dtype=np.float32)
-    return (a > 127).astype(np.float32) if is_mask else a / 255.0
-
-
-def _stack(pairs: Sequence[Tuple[str, Sequence[str]]], size: int) -> Arrays:
-    """Reads (image path, [mask paths]) pairs; several masks are merged (logical or)."""
-    if not isinstance(size, (int, np.integer)) or size < 16:
-        raise ValueError(f"size: expected an integer >= 16, got {size!r}")
-    x = np.empty((len(pairs), 1, size, size), np.float32)
-    y = np.empty_like(x)
-    for i, (image, mask_paths) in enumerate(pairs):
-        x[i, 0] = _read(image, size, False)
-        y[i, 0] = np.maximum.reduce([_read(m, size, True) for m in mask_paths])
-    return x, y
-
-
-def _stem(name: str) -> str:
-    return os.path.splitext(name)[0]
-
-
-def load_montgomery(path: str, size: int = 256) -> Arrays:
-    """Montgomery County set: ``path/CXR_png/*.png`` with ``path/ManualMask/leftMask/`` and
-    ``path/ManualMask/rightMask/`` holding same-named masks, merged into one lung mask.
-
-    Every image must have both masks (a missing or extra mask raises ValueError naming it).
-    Images are read as grayscale, resized to ``size`` x ``size`` (bilinear; masks nearest)
-    and scaled to [0, 1].
-    """
-    images_dir = _require_dir(os.path.join(path, "CXR_png"), "montgomery")
-    left_dir = _require_dir(os.path.join(path, "ManualMask", "leftMask"), "montgomery")
-    right_dir = _require_dir(os.path.join(path, "ManualMask", "rightMask"), "montgomery")
-    images = _images_in(images_dir)
-    left, right = set(_images_in(left_dir)), set(_images_in(right_dir))
-    missing = [f for f in images if f not in left or f not in right]
-    if missing:
-        raise ValueError(f"montgomery: {len(missing)} image(s) lack a left or right mask, e.g. {missing[:3]}")
-    extra = sorted((left | right) - set(images))
-    if extra:
-        raise ValueError(f"montgomery: {len(extra)} mask(s) have no image in CXR_png, e.g. {extra[:3]}")
-    if not images:
-        raise ValueError(f"montgomery: no images in {images_dir}")
-    return _stack([(os.path.join(images_dir, f), [os.path.join(left_dir, f), os.path.join(right_dir, f)])
-                   for f in images], size)
-
-
-def _pair_by_stem(images_dir: str, masks_dir: str, what: str) -> List[Tuple[str, List[str]]]:
-    """Pairs images with masks named like the image or with a ``_mask`` suffix; images
-    without a mask are left out (the Shenzhen set has masks for about 566 of 662)."""
-    masks = {}
-    for m in _images_in(masks_dir):
-        stem = _stem(m)
-        key = stem[:-5] if stem.endswith("_mask") else stem
-        if key in masks:
-            raise ValueError(f"{what}: two masks for image {key!r}: {masks[key]} and {m}")
-        masks[key] = m
-    images = {_stem(f): f for f in _images_in(images_dir)}
-    unmatched = sorted(set(masks) - set(images))
-    if unmatched:
-        raise ValueError(f"{what}: {len(unmatched)} mask(s) have no image in {images_dir}, e.g. "
-                         f"{[masks[k] for k in unmatched[:3]]}")
-    pairs = [(os.path.join(images_dir, images[k]), [os.path.join(masks_dir, masks[k])])
-             for k in sorted(images) if k in masks]
-    if not pairs:
-        raise ValueError(f"{what}: no image in {images_dir} has a mask in {masks_dir}")
-    return pairs
-
-
-def load_shenzhen(path: str, size: int = 256, masks: Optional[str] = None) -> Arrays:
-    """Shenzhen set: ``path/CXR_png/CHNCXR_0001_0.png`` with masks named
-    ``CHNCXR_0001_0_mask.png`` in ``masks`` (default: the first of ``path/mask``,
-    ``path/masks`` that exists). Images without a mask are skipped."""
-    images_dir = _require_dir(os.path.join(path, "CXR_png"), "shenzhen")
-    if masks is None:
-        candidates = [os.path.join(path, d) for d in ("mask", "masks")]
-        masks = next((c for c in candidates if os.path.isdir(c)), None)
-        if masks is None:
-            raise FileNotFoundError(f"shenzhen: no mask folder found, looked for {candidates}")
-    return _stack(_pair_by_stem(images_dir, _require_dir(masks, "shenzhen"), "shenzhen"), size)
-
-
-def load_lung_segmentation(path: str, size: int = 256) -> Arrays:
-    """The combined "Lung Segmentation" layout (Montgomery + Shenzhen): ``path/CXR_png`` and
-    ``path/masks``, masks named like the image or with a ``_mask`` suffix."""
-    images_dir = _require_dir(os.path.join(path, "CXR_png"), "folder")
-    return _stack(_pair_by_stem(images_dir, _require_dir(os.path.join(path, "masks"), "folder"), "folder"), size)
-
-
-def load_folders(images: str, masks: str, size: int = 256) -> Arrays:
-    """Your own images in one folder and their masks in another, paired by name (``a.png``
-    with ``a.png`` or ``a_mask.png``; images without a mask are left out, a mask without an
-    image is an error). Read as grayscale, resized (bilinear / nearest) to ``size`` and
-    scaled to [0, 1]; a mask pixel is foreground above 127."""
-    images, masks = os.path.expanduser(images), os.path.expanduser(masks)
-    return _stack(_pair_by_stem(_require_dir(images, "folders"), _require_dir(masks, "folders"), "folders"), size)
 
 
 def load(spec: str, size: int = 128, n: int = 704, seed: int = 0, classes: int = 1) -> Arrays:

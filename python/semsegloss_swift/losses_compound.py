@@ -1,6 +1,6 @@
-"""Loss family: combo, exp-log, Dice+CE, Dice+focal, unified focal and its parts, and the
-sums of whole losses (generalized Dice + focal, Dice + top-k, the UNet 3+ and BASNet
-hybrids).
+"""Loss family: combo, exp-log, Dice + CE, Dice + focal, generalized Dice + focal,
+Dice + top-k; with the unified focal loss and its parts (``losses_unified_focal``) and the
+hybrids of structural and distance losses (``losses_hybrid``), listed here as one family.
 
 Thin keyword wrappers over the Swift library (all maths is in Swift); see losses.py for
 the calling convention. Compound losses (a weighted sum of parts) return one number:
@@ -11,39 +11,18 @@ from __future__ import annotations
 
 from typing import Any, Optional, Sequence
 
-from . import _options
 from ._loss_api import evaluate
-from ._loss_docs import _COMMON, _NORMALIZE_MAP, _REGION, _RETURNS, _SCALE_WEIGHTS, _SOFT_LABEL, _SPACING, _doc  # noqa: F401
-
-_options.CHOICES["variant"] = {"asymmetric": 0, "symmetric": 1}
-_options.BOOLEANS.add("generalized")
-
-_COMPOUND_RETURNS = """
-    (``reduction="none"`` raises ValueError: the parts have different shapes.)"""
-
-_UFL_CLASSES = """
-    Classes: in ``mode="binary"`` (and for each channel of ``"multilabel"``) the channel
-    holds the foreground probability p and the background is 1 - p with target 1 - g;
-    this is exactly UFL's two-channel (background, foreground) loss. In
-    ``mode="multiclass"`` channel 0 is the background and every other channel a
-    foreground class (a generalisation, as proposed in MONAI PR #8607)."""
-
-_UFL_FIXES = """
-    Unlike the references: logits or probabilities (UFL and MONAI take probabilities
-    only, MONAI's docstring says logits), 2-D and 3-D (UFL indexes ``[:, :, :, c]``),
-    empty masks are ordinary inputs (MONAI raises ValueError when a batch has no
-    foreground), ``ignore_index``; UFL's file does not even parse (indentation error)."""
+from ._loss_docs import _COMPOUND_RETURNS, _FLOOR, _REGION, _SOFT_LABEL, _doc
+from .losses_hybrid import (HYBRID_LOSSES, basnet_hybrid_loss, dice_boundary_loss,  # noqa: F401  (re-exported)
+                            dice_hausdorff_dt_loss, unet3p_hybrid_loss)
+from .losses_unified_focal import (UNIFIED_FOCAL_LOSSES, asymmetric_focal_loss,  # noqa: F401  (re-exported)
+                                   asymmetric_focal_tversky_loss, symmetric_focal_loss,
+                                   symmetric_focal_tversky_loss, unified_focal_loss)
 
 _FOCAL_ALPHA_GAMMA = """alpha : float or None, default None
         Focal class weight (None weighs every class 1).
     gamma : float, default 2
         Focusing exponent (>= 0)."""
-
-_FLOOR = """
-    floor : float, default 1e-7
-        Lower clamp of the base of the fractional powers; below it the gradient is 0
-        (keeps the gradient finite at a perfect prediction). Must be > 0 when an
-        exponent is < 1."""
 
 
 @_doc(_REGION + _SOFT_LABEL)
@@ -220,206 +199,6 @@ def exp_log_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: 
         gamma_ce=gamma_ce, floor=floor))
 
 
-@_doc(_REGION + _FLOOR)
-def unified_focal_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
-                       reduction: str = "mean", ignore_index: Optional[float] = None,
-                       include_background: bool = True, smooth_nr: float = 1e-5,
-                       smooth_dr: float = 1e-5, batch: bool = False, empty: str = "smooth",
-                       variant: str = "asymmetric", weight: float = 0.5, delta: float = 0.6,
-                       gamma: float = 0.5, floor: float = 1e-7,
-                       return_grad: bool = False, grad_output: Any = None):
-    """Unified focal loss (Yeung et al., CMIG 2022),
-    ``weight * FTL_variant + (1 - weight) * FL_variant``.
-
-    ``variant="asymmetric"`` (default; UFL's ``asym_unified_focal_loss``) combines
-    :func:`asymmetric_focal_tversky_loss` and :func:`asymmetric_focal_loss`, which leave the
-    foreground (rare) classes un-suppressed; ``"symmetric"`` combines the symmetric pair.
-    Both parts share ``delta`` and ``gamma``. Defaults are UFL's (weight 0.5, delta 0.6,
-    gamma 0.5); MONAI's ``AsymmetricUnifiedFocalLoss`` uses delta = 0.7.{ufl_classes}{ufl_fixes}
-{compound}
-
-    Parameters
-    ----------{common}
-    variant : {"asymmetric", "symmetric"}, default "asymmetric"
-    weight : float, default 0.5
-        lambda, weight of the focal Tversky part, in [0, 1].
-    delta : float, default 0.6
-        In [0, 1]: weight of false negatives in the Tversky index (1 - delta on false
-        positives) and of the foreground in the focal part (1 - delta on the background).
-    gamma : float, default 0.5
-        In [0, 1]: focal Tversky exponent 1 - gamma, focal modulation (1 - p)^gamma.
-{returns}
-
-    Examples
-    --------
-    >>> import numpy as np, semsegloss_swift as ss
-    >>> z = np.zeros((1, 1, 2, 2)); g = np.array([[[[1.0, 0.0], [1.0, 0.0]]]])
-    >>> round(ss.unified_focal_loss(z, g, smooth_nr=0, smooth_dr=0), 6)  # (0.5/2 + 0.5**0.5/2 + 0.30597)/2
-    0.454762
-    """
-    return evaluate("unified_focal_loss", input, target, return_grad, grad_output, dict(
-        mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
-        include_background=include_background, smooth_nr=smooth_nr, smooth_dr=smooth_dr,
-        batch=batch, empty=empty, variant=variant, weight=weight, delta=delta, gamma=gamma,
-        floor=floor))
-
-
-_FOCAL_PARAMS = """
-    delta : float, default 0.7
-        Weight of the foreground classes (1 - delta on the background), in [0, 1].
-    gamma : float, default 2
-        Focusing exponent (>= 0)."""
-
-
-@_doc(_FOCAL_PARAMS)
-def asymmetric_focal_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
-                          reduction: str = "mean", ignore_index: Optional[float] = None,
-                          include_background: bool = True, delta: float = 0.7, gamma: float = 2.0,
-                          return_grad: bool = False, grad_output: Any = None):
-    """Asymmetric focal loss (Yeung et al., CMIG 2022),
-    ``(1 - delta)(1 - p_bg)^gamma CE_bg + delta CE_fg`` per voxel.
-
-    Only the background is focally suppressed; the foreground (rare) class keeps its full
-    cross-entropy. Binary: ``delta (-g log p) + (1 - delta) p^gamma (-(1 - g) log(1 - p))``,
-    log-probabilities in closed form from logits. UFL defaults delta 0.7, gamma 2.
-    Multiclass: softmax, ``(1 - delta)(1 - p_0)^gamma CE_0 + delta sum_{c>=1} CE_c`` per voxel
-    (stable log-softmax). ``reduction="none"``: the input's shape, (N, *spatial) in
-    multiclass mode.{ufl_classes}{ufl_fixes}
-
-    Parameters
-    ----------{common}
-{returns}
-
-    Examples
-    --------
-    >>> import numpy as np, semsegloss_swift as ss
-    >>> p = np.array([0.9, 0.2, 0.7, 0.1]).reshape(1, 1, 2, 2)
-    >>> g = np.array([1.0, 0.0, 1.0, 0.0]).reshape(1, 1, 2, 2)
-    >>> round(ss.asymmetric_focal_loss(p, g, from_logits=False), 6)
-    0.081605
-    """
-    return evaluate("asymmetric_focal_loss", input, target, return_grad, grad_output, dict(
-        mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
-        include_background=include_background, delta=delta, gamma=gamma))
-
-
-@_doc(_FOCAL_PARAMS)
-def symmetric_focal_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
-                         reduction: str = "mean", ignore_index: Optional[float] = None,
-                         include_background: bool = True, delta: float = 0.7, gamma: float = 2.0,
-                         return_grad: bool = False, grad_output: Any = None):
-    """Symmetric focal loss (Yeung et al., CMIG 2022),
-    ``(1 - delta)(1 - p_bg)^gamma CE_bg + delta (1 - p_fg)^gamma CE_fg`` per voxel.
-
-    In binary mode it equals :func:`focal_loss` with ``alpha=delta``. UFL defaults
-    delta 0.7, gamma 2; in multiclass mode it is the softmax :func:`focal_loss` with
-    ``alpha=delta`` (1 - alpha on class 0). ``reduction="none"``: the input's shape,
-    (N, *spatial) in multiclass mode.{ufl_classes}{ufl_fixes}
-
-    Parameters
-    ----------{common}
-{returns}
-
-    Examples
-    --------
-    >>> import numpy as np, semsegloss_swift as ss
-    >>> z = np.array([[[[2.0, -1.0], [0.5, -3.0]]]]); g = np.array([[[[1.0, 0.0], [1.0, 0.0]]]])
-    >>> bool(np.isclose(ss.symmetric_focal_loss(z, g, delta=0.3), ss.focal_loss(z, g, alpha=0.3)))
-    True
-    """
-    return evaluate("symmetric_focal_loss", input, target, return_grad, grad_output, dict(
-        mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
-        include_background=include_background, delta=delta, gamma=gamma))
-
-
-_FTL_PARAMS = _REGION + """
-    delta : float, default 0.7
-        Weight of false negatives (1 - delta on false positives), in [0, 1]: UFL/MONAI's
-        letter, i.e. ``beta=delta, alpha=1-delta`` of :func:`tversky_loss`.
-    gamma : float, default 0.75
-        UFL's gamma in [0, 1]; the exponent is ``1 - gamma``.""" + _FLOOR
-
-
-@_doc(_FTL_PARAMS)
-def asymmetric_focal_tversky_loss(input: Any, target: Any, *, mode: str = "binary",
-                                  from_logits: bool = True, reduction: str = "mean",
-                                  ignore_index: Optional[float] = None,
-                                  include_background: bool = True, smooth_nr: float = 1e-5,
-                                  smooth_dr: float = 1e-5, batch: bool = False,
-                                  empty: str = "smooth", delta: float = 0.7, gamma: float = 0.75,
-                                  floor: float = 1e-7, return_grad: bool = False,
-                                  grad_output: Any = None):
-    """Asymmetric focal Tversky loss (Yeung et al., CMIG 2022),
-    ``mean_k [(1 - mTI_bg), max(1 - mTI_fg, floor)^(1 - gamma)]``.
-
-    ``mTI_k = (TP + s_n) / (TP + delta FN + (1 - delta) FP + s_d)`` per (image, class);
-    the exponent is applied per class before the mean (paper, UFL). Only the foreground
-    terms are focal. UFL defaults delta 0.7, gamma 0.75 (smoothing here: ``smooth_nr``,
-    ``smooth_dr``; UFL/MONAI use 1e-6 / 1e-7). ``reduction="none"``: (N, C).{ufl_classes}{ufl_fixes}
-
-    Parameters
-    ----------{common}
-{returns}
-
-    Examples
-    --------
-    >>> import numpy as np, semsegloss_swift as ss
-    >>> p = np.array([0.9, 0.2, 0.7, 0.1]).reshape(1, 1, 2, 2)
-    >>> g = np.array([1.0, 0.0, 1.0, 0.0]).reshape(1, 1, 2, 2)
-    >>> round(ss.asymmetric_focal_tversky_loss(p, g, from_logits=False, smooth_nr=0, smooth_dr=0), 6)
-    0.410438
-    """
-    return evaluate("asymmetric_focal_tversky_loss", input, target, return_grad, grad_output, dict(
-        mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
-        include_background=include_background, smooth_nr=smooth_nr, smooth_dr=smooth_dr,
-        batch=batch, empty=empty, delta=delta, gamma=gamma, floor=floor))
-
-
-@_doc(_FTL_PARAMS)
-def symmetric_focal_tversky_loss(input: Any, target: Any, *, mode: str = "binary",
-                                 from_logits: bool = True, reduction: str = "mean",
-                                 ignore_index: Optional[float] = None,
-                                 include_background: bool = True, smooth_nr: float = 1e-5,
-                                 smooth_dr: float = 1e-5, batch: bool = False,
-                                 empty: str = "smooth", delta: float = 0.7, gamma: float = 0.75,
-                                 floor: float = 1e-7, return_grad: bool = False,
-                                 grad_output: Any = None):
-    """Symmetric focal Tversky loss (Yeung et al., CMIG 2022),
-    ``mean_k max(1 - mTI_k, floor)^(1 - gamma)`` over background and foreground classes.
-
-    ``mTI_k`` as in :func:`asymmetric_focal_tversky_loss`; every class is focal. UFL
-    defaults delta 0.7, gamma 0.75. ``reduction="none"``: (N, C).{ufl_classes}{ufl_fixes}
-
-    Parameters
-    ----------{common}
-{returns}
-
-    Examples
-    --------
-    >>> import numpy as np, semsegloss_swift as ss
-    >>> p = np.array([0.9, 0.2, 0.7, 0.1]).reshape(1, 1, 2, 2)
-    >>> g = np.array([1.0, 0.0, 1.0, 0.0]).reshape(1, 1, 2, 2)
-    >>> round(ss.symmetric_focal_tversky_loss(p, g, from_logits=False, smooth_nr=0, smooth_dr=0), 6)
-    0.646644
-    """
-    return evaluate("symmetric_focal_tversky_loss", input, target, return_grad, grad_output, dict(
-        mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
-        include_background=include_background, smooth_nr=smooth_nr, smooth_dr=smooth_dr,
-        batch=batch, empty=empty, delta=delta, gamma=gamma, floor=floor))
-
-
-_SSIM_PARAMS = """
-    win_size : int, default 11
-        Odd window size of the SSIM part (every spatial size must be at least this).
-    kernel_sigma : float, default 1.5
-        Standard deviation of the SSIM part's Gaussian window (> 0).
-    k1, k2 : float, default 0.01, 0.03
-        SSIM's stabilising constants (> 0).
-    data_range : float, default 1
-        Dynamic range of the images for SSIM (> 0).""" + _SCALE_WEIGHTS.replace(
-    "Default None: one\n        scale (``1 - SSIM``).", "Default None: one\n        scale (``1 - SSIM``), as SemSegLoss.")
-
-
 @_doc(_REGION)
 def generalized_dice_focal_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
                                 reduction: str = "mean", ignore_index: Optional[float] = None,
@@ -509,204 +288,14 @@ def dice_top_k_loss(input: Any, target: Any, *, mode: str = "binary", from_logit
         label_smoothing=label_smoothing, lambda_dice=lambda_dice, lambda_top_k=lambda_top_k))
 
 
-_HYBRID_NOTES = """
-    The SSIM part is :func:`ssim_loss` (per (image, channel), Gaussian window without
-    padding; single-scale unless ``scale_weights`` is given), the Jaccard part :func:`jaccard_loss` (smoothed: SemSegLoss's
-    unsmoothed ``jacard_loss`` is NaN when prediction and target are both empty). Every
-    spatial size must be at least ``win_size`` and ``ignore_index`` is refused (SSIM is a
-    windowed statistic). Multiclass mode: softmax, each part in its multiclass form.
-    SemSegLoss takes probabilities and computes its Jaccard term over the whole batch
-    without smoothing: ``from_logits=False, batch=True, smooth_nr=0, smooth_dr=0``
-    reproduces it wherever it is finite."""
-
-
-@_doc(_REGION + _SSIM_PARAMS)
-def unet3p_hybrid_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
-                       reduction: str = "mean", ignore_index: Optional[float] = None,
-                       include_background: bool = True, smooth_nr: float = 1e-5, smooth_dr: float = 1e-5,
-                       batch: bool = False, empty: str = "smooth", alpha: Optional[float] = 0.25,
-                       gamma: float = 2.0, win_size: int = 11, kernel_sigma: float = 1.5, k1: float = 0.01,
-                       k2: float = 0.03, data_range: float = 1.0, lambda_focal: float = 1.0,
-                       lambda_ssim: float = 1.0, lambda_jaccard: float = 1.0,
-                       scale_weights: Optional[Sequence[float]] = None,
-                       return_grad: bool = False, grad_output: Any = None):
-    """UNet 3+ hybrid loss (Huang et al., ICASSP 2020; SemSegLoss ``unet3p_hybrid_loss``),
-    ``lambda_focal * Focal + lambda_ssim * (1 - SSIM) + lambda_jaccard * Jaccard``.
-
-    The focal part is :func:`focal_loss` with SemSegLoss's alpha 0.25 and gamma 2 (sigmoid
-    per element; softmax in multiclass mode). The paper uses multi-scale SSIM, SemSegLoss a
-    single scale (its variable is named ``ms_ssim_loss``): ``scale_weights=ss.MS_SSIM_WEIGHTS``
-    gives the paper's loss (images of at least ``16 * win_size`` per axis), the default
-    SemSegLoss's.{hybrid}{compound}
-
-    Parameters
-    ----------{common}
-    alpha : float or None, default 0.25
-        Focal weight of the positives (None weighs both classes 1).
-    gamma : float, default 2
-        Focusing exponent (>= 0).
-    lambda_focal, lambda_ssim, lambda_jaccard : float, default 1
-        Weights of the parts (>= 0; SemSegLoss sums them unweighted).
-{returns}
-
-    Examples
-    --------
-    >>> import numpy as np, semsegloss_swift as ss
-    >>> p = np.array([0.5, 0.5]).reshape(1, 1, 1, 2); g = np.array([1.0, 0.0]).reshape(1, 1, 1, 2)
-    >>> # window 1: SSIM of each voxel (2pg + c1)/(p^2 + g^2 + c1); Jaccard 1 - 0.5/1.5
-    >>> round(ss.unet3p_hybrid_loss(p, g, from_logits=False, win_size=1, smooth_nr=0, smooth_dr=0), 6)
-    1.353102
-    """
-    return evaluate("unet3p_hybrid_loss", input, target, return_grad, grad_output, dict(
-        mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
-        include_background=include_background, smooth_nr=smooth_nr, smooth_dr=smooth_dr,
-        batch=batch, empty=empty, alpha=alpha, alpha_weighting=alpha is not None, gamma=gamma,
-        win_size=win_size, kernel_sigma=kernel_sigma, k1=k1, k2=k2, data_range=data_range,
-        lambda_focal=lambda_focal, lambda_ssim=lambda_ssim, lambda_jaccard=lambda_jaccard,
-        scale_weights=scale_weights))
-
-
-@_doc(_REGION + _SSIM_PARAMS)
-def basnet_hybrid_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
-                       reduction: str = "mean", ignore_index: Optional[float] = None,
-                       include_background: bool = True, smooth_nr: float = 1e-5, smooth_dr: float = 1e-5,
-                       batch: bool = False, empty: str = "smooth", win_size: int = 11,
-                       kernel_sigma: float = 1.5, k1: float = 0.01, k2: float = 0.03, data_range: float = 1.0,
-                       lambda_ce: float = 1.0, lambda_ssim: float = 1.0, lambda_jaccard: float = 1.0,
-                       scale_weights: Optional[Sequence[float]] = None,
-                       return_grad: bool = False, grad_output: Any = None):
-    """BASNet hybrid loss (Qin et al., CVPR 2019; SemSegLoss ``basnet_hybrid_loss``),
-    ``lambda_ce * CE + lambda_ssim * (1 - SSIM) + lambda_jaccard * Jaccard``.
-
-    The cross-entropy part is :func:`cross_entropy_loss`: binary cross-entropy per element
-    in binary/multilabel mode (BASNet's BCE), categorical cross-entropy of the softmax in
-    multiclass mode.{hybrid}{compound}
-
-    Parameters
-    ----------{common}
-    lambda_ce, lambda_ssim, lambda_jaccard : float, default 1
-        Weights of the parts (>= 0; BASNet and SemSegLoss sum them unweighted).
-{returns}
-
-    Examples
-    --------
-    >>> import numpy as np, semsegloss_swift as ss
-    >>> p = np.array([0.5, 0.5]).reshape(1, 1, 1, 2); g = np.array([1.0, 0.0]).reshape(1, 1, 1, 2)
-    >>> # BCE ln 2, SSIM and Jaccard as in unet3p_hybrid_loss's example
-    >>> round(ss.basnet_hybrid_loss(p, g, from_logits=False, win_size=1, smooth_nr=0, smooth_dr=0), 6)
-    1.959606
-    """
-    return evaluate("basnet_hybrid_loss", input, target, return_grad, grad_output, dict(
-        mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
-        include_background=include_background, smooth_nr=smooth_nr, smooth_dr=smooth_dr,
-        batch=batch, empty=empty, win_size=win_size, kernel_sigma=kernel_sigma, k1=k1, k2=k2,
-        data_range=data_range, lambda_ce=lambda_ce, lambda_ssim=lambda_ssim, lambda_jaccard=lambda_jaccard,
-        scale_weights=scale_weights))
-
-
-@_doc(_REGION + _SPACING + _NORMALIZE_MAP)
-def dice_boundary_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
-                       reduction: str = "mean", ignore_index: Optional[float] = None,
-                       include_background: bool = True, smooth_nr: float = 1e-5, smooth_dr: float = 1e-5,
-                       batch: bool = False, empty: str = "smooth", generalized: bool = True,
-                       weight_type: Optional[str] = None, lambda_dice: float = 1.0, lambda_boundary: float = 0.01,
-                       spacing: Optional[Sequence[float]] = None, normalize_map: str = "none",
-                       return_grad: bool = False, grad_output: Any = None):
-    """Region + boundary loss (Kervadec et al., MIDL 2019 / MedIA 2021; SegLoss
-    ``DC_and_BD_loss``), ``lambda_dice * R + lambda_boundary * boundary_loss``.
-
-    R is :func:`generalized_dice_loss` (``generalized=True``, Kervadec's ``L_GDL + a L_B``)
-    or :func:`dice_loss` (``generalized=False``, SegLoss). :func:`boundary_loss` is
-    ``mean(p phi_G)`` with the target's signed distance map (a constant, recomputed on
-    every call) and is negative by design, so the sum can be negative. Kervadec starts with
-    ``lambda_boundary = 0.01`` and raises it by 0.01 per epoch ("rebalance"); the convex
-    form ``(1 - a) R + a L_B`` is ``lambda_dice = 1 - a``.{compound}
-
-    Parameters
-    ----------{common}
-    generalized : bool, default True
-        Generalized Dice (Sudre) as the region part, else the soft Dice.
-    weight_type : {"square", "simple", "uniform"}, optional
-        Class weights of the generalized Dice part (default "square"; only with
-        ``generalized=True``).
-    lambda_dice, lambda_boundary : float, default 1, 0.01
-        Weights of the parts (>= 0).
-{returns}
-
-    Examples
-    --------
-    >>> import numpy as np, semsegloss_swift as ss
-    >>> g = np.zeros((1, 1, 5, 5)); g[0, 0, 1:4, 1:4] = 1.0
-    >>> # a perfect prediction: Dice 0, boundary mean(g phi) = -1/25 (the centre pixel, phi = -1)
-    >>> round(ss.dice_boundary_loss(g.copy(), g, from_logits=False, lambda_boundary=1.0), 6)
-    -0.04
-    """
-    options = dict(
-        mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
-        include_background=include_background, smooth_nr=smooth_nr, smooth_dr=smooth_dr,
-        batch=batch, empty=empty, generalized=generalized, lambda_dice=lambda_dice, lambda_boundary=lambda_boundary,
-        spacing=spacing, normalize_map=normalize_map)
-    if weight_type is not None:
-        options["weight_type"] = weight_type
-    return evaluate("dice_boundary_loss", input, target, return_grad, grad_output, options)
-
-
-@_doc(_REGION + _SPACING)
-def dice_hausdorff_dt_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
-                           reduction: str = "mean", ignore_index: Optional[float] = None,
-                           include_background: bool = True, smooth_nr: float = 1e-5, smooth_dr: float = 1e-5,
-                           batch: bool = False, empty: str = "smooth", alpha: float = 2.0,
-                           spacing: Optional[Sequence[float]] = None, return_grad: bool = False,
-                           grad_output: Any = None):
-    """Dice + Hausdorff-DT loss balanced as Karimi & Salcudean (IEEE TMI 2020; SegLoss
-    ``DC_and_HD_loss``), ``lam * Dice + HD`` with ``lam = HD / Dice`` at the current input.
-
-    ``lam`` is held constant in the gradient ("detached" in SegLoss): the value is
-    ``2 HD`` and the gradient ``(HD / Dice) grad(Dice) + grad(HD)``, so the Dice gradient is
-    scaled to the magnitude of the HD term. ``lam = 0`` when the Dice loss is 0. The parts
-    are :func:`dice_loss` and :func:`hausdorff_dt_loss` (distance maps of the thresholded
-    prediction and target, recomputed on every call, no gradient through them). On thin
-    structures (vessels) this balance has been seen to drive the prediction to all
-    background (PatRyg99/HausdorffLoss#4): a fixed weighting such as
-    ``dice_loss(...) + 0.1 * hausdorff_dt_loss(...)``, with the HD weight raised over the
-    epochs, is then the safer choice.{compound}
-
-    Parameters
-    ----------{common}
-    alpha : float, default 2
-        Exponent of the distances in the Hausdorff-DT part (> 0).
-{returns}
-
-    Examples
-    --------
-    >>> import numpy as np, semsegloss_swift as ss
-    >>> z = np.array([2.0, -1.0, 1.0, -2.0]).reshape(1, 1, 2, 2)
-    >>> g = np.array([1.0, 0.0, 0.0, 1.0]).reshape(1, 1, 2, 2)
-    >>> bool(np.isclose(ss.dice_hausdorff_dt_loss(z, g), 2 * ss.hausdorff_dt_loss(z, g)))
-    True
-    """
-    return evaluate("dice_hausdorff_dt_loss", input, target, return_grad, grad_output, dict(
-        mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
-        include_background=include_background, smooth_nr=smooth_nr, smooth_dr=smooth_dr,
-        batch=batch, empty=empty, alpha=alpha, spacing=spacing))
-
-
 def _fill(f):
-    f.__doc__ = (f.__doc__.replace("{compound}", _COMPOUND_RETURNS if "compound" in f.__doc__ and
-                                   f.__name__ in _COMPOUND else "")
-                 .replace("{ufl_classes}", "\n" + _UFL_CLASSES).replace("{ufl_fixes}", "\n" + _UFL_FIXES)
-                 .replace("{hybrid}", "\n" + _HYBRID_NOTES).replace("{focal_alpha_gamma}", _FOCAL_ALPHA_GAMMA))
+    f.__doc__ = f.__doc__.replace("{compound}", _COMPOUND_RETURNS).replace("{focal_alpha_gamma}", _FOCAL_ALPHA_GAMMA)
     return f
 
 
-_COMPOUND = ("dice_ce_loss", "dice_focal_loss", "combo_loss", "exp_log_loss", "unified_focal_loss",
-             "generalized_dice_focal_loss", "dice_top_k_loss", "unet3p_hybrid_loss", "basnet_hybrid_loss",
-             "dice_boundary_loss", "dice_hausdorff_dt_loss")
-
 #: The functions of this family, in the order shown to users.
-FAMILY_LOSSES: tuple = tuple(_fill(f) for f in (
-    dice_ce_loss, dice_focal_loss, combo_loss, exp_log_loss, unified_focal_loss, asymmetric_focal_loss, symmetric_focal_loss,
-    asymmetric_focal_tversky_loss, symmetric_focal_tversky_loss, generalized_dice_focal_loss, dice_top_k_loss,
-    unet3p_hybrid_loss, basnet_hybrid_loss, dice_boundary_loss, dice_hausdorff_dt_loss))
+FAMILY_LOSSES: tuple = (
+    tuple(_fill(f) for f in (dice_ce_loss, dice_focal_loss, combo_loss, exp_log_loss)) + UNIFIED_FOCAL_LOSSES
+    + tuple(_fill(f) for f in (generalized_dice_focal_loss, dice_top_k_loss)) + HYBRID_LOSSES)
 
 __all__ = [f.__name__ for f in FAMILY_LOSSES]

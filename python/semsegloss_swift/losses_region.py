@@ -1,5 +1,6 @@
 """Loss family: log-cosh Dice, sensitivity-specificity, generalized Dice, MCC, F-beta, log Dice,
-Wasserstein Dice, soft clDice, distance-weighted Dice.
+Wasserstein Dice, soft clDice, distance-weighted Dice (the generalized Dice losses are
+written in ``losses_generalized_dice``, the clDice losses in ``losses_cldice``).
 
 Thin keyword wrappers over the Swift library (all maths is in Swift); see losses.py for
 the calling convention. Every loss works in ``mode="binary" | "multilabel" | "multiclass"``
@@ -11,10 +12,11 @@ from typing import Any, Optional, Sequence
 
 from . import _options
 from ._loss_api import evaluate
-from ._loss_docs import _REGION, _SOFT_LABEL, _SPACING, _doc
+from ._loss_docs import _REGION, _SOFT_LABEL, _SPACING, _doc, _examples
+from .losses_cldice import soft_cldice_loss, soft_dice_cldice_loss  # noqa: F401  (re-exported)
+from .losses_generalized_dice import (generalized_dice_loss, generalized_wasserstein_dice_loss,  # noqa: F401
+                                      penalty_generalized_dice_loss)
 
-_options.CHOICES["weight_type"] = {"square": 0, "simple": 1, "uniform": 2}
-_options.CHOICES["weighting_mode"] = {"default": 0, "GDL": 1}
 _options.BOOLEANS.add("soft_label")
 
 _SQUARED = """
@@ -37,15 +39,6 @@ _DOMAIN_SENSITIVITY = _BATCH + """
         ``"skip"`` leaves entries whose target is empty out of the mean (NaN under
         ``reduction="none"``). ``"penalize_fp"`` is refused: the background term already
         charges false positives on an empty target."""
-
-_EXAMPLE_DATA = """    >>> import numpy as np, semsegloss_swift as ss
-    >>> p = np.array([0.9, 0.2, 0.7, 0.1]).reshape(1, 1, 2, 2)
-    >>> g = np.array([1.0, 0.0, 1.0, 0.0]).reshape(1, 1, 2, 2)"""
-
-
-def _examples(f):
-    f.__doc__ = f.__doc__.replace("{example_data}", _EXAMPLE_DATA)
-    return f
 
 
 def _call(name: str, input: Any, target: Any, return_grad: bool, grad_output: Any, **options):
@@ -118,92 +111,6 @@ def sensitivity_specificity_loss(input: Any, target: Any, *, mode: str = "binary
                  from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
                  include_background=include_background, r=r, smooth_dr=smooth_dr, batch=batch,
                  empty=empty)
-
-
-_WEIGHT_TYPE = """
-    weight_type : {"square", "simple", "uniform"}, default "square"
-        Class weights from the target volume G_c: ``1/G_c^2`` (Sudre, MONAI default),
-        ``1/G_c`` or 1."""
-
-
-@_examples
-@_doc(_REGION + _WEIGHT_TYPE)
-def generalized_dice_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
-                          reduction: str = "mean", ignore_index: Optional[float] = None,
-                          include_background: bool = True, smooth_nr: float = 1e-5, smooth_dr: float = 1e-5,
-                          weight_type: str = "square", batch: bool = False, empty: str = "smooth",
-                          return_grad: bool = False, grad_output: Any = None):
-    """Generalized Dice loss (Sudre et al., DLMIA 2017), classes combined per image.
-
-    ``1 - (2 sum_c w_c TP_c + s_n) / (sum_c w_c (P_c + G_c) + s_d)`` for each image (or
-    the whole batch with ``batch=True``). The weights depend on the target only and are
-    constants of the gradient. A class with an empty target (infinite weight) gets the
-    largest finite weight of the same image, as MONAI does; if every class of an image is
-    empty all weights are 1, so the value is the Dice of an empty target (MONAI instead
-    gives the constant ``1 - s_n/s_d`` with zero gradient). SegLoss and boundary-loss use
-    ``1/(G_c + 1e-10)^2``, which lets an empty class dominate. The weights are not
-    normalised (as MONAI), so with ``"square"`` the smoothing counts relatively more than in
-    :func:`dice_loss`. ``reduction="none"`` returns shape (N,), or (1,) with ``batch=True``;
-    ``empty="skip"`` leaves out images whose kept classes are all empty, and
-    ``empty="penalize_fp"`` charges them ``P / (P + 1)``, ``P`` summed over their kept
-    classes. With one channel
-    the weight cancels and the loss is :func:`dice_loss` (without smoothing): use
-    ``mode="multiclass"`` or ``"multilabel"``.
-
-    Parameters
-    ----------{common}
-{returns}
-
-    Examples
-    --------
-    >>> import numpy as np, semsegloss_swift as ss
-    >>> z = np.zeros((1, 3, 2, 2)); labels = np.array([[[0, 1], [2, 2]]])
-    >>> round(ss.generalized_dice_loss(z, labels, mode="multiclass", smooth_nr=0, smooth_dr=0), 6)
-    0.69697
-    """
-    return _call("generalized_dice_loss", input, target, return_grad, grad_output, mode=mode,
-                 from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
-                 include_background=include_background, smooth_nr=smooth_nr, smooth_dr=smooth_dr,
-                 weight_type=weight_type, batch=batch, empty=empty)
-
-
-@_examples
-@_doc(_REGION + _WEIGHT_TYPE)
-def penalty_generalized_dice_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
-                                  reduction: str = "mean", ignore_index: Optional[float] = None,
-                                  include_background: bool = True, smooth_nr: float = 1e-5,
-                                  smooth_dr: float = 1e-5, weight_type: str = "square", k: float = 2.5,
-                                  batch: bool = False, empty: str = "smooth", return_grad: bool = False,
-                                  grad_output: Any = None):
-    """Penalty generalized Dice loss (Yang et al., MIDL 2019), ``L / (1 + k (1 - L))``.
-
-    ``L`` is :func:`generalized_dice_loss` of each image (or of the batch with
-    ``batch=True``), with the same options; the penalty weighs false positives and false
-    negatives up, and its gradient is the generalized Dice gradient times
-    ``(1 + k) / (1 + k (1 - L))^2``. SegLoss's ``PenaltyGDiceLoss`` (k = 2.5) applies the
-    formula to its GDice output ``-GDSC`` in [-1, 0] instead of the paper's ``1 - GDSC``,
-    which changes the loss's shape; here ``L`` is the paper's. ``k=0`` is the plain
-    generalized Dice loss.
-
-    Parameters
-    ----------{common}
-    k : float, default 2.5
-        Penalty weight (>= 0).
-{returns}
-
-    Examples
-    --------
-    >>> import numpy as np, semsegloss_swift as ss
-    >>> z = np.zeros((1, 3, 2, 2)); labels = np.array([[[0, 1], [2, 2]]])
-    >>> opts = dict(mode="multiclass", smooth_nr=0, smooth_dr=0)
-    >>> gdl = ss.generalized_dice_loss(z, labels, **opts)
-    >>> round(ss.penalty_generalized_dice_loss(z, labels, **opts), 6) == round(gdl / (1 + 2.5 * (1 - gdl)), 6)
-    True
-    """
-    return _call("penalty_generalized_dice_loss", input, target, return_grad, grad_output, mode=mode,
-                 from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
-                 include_background=include_background, smooth_nr=smooth_nr, smooth_dr=smooth_dr,
-                 weight_type=weight_type, k=k, batch=batch, empty=empty)
 
 
 @_examples
@@ -304,152 +211,6 @@ def log_dice_loss(input: Any, target: Any, *, mode: str = "binary", from_logits:
                  squared_pred=squared_pred, batch=batch, empty=empty, eps=eps, soft_label=soft_label)
 
 
-def _distance_matrix(dist_matrix: Any):
-    """A square matrix as a flat list of floats (None stays None)."""
-    if dist_matrix is None:
-        return None
-    import numpy as np
-    try:
-        m = np.asarray(dist_matrix, dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"dist_matrix: expected a square matrix of numbers, got {dist_matrix!r}") from error
-    if m.ndim != 2 or m.shape[0] != m.shape[1]:
-        raise ValueError(f"dist_matrix: expected a square C x C matrix, got shape {m.shape}")
-    return m.ravel().tolist()
-
-
-@_doc()
-def generalized_wasserstein_dice_loss(input: Any, target: Any, *, mode: str = "multiclass", from_logits: bool = True,
-                                      reduction: str = "mean", ignore_index: Optional[float] = None,
-                                      include_background: bool = True, dist_matrix: Any = None,
-                                      weighting_mode: str = "default", smooth_nr: float = 1e-5,
-                                      smooth_dr: float = 1e-5, batch: bool = False,
-                                      return_grad: bool = False, grad_output: Any = None):
-    """Generalized Wasserstein Dice loss (Fidon et al., BrainLes 2017; MONAI
-    ``GeneralizedWassersteinDiceLoss``), multiclass only.
-
-    With the class distance matrix M (``dist_matrix``, C x C, scaled so that its largest
-    entry is 1 as MONAI; default ``1 - I``), per image (or the batch with ``batch=True``)::
-
-        W_i = sum_c M[g_i, c] p_ic          (voxel i's Wasserstein distance)
-        TP  = sum_i alpha[g_i] (1 - W_i)
-        D   = 2 TP + sum_i W_i              ("default": alpha 0 on class 0, 1 elsewhere)
-        D   = sum_i alpha[g_i] (2 - W_i)    ("GDL": alpha_l = 1 / (volume_l + 1))
-        L   = 1 - (2 TP + smooth_nr) / (D + smooth_dr)
-
-    p = softmax(z) (or the probabilities with ``from_logits=False``). A mistake between
-    close classes (small M) costs less than one between distant classes. Targets: label
-    maps as MONAI, or one-hot / soft targets (the expectation over g). ``ignore_index``
-    removes voxels from every sum and volume (MONAI has none). ``include_background``
-    must stay True (the background's weight is alpha's business). ``reduction="none"``
-    returns one value per image ((1,) with ``batch=True``).
-
-    Parameters
-    ----------{common}
-    dist_matrix : array_like (C, C), optional
-        Distances between classes (>= 0, not all 0); M[c, c] = 0 makes a perfect prediction
-        cost 0. Default ``1 - I``.
-    weighting_mode : {"default", "GDL"}, default "default"
-    smooth_nr, smooth_dr : float, default 1e-5
-    batch : bool, default False
-        Pool the batch into one entry.
-{returns}
-
-    Examples
-    --------
-    >>> import numpy as np, semsegloss_swift as ss
-    >>> m = [[0.0, 1.0, 1.0], [1.0, 0.0, 0.5], [1.0, 0.5, 0.0]]   # MONAI's docstring example
-    >>> scores = np.array([[1000.0, 0, 0], [0, 1000, 0], [0, 0, 1000]]).reshape(3, 3, 1)
-    >>> round(ss.generalized_wasserstein_dice_loss(scores, np.array([[0], [1], [2]]), dist_matrix=m), 6)
-    0.0
-    >>> p = np.array([[0.3, 0.6], [0.7, 0.4]]).reshape(1, 2, 2)   # W = (0.3, 0.4)
-    >>> round(ss.generalized_wasserstein_dice_loss(p, np.array([[1, 0]]), from_logits=False,
-    ...                                            smooth_nr=0, smooth_dr=0), 6)  # 1 - 1.4/2.1
-    0.333333
-    """
-    return evaluate("generalized_wasserstein_dice_loss", input, target, return_grad, grad_output, dict(
-        mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
-        include_background=include_background, dist_matrix=_distance_matrix(dist_matrix),
-        weighting_mode=weighting_mode, smooth_nr=smooth_nr, smooth_dr=smooth_dr, batch=batch))
-
-
-_CLDICE = """
-    Soft skeleton (Shit et al.): ``erode`` is the minimum over the axis-aligned 3-voxel
-    windows (the cross), ``dilate`` the maximum over the 3x3(x3) window, both clipped at
-    the border (MONAI's pooling); ``s_0 = relu(x - open(x))``, then ``iterations`` times
-    ``x <- erode(x)``, ``d = relu(x - open(x))``, ``s <- s + relu(d - s d)``. The gradient
-    goes through the min/max choices (first voxel in window order on ties, as PyTorch's
-    pooling) and the relus; the target's skeleton is a constant. Sums are pooled over the
-    batch and the kept channels (one value; ``reduction="none"`` is refused). MONAI always
-    drops channel 0: pass ``include_background=False`` for the same numbers (a one-channel
-    binary input then keeps its foreground, whereas MONAI's loss of it is identically 0).
-    Ignored voxels are 0 in p and g before the skeletons."""
-
-
-@_doc()
-def soft_cldice_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
-                     reduction: str = "mean", ignore_index: Optional[float] = None,
-                     include_background: bool = True, iterations: int = 3, smooth: float = 1.0,
-                     return_grad: bool = False, grad_output: Any = None):
-    """Soft clDice loss (Shit et al., CVPR 2021; MONAI ``SoftclDiceLoss``), a topology-aware
-    overlap of tubular structures: ``1 - 2 Tprec Tsens / (Tprec + Tsens)`` with
-    ``Tprec = (sum S_p g + smooth)/(sum S_p + smooth)`` and
-    ``Tsens = (sum S_g p + smooth)/(sum S_g + smooth)``, S the soft skeletons.
-    {cldice}
-
-    Parameters
-    ----------{common}
-    iterations : int, default 3
-        Skeleton iterations (MONAI ``iter_``).
-    smooth : float, default 1
-        Smoothing of both ratios (> 0).
-{returns}
-
-    Examples
-    --------
-    >>> import numpy as np, semsegloss_swift as ss
-    >>> p = np.array([0.2, 0.9, 0.3]).reshape(1, 1, 3); g = np.array([0.0, 1, 0]).reshape(1, 1, 3)
-    >>> # S_p = (0, 0.6, 0.1), S_g = (0, 1, 0): Tprec = 1.6/1.7, Tsens = 1.9/2
-    >>> round(ss.soft_cldice_loss(p, g, from_logits=False), 6)
-    0.054432
-    """
-    return evaluate("soft_cldice_loss", input, target, return_grad, grad_output, dict(
-        mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
-        include_background=include_background, iterations=iterations, smooth=smooth))
-
-
-@_doc()
-def soft_dice_cldice_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
-                          reduction: str = "mean", ignore_index: Optional[float] = None,
-                          include_background: bool = True, iterations: int = 3, smooth: float = 1.0,
-                          alpha: float = 0.5, return_grad: bool = False, grad_output: Any = None):
-    """Soft Dice + clDice (Shit et al., CVPR 2021; MONAI ``SoftDiceclDiceLoss``),
-    ``(1 - alpha) * Dice + alpha * clDice`` with the pooled soft Dice loss
-    ``1 - (2 sum p g + smooth)/(sum p + sum g + smooth)`` and :func:`soft_cldice_loss`.
-    {cldice}
-
-    Parameters
-    ----------{common}
-    iterations : int, default 3
-        Skeleton iterations (MONAI ``iter_``).
-    smooth : float, default 1
-        Smoothing (> 0).
-    alpha : float, default 0.5
-        Weight of the clDice part, in [0, 1].
-{returns}
-
-    Examples
-    --------
-    >>> import numpy as np, semsegloss_swift as ss
-    >>> p = np.array([0.2, 0.9, 0.3]).reshape(1, 1, 3); g = np.array([0.0, 1, 0]).reshape(1, 1, 3)
-    >>> round(ss.soft_dice_cldice_loss(p, g, from_logits=False, alpha=0.0), 6)  # Dice: 1 - 2.8/3.4
-    0.176471
-    """
-    return evaluate("soft_dice_cldice_loss", input, target, return_grad, grad_output, dict(
-        mode=mode, from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
-        include_background=include_background, iterations=iterations, smooth=smooth, alpha=alpha))
-
-
 @_examples
 @_doc(_REGION + _SPACING)
 def distance_weighted_dice_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bool = True,
@@ -488,10 +249,6 @@ def distance_weighted_dice_loss(input: Any, target: Any, *, mode: str = "binary"
                  from_logits=from_logits, reduction=reduction, ignore_index=ignore_index,
                  include_background=include_background, smooth_nr=smooth_nr, smooth_dr=smooth_dr,
                  batch=batch, empty=empty, spacing=spacing)
-
-
-soft_cldice_loss.__doc__ = soft_cldice_loss.__doc__.replace("{cldice}", _CLDICE.strip("\n"))
-soft_dice_cldice_loss.__doc__ = soft_dice_cldice_loss.__doc__.replace("{cldice}", _CLDICE.strip("\n"))
 
 
 #: The functions of this family, in the order shown to users.

@@ -24,21 +24,19 @@ setup in the same --out is refused.
 from __future__ import annotations
 
 import argparse
-import csv
 import hashlib
 import json
 import math
 import os
-import platform
 import sys
-import time
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
 from . import datasets
-from . import metrics as M
+from ._study_report import COLLAPSED, machine as _machine, summarize, write_reports  # noqa: F401  (re-exported)
+from ._study_run import one_class_everywhere, run_one, test_metrics  # noqa: F401  (re-exported)
 
 #: Study loss name -> (library loss, options). Region losses pool the batch (batch=True),
 #: as SemSegLoss computes them over the whole batch tensor, with smoothing 1 as SemSegLoss.
@@ -132,174 +130,6 @@ def resolve_loss(name: str, classes: int = 1):
 QUICK = dict(size=64, n=256, epochs=20, base_channels=8, depth=3, lr=1e-3, batch_norm=True)
 
 
-# ----------------------------------------------------------------------------- one run
-
-def _log(cfg: StudyConfig, message: str) -> None:
-    if cfg.verbose:
-        print(message, flush=True)
-
-
-def test_metrics(prob: np.ndarray, y: np.ndarray, classes: int = 1) -> Dict[str, float]:
-    """IoU, Dice and binary accuracy pooled over all test pixels (as the study reports
-    them), the per-image mean IoU, and the mean HD95 over images.
-
-    With `classes` >= 2, `prob` is the softmax (N, K, H, W) and `y` the label map
-    (N, 1, H, W): the prediction is the argmax; IoU, Dice and HD95 are means over the
-    foreground classes 1..K-1 (each pooled over the test pixels), accuracy the mean
-    one-vs-rest accuracy over all K classes."""
-    fg: Dict[str, Any] = {}
-    every: Dict[str, Any] = {}
-    if classes >= 2:
-        y = y[:, 0].astype(np.int64)
-        fg, every = dict(mode="multiclass", include_background=False), dict(mode="multiclass")
-    out = {
-        "iou": M.iou(prob, y, batch=True, **fg),
-        "dice": M.dice_score(prob, y, batch=True, **fg),
-        "accuracy": M.accuracy(prob, y, batch=True, **every),
-        "iou_per_image": M.iou(prob, y, **fg),
-        "hd95": M.hausdorff_distance(prob, y, percentile=95, **fg),
-    }
-    return {k: float(v) for k, v in out.items()}
-
-
-#: What the report and the log say of a run whose test prediction is one class everywhere
-#: (as the quick preset without BatchNorm gave for Dice-BCE and focal at seed 1: IoU 0.15).
-COLLAPSED = ("every test pixel got the same class: the network is untrained or collapsed "
-             "(try more epochs, --batch-norm or a lower --lr)")
-
-
-def one_class_everywhere(prob: np.ndarray, classes: int = 1) -> bool:
-    """Whether the prediction gives every test pixel the same class (all foreground, all
-    background, or one argmax class): the mark of a network that is untrained or collapsed.
-    Binary: p >= 0.5 as in the metrics; multiclass: the argmax over channels."""
-    if classes >= 2:
-        labels = np.argmax(prob, axis=1)
-        return bool(np.all(labels == labels.flat[0]))
-    positive = prob >= 0.5
-    return bool(positive.all() or not positive.any())
-
-
-def run_one(cfg: StudyConfig, loss: str, seed: int, splits, run_dir: str) -> Dict[str, float]:
-    from .training import Trainer, UNet
-
-    (x_tr, y_tr), (x_va, y_va), (x_te, y_te) = splits
-    library_loss, options = resolve_loss(loss, cfg.classes)
-    multiclass = cfg.classes >= 2
-    if multiclass:  # label maps (N, H, W) for the trainer
-        y_tr, y_va = y_tr[:, 0], y_va[:, 0]
-    model = UNet(in_channels=x_tr.shape[1], out_channels=cfg.classes if multiclass else y_tr.shape[1],
-                 base_channels=cfg.base_channels, depth=cfg.depth, seed=seed, batch_norm=cfg.batch_norm)
-    trainer = Trainer(model, loss=library_loss, loss_options=options, lr=cfg.lr, batch_size=cfg.batch_size, seed=seed)
-    best_path = os.path.join(run_dir, "best.model")
-    t0 = time.time()
-    history: Dict[str, list] = {}
-    best = -1.0
-    for epoch in range(1, cfg.epochs + 1):
-        # One epoch per call (to keep the best epoch), so fit's own line would read "k/k".
-        h = trainer.fit(x_tr, y_tr, epochs=1, validation_data=(x_va, y_va), verbose=False)
-        for key, values in h.items():
-            history.setdefault(key, []).extend(float(v) for v in values)
-        if cfg.verbose and h.get("loss"):
-            metrics = " - ".join(f"{k} {h[k][-1]:.4f}" for k in ("loss", "val_loss", "val_iou", "val_dice",
-                                                                 "val_accuracy") if h.get(k))
-            print(f"  epoch {epoch}/{cfg.epochs} - {metrics} - {h['time'][-1]:.1f}s", flush=True)
-        val_iou = float(h["val_iou"][-1]) if h.get("val_iou") else float("nan")
-        if not math.isnan(val_iou) and val_iou > best:   # keep the best epoch (save_best_only)
-            best = val_iou
-            model.save(best_path)
-    seconds = time.time() - t0
-    best_model = UNet.load(best_path) if os.path.exists(best_path) else model
-    prob = best_model.predict(x_te, output="softmax" if multiclass else "probabilities")
-    result = test_metrics(prob, y_te, cfg.classes)
-    result["one_class"] = one_class_everywhere(prob, cfg.classes)
-    if multiclass:  # the overlays show the foreground: p(not background)
-        prob = 1.0 - prob[:, :1]
-    result.update(loss=loss, seed=seed, seconds=seconds, epochs=cfg.epochs,
-                  best_val_iou=float(np.nanmax(history["val_iou"])) if history.get("val_iou") else float("nan"))
-    with open(os.path.join(run_dir, "history.json"), "w") as f:
-        json.dump(history, f, indent=1)
-    np.save(os.path.join(run_dir, "test_prob_sample.npy"), prob[:4])
-    with open(os.path.join(run_dir, "metrics.json"), "w") as f:   # written last: marks the run finished
-        json.dump(result, f, indent=1)
-    return result
-
-
-# ----------------------------------------------------------------------------- report
-
-def summarize(rows: List[Dict[str, float]], losses: Sequence[str]) -> List[Dict[str, object]]:
-    table = []
-    for loss in losses:
-        runs = [r for r in rows if r["loss"] == loss]
-        if not runs:
-            continue
-        entry: Dict[str, object] = {"loss": loss, "runs": len(runs),
-                                    "one_class_runs": sum(bool(r.get("one_class", False)) for r in runs)}
-        for key in ("iou", "accuracy", "dice", "hd95", "iou_per_image", "seconds"):
-            vals = np.array([r[key] for r in runs], dtype=float)
-            vals = vals[~np.isnan(vals)]
-            entry[key] = (float(vals.mean()), float(vals.std())) if len(vals) else (float("nan"), float("nan"))
-        table.append(entry)
-    return table
-
-
-def _pm(pair, digits=4):
-    mean, std = pair
-    if math.isnan(mean):
-        return "n/a"
-    return f"{mean:.{digits}f} ± {std:.{digits}f}"
-
-
-def write_reports(cfg: StudyConfig, rows: List[Dict[str, float]], images: Optional[int] = None) -> str:
-    keys = ["loss", "seed", "iou", "dice", "accuracy", "hd95", "iou_per_image", "best_val_iou", "epochs", "seconds",
-            "one_class"]
-    with open(os.path.join(cfg.out, "results.csv"), "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=keys, extrasaction="ignore")
-        w.writeheader()
-        for r in rows:
-            w.writerow(r)
-    table = summarize(rows, cfg.losses)
-    lines = [f"# Loss study: {cfg.data}, {cfg.size}x{cfg.size}, {cfg.epochs} epochs, seeds {cfg.seeds}",
-             "",
-             f"U-Net base_channels={cfg.base_channels} depth={cfg.depth}{' with BatchNorm' if cfg.batch_norm else ''}, "
-             f"batch {cfg.batch_size}, Adam lr {cfg.lr}, "
-             f"split 80/10/10 of {images if images is not None else cfg.n} images; test metrics of the epoch with the best "
-             "validation IoU; IoU, Dice and accuracy pooled over all test pixels, HD95 (pixels) averaged over images; "
-             "mean ± std over seeds." + (
-                 f" {cfg.classes} exclusive classes (softmax, multiclass losses): IoU, Dice and HD95 are means over the "
-                 f"foreground classes 1..{cfg.classes - 1}, accuracy the mean one-vs-rest accuracy over all classes."
-                 if cfg.classes >= 2 else ""),
-             "",
-             f"Trained on {_machine()}.",
-             "",
-             f"| loss | IoU | {'accuracy' if cfg.classes >= 2 else 'binary accuracy'} | Dice | HD95 | mean IoU per image "
-             "| train time (s) |",
-             "|---|---|---|---|---|---|---|"]
-    for e in table:
-        mark = " †" if e["one_class_runs"] else ""
-        lines.append(f"| {e['loss']}{mark} | {_pm(e['iou'])} | {_pm(e['accuracy'])} | {_pm(e['dice'])} | "
-                     f"{_pm(e['hd95'], 2)} | {_pm(e['iou_per_image'])} | {_pm(e['seconds'], 0)} |")
-    collapsed = [e for e in table if e["one_class_runs"]]
-    if collapsed:
-        lines += ["", "† " + "; ".join(f"{e['loss']}: {e['one_class_runs']} of {e['runs']} runs" for e in collapsed)
-                  + f" — {COLLAPSED}."]
-    text = "\n".join(lines) + "\n"
-    with open(os.path.join(cfg.out, "results.md"), "w") as f:
-        f.write(text)
-    return text
-
-
-def _machine() -> str:
-    """The CPU, its threads and the OpenBLAS kernels (which set the train times)."""
-    from .training import blas_kernels
-    cpu = ""
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "")
-    except OSError:
-        pass
-    return f"{cpu or platform.processor() or 'this CPU'}, {os.cpu_count()} threads, OpenBLAS {blas_kernels()['core']} kernels"
-
-
 #: What a finished run's numbers depend on besides its loss and seed.
 _SETUP_KEYS = ("data", "data_sha1", "classes", "size", "n", "data_seed", "epochs", "batch_size", "lr",
                "base_channels", "depth", "batch_norm")
@@ -335,6 +165,12 @@ def _require_same_setup(out: str, config: Dict[str, Any]) -> None:
 
 
 # ----------------------------------------------------------------------------- driver
+
+def _log(cfg: StudyConfig, message: str) -> None:
+    if cfg.verbose:
+        print(message, flush=True)
+
+
 
 def run_study(cfg: StudyConfig, arrays: Optional[Tuple[Any, Any]] = None) -> str:
     """Runs the study of `cfg` and returns the results table (Markdown); files go to

@@ -5,6 +5,7 @@ from __future__ import annotations
 import doctest
 import inspect
 import re
+import sys
 
 import numpy as np
 import pytest
@@ -29,12 +30,14 @@ REGION_OPTIONS = {"smooth_nr", "smooth_dr", "batch", "empty"}
 
 def test_losses_maps_the_seven_names_to_functions():
     families = {f.__name__ for m in (ss.losses_distribution, ss.losses_region, ss.losses_lovasz,
-                                     ss.losses_compound) for f in m.FAMILY_LOSSES}
-    assert set(ss.LOSSES) == set(ALL_LOSSES) | set(DISTANCE_LOSSES) | families
+                                     ss.losses_compound, ss.losses_distance) for f in m.FAMILY_LOSSES}
+    assert set(ss.LOSSES) == set(ALL_LOSSES) | families
+    assert set(DISTANCE_LOSSES) == {f.__name__ for f in ss.losses_distance.FAMILY_LOSSES}
     for name, fn in ss.LOSSES.items():
         assert callable(fn) and fn.__name__ == name
         assert getattr(ss, name) is fn
         assert getattr(ss.losses, name) is fn
+        assert getattr(sys.modules[fn.__module__], name) is fn  # the module that defines it
 
 
 @pytest.mark.parametrize("name", ALL_LOSSES)
@@ -143,9 +146,11 @@ def test_version():
     assert re.fullmatch(r"\d+\.\d+\.\d+([.\-+].*)?", ss.__version__)
 
 
-@pytest.mark.parametrize("module", [ss, ss.losses, ss.losses_distribution, ss.losses_region, ss.losses_lovasz,
-                                    ss.losses_compound, ss.metrics, ss.deep_supervision, ss.masked, ss.presets,
-                                    ss.training, ss.datasets, ss._openblas_core, ss._custom_data,
+@pytest.mark.parametrize("module", [ss, ss.losses, ss.losses_distribution, ss.losses_region,
+                                    ss.losses_generalized_dice, ss.losses_cldice, ss.losses_lovasz,
+                                    ss.losses_compound, ss.losses_unified_focal, ss.losses_hybrid,
+                                    ss.losses_distance, ss.metrics, ss.metrics_surface, ss.deep_supervision, ss.masked, ss.presets,
+                                    ss.training, ss.unet, ss.datasets, ss._openblas_core, ss._custom_data,
                                     ss.study],
                          ids=lambda m: m.__name__)
 def test_doctests(module):
