@@ -25,7 +25,7 @@ REGION_LOSSES = ("dice_loss", "jaccard_loss", "tversky_loss", "focal_tversky_los
 PIXEL_LOSSES = ("bce_loss", "focal_loss")
 ALL_LOSSES = PIXEL_LOSSES + REGION_LOSSES + ("dice_bce_loss",)
 SQUARED_LOSSES = ("dice_loss", "jaccard_loss", "dice_bce_loss")
-#: Distance-map losses and surface metrics (issue 4): tested in test_boundary_losses.py and
+#: Distance-map losses and surface metrics (issue 4): tested in test_boundary_losses*.py and
 #: test_distance_metrics.py (spatial maps, no region options, no golden-file entries); the
 #: Hausdorff erosion loss (per-voxel values too) has its own test_hausdorff_er.py.
 DISTANCE_LOSSES = ("hausdorff_dt_loss", "log_hausdorff_dt_loss", "boundary_loss",

@@ -14,7 +14,7 @@ import oracles as core
 import oracles_distribution as od
 import oracles_region as orr
 from oracles_lovasz import _ssim_taps, _valid
-from test_boundary_losses import oracle as distance_oracle
+from oracles_boundary import oracle as distance_oracle
 
 HYBRIDS = ("generalized_dice_focal_loss", "dice_top_k_loss", "unet3p_hybrid_loss", "basnet_hybrid_loss")
 #: Compounds with a distance-map part (binary/multilabel oracles; scipy's EDT).

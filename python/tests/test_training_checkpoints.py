@@ -1,0 +1,60 @@
+"""Trainer and U-Net checkpoints: a saved model loads with identical weights and
+predictions, and a run resumed from a checkpoint is identical to an uninterrupted one."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import semsegloss_swift as ss
+from training_data import TINY, disks
+
+
+def test_model_save_load_round_trip(tmp_path):
+    x, y = disks(8, seed=4)
+    t = ss.Trainer(ss.UNet(seed=5, batch_norm=True, **TINY), lr=1e-2, batch_size=4)
+    t.fit(x, y, epochs=1, verbose=False)
+    path = tmp_path / "unet.ckpt"
+    t.model.save(path)
+    loaded = ss.UNet.load(str(path))
+    assert loaded.batch_norm and loaded.num_parameters == t.model.num_parameters
+    assert np.array_equal(loaded.get_parameters(), t.model.get_parameters())
+    for output in ("logits", "probabilities", "mask"):
+        assert np.array_equal(loaded.predict(x, output=output), t.model.predict(x, output=output))
+    # a trainer checkpoint also loads as a model (t.predict uses the trainer's batch size:
+    # another batch size may differ in the last bit, as the BLAS blocks the batch otherwise)
+    t.save(tmp_path / "trainer.ckpt")
+    from_trainer = ss.UNet.load(tmp_path / "trainer.ckpt")
+    assert np.array_equal(from_trainer.get_parameters(), t.model.get_parameters())
+    assert np.array_equal(from_trainer.predict(x, batch_size=t.batch_size), t.predict(x))
+    np.testing.assert_allclose(from_trainer.predict(x), t.predict(x), rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_resume_is_identical_to_uninterrupted(tmp_path, batch_norm):
+    x, y = disks(11, seed=5)
+    xv, yv = disks(4, seed=6)
+    stop = {"monitor": "val_dice", "patience": 50}
+
+    def fresh():
+        return ss.Trainer(ss.UNet(seed=1, batch_norm=batch_norm, **TINY), loss="focal_tversky",
+                          loss_options={"alpha": 0.6, "beta": 0.4}, lr=3e-3, batch_size=4, seed=9,
+                          weight_decay=1e-4)
+
+    full = fresh()
+    full.fit(x, y, epochs=3, validation_data=(xv, yv), early_stopping=stop, verbose=False)
+
+    path = tmp_path / "run.ckpt"
+    first = fresh()
+    first.fit(x, y, epochs=1, validation_data=(xv, yv), early_stopping=stop, checkpoint=path, verbose=False)
+    del first
+    resumed = ss.Trainer.load(path, loss="focal_tversky_loss", loss_options={"alpha": 0.6, "beta": 0.4})
+    assert resumed.epoch == 1 and resumed.step == 3 and resumed.model.threads == 2
+    h = resumed.fit(x, y, epochs=2, validation_data=(xv, yv), early_stopping=stop, verbose=False)
+    assert h["epoch"] == [2, 3]
+
+    assert np.array_equal(resumed.model.get_parameters(), full.model.get_parameters())
+    assert np.array_equal(resumed.predict(xv, output="logits"), full.predict(xv, output="logits"))
+    a, b = resumed.history, full.history
+    for key in ("epoch", "loss", "val_loss", "val_iou", "val_dice", "val_accuracy"):
+        assert a[key] == b[key], key
+    assert np.isnan(a["time"][0]) and not np.isnan(a["time"][2])
