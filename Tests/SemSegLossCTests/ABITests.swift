@@ -40,7 +40,7 @@ struct ABITests {
                 }
             }
         }
-        let message = errLen == 0 ? "" : String(cString: err)
+        let message = errLen == 0 ? "" : text(err)
         return (status, value, message)
     }
 

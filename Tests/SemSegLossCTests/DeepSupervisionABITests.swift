@@ -39,7 +39,7 @@ struct DeepSupervisionABITests {
                 } } }
             } }
         } } }
-        return (status, value, [grad0, grad1], String(cString: err))
+        return (status, value, [grad0, grad1], text(err))
     }
 
     @Test("the weighted sum and the scaled gradients")

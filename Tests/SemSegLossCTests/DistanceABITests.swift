@@ -37,7 +37,7 @@ struct DistanceABITests {
                 }
             }
         }
-        return (status, out, String(cString: err))
+        return (status, out, text(err))
     }
 
     @Test("EDT and signed distance compute through the ABI; leading axes are a batch")
@@ -122,7 +122,7 @@ struct DistanceABITests {
                     }
                 }
             }
-            return (status, value, out, String(cString: err))
+            return (status, value, out, text(err))
         }
         let hd = call("hausdorff_distance", [])
         #expect(hd.0 == SEMSEG_OK && hd.1 == 3)

@@ -21,8 +21,3 @@ extension TrainingABITests {
         }
     }
 }
-
-/// The NUL-terminated UTF-8 text at the start of a C buffer.
-private func text(_ buffer: [CChar]) -> String {
-    String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-}

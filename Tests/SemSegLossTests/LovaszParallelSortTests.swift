@@ -58,7 +58,7 @@ struct LovaszParallelSortTests {
             case "ties": return Float(1 + Int(rng.uniform() * 7)) * 0.125
             case "equal": return 0.5
             case "narrow": return Float(bitPattern: Float(1).bitPattern + UInt32(rng.uniform() * 1500))
-            default: return i == 0 ? 3e38 : (i == 1 ? 1e-40 : Float(rng.uniform() * 10 + 1e-3))
+            default: return i == 0 ? 3e38 : (i == 1 ? Float(bitPattern: 71_362) : Float(rng.uniform() * 10 + 1e-3))  // 1e-40, subnormal
             }
         }
     }

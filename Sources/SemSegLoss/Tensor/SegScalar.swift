@@ -11,7 +11,7 @@ import RealModule
 /// (`FastMath`, ~1 ulp) and with glibc for Double (full precision for finite-difference
 /// checks). Implementations are `@inline(always)`: a call left in a loop body stops the
 /// vectoriser.
-public protocol SegScalar: BinaryFloatingPoint, AlgebraicField, SIMDScalar, Sendable
+public protocol SegScalar: BinaryFloatingPoint, AlgebraicField, SIMDScalar, Sendable, Codable
 where Self.SIMD8Storage: Sendable {
     /// e^x (Float: clamped to [−87.3, 88.7], see `FastMath.exp`).
     static func sexp(_ x: Self) -> Self
