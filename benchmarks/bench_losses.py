@@ -162,8 +162,9 @@ def wrapper_table(repeat, seed=0, shape=(16, 1, 256, 256), block=5):
     """The wrappers outside the catalogue, and options that change a loss's work, each timed
     against dice_loss in the same run: masked_dice_loss with a soft mask,
     deep_supervision_loss (Dice) over four levels (256, 128, 64, 32) with the full-size
-    target resized to each, MS-SSIM (Wang's five scales) and the boundary loss with
-    per-map normalised distance maps."""
+    target resized to each, MS-SSIM (Wang's five scales), the boundary loss with
+    per-map normalised distance maps, and the focal loss with a real exponent (γ = 0.5:
+    an exp per power instead of the products of γ = 2)."""
     rng = np.random.default_rng(seed)
     z = rng.standard_normal(shape).astype(np.float32) * 2
     g = (rng.random(shape) < 0.3).astype(np.float32)
@@ -177,6 +178,7 @@ def wrapper_table(repeat, seed=0, shape=(16, 1, 256, 256), block=5):
                                                                scale_weights=ss.MS_SSIM_WEIGHTS),
         "ssim_loss (one scale)": lambda: ss.ssim_loss(z, g, return_grad=True),
         "boundary_loss (normalize_map='max')": lambda: ss.boundary_loss(z, g, return_grad=True, normalize_map="max"),
+        "focal_loss (gamma=0.5)": lambda: ss.focal_loss(z, g, return_grad=True, gamma=0.5),
     }
     rows = []
     print(f"\n# wrappers and options, forward+backward, {shape} float32; / Dice: against dice_loss interleaved")

@@ -64,9 +64,9 @@ public struct FocalLoss: PixelObjective {
             : terms(RealPower.self, On.self).evaluate(x, g, fromLogits: fromLogits)
     }
 
-    /// γ = 2 (the default) gets its powers as products; other γ pay an exp and a log per
-    /// power (`RealPower`, exact for γ = 0 and 1 too). One specialisation per case keeps the
-    /// library small.
+    /// γ = 2 (the default) gets its powers as products; other γ pay an exp per power from
+    /// logits, a log and an exp from probabilities (`RealPower`). One specialisation per
+    /// case keeps the library small.
     public func specialize<V: PixelObjectiveVisitor>(_ visitor: V) -> V.Result {
         switch (gamma == 2, reducedThreshold != nil) {
         case (true, false): visitor.visit(terms(SquarePower.self, Off.self))
@@ -97,17 +97,24 @@ protocol FocalPower {
     static func power<S: SegScalar>(_ x: S, log l: S, _ gamma: S) -> S { x * x }
 }
 
+/// x^γ = e^(γ·log x) for any real γ. From logits (log x given) there is no test of γ in
+/// the element loop: selects on γ = 0, 1, 2 there (giving those γ exact values) made the
+/// vectorised binary focal loops twice as slow (16x1x256x256, γ = 0.5: focal 3.18 → 1.55
+/// ms, unified focal 2.61 → 1.58 ms; benchmarks/HISTORY.md). γ = 2 gets `SquarePower`
+/// from the callers' dispatch; γ = 0 stays exact (e^0 = 1); γ = 1 is within a few ulp of x.
 @usableFromInline enum RealPower: FocalPower {
+    /// x^γ and γ·x^(γ−1) through `SegScalar.spow` (a log and an exp each; exact for
+    /// γ ∈ {0, 1, 2}). Written branch-free like the logits path, this one measured 1.2x
+    /// *slower* in the multiclass focal loop (its Bool masks were widened to bytes and back).
     @inlinable @inline(always)
     static func power<S: SegScalar>(_ x: S, _ gamma: S) -> (value: S, derivative: S) {
         (S.spow(x, gamma), gamma == 0 ? 0 : gamma * S.spow(x, gamma - 1))
     }
 
-    /// e^(γ·l), with γ = 0, 1, 2 exact as in `SegScalar.spow`.
+    /// e^(γ·l): one exp.
     @inlinable @inline(always)
     static func power<S: SegScalar>(_ x: S, log l: S, _ gamma: S) -> S {
-        let general = S.sexp(l * gamma)
-        return gamma == 0 ? 1 : gamma == 1 ? x : gamma == 2 ? x * x : general
+        S.sexp(l * gamma)
     }
 }
 

@@ -66,11 +66,11 @@ public struct YeungFocalLoss: PixelObjective {
         }
     }
 
-    /// γ = 2 gets its powers as products (as `FocalLoss`); other γ pay an exp and a log
-    /// per power (`RealPower`). (A square-root specialisation for γ = 0.5 measured 4–6×
-    /// slower than `RealPower`: `Float.squareRoot()` compiles to a call of glibc's `sqrtf`
-    /// here — 35 call sites in the library, no `vsqrtps` — and the call stops the loop
-    /// vectoriser.)
+    /// γ = 2 gets its powers as products (as `FocalLoss`); other γ pay an exp per power
+    /// from logits, a log and an exp from probabilities (`RealPower`). (A square-root
+    /// specialisation for γ = 0.5 measured 4–6× slower than `RealPower`:
+    /// `Float.squareRoot()` compiles to a call of glibc's `sqrtf` here — 35 call sites in
+    /// the library, no `vsqrtps` — and the call stops the loop vectoriser.)
     public func specialize<V: PixelObjectiveVisitor>(_ visitor: V) -> V.Result {
         switch (variant, gamma) {
         case (.symmetric, _): symmetricFocal.specialize(visitor)
