@@ -163,12 +163,14 @@ def wrapper_table(repeat, seed=0, shape=(16, 1, 256, 256), block=5):
     against dice_loss in the same run: masked_dice_loss with a soft mask,
     deep_supervision_loss (Dice) over four levels (256, 128, 64, 32) with the full-size
     target resized to each, MS-SSIM (Wang's five scales), the boundary loss with
-    per-map normalised distance maps, and the focal loss with a real exponent (γ = 0.5:
-    an exp per power instead of the products of γ = 2)."""
+    per-map normalised distance maps, the focal loss with a real exponent (γ = 0.5: an exp
+    per power instead of the products of γ = 2), from logits and from probabilities, and
+    the unified focal loss from probabilities (as UFL's code and MONAI's port take them)."""
     rng = np.random.default_rng(seed)
     z = rng.standard_normal(shape).astype(np.float32) * 2
     g = (rng.random(shape) < 0.3).astype(np.float32)
     mask = rng.random((shape[0], 1) + shape[2:]).astype(np.float32)
+    p = (1 / (1 + np.exp(-z))).astype(np.float32)
     levels = [np.ascontiguousarray(z[..., ::2 ** l, ::2 ** l]) for l in range(4)]
     dice = lambda: ss.dice_loss(z, g, return_grad=True)  # noqa: E731
     calls = {
@@ -179,6 +181,9 @@ def wrapper_table(repeat, seed=0, shape=(16, 1, 256, 256), block=5):
         "ssim_loss (one scale)": lambda: ss.ssim_loss(z, g, return_grad=True),
         "boundary_loss (normalize_map='max')": lambda: ss.boundary_loss(z, g, return_grad=True, normalize_map="max"),
         "focal_loss (gamma=0.5)": lambda: ss.focal_loss(z, g, return_grad=True, gamma=0.5),
+        "focal_loss (gamma=0.5, probabilities)": lambda: ss.focal_loss(p, g, return_grad=True, gamma=0.5,
+                                                                       from_logits=False),
+        "unified_focal_loss (probabilities)": lambda: ss.unified_focal_loss(p, g, return_grad=True, from_logits=False),
     }
     rows = []
     print(f"\n# wrappers and options, forward+backward, {shape} float32; / Dice: against dice_loss interleaved")

@@ -65,10 +65,12 @@ struct GradientCheckTests {
         #expect(err < 1e-6)
     }
 
-    @Test("focal from probabilities, alpha off and on", arguments: [-1.0, 0.25])
-    func focalProbabilities(_ alpha: Double) throws {
+    /// γ = 2 takes `SquarePower`; the others `RealPower`'s log form on the clamped logs.
+    @Test("focal from probabilities, alpha off and on, integer and real gamma",
+          arguments: zip([-1.0, 0.25, -1.0, 0.25, -1.0, 0.25], [2.0, 2.0, 0.5, 3.3, 1.0, 0.0]))
+    func focalProbabilities(_ alpha: Double, _ gamma: Double) throws {
         var rng = TestRandom(seed: 5)
-        var options: [(String, Double)] = [("from_logits", 0), ("gamma", 2)]
+        var options: [(String, Double)] = [("from_logits", 0), ("gamma", gamma)]
         options.append(alpha >= 0 ? ("alpha", alpha) : ("alpha_weighting", 0))
         let err = try finiteDifferenceError("focal_loss", options, rng.probs(12), rng.bits(12), [1, 1, 3, 4])
         #expect(err < 1e-6)

@@ -87,6 +87,9 @@ protocol FocalPower {
     /// x^γ for x ∈ (0, 1] given l = log x (the logits path has log p and log(1 − p) in
     /// closed form, so a real power costs one exp instead of a log and an exp).
     static func power<S: SegScalar>(_ x: S, log l: S, _ gamma: S) -> S
+    /// γ·x^(γ−1) for x ∈ (0, 1] given v = x^γ and r = 1/x (the clamped probabilities'
+    /// d log p / dp; r may be 0 where the clamp is active, whose gradient is 0 anyway).
+    static func slope<S: SegScalar>(_ x: S, value v: S, inverse r: S, _ gamma: S) -> S
 }
 
 @usableFromInline enum SquarePower: FocalPower {
@@ -95,17 +98,22 @@ protocol FocalPower {
 
     @inlinable @inline(always)
     static func power<S: SegScalar>(_ x: S, log l: S, _ gamma: S) -> S { x * x }
+
+    @inlinable @inline(always)
+    static func slope<S: SegScalar>(_ x: S, value v: S, inverse r: S, _ gamma: S) -> S { 2 * x }
 }
 
-/// x^γ = e^(γ·log x) for any real γ. From logits (log x given) there is no test of γ in
-/// the element loop: selects on γ = 0, 1, 2 there (giving those γ exact values) made the
-/// vectorised binary focal loops twice as slow (16x1x256x256, γ = 0.5: focal 3.18 → 1.55
-/// ms, unified focal 2.61 → 1.58 ms; benchmarks/HISTORY.md). γ = 2 gets `SquarePower`
-/// from the callers' dispatch; γ = 0 stays exact (e^0 = 1); γ = 1 is within a few ulp of x.
+/// x^γ = e^(γ·log x) for any real γ. Where log x is at hand (from logits in closed form,
+/// from probabilities clamped to [ε, 1 − ε] by `ClampedProbabilityLogs`) there is no test of
+/// γ or of x = 0 in the element loop: selects on γ = 0, 1, 2 there (giving those γ exact
+/// values) made the vectorised binary focal loops twice as slow from logits (16x1x256x256,
+/// γ = 0.5: focal 3.18 → 1.55 ms, unified focal 2.61 → 1.58 ms) and several times slower
+/// from probabilities (benchmarks/HISTORY.md). γ = 2 gets `SquarePower` from the callers'
+/// dispatch; γ = 0 stays exact (e^0 = 1); γ = 1 is within a few ulp of x.
 @usableFromInline enum RealPower: FocalPower {
-    /// x^γ and γ·x^(γ−1) through `SegScalar.spow` (a log and an exp each; exact for
-    /// γ ∈ {0, 1, 2}). Written branch-free like the logits path, this one measured 1.2x
-    /// *slower* in the multiclass focal loop (its Bool masks were widened to bytes and back).
+    /// x^γ and γ·x^(γ−1) for x ∈ [0, 1] that may be 0 (1 − p of a softmax) through
+    /// `SegScalar.spow` (a log and an exp each; exact for γ ∈ {0, 1, 2}). Branch-free forms
+    /// of the x = 0 limits measured 1.15–1.2x *slower* in the multiclass focal loop.
     @inlinable @inline(always)
     static func power<S: SegScalar>(_ x: S, _ gamma: S) -> (value: S, derivative: S) {
         (S.spow(x, gamma), gamma == 0 ? 0 : gamma * S.spow(x, gamma - 1))
@@ -115,6 +123,12 @@ protocol FocalPower {
     @inlinable @inline(always)
     static func power<S: SegScalar>(_ x: S, log l: S, _ gamma: S) -> S {
         S.sexp(l * gamma)
+    }
+
+    /// γ·x^γ·(1/x): no exp of its own.
+    @inlinable @inline(always)
+    static func slope<S: SegScalar>(_ x: S, value v: S, inverse r: S, _ gamma: S) -> S {
+        gamma * v * r
     }
 }
 
@@ -179,8 +193,10 @@ struct FocalTerms<P: FocalPower, R: StaticFlag>: PixelObjective {
         }
         // Probabilities: differentiate the clamped form directly.
         let cl = ClampedProbabilityLogs(x)
-        var (qg, qg1) = P.power(cl.q, gm)  // (1 − p)^γ, γ(1 − p)^(γ−1)
-        var (pg, pg1) = P.power(cl.p, gm)  // p^γ, γ p^(γ−1)
+        var qg = P.power(cl.q, log: cl.logQ, gm)  // (1 − p)^γ
+        var pg = P.power(cl.p, log: cl.logP, gm)  // p^γ
+        var qg1 = P.slope(cl.q, value: qg, inverse: -cl.dLogQ, gm)  // γ(1 − p)^(γ−1)
+        var pg1 = P.slope(cl.p, value: pg, inverse: cl.dLogP, gm)   // γ p^(γ−1)
         if R.isOn {
             (qg, qg1) = reduced.apply(qg, qg1, pt: cl.p, scaleDerivative: true)
             (pg, pg1) = reduced.apply(pg, pg1, pt: cl.q, scaleDerivative: true)

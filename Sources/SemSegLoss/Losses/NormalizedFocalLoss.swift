@@ -103,7 +103,8 @@ struct FocalModulation<P: FocalPower, R: StaticFlag>: PixelObjective {
             return (g * mq + (1 - g) * mp, -g * gq * mq * s.p + (1 - g) * gp * mp * s.oneMinusP)
         }
         let cl = ClampedProbabilityLogs(x)
-        var (mq, mq1) = P.power(cl.q, gm), (mp, mp1) = P.power(cl.p, gm)
+        var mq = P.power(cl.q, log: cl.logQ, gm), mp = P.power(cl.p, log: cl.logP, gm)
+        var mq1 = P.slope(cl.q, value: mq, inverse: -cl.dLogQ, gm), mp1 = P.slope(cl.p, value: mp, inverse: cl.dLogP, gm)
         if R.isOn {
             (mq, mq1) = reduced.apply(mq, mq1, pt: cl.p, scaleDerivative: true)
             (mp, mp1) = reduced.apply(mp, mp1, pt: cl.q, scaleDerivative: true)

@@ -111,7 +111,7 @@ struct AsymmetricFocalTerms<P: FocalPower>: PixelObjective {
             return (loss, grad)
         }
         let c = ClampedProbabilityLogs(x)
-        let (pg, pg1) = P.power(c.p, gm)
+        let pg = P.power(c.p, log: c.logP, gm), pg1 = P.slope(c.p, value: pg, inverse: c.dLogP, gm)
         let loss = -(pos * c.logP + neg * pg * c.logQ)
         let grad = -pos * c.dLogP + neg * (-pg1 * c.logQ - pg * c.dLogQ)
         return (loss, c.unclamped ? grad : 0)
