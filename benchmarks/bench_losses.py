@@ -164,8 +164,10 @@ def wrapper_table(repeat, seed=0, shape=(16, 1, 256, 256), block=5):
     deep_supervision_loss (Dice) over four levels (256, 128, 64, 32) with the full-size
     target resized to each, MS-SSIM (Wang's five scales), the boundary loss with
     per-map normalised distance maps, the focal loss with a real exponent (γ = 0.5: an exp
-    per power instead of the products of γ = 2), from logits and from probabilities, and
-    the unified focal loss from probabilities (as UFL's code and MONAI's port take them)."""
+    per power instead of the products of γ = 2), from logits and from probabilities, the
+    unified focal loss from probabilities (as UFL's code and MONAI's port take them), and
+    multiclass Dice and cross-entropy with ``ignore_index`` (8x4x128x128 with a label map, a
+    fifth of the voxels ignored; those rows are timed against multiclass Dice without it)."""
     rng = np.random.default_rng(seed)
     z = rng.standard_normal(shape).astype(np.float32) * 2
     g = (rng.random(shape) < 0.3).astype(np.float32)
@@ -173,6 +175,16 @@ def wrapper_table(repeat, seed=0, shape=(16, 1, 256, 256), block=5):
     p = (1 / (1 + np.exp(-z))).astype(np.float32)
     levels = [np.ascontiguousarray(z[..., ::2 ** l, ::2 ** l]) for l in range(4)]
     dice = lambda: ss.dice_loss(z, g, return_grad=True)  # noqa: E731
+    zm = rng.standard_normal((8, 4, 128, 128)).astype(np.float32) * 2
+    labels = rng.integers(0, 5, (8, 128, 128))
+    labels[labels == 4] = 255  # ignored
+    kept = np.where(labels == 255, 0, labels)
+    dice_mc = lambda: ss.dice_loss(zm, kept, mode="multiclass", return_grad=True)  # noqa: E731
+    ignoring = dict(mode="multiclass", ignore_index=255, return_grad=True)
+    baselines = {  # rows timed against multiclass Dice (no ignored voxels) instead of binary Dice
+        "dice_loss (multiclass, ignore_index)": dice_mc,
+        "cross_entropy_loss (multiclass, ignore_index)": dice_mc,
+    }
     calls = {
         "masked_dice_loss (soft mask)": lambda: ss.masked_dice_loss(z, g, mask, return_grad=True),
         "deep_supervision_loss (Dice, 4 levels)": lambda: ss.deep_supervision_loss(levels, g, return_grad=True),
@@ -184,13 +196,15 @@ def wrapper_table(repeat, seed=0, shape=(16, 1, 256, 256), block=5):
         "focal_loss (gamma=0.5, probabilities)": lambda: ss.focal_loss(p, g, return_grad=True, gamma=0.5,
                                                                        from_logits=False),
         "unified_focal_loss (probabilities)": lambda: ss.unified_focal_loss(p, g, return_grad=True, from_logits=False),
+        "dice_loss (multiclass, ignore_index)": lambda: ss.dice_loss(zm, labels, **ignoring),
+        "cross_entropy_loss (multiclass, ignore_index)": lambda: ss.cross_entropy_loss(zm, labels, **ignoring),
     }
     rows = []
     print(f"\n# wrappers and options, forward+backward, {shape} float32; / Dice: against dice_loss interleaved")
     print("| call | ms | / Dice |")
     print("|---|---:|---:|")
     for name, fn in calls.items():
-        ms, dice_ms = interleaved_medians([fn, dice], repeat, block)
+        ms, dice_ms = interleaved_medians([fn, baselines.get(name, dice)], repeat, block)
         rows.append({"call": name, "ms": ms, "vs_dice": ms / dice_ms})
         print(f"| {name} | {ms:.3f} | {ms / dice_ms:.2f} |")
     return rows

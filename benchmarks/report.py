@@ -121,7 +121,7 @@ def catalogue_block(losses, category_of):
 
 def wrappers_block(losses):
     rows = [[r["call"], ms(r["ms"]), ratio(r["vs_dice"])] for r in losses.get("wrappers", [])]
-    return table(["call (binary batch)", "ms", "/ Dice"], rows, "lrr")
+    return table(["call (binary batch unless named)", "ms", "/ Dice"], rows, "lrr")
 
 
 def lovasz_block(lovasz):

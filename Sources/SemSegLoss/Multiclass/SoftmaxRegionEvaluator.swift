@@ -118,9 +118,11 @@ enum SoftmaxRegionEvaluator {
                 var pc = UnsafePointer(p + c * m), gc = g0 + c * gs
                 if masked {
                     for i in 0..<m {
-                        let keep = g0[i] != MulticlassTargets<S>.ignoredMark
-                        maskedP[i] = keep ? pc[i] : 0
-                        maskedG[i] = keep ? gc[i] : 0
+                        // Loads before the selects: `keep ? pc[i] : 0` loads only when
+                        // keep holds, and that conditional load kept the loop scalar.
+                        let keep = g0[i] != MulticlassTargets<S>.ignoredMark, pv = pc[i], gv = gc[i]
+                        maskedP[i] = keep ? pv : 0
+                        maskedG[i] = keep ? gv : 0
                     }
                     pc = UnsafePointer(maskedP)
                     gc = UnsafePointer(maskedG)
@@ -166,7 +168,9 @@ enum SoftmaxRegionEvaluator {
                     for i in 0..<m { dc[i] = ac * gc[i] + bc }
                 }
                 if masked {
-                    for i in 0..<m { dc[i] = g0[i] != MulticlassTargets<S>.ignoredMark ? dc[i] : 0 }
+                    // A multiplication by 0/1, not `dc[i] = keep ? dc[i] : 0`: LLVM turns that
+                    // into a conditional store, which kept the loop scalar.
+                    for i in 0..<m { dc[i] *= g0[i] != MulticlassTargets<S>.ignoredMark ? 1 : 0 }
                 }
                 for i in 0..<m { dot[i] += pc[i] * dc[i] }
             }

@@ -55,14 +55,14 @@ extension CategoricalEvaluator {
                 let wc = w[c], gc = g0 + c * gs, pc = p + c * m, lc = l + c * m
                 let tc = term.forClass(c)
                 for i in 0..<m {
-                    let gv = g0[i] != mark ? gc[i] : 0
+                    let gRaw = gc[i], gv = g0[i] != mark ? gRaw : 0  // load first: no conditional load
                     let (t, u) = tc.evaluate(lc[i], pc[i], gv, wc)
                     loss[i] += t
                     usum[i] += u
                     lc[i] = u
                 }
             }
-            for i in 0..<m { loss[i] = g0[i] != mark ? loss[i] : 0 }
+            for i in 0..<m { loss[i] *= g0[i] != mark ? 1 : 0 }  // no conditional store (stays vectorised)
             let sum = BlockSums.sum(loss, m)
             if let values = outputs.values { (values + n * sp + lo).update(from: loss, count: m) }
             guard let gradient = outputs.gradient else { return (sum, bad) }

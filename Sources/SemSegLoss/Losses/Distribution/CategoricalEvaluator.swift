@@ -86,7 +86,7 @@ public enum CategoricalEvaluator {
             for c in 0..<C {
                 let gc = g0 + c * gs
                 var s: S = 0
-                for i in 0..<m { s += g0[i] != mark ? gc[i] : 0 }
+                for i in 0..<m { let v = gc[i]; s += g0[i] != mark ? v : 0 }
                 total += weights[c] * Double(s)
             }
             return (total, 0)

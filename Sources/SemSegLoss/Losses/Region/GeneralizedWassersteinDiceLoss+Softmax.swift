@@ -86,7 +86,7 @@ extension GeneralizedWassersteinDiceLoss {
         let mark = MulticlassTargets<S>.ignoredMark
         for l in 0..<C {
             let gl = g0 + l * gs, ol = out + l * m
-            for i in 0..<m { ol[i] = g0[i] != mark ? gl[i] : 0 }
+            for i in 0..<m { let v = gl[i]; ol[i] = g0[i] != mark ? v : 0 }
         }
         return (UnsafePointer(out), m)
     }
