@@ -165,9 +165,10 @@ def wrapper_table(repeat, seed=0, shape=(16, 1, 256, 256), block=5):
     target resized to each, MS-SSIM (Wang's five scales), the boundary loss with
     per-map normalised distance maps, the focal loss with a real exponent (γ = 0.5: an exp
     per power instead of the products of γ = 2), from logits and from probabilities, the
-    unified focal loss from probabilities (as UFL's code and MONAI's port take them), and
-    multiclass Dice and cross-entropy with ``ignore_index`` (8x4x128x128 with a label map, a
-    fifth of the voxels ignored; those rows are timed against multiclass Dice without it)."""
+    unified focal loss from probabilities (as UFL's code and MONAI's port take them), smp's
+    normalized focal loss (binary, and multiclass on 8x4x128x128), and multiclass Dice and
+    cross-entropy with ``ignore_index`` (8x4x128x128 with a label map, a fifth of the voxels
+    ignored; the multiclass rows are timed against multiclass Dice without it)."""
     rng = np.random.default_rng(seed)
     z = rng.standard_normal(shape).astype(np.float32) * 2
     g = (rng.random(shape) < 0.3).astype(np.float32)
@@ -184,6 +185,7 @@ def wrapper_table(repeat, seed=0, shape=(16, 1, 256, 256), block=5):
     baselines = {  # rows timed against multiclass Dice (no ignored voxels) instead of binary Dice
         "dice_loss (multiclass, ignore_index)": dice_mc,
         "cross_entropy_loss (multiclass, ignore_index)": dice_mc,
+        "focal_loss (multiclass, normalized=True)": dice_mc,
     }
     calls = {
         "masked_dice_loss (soft mask)": lambda: ss.masked_dice_loss(z, g, mask, return_grad=True),
@@ -196,6 +198,9 @@ def wrapper_table(repeat, seed=0, shape=(16, 1, 256, 256), block=5):
         "focal_loss (gamma=0.5, probabilities)": lambda: ss.focal_loss(p, g, return_grad=True, gamma=0.5,
                                                                        from_logits=False),
         "unified_focal_loss (probabilities)": lambda: ss.unified_focal_loss(p, g, return_grad=True, from_logits=False),
+        "focal_loss (normalized=True)": lambda: ss.focal_loss(z, g, return_grad=True, normalized=True),
+        "focal_loss (multiclass, normalized=True)": lambda: ss.focal_loss(zm, kept, mode="multiclass", normalized=True,
+                                                                          return_grad=True),
         "dice_loss (multiclass, ignore_index)": lambda: ss.dice_loss(zm, labels, **ignoring),
         "cross_entropy_loss (multiclass, ignore_index)": lambda: ss.cross_entropy_loss(zm, labels, **ignoring),
     }

@@ -46,6 +46,15 @@ public struct CatalogObjective: TrainingObjective, Sendable {
             throw .option("reduction", "the trainer minimises the mean loss of each batch: leave reduction='mean' (got \(loss.options.reduction))")
         }
         guard outChannels >= 1 else { throw .value("out_channels", "must be at least 1, got \(outChannels)") }
+        // Said here rather than by the probe below, whose error would name `logits` of an
+        // internal shape (1, C, 1, 1).
+        switch loss.options.mode {
+        case .binary where outChannels != 1:
+            throw .option("mode", "mode='binary' needs a model with out_channels=1 (one sigmoid channel), but the model has out_channels=\(outChannels); use mode='multilabel' (independent channels) or mode='multiclass' (exclusive classes)")
+        case .multiclass where outChannels < 2:
+            throw .option("mode", "mode='multiclass' needs a model with out_channels >= 2 (a softmax over the classes), but the model has out_channels=\(outChannels); use mode='binary' for one channel, or a UNet with one output channel per class")
+        default: break
+        }
         let probe = try TensorShape([1, outChannels, 1, 1], argument: "out_channels")
         do { try loss.options.validate(for: probe) } catch { throw Self.rename(error) }
         try Self.checkParameters(loss, outChannels: outChannels)

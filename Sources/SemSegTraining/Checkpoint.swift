@@ -55,11 +55,20 @@ enum Checkpoint {
         let p = try r.i64()
         guard p == c.parameterCount else { throw r.fail("parameter count \(p) does not match \(c)") }
         let params = try r.floatArray(p)
+        // The checksum guards against corruption, not against a crafted file: values that
+        // `set_parameters` refuses are refused here too.
+        guard params.allSatisfy(\.isFinite) else { throw r.fail("a parameter is NaN or infinite") }
         let s = try r.i64()
         let expected = c.batchNorm ? Self.statisticsCount(c) : 0
         guard s == expected else { throw r.fail("statistics count \(s), expected \(expected)") }
-        return ModelSection(configuration: c, parameters: params, statistics: try r.floatArray(s))
+        let statistics = try r.floatArray(s)
+        guard statistics.allSatisfy(\.isFinite) else { throw r.fail("a BatchNorm statistic is NaN or infinite") }
+        return ModelSection(configuration: c, parameters: params, statistics: statistics)
     }
+
+    /// Largest epoch, Adam step or epoch count a checkpoint may hold: far beyond any real
+    /// training, far enough below `Int.max` that counting on from it cannot overflow.
+    static let largestCounter = 1 << 52
 
     /// BatchNorm running statistics: mean and variance for every 3×3 block.
     static func statisticsCount(_ c: UNetConfiguration) -> Int {
@@ -154,9 +163,12 @@ extension Trainer {
         let adam = AdamConfiguration(learningRate: try r.f64(), beta1: try r.f64(), beta2: try r.f64(),
                                      epsilon: try r.f64(), weightDecay: try r.f64())
         let step = try r.i64()
-        guard step >= 0 else { throw r.fail("negative Adam step") }
+        guard (0...Checkpoint.largestCounter).contains(step) else { throw r.fail("Adam step \(step) out of range") }
         let count = section.parameters.count
         let m = try r.floatArray(count), v = try r.floatArray(count)
+        guard m.allSatisfy(\.isFinite), v.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
+            throw r.fail("an Adam moment is NaN, infinite or (second moment) negative")
+        }
         let batchSize = try r.i64(), seed = try r.u64(), savedThreads = try r.i64()
         let threshold = try r.f64()
         let model = try section.makeModel(threads: threads ?? savedThreads)
@@ -168,10 +180,14 @@ extension Trainer {
         trainer.optimizer.m.pointer.update(from: m, count: count)
         trainer.optimizer.v.pointer.update(from: v, count: count)
         trainer.epoch = try r.i64()
+        guard (0...Checkpoint.largestCounter).contains(trainer.epoch) else { throw r.fail("epoch \(trainer.epoch) out of range") }
         trainer.rng = Xoshiro256(state: (try r.u64(), try r.u64(), try r.u64(), try r.u64()))
         let hasBest = try r.u8(), best = try r.f64()
         trainer.best = hasBest != 0 ? best : nil
         trainer.epochsWithoutImprovement = try r.i64()
+        guard (0...Checkpoint.largestCounter).contains(trainer.epochsWithoutImprovement) else {
+            throw r.fail("epochs without improvement \(trainer.epochsWithoutImprovement) out of range")
+        }
         let h = try r.i64()
         guard h >= 0, h <= (r.bytes.count - r.position) / 49 else { throw r.fail("bad history length") }
         for _ in 0..<h {

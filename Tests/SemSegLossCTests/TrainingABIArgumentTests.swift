@@ -56,7 +56,7 @@ extension TrainingABITests {
             let ok = makeTrainer(m2, loss: "tversky_loss")
             #expect(ok.status == SEMSEG_OK)
             semseg_trainer_destroy(ok.trainer)
-            #expect(makeTrainer(m2, options: [("mode", 0)]).status == SEMSEG_ERR_SHAPE)
+            #expect(makeTrainer(m2, options: [("mode", 0)]).status == SEMSEG_ERR_OPTION)  // names `mode`
         }
 
         @Test("bad shapes and dtypes of data")

@@ -115,5 +115,19 @@ struct DeepSupervisionTests {
         #expect(call(dice, [[1, 1, 4, 4], [1, 2, 2, 2]])?.argument == "inputs")
         #expect(call(dice, [[1, 1, 4, 4]], targetShape: [2, 1, 2, 2])?.argument == "target")
         #expect(call(try LossCatalog.make("dice_loss", options: [("reduction", 2)]), [[1, 1, 4, 4]])?.argument == "reduction")
+        // The loss's own `input` error names the level: probabilities of 2 in level 1 only.
+        let probabilities = try LossCatalog.make("dice_loss", options: [("from_logits", 0)])
+        let levels: [[Double]] = [[Double](repeating: 0.5, count: 16), [0.5, 2, 0.5, 0.5]]
+        let error = thrownError {
+            try levels[0].withUnsafeBufferPointer { l0 in try levels[1].withUnsafeBufferPointer { l1 in
+                try g.withUnsafeBufferPointer { gb in
+                    _ = try DeepSupervisionLoss(loss: probabilities).evaluate(
+                        inputs: [TensorView(l0.baseAddress!, shape: try TensorShape([1, 1, 4, 4])),
+                                 TensorView(l1.baseAddress!, shape: try TensorShape([1, 1, 2, 2]))],
+                        target: .dense(TensorView(gb.baseAddress!, shape: try TensorShape([1, 1, 4, 4]))), gradients: [])
+                }
+            } }
+        }
+        #expect(error?.argument == "inputs[1]" && error?.kind == .value)
     }
 }

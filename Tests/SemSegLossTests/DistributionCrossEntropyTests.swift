@@ -117,6 +117,17 @@ struct DistributionCrossEntropyTests {
         let weighted = try runLabels("cross_entropy_loss", [Self.mc, ("weight.0", 2), ("weight.1", 1), ("weight.2", 0.5)],
                                      x2, [0, 2], [1, 3, 1, 2])
         #expect(abs(weighted.value - (2 * 2.4076059644 + 0.5 * log(3.0)) / 2.5) < 1e-9)
+        // Without the background the class-0 voxel adds 0 to the sum but keeps w_0 = 2 in
+        // the denominator: 0.5·log 3 / 2.5; all-ones weights give the unweighted mean.
+        let noBackground = [Self.mc, ("include_background", 0.0)]
+        let weightedNoBg = try runLabels(
+            "cross_entropy_loss", noBackground + [("weight.0", 2), ("weight.1", 1), ("weight.2", 0.5)], x2, [0, 2], [1, 3, 1, 2])
+        #expect(abs(weightedNoBg.value - 0.5 * log(3.0) / 2.5) < 1e-12)
+        let unweighted = try runLabels("cross_entropy_loss", noBackground, x2, [0, 2], [1, 3, 1, 2])
+        #expect(abs(unweighted.value - log(3.0) / 2) < 1e-12)
+        let ones = try runLabels(
+            "cross_entropy_loss", noBackground + [("weight.0", 1), ("weight.1", 1), ("weight.2", 1)], x2, [0, 2], [1, 3, 1, 2])
+        #expect(ones.value == unweighted.value && ones.gradient == unweighted.gradient)
     }
 
     @Test("label map equals its one-hot form, Float agrees with Double")

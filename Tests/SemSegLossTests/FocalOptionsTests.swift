@@ -86,6 +86,8 @@ struct FocalOptionsTests {
         ("binary probabilities", [2, 1, 3, 4], [("from_logits", 0)]),
         ("multilabel ignore, no background", [2, 3, 2, 3], [("mode", 1), ("ignore_index", 255), ("include_background", 0)]),
         ("3-D soft targets", [1, 1, 2, 3, 3], []),
+        ("binary ignore, probabilities", [2, 1, 3, 4], [("ignore_index", 255), ("from_logits", 0)]),
+        ("multilabel ignore", [2, 3, 2, 3], [("mode", 1), ("ignore_index", 255)]),
     ]
 
     /// Central differences in Double, away from the reduced factor's jump (no p_t within
@@ -119,6 +121,49 @@ struct FocalOptionsTests {
             let err = try finiteDifferenceErrorLabels("focal_loss", options, x, extra.isEmpty ? labels.map { $0 == 255 ? 1 : $0 } : labels, shape)
             #expect(err < 1e-6, "\(options): \(err)")
         }
+    }
+
+    // MARK: The one-sweep normalized form
+
+    /// Binary / multilabel `normalized` runs one sweep (`evaluateNormalizedInOneSweep`);
+    /// it must equal the definition evaluated apart: the plain focal loss, the factor sum
+    /// M (`modulationSum`), and ∂L = ∂L̄/M − (L̄/M²)·∂M.
+    @Test("one sweep equals the focal loss and the factor sum evaluated apart", arguments: [
+        (FocalLoss(alpha: 0.25, gamma: 2, normalized: true), LossOptions(mode: .multilabel)),
+        (FocalLoss(alpha: nil, gamma: 0.5, normalized: true), LossOptions(mode: .multilabel, fromLogits: false, reduction: .sum)),
+        (FocalLoss(alpha: 0.4, gamma: 1.5, reducedThreshold: 0.3, normalized: true), LossOptions(mode: .multilabel, ignoreIndex: 255)),
+        (FocalLoss(alpha: 0.25, gamma: 2, reducedThreshold: 0.5, normalized: true),
+         LossOptions(mode: .multilabel, fromLogits: false, ignoreIndex: 255)),
+    ])
+    func oneSweepEqualsDefinition(_ loss: FocalLoss, _ options: LossOptions) throws {
+        var rng = TestRandom(seed: 23)
+        let shape = try TensorShape([2, 3, 5, 7]), n = shape.count
+        let x = options.fromLogits ? rng.logits(n) : rng.probs(n)
+        var g = rng.bits(n)
+        if options.ignoreIndex != nil { for i in stride(from: 1, to: n, by: 7) { g[i] = 255 } }
+        var fused = [Double](repeating: 0, count: n), plainGradient = fused, factorGradient = fused
+        var plain = loss
+        plain.normalized = false
+        var sum = options
+        sum.reduction = .sum
+        let (value, focal, m) = try x.withUnsafeBufferPointer { xb in
+            try g.withUnsafeBufferPointer { gb in
+                let input = TensorView(xb.baseAddress!, shape: shape), target = TensorView(gb.baseAddress!, shape: shape)
+                let value = try fused.withUnsafeMutableBufferPointer { fb in
+                    try loss.evaluateNormalized(input: input, target: .dense(target), options: options, outputs: LossOutputs(gradient: fb.baseAddress!))
+                }
+                let focal = try plainGradient.withUnsafeMutableBufferPointer { pb in
+                    try PixelLossEvaluator.evaluate(plain, input: input, target: target, options: options, outputs: LossOutputs(gradient: pb.baseAddress!))
+                }
+                let m = try factorGradient.withUnsafeMutableBufferPointer { mb in
+                    try loss.modulationSum(input: input, target: .dense(target), options: options, gradient: mb.baseAddress!)
+                }
+                return (value, focal, m)
+            }
+        }
+        #expect(abs(value - focal / m) <= 1e-12 * max(1, value))
+        let want = (0..<n).map { plainGradient[$0] / m - focal / (m * m) * factorGradient[$0] }
+        #expect(maxAbsDiff(fused, want) <= 1e-12 * max(1, want.map(abs).max()!))
     }
 
     // MARK: Edges and errors

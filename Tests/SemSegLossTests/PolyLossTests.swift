@@ -28,7 +28,8 @@ struct PolyLossTests {
         var rng = TestRandom(seed: 2)
         let x = rng.logits(60), labels = rng.labels(20, classes: 3), bits = rng.bits(60)
         for options: [(String, Double)] in [[], [("weight.0", 0.5), ("weight.1", 2), ("weight.2", 1)], [("label_smoothing", 0.2)],
-                                             [("include_background", 0)], [("from_logits", 0)]] {
+                                             [("include_background", 0)], [("from_logits", 0)],
+                                             [("include_background", 0), ("weight.0", 2), ("weight.1", 1), ("weight.2", 0.5)]] {
             let xs = options.contains { $0.0 == "from_logits" } ? x.map { 1 / (1 + exp(-$0)) } : x
             let a = try runLabels(Self.name, options + [("mode", 2), ("epsilon", 0)], xs, labels, [2, 3, 2, 5])
             let b = try runLabels("cross_entropy_loss", options + [("mode", 2)], xs, labels, [2, 3, 2, 5])

@@ -206,7 +206,7 @@ extension SoftClDiceTests {
 extension SoftSkeleton where S == Double {
     func skeleton(_ x: [Double]) -> [Double] {
         var out = [Double](repeating: .nan, count: count)
-        x.withUnsafeBufferPointer { xb in out.withUnsafeMutableBufferPointer { skeleton(of: xb.baseAddress!, into: $0.baseAddress!) } }
+        x.withUnsafeBufferPointer { xb in out.withUnsafeMutableBufferPointer { skeleton(of: xb.baseAddress!, into: $0.baseAddress!, failures: AllocationFailures()) } }
         return out
     }
 
@@ -233,7 +233,7 @@ extension SoftSkeleton where S == Double {
         var ds = w, dx = [Double](repeating: .nan, count: count)
         x.withUnsafeBufferPointer { xb in
             ds.withUnsafeMutableBufferPointer { db in
-                dx.withUnsafeMutableBufferPointer { gradient(of: xb.baseAddress!, dSkeleton: db.baseAddress!, into: $0.baseAddress!) }
+                dx.withUnsafeMutableBufferPointer { gradient(of: xb.baseAddress!, dSkeleton: db.baseAddress!, into: $0.baseAddress!, failures: AllocationFailures()) }
             }
         }
         return dx

@@ -27,6 +27,15 @@ import SemSegLoss
         #expect(throws: SegLossError.self) { try CatalogObjective("dice_loss", options: [("from_logits", 0)]) }
         #expect(throws: SegLossError.self) { try CatalogObjective("no_loss") }
         #expect(throws: SegLossError.self) { try CatalogObjective("dice_loss", options: [("mode", 0)], outChannels: 2) }
+        // A mode the model's channels cannot take names `mode` and out_channels (not the probe's logits).
+        for (mode, channels) in [(0.0, 3), (2.0, 1)] {
+            do {
+                _ = try CatalogObjective("dice_bce_loss", options: [("mode", mode)], outChannels: channels)
+                Issue.record("expected an error for mode \(mode) with \(channels) channels")
+            } catch {
+                #expect(error.argument == "mode" && error.message.contains("out_channels=\(channels)"))
+            }
+        }
         let multi = try CatalogObjective("dice_loss", outChannels: 3)
         #expect(multi.loss.options.mode == .multilabel)
     }

@@ -116,6 +116,26 @@ PyObject *semseg_py_shape_str(int ndim, const int64_t *shape) {
     return s;
 }
 
+/* Whether every value of an unsigned 64-bit array is at most INT64_MAX; else sets a
+   ValueError naming the first value that is not. */
+static int labels_fit_int64(PyArrayObject *probe, const char *argname) {
+    PyArrayObject *u = semseg_py_array_as((PyObject *)probe, NPY_UINT64, argname);
+    if (u == NULL) return 0;
+    const npy_uint64 *v = (const npy_uint64 *)PyArray_DATA(u);
+    npy_intp n = PyArray_SIZE(u);
+    for (npy_intp i = 0; i < n; i++) {
+        if (v[i] > (npy_uint64)NPY_MAX_INT64) {
+            PyErr_Format(PyExc_ValueError,
+                         "%s: label %llu at flat index %zd does not fit in int64; labels must be class indices",
+                         argname, (unsigned long long)v[i], (Py_ssize_t)i);
+            Py_DECREF(u);
+            return 0;
+        }
+    }
+    Py_DECREF(u);
+    return 1;
+}
+
 PyArrayObject *semseg_py_target_array(PyObject *obj, PyArrayObject *input, const char *argname) {
     if (obj == NULL || obj == Py_None) {
         PyErr_Format(PyExc_TypeError, "%s: expected an array, got None", argname);
@@ -130,7 +150,12 @@ PyArrayObject *semseg_py_target_array(PyObject *obj, PyArrayObject *input, const
     char kind = PyArray_DESCR(probe)->kind;
     PyArrayObject *out;
     if ((kind == 'i' || kind == 'u') && PyArray_NDIM(probe) == PyArray_NDIM(input) - 1) {
-        /* An integer label map (N, *spatial): passed as int64. */
+        /* An integer label map (N, *spatial): passed as int64; unsigned 64-bit labels
+           above INT64_MAX would wrap to negative labels (even to an ignore_index). */
+        if (kind == 'u' && PyArray_ITEMSIZE(probe) == 8 && !labels_fit_int64(probe, argname)) {
+            Py_DECREF(probe);
+            return NULL;
+        }
         out = semseg_py_array_as((PyObject *)probe, NPY_INT64, argname);
     } else {
         out = semseg_py_float_array_as((PyObject *)probe, PyArray_TYPE(input), argname);

@@ -31,7 +31,9 @@ static PyObject *semseg_py_deep_supervision_loss(PyObject *self, PyObject *args,
         PyErr_SetString(PyExc_TypeError, "inputs: expected a list or tuple of arrays, one per level");
         goto done;
     }
-    seq = PySequence_Fast(inputs_obj, "inputs: expected a list or tuple of arrays, one per level");
+    /* A tuple copy: converting a level may run Python code (__array__) that changes the
+     * caller's list, and a list taken as is could then be read past its end. */
+    seq = PySequence_Tuple(inputs_obj);
     if (seq == NULL) goto done;
     levels = PySequence_Fast_GET_SIZE(seq);
     if (levels < 1 || levels > SEMSEG_PY_MAX_LEVELS) {

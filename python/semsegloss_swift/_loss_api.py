@@ -1,11 +1,12 @@
 """The calling convention shared by every loss function and loss class."""
 from __future__ import annotations
 
+import functools
 import inspect
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, FrozenSet, Optional
 
 from . import _core
-from ._options import encode
+from ._options import encode, flag
 from ._option_hints import unknown_option_message, unknown_options
 
 _CALL_ONLY = ("return_grad", "grad_output")
@@ -30,18 +31,39 @@ def evaluate(name: str, input: Any, target: Any, return_grad: bool, grad_output:
     shapes the result (DESIGN.md §2)."""
     if input is _PROBE:
         raise _Captured(options)
-    if not isinstance(return_grad, bool):
-        raise TypeError(f"return_grad: expected True or False, got {return_grad!r}")
+    return_grad = flag("return_grad", return_grad)
     if grad_output is not None and options.get("reduction") != "none":
         raise ValueError("grad_output: only accepted with reduction='none'")
     if grad_output is not None and not return_grad:
         raise ValueError("grad_output: only used with return_grad=True (it weights the gradient)")
+    encoded = encode(options, sequences=sequence_options(name))
     if mask is None:
-        value, values, grad = _core.loss(name, input, target, encode(options), return_grad, grad_output)
+        value, values, grad = _core.loss(name, input, target, encoded, return_grad, grad_output)
     else:
-        value, values, grad = _core.loss(name, input, target, encode(options), return_grad, grad_output, mask)
+        value, values, grad = _core.loss(name, input, target, encoded, return_grad, grad_output, mask)
     loss = values if options.get("reduction") == "none" else value
     return (loss, grad) if return_grad else loss
+
+
+#: Annotations of the options that take a sequence (class weights, spacing, a matrix).
+_SEQUENCE_ANNOTATIONS = ("Any", "Optional[Sequence[float]]", "Sequence[float]")
+
+
+@functools.lru_cache(maxsize=None)
+def sequence_options(name: str) -> FrozenSet[str]:
+    """The options of loss `name` that take a sequence of numbers, from its signature: a
+    list for any other option (``k=[10.0]``) is then a TypeError saying that the option
+    expects a number."""
+    from .losses import LOSSES
+    return frozenset(p.name for p in inspect.signature(LOSSES[name]).parameters.values()
+                     if p.kind is inspect.Parameter.KEYWORD_ONLY and _annotation(p) in _SEQUENCE_ANNOTATIONS
+                     and p.name not in _CALL_ONLY)
+
+
+def _annotation(parameter: inspect.Parameter) -> str:
+    """The annotation as written (``from __future__ import annotations`` keeps it a string)."""
+    annotation = parameter.annotation
+    return annotation if isinstance(annotation, str) else inspect.formatannotation(annotation)
 
 
 def library_options(name: str, options: Dict[str, Any]) -> Dict[str, Any]:

@@ -20,7 +20,10 @@ _COMMON = """
         Target value marking voxels to ignore (e.g. 255): they leave every sum, numerator
         and denominator, and get zero gradient. All voxels ignored gives 0. Multiclass:
         a label (label maps; applied before any one-hot step) or, for dense targets, a
-        value in any channel of the voxel.
+        value in any channel of the voxel. Region losses (one value per image and class,
+        or per image): an entry whose voxels are all ignored is left out of
+        ``reduction="mean"`` but is 0 in the ``reduction="none"`` output, so the mean of
+        the ``"none"`` values is then not the ``"mean"`` value.
     include_background : bool, default True
         Multilabel/multiclass: False drops channel 0 from the loss (in multiclass mode
         its logit still gets gradient through the softmax).

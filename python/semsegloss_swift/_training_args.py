@@ -9,7 +9,7 @@ from typing import Any, Dict, Mapping, Optional, Tuple, Union
 import numpy as np
 
 from . import _core
-from ._options import encode
+from ._options import check_in_range, encode
 
 PathLike = Union[str, "os.PathLike[str]"]
 #: The codes of the trainer's enumerations (``predict`` outputs, ``monitor`` scores).
@@ -28,6 +28,7 @@ def check_int(name: str, value: Any, low: int = -2 ** 63, high: int = 2 ** 63 - 
 def check_real(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name}: expected a number, got {value!r}")
+    check_in_range(name, value)
     return float(value)
 
 
@@ -91,7 +92,7 @@ def loss_options(name: str, options: Optional[Mapping[str, Any]]) -> Dict[str, A
     to the library (`library_options`), except that a mode not given stays absent, so that
     the trainer picks it from the model's output channels. An option the function does not
     take is a ValueError naming it, with what it is called here (`_option_hints`)."""
-    from ._loss_api import library_options, option_names
+    from ._loss_api import library_options, option_names, sequence_options
     from ._option_hints import unknown_option_message, unknown_options
     if options is None:
         options = {}
@@ -107,7 +108,22 @@ def loss_options(name: str, options: Optional[Mapping[str, Any]]) -> Dict[str, A
     full = library_options(name, dict(options))
     if "mode" not in options:
         full.pop("mode", None)
-    return encode(full)
+    return encode(full, sequences=sequence_options(name))
+
+
+def check_mode_fits(options: Optional[Mapping[str, Any]], out_channels: int, argument: str = "loss_options") -> None:
+    """A ``mode`` given in the loss options that the model's output cannot take is a
+    ValueError naming `argument` and ``mode`` (the library would report it on its internal
+    probe batch, as ``logits`` of shape (1, C, 1, 1))."""
+    mode = options.get("mode") if isinstance(options, Mapping) else None
+    if mode == "binary" and out_channels != 1:
+        raise ValueError(f"{argument}: mode='binary' needs a model with out_channels=1 (one sigmoid channel), "
+                         f"but the model has out_channels={out_channels}; use mode='multilabel' (independent "
+                         "channels) or mode='multiclass' (exclusive classes)")
+    if mode == "multiclass" and out_channels < 2:
+        raise ValueError(f"{argument}: mode='multiclass' needs a model with out_channels >= 2 (a softmax over the "
+                         f"classes), but the model has out_channels={out_channels}; use mode='binary' for one "
+                         "channel, or a UNet with one output channel per class")
 
 
 def early_stopping(spec: Optional[Mapping[str, Any]], has_validation: bool) -> Tuple[int, int, float]:
@@ -124,7 +140,7 @@ def early_stopping(spec: Optional[Mapping[str, Any]], has_validation: bool) -> T
     if not has_validation:
         raise ValueError("early_stopping: needs validation_data")
     monitor = spec.get("monitor", "val_loss")
-    if monitor not in CODES["monitor"]:
+    if not isinstance(monitor, str) or monitor not in CODES["monitor"]:
         raise ValueError(f"early_stopping: monitor must be one of {', '.join(map(repr, CODES['monitor']))}, "
                          f"got {monitor!r}")
     patience = check_int("patience", spec.get("patience", 5))

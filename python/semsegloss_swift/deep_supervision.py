@@ -3,11 +3,12 @@ network (MONAI ``DeepSupervisionLoss``, nnU-Net). Ergonomics only: the Swift lib
 the target to every level and evaluates and weighs each level's loss and gradient."""
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence, Union
+from collections.abc import Iterable, Mapping
+from typing import Any, List, Optional, Sequence, Union
 
 from . import _core
-from ._loss_api import Loss, library_options, resolve_loss
-from ._options import choice, encode
+from ._loss_api import Loss, library_options, resolve_loss, sequence_options
+from ._options import choice, encode, flag, float_array
 
 #: weight_mode names (MONAI's) and their codes.
 WEIGHT_MODES = {"same": _core.DS_WEIGHTS_SAME, "exp": _core.DS_WEIGHTS_EXP, "two": _core.DS_WEIGHTS_TWO}
@@ -29,6 +30,9 @@ def deep_supervision_loss(inputs: Sequence[Any], target: Any, *, loss: Union[str
     ----------
     inputs : list or tuple of arrays
         The levels' logits (or probabilities with ``from_logits=False``), float32 or float64.
+        Every level is computed in the floating type of ``inputs[0]`` (as a loss converts
+        its input: float16 to float32, other real dtypes to float64): a float64 level
+        after a float32 level 0 is converted to float32.
     target : array
         The full-resolution target.
     loss : str or loss object, default "dice_loss"
@@ -38,8 +42,9 @@ def deep_supervision_loss(inputs: Sequence[Any], target: Any, *, loss: Union[str
         MONAI's level weights: ``"exp"`` max(0.5^l, 1/16) (1, 0.5, 0.25, ...); ``"same"``
         all 1; ``"two"`` 1 then 0.5 for every lower level.
     weights : sequence of float, optional
-        One explicit weight per level (finite, >= 0); overrides ``weight_mode``. Unlike
-        MONAI, a list of the wrong length is an error, not a silent fallback.
+        One explicit weight per level (finite, >= 0), a flat sequence of numbers;
+        overrides ``weight_mode``. Unlike MONAI, a list of the wrong length is an error,
+        not a silent fallback.
     return_grad : bool, default False
         Also return the list of gradients, ``w_l * d loss / d inputs[l]`` for every level.
     **loss_options
@@ -49,7 +54,8 @@ def deep_supervision_loss(inputs: Sequence[Any], target: Any, *, loss: Union[str
     -------
     loss : float
     grads : list of ndarray
-        Only with ``return_grad=True``: one per level, shaped and typed as ``inputs[l]``.
+        Only with ``return_grad=True``: one per level, shaped as ``inputs[l]``, in the
+        floating type every level is computed in (that of ``inputs[0]``, see ``inputs``).
 
     Examples
     --------
@@ -61,13 +67,29 @@ def deep_supervision_loss(inputs: Sequence[Any], target: Any, *, loss: Union[str
     >>> round(ss.dice_loss(full, g) + 0.5 * ss.dice_loss(half, np.ones((1, 1, 2, 2))), 6)
     0.014976
     """
-    if not isinstance(return_grad, bool):
-        raise TypeError(f"return_grad: expected True or False, got {return_grad!r}")
+    return_grad = flag("return_grad", return_grad)
     name, options = resolve_loss(loss, loss_options)
     mode = choice("weight_mode", weight_mode, WEIGHT_MODES)
-    value, grads = _core.deep_supervision_loss(name, inputs, target, encode(library_options(name, options)), mode,
-                                               None if weights is None else list(weights), return_grad)
+    encoded = encode(library_options(name, options), sequences=sequence_options(name))
+    level_weights = _weights(weights)
+    value, grads = _core.deep_supervision_loss(name, inputs, target, encoded, mode, level_weights, return_grad)
     return (value, grads) if return_grad else value
+
+
+def _weights(weights: Any) -> Optional[List[float]]:
+    """``weights`` as a flat list of floats (None stays None); the library checks the count
+    and the values."""
+    if weights is None:
+        return None
+    expected = "a flat sequence of numbers, one per level"
+    if isinstance(weights, (str, bytes, Mapping)) or not isinstance(weights, Iterable):
+        raise TypeError(f"weights: expected {expected}, got {type(weights).__name__} {weights!r}")
+    values = float_array("weights", weights if hasattr(weights, "__len__") else list(weights), expected)
+    if values.ndim == 0:
+        raise TypeError(f"weights: expected {expected}, got the single number {weights!r}")
+    if values.ndim != 1:
+        raise ValueError(f"weights: expected {expected}, got a nested sequence of shape {values.shape}")
+    return values.tolist()
 
 
 class DeepSupervisionLoss:
@@ -83,7 +105,7 @@ class DeepSupervisionLoss:
         self.name, self.options = resolve_loss(loss, loss_options)
         choice("weight_mode", weight_mode, WEIGHT_MODES)
         self.weight_mode = weight_mode
-        self.weights = None if weights is None else list(weights)
+        self.weights = _weights(weights)
 
     def __call__(self, inputs: Sequence[Any], target: Any, *, return_grad: bool = False):
         return deep_supervision_loss(inputs, target, loss=self.name, weight_mode=self.weight_mode,

@@ -12,6 +12,7 @@ from typing import Any, Optional, Sequence, Union
 import numpy as np
 
 from . import _core
+from ._options import choice, flat_values
 
 __all__ = ["distance_transform_edt", "signed_distance"]
 
@@ -44,17 +45,13 @@ def _as_mask(mask: Any) -> np.ndarray:
 
 
 def _sampling(sampling: Sampling, ndim: int, name: str = "sampling"):
+    """`sampling` as one finite positive float per axis; a number applies to every axis."""
     if sampling is None:
         return None
-    if isinstance(sampling, (bool, np.bool_)):
-        raise TypeError(f"{name}: expected a number or a sequence of numbers, got {sampling!r}")
-    try:
-        values = np.asarray(sampling, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name}: expected a number or a sequence of numbers, got {sampling!r}") from None
+    values = flat_values(sampling, name)
     if values.ndim == 0:
         values = np.full(ndim, float(values))
-    if values.ndim != 1 or values.size != ndim:
+    if values.size != ndim:
         raise ValueError(f"{name}: needs one value per spatial axis ({ndim}), got {values.size}")
     if not np.all(np.isfinite(values)) or np.any(values <= 0):
         raise ValueError(f"{name}: every spacing must be a finite positive number, got {values.tolist()}")
@@ -137,10 +134,7 @@ def signed_distance(mask: Any, sampling: Sampling = None, convention: str = "bou
     >>> ss.signed_distance(m, convention="symmetric").tolist()
     [2.0, 1.0, -1.0, -2.0, -2.0, -1.0, 1.0]
     """
-    if convention not in _CONVENTIONS:
-        raise ValueError(f"convention: expected one of {', '.join(map(repr, _CONVENTIONS))}, got {convention!r}")
-    if degenerate not in _DEGENERATE:
-        raise ValueError(f"degenerate: expected one of {', '.join(map(repr, _DEGENERATE))}, got {degenerate!r}")
+    convention_code = choice("convention", convention, _CONVENTIONS)
+    degenerate_code = choice("degenerate", degenerate, _DEGENERATE)
     arr = _as_mask(mask)
-    return _core.signed_distance(arr, arr.ndim, _sampling(sampling, arr.ndim),
-                                 _CONVENTIONS[convention], _DEGENERATE[degenerate])
+    return _core.signed_distance(arr, arr.ndim, _sampling(sampling, arr.ndim), convention_code, degenerate_code)

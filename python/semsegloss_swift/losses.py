@@ -71,7 +71,9 @@ def focal_loss(input: Any, target: Any, *, mode: str = "binary", from_logits: bo
     :func:`cross_entropy_loss`. Terms are summed over classes: ``reduction="none"``
     returns (N, *spatial) and ``"mean"`` divides by the valid voxels (MONAI also divides
     by C). ``include_background=False`` drops the class-0 term (the softmax still runs
-    over every class; MONAI drops channel 0 before its softmax). smp's multiclass
+    over every class; MONAI drops channel 0 before its softmax) and keeps ``alpha`` on
+    the other classes, a constant factor on the loss (MONAI then drops ``alpha``: pass
+    ``alpha=None`` for its scale). smp's multiclass
     FocalLoss sums one-vs-rest sigmoid terms instead (smp #671). For gamma < 1 the
     gradient stays finite at p = 1.
 

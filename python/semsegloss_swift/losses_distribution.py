@@ -31,7 +31,9 @@ _CE_OPTIONS = """
         valid voxels (``sum_i sum_c w_c g_ic`` for dense targets), as
         ``torch.nn.CrossEntropyLoss`` does for class-index targets (for soft targets PyTorch
         divides by the voxel count instead). Without ``weight`` the mean divides by the
-        valid voxels.
+        valid voxels, so all-ones weights give the unweighted value. With
+        ``include_background=False`` the background's term leaves the numerator only: the
+        denominator keeps its voxels (with ``w[0]``).
     label_smoothing : float, default 0
         epsilon in [0, 1] (multiclass only): the target becomes ``(1 - eps) g + eps / C``,
         i.e. ``(1 - eps) NLL + eps / C * sum_c -log p_c`` (PyTorch / MONAI
@@ -134,7 +136,7 @@ def cross_entropy_loss(input: Any, target: Any, *, mode: str = "multiclass", fro
 
     ``include_background=False`` drops the class-0 term of every voxel (the softmax still
     runs over all classes): background voxels then contribute 0 but still count in the
-    unweighted mean. MONAI's ``DiceCELoss`` applies ``include_background`` to its Dice
+    mean (weighted or not). MONAI's ``DiceCELoss`` applies ``include_background`` to its Dice
     part only; leave it True to match its CE. ``from_logits=False``: the input holds
     probabilities (not checked to sum to 1), clamped to [1e-7, 1 - 1e-7] inside the log.
 

@@ -11,6 +11,7 @@ from typing import Any, Optional
 from . import _options
 from ._loss_api import evaluate
 from ._loss_docs import _REGION, _doc, _examples
+from ._options import float_array
 
 _options.CHOICES["weight_type"] = {"square": 0, "simple": 1, "uniform": 2}
 _options.CHOICES["weighting_mode"] = {"default": 0, "GDL": 1}
@@ -105,11 +106,7 @@ def _distance_matrix(dist_matrix: Any):
     """A square matrix as a flat list of floats (None stays None)."""
     if dist_matrix is None:
         return None
-    import numpy as np
-    try:
-        m = np.asarray(dist_matrix, dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"dist_matrix: expected a square matrix of numbers, got {dist_matrix!r}") from error
+    m = float_array("dist_matrix", dist_matrix, "a square matrix of numbers")
     if m.ndim != 2 or m.shape[0] != m.shape[1]:
         raise ValueError(f"dist_matrix: expected a square C x C matrix, got shape {m.shape}")
     return m.ravel().tolist()

@@ -9,7 +9,7 @@ from typing import Any, Optional
 import numpy as np
 
 from . import _core
-from ._options import encode, flag
+from ._options import check_in_range, encode, flag, flat_values
 
 _SURFACE_PARAMS = """
     Parameters
@@ -68,6 +68,7 @@ def _surface_options(empty, options):
                 raise ValueError(f"empty: expected 'nan', 'inf', 'image_diagonal' or a number, got {item!r}")
             options[key] = _EMPTY_CODES[item]
         elif isinstance(item, (int, float, np.integer, np.floating)) and not isinstance(item, (bool, np.bool_)):
+            check_in_range("empty", item)
             options[key] = 1
             options[key + "_value"] = float(item)
         else:
@@ -76,17 +77,18 @@ def _surface_options(empty, options):
 
 
 def _spacing(spacing, input):
+    """A number or a flat sequence of numbers as a 1-D float64 array (the library checks
+    the count and the values); an empty sequence, which the library would read as "no
+    spacing", is refused."""
     if spacing is None:
         return None
-    if isinstance(spacing, (bool, np.bool_)):
-        raise TypeError(f"spacing: expected a number or a sequence of numbers, got {spacing!r}")
-    try:
-        values = np.asarray(spacing, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"spacing: expected a number or a sequence of numbers, got {spacing!r}") from None
+    values = flat_values(spacing, "spacing")
     if values.ndim == 0:
-        values = np.full(max(np.ndim(input) - 2, 1), float(values))
-    return values.ravel()
+        return np.full(max(np.ndim(input) - 2, 1), float(values))
+    if values.size == 0:
+        raise ValueError("spacing: needs one value per spatial axis, got an empty sequence (None means 1 "
+                         "on every axis)")
+    return values
 
 
 def _surface(name, input, target, spacing, empty, options):

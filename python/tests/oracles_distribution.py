@@ -147,7 +147,10 @@ def cross_entropy_loss(input, target, *, mode="multiclass", from_logits=True, re
     terms, d, valid, g, w = categorical_terms(
         _ce_term(label_smoothing), input, target, from_logits=from_logits, ignore_index=ignore_index,
         include_background=include_background, weight=weight)
-    den = (w * g).sum(axis=1)[valid].sum() if weight is not None else valid.sum()
+    # The mean's denominator keeps the background voxels with the caller's w[0], also
+    # with include_background=False (so all-ones weights give the unweighted mean).
+    raw = _class_weights(np.shape(input)[1], weight, None, True, np.ndim(input))
+    den = (raw * g).sum(axis=1)[valid].sum() if weight is not None else valid.sum()
     return _reduce(terms, d, valid, reduction, den, grad_output, channels=True)
 
 

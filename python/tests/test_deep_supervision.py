@@ -116,3 +116,55 @@ def test_errors_name_the_argument(rng):
     ss.deep_supervision_loss([a, b], t, return_grad=True)
     for before, after in zip(copies, [a, b, t]):
         np.testing.assert_array_equal(before, after)
+
+
+def test_weights_must_be_a_flat_sequence_of_numbers(rng):
+    """A dict's keys were taken as the weights, an int raised "'int' object is not
+    iterable" and [[1], [2]] "expected one weight per level (2), got 2"."""
+    fn = ss.deep_supervision_loss
+    a, b = rng.normal(size=(1, 1, 4, 4)), rng.normal(size=(1, 1, 2, 2))
+    g = (rng.random((1, 1, 4, 4)) < 0.5).astype(np.float64)
+    raises_naming(TypeError, fn, [a, b], g, weights={0.25: "a", 1.0: "b"}, names=["weights", "flat sequence"])
+    raises_naming(TypeError, fn, [a, b], g, weights=5, names=["weights", "flat sequence"])
+    raises_naming(TypeError, fn, [a, b], g, weights="ab", names=["weights"])
+    raises_naming(TypeError, fn, [a, b], g, weights=[1.0, True], names=["weights"])
+    raises_naming(TypeError, ss.DeepSupervisionLoss, weights=5, names=["weights"])
+    with pytest.raises(ValueError, match=r"^weights: .*flat sequence") as info:
+        fn([a, b], g, weights=[[1], [2]])
+    assert "got 2" not in str(info.value)
+    raises_naming(ValueError, fn, [a, b], g, weights=[1, 10 ** 400], names=["weights", "range"])
+    want = fn([a, b], g, weights=[1.0, 0.25])
+    assert want != fn([a, b], g, weights=[1.0, 1.0])
+    assert fn([a, b], g, weights=(w for w in [1.0, 0.25])) == want
+    assert fn([a, b], g, weights=np.array([1.0, 0.25], np.float32)) == want
+    assert ss.DeepSupervisionLoss(weights=(1, 0.25))([a, b], g) == want
+
+
+def test_a_bad_level_is_named_by_its_index(rng):
+    """The loss reports its own argument, ``input``; the message names ``inputs[l]``."""
+    fn = ss.deep_supervision_loss
+    a, b, c = rng.normal(size=(2, 1, 8, 8)), rng.normal(size=(2, 1, 4, 4)), rng.normal(size=(2, 1, 2, 2))
+    g = (rng.random((2, 1, 8, 8)) < 0.5).astype(np.float64)
+    for level in range(3):
+        levels = [a.copy(), b.copy(), c.copy()]
+        levels[level][1, 0, 1, 0] = np.nan
+        with pytest.raises(ValueError, match=rf"^inputs\[{level}\]: must be finite"):
+            fn(levels, g)
+    probabilities = [1 / (1 + np.exp(-a)), 1 / (1 + np.exp(-b)), np.full((2, 1, 2, 2), 1.5)]
+    with pytest.raises(ValueError, match=r"^inputs\[2\]: "):
+        fn(probabilities, g, from_logits=False)
+    with pytest.raises(ValueError, match=r"^weights: "):  # other arguments keep their own name
+        fn([a, b, c], g, weights=[1.0, -1.0, 1.0])
+
+
+def test_levels_are_computed_in_the_type_of_level_0(rng):
+    """As documented: a float64 level after a float32 level 0 is computed (and its gradient
+    returned) in float32, and the other way round."""
+    a, b = rng.normal(size=(1, 1, 4, 4)), rng.normal(size=(1, 1, 2, 2))
+    g = (rng.random((1, 1, 4, 4)) < 0.5).astype(np.float64)
+    for first, other in [(np.float32, np.float64), (np.float64, np.float32)]:
+        _, grads = ss.deep_supervision_loss([a.astype(first), b.astype(other)], g, return_grad=True)
+        assert [x.dtype for x in grads] == [np.dtype(first)] * 2
+        assert [x.shape for x in grads] == [a.shape, b.shape]
+    doc = ss.deep_supervision_loss.__doc__
+    assert "typed as ``inputs[l]``" not in doc and "that of ``inputs[0]``" in doc

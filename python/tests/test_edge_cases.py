@@ -124,6 +124,35 @@ def test_fully_ignored_image_leaves_the_mean(name):
     assert np.all(grad[1] == 0)
 
 
+def test_every_loss_with_entries_documents_the_fully_ignored_image():
+    """Every catalogue loss with one value per image (and class) under reduction="none":
+    a fully ignored image is 0 there but left out of "mean" (so the mean of the "none"
+    values is not the "mean" value), and its docstring says so."""
+    rng = np.random.default_rng(6)
+    binary = (rng.normal(size=(3, 1, 8, 8)), (rng.random((3, 1, 8, 8)) < 0.5).astype(np.float64), "binary")
+    labels = rng.integers(0, 3, (3, 8, 8))
+    multiclass = (rng.normal(size=(3, 3, 8, 8)), labels, "multiclass")
+    checked = []
+    for name, fn in ss.LOSSES.items():
+        for x, g, mode in (binary, multiclass):
+            g = g.copy()
+            g[1] = -1
+            try:
+                values = np.asarray(fn(x, g, mode=mode, ignore_index=-1, reduction="none"))
+            except (ValueError, TypeError):  # the mode, ignore_index or 'none' is refused
+                continue
+            if values.shape == x.shape or values.shape[:1] != (3,):
+                break  # one value per voxel, or per class pooled over the batch
+            assert np.all(values[1] == 0), name
+            mean = fn(x, g, mode=mode, ignore_index=-1)
+            assert mean == pytest.approx(np.mean(values[[0, 2]]), rel=1e-12), name
+            assert mean != pytest.approx(np.mean(values), rel=1e-3), name
+            assert "an entry whose voxels are all ignored is left out of" in " ".join(fn.__doc__.split()), name
+            checked.append(name)
+            break
+    assert {"dice_loss", "generalized_dice_loss", "mcc_loss", "lovasz_hinge_loss"} <= set(checked), checked
+
+
 @DTYPES
 @pytest.mark.parametrize("name", ALL_LOSSES)
 @pytest.mark.parametrize("shape", [(2, 1, 1, 1), (1, 1, 1), (2, 1, 3, 5), (1, 1, 5, 3), (1, 1, 1, 1, 1),

@@ -76,7 +76,8 @@ SKIPPED_OPTIONS = {"mode", "from_logits", "reduction", "ignore_index", "return_g
 def alternatives(name: str, option: str, default):
     """A few non-default values of `option` (each checked through the NumPy API first)."""
     annotation = str(inspect.signature(ss.LOSSES[name]).parameters[option].annotation)
-    values = list(SPECIAL_VALUES.get(option, []))
+    values = [v for v in SPECIAL_VALUES.get(option, [])  # a list only where the option takes one (not
+              if not (annotation == "float" and isinstance(v, list))]  # unified focal's scalar weight)
     if isinstance(default, bool):
         values.append(not default)
     elif isinstance(default, int):

@@ -2,6 +2,8 @@
 predictions, and a run resumed from a checkpoint is identical to an uninterrupted one."""
 from __future__ import annotations
 
+import struct
+
 import numpy as np
 import pytest
 
@@ -58,3 +60,51 @@ def test_resume_is_identical_to_uninterrupted(tmp_path, batch_norm):
     for key in ("epoch", "loss", "val_loss", "val_iou", "val_dice", "val_accuracy"):
         assert a[key] == b[key], key
     assert np.isnan(a["time"][0]) and not np.isnan(a["time"][2])
+
+
+def _reseal(data: bytearray) -> bytes:
+    """The checkpoint with its FNV-1a checksum (the last 8 bytes) recomputed."""
+    h = 0xCBF29CE484222325
+    for byte in data[:-8]:
+        h = ((h ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    data[-8:] = struct.pack("<Q", h)
+    return bytes(data)
+
+
+def test_crafted_checkpoints_are_refused_not_trapped(tmp_path):
+    """A file with a valid checksum but values no training can produce (counters near
+    Int64.max, NaN weights or moments) raises OSError at load; before 2026-12-06 an epoch
+    or Adam step of 2**63 - 1 loaded and the next fit trapped (killing the interpreter)."""
+    x, y = disks(4, seed=2)
+    t = ss.Trainer(ss.UNet(seed=3, **TINY), batch_size=4)
+    t.fit(x, y, epochs=1, verbose=False)
+    path = tmp_path / "ok.ckpt"
+    t.save(path)
+    good = bytearray(path.read_bytes())
+    p = t.model.num_parameters
+    header, model = 16, 40
+    params = header + model + 8
+    stats_count = params + 4 * p
+    (s,) = struct.unpack_from("<q", good, stats_count)
+    step = stats_count + 8 + 4 * s + 40
+    moments_v = step + 8 + 4 * p
+    epoch = step + 8 + 8 * p + 32
+    assert struct.unpack_from("<q", good, step)[0] == t.step == 1
+    assert struct.unpack_from("<q", good, epoch)[0] == t.epoch == 1
+    cases = {"step": (step, "<q", 2**63 - 1), "epoch": (epoch, "<q", 2**63 - 1),
+             "nan parameter": (params, "<f", float("nan")), "negative moment": (moments_v, "<f", -1.0)}
+    for name, (offset, fmt, value) in cases.items():
+        bad = bytearray(good)
+        struct.pack_into(fmt, bad, offset, value)
+        crafted = tmp_path / f"{name.replace(' ', '_')}.ckpt"
+        crafted.write_bytes(_reseal(bad))
+        with pytest.raises(OSError):
+            ss.Trainer.load(crafted)
+    bad = bytearray(good)
+    struct.pack_into("<f", bad, params, float("inf"))
+    (tmp_path / "inf.ckpt").write_bytes(_reseal(bad))
+    with pytest.raises(OSError, match="NaN or infinite"):
+        ss.UNet.load(tmp_path / "inf.ckpt")
+    # the untouched file, resealed, still loads and trains
+    (tmp_path / "same.ckpt").write_bytes(_reseal(bytearray(good)))
+    ss.Trainer.load(tmp_path / "same.ckpt").fit(x, y, epochs=1, verbose=False)

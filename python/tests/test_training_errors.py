@@ -64,6 +64,11 @@ def test_unet_bad_settings(kwargs, exc, name):
     ({"batch_size": -4}, ValueError, "batch_size"),
     ({"batch_size": 2.0}, TypeError, "batch_size"),
     ({"batch_size": 2 ** 64}, ValueError, "batch_size"),  # was an OverflowError without the name
+    ({"lr": 10 ** 400}, ValueError, "lr"),  # so was a number beyond the float range
+    ({"weight_decay": np.True_}, TypeError, "weight_decay"),
+    ({"loss_options": {"smooth_nr": 10 ** 400}}, ValueError, "smooth_nr"),
+    ({"loss_options": {"smooth_nr": np.True_}}, TypeError, "smooth_nr"),
+    ({"loss": "top_k_ce", "loss_options": {"k": [10.0]}}, TypeError, "k: expected a number"),
     ({"weight_decay": -1.0}, ValueError, "weight_decay"),
     ({"threshold": 1.5}, ValueError, "threshold"),
     ({"seed": -3}, ValueError, "seed"),
@@ -89,6 +94,29 @@ def test_unknown_loss_lists_valid_names():
 
 def test_model_must_be_a_unet():
     raises(TypeError, ss.Trainer, object(), names=["model"])
+
+
+def test_a_mode_the_model_cannot_take_names_loss_options(tmp_path):
+    """The library finds it on an internal probe batch and named ``logits`` of shape
+    (1, C, 1, 1); the message names loss_options (or loss), the mode and out_channels."""
+    one, three = ss.UNet(**TINY), ss.UNet(out_channels=3, **TINY)
+    for model, mode in [(one, "multiclass"), (three, "binary")]:
+        for loss in ("dice_bce", "dice", "focal"):
+            msg = raises(ValueError, ss.Trainer, model, loss=loss, loss_options={"mode": mode},
+                         names=["loss_options", f"mode={mode!r}", f"out_channels={model.out_channels}"])
+            assert "logits" not in msg and "(1, " not in msg
+    raises(ValueError, ss.Trainer, one, loss=ss.DiceLoss(mode="multiclass"), names=["loss: mode='multiclass'"])
+    t = ss.Trainer(one, loss="dice")
+    raises(ValueError, t.set_loss, loss_options={"mode": "multiclass"}, names=["loss_options", "mode"])
+    assert (t.loss, t.loss_options) == ("dice_loss", {})
+    t.save(tmp_path / "t.ckpt")
+    raises(ValueError, ss.Trainer.load, tmp_path / "t.ckpt", loss="dice", loss_options={"mode": "multiclass"},
+           names=["mode: mode='multiclass'", "out_channels=1"])
+    assert ss.Trainer.load(tmp_path / "t.ckpt", loss="dice", loss_options={"mode": "binary"}).epoch == 0
+    two = ss.UNet(out_channels=2, **TINY)
+    assert ss.Trainer(two, loss="dice", loss_options={"mode": "multiclass"}).loss_options == {"mode": "multiclass"}
+    raises(ValueError, ss.Trainer, two, loss="dice_bce", loss_options={"mode": "multiclass"},
+           names=["mode", "dice_bce_loss is binary/multilabel"])
 
 
 # ------------------------------------------------------------------ data
@@ -146,6 +174,8 @@ def test_bad_fit_arguments(trainer):
     raises(ValueError, trainer.fit, x, y, early_stopping={"patience": 0}, **es, names=["patience"])
     raises(ValueError, trainer.fit, x, y, early_stopping={"min_delta": -1.0}, **es, names=["min_delta"])
     raises(ValueError, trainer.fit, x, y, early_stopping={"patiense": 3}, **es, names=["patiense"])
+    raises(ValueError, trainer.fit, x, y, early_stopping={"monitor": []}, **es, names=["monitor", "'val_iou'"])
+    raises(ValueError, trainer.fit, x, y, early_stopping={"min_delta": 10 ** 400}, **es, names=["min_delta"])
     raises(TypeError, trainer.fit, x, y, early_stopping="val_iou", **es, names=["early_stopping"])
     raises(TypeError, trainer.fit, x, y, checkpoint=3, verbose=False, names=["checkpoint"])
     raises(ValueError, trainer.evaluate, x, y, batch_size=0, names=["batch_size"])
@@ -159,6 +189,7 @@ def test_bad_predict_arguments():
     raises(ValueError, m.predict, x, output="mask", threshold=2.0, names=["threshold"])
     raises(ValueError, m.predict, x, batch_size=0, names=["batch_size"])
     raises(TypeError, m.predict, x, threshold="high", names=["threshold"])
+    raises(ValueError, m.predict, x, output="mask", threshold=-10 ** 400, names=["threshold"])
     raises(ValueError, m.set_parameters, np.zeros(5), names=["values"])
     p = m.get_parameters()
     p[0] = np.nan

@@ -81,7 +81,12 @@ public struct DeepSupervisionLoss: Sendable {
         for (l, x) in inputs.enumerated() {
             let gradient = gradients.isEmpty ? nil : gradients[l]
             let value = try withLevelTarget(target, for: x.shape, level: l) { (t: LossTarget<S>) throws(SegLossError) -> Double in
-                try loss.evaluate(input: x, target: t, outputs: LossOutputs(gradient: gradient))
+                do throws(SegLossError) {
+                    return try loss.evaluate(input: x, target: t, outputs: LossOutputs(gradient: gradient))
+                } catch where error.argument == "input" {
+                    // The loss names its own input; here that is level l of `inputs`.
+                    throw SegLossError(error.kind, argument: "inputs[\(l)]", error.message)
+                }
             }
             total += w[l] * value
             if let gradient {

@@ -38,8 +38,9 @@ enum RegionPixelRowKernel {
         _ pixel: P, input: TensorView<S>, target: TensorView<S>, gradient: UnsafeMutablePointer<S>,
         pixelWeight: (Int) -> S, blockSums: UnsafeMutablePointer<Double>,
         coefficients: (Int, RegionStats) -> (a: Double, b: Double)
-    ) -> (stats: [RegionStats], scan: InputScan) {
+    ) throws(SegLossError) -> (stats: [RegionStats], scan: InputScan) {
         let shape = input.shape, spatial = shape.spatialCount
+        let failures = AllocationFailures()
         precondition(spatial % Blocks.size == 0, "rows of whole blocks")
         var results = [RowResult](repeating: RowResult(), count: shape.rows)
         results.withUnsafeMutableBufferPointer { rb in
@@ -49,7 +50,7 @@ enum RegionPixelRowKernel {
                 let sums = blockSums + row * (spatial / Blocks.size)
                 let w = pixelWeight(row)
                 let hard = pixel.hasHardTargetForm && HardTargetScan.row(t, count: spatial)
-                ScratchBuffers.withBuffer(of: S.self, count: spatial) { derivative in
+                ScratchBuffers.withBuffer(of: S.self, count: spatial, failures: failures) { derivative in
                     out[row] = pixel.specialize(
                         RowPass(x: x, t: t, gradient: g, derivative: derivative, spatial: spatial, weight: w, sums: sums),
                         hardTargets: hard)
@@ -58,6 +59,7 @@ enum RegionPixelRowKernel {
                 }
             }
         }
+        try failures.check()
         var scan = InputScan()
         for r in results { scan.merge(r.scan) }
         return (results.map(\.stats), scan)

@@ -30,18 +30,41 @@ public enum ScratchBuffers {
     }()
 
     /// Runs `body` with an uninitialised buffer of `count` elements of `T` (trivial types)
-    /// from `shared`.
+    /// from `shared`. Throws `.allocation` (Python `MemoryError`) when the memory cannot be
+    /// obtained, instead of trapping as Swift's allocator does: these buffers are as large
+    /// as the input, the allocations a large input is most likely to make fail.
     @inline(__always)
-    static func withBuffer<T, R, E: Error>(
-        of type: T.Type, count: Int, _ body: (UnsafeMutablePointer<T>) throws(E) -> R
-    ) throws(E) -> R {
-        let raw = shared.take(max(1, count) &* MemoryLayout<T>.stride)
+    static func withBuffer<T, R>(
+        of type: T.Type, count: Int, _ body: (UnsafeMutablePointer<T>) throws(SegLossError) -> R
+    ) throws(SegLossError) -> R {
+        let raw = try take(try byteCount(count, of: T.self))
         defer { shared.give(raw) }
         return try body(raw.baseAddress!.bindMemory(to: T.self, capacity: max(1, count)))
     }
 
+    /// `withBuffer` for work that cannot throw (the bodies of `Parallel.forEachChunk`): when
+    /// the memory cannot be obtained, `body` is skipped and the error kept in `failures`,
+    /// which the caller checks (`AllocationFailures.check`) once the parallel work is done.
+    @inline(__always)
+    static func withBuffer<T>(
+        of type: T.Type, count: Int, failures: AllocationFailures, _ body: (UnsafeMutablePointer<T>) -> Void
+    ) {
+        do {
+            try withBuffer(of: type, count: count) { (buffer: UnsafeMutablePointer<T>) throws(SegLossError) in body(buffer) }
+        } catch {
+            failures.record(error)
+        }
+    }
+
+    /// The bytes of `count` (≥ 0) elements of `T`, at least 1; `.allocation` on overflow.
+    static func byteCount<T>(_ count: Int, of _: T.Type) throws(SegLossError) -> Int {
+        let (bytes, overflow) = max(1, count).multipliedReportingOverflow(by: MemoryLayout<T>.stride)
+        guard !overflow, count >= 0 else { throw ScratchPool.failure(bytes: count) }
+        return bytes
+    }
+
     /// A buffer of at least `bytes` bytes from `shared`; hand it back with `give`.
-    static func take(_ bytes: Int) -> UnsafeMutableRawBufferPointer { shared.take(bytes) }
+    static func take(_ bytes: Int) throws(SegLossError) -> UnsafeMutableRawBufferPointer { try shared.take(bytes) }
 
     /// Returns a buffer from `take`.
     static func give(_ buffer: UnsafeMutableRawBufferPointer) { shared.give(buffer) }
@@ -92,8 +115,10 @@ public final class ScratchPool: Sendable {
     /// copies are left alone).
     func forked() { bypass.store(true, ordering: .relaxed) }
 
-    /// A buffer of at least `bytes` bytes: pooled if one fits, else newly allocated.
-    public func take(_ bytes: Int) -> UnsafeMutableRawBufferPointer {
+    /// A buffer of at least `bytes` bytes: pooled if one fits, else newly allocated (after
+    /// freeing the pooled buffers if memory runs short). Throws `.allocation` when the
+    /// memory cannot be obtained.
+    public func take(_ bytes: Int) throws(SegLossError) -> UnsafeMutableRawBufferPointer {
         if bytes >= minimumBytes && !bypass.load(ordering: .relaxed) {
             let pooled = entries.withLock { list -> Entry? in
                 var best: Int?
@@ -104,14 +129,29 @@ public final class ScratchPool: Sendable {
             }
             if let pooled { return pooled.buffer }
         }
-        return .allocate(byteCount: max(1, bytes), alignment: 64)
+        if let fresh = Self.allocate(bytes) { return fresh }
+        releaseAll()
+        if let fresh = Self.allocate(bytes) { return fresh }
+        throw Self.failure(bytes: bytes)
+    }
+
+    /// `bytes` (at least 1) bytes aligned to 64, or nil; freed with `free`.
+    private static func allocate(_ bytes: Int) -> UnsafeMutableRawBufferPointer? {
+        var start: UnsafeMutableRawPointer?
+        guard bytes >= 0, posix_memalign(&start, 64, max(1, bytes)) == 0, let start else { return nil }
+        return UnsafeMutableRawBufferPointer(start: start, count: max(1, bytes))
+    }
+
+    /// The error of a request that cannot be met.
+    static func failure(bytes: Int) -> SegLossError {
+        SegLossError(.allocation, argument: "input", "out of memory: could not allocate \(bytes) bytes of scratch memory for an input this large")
     }
 
     /// Takes back a buffer from `take`: into the pool if large enough, then frees the
     /// largest pooled buffers while the pool holds more than `retainedBytes`.
     public func give(_ buffer: UnsafeMutableRawBufferPointer) {
         guard buffer.count >= minimumBytes && !bypass.load(ordering: .relaxed) else {
-            buffer.deallocate()
+            free(buffer.baseAddress)
             return
         }
         let evicted = entries.withLock { list -> [Entry] in
@@ -123,7 +163,7 @@ public final class ScratchPool: Sendable {
             }
             return out
         }
-        for e in evicted { e.buffer.deallocate() }
+        for e in evicted { free(e.buffer.baseAddress) }
     }
 
     /// Bytes kept in the pool.
@@ -138,6 +178,23 @@ public final class ScratchPool: Sendable {
             defer { list.removeAll() }
             return list
         }
-        for e in all { e.buffer.deallocate() }
+        for e in all { free(e.buffer.baseAddress) }
+    }
+}
+
+/// The first allocation failure of parallel work whose bodies cannot throw (see
+/// `ScratchBuffers.withBuffer(of:count:failures:_:)`); thread-safe.
+final class AllocationFailures: Sendable {
+    private let first = Mutex<SegLossError?>(nil)
+
+    init() {}
+
+    func record(_ error: SegLossError) {
+        first.withLock { if $0 == nil { $0 = error } }
+    }
+
+    /// Throws the first recorded failure, if any.
+    func check() throws(SegLossError) {
+        if let error = first.withLock({ $0 }) { throw error }
     }
 }

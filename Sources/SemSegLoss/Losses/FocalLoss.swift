@@ -173,6 +173,19 @@ struct FocalTerms<P: FocalPower, R: StaticFlag>: PixelObjective {
 
     @inlinable @inline(always)
     func evaluate<S: SegScalar>(_ x: S, _ g: S, fromLogits: Bool) -> (loss: S, grad: S) {
+        let r = evaluateWithFactor(x, g, fromLogits: fromLogits)
+        return (r.loss, r.grad)  // the factor's arithmetic is dead code here, and dropped
+    }
+
+    /// ℓ and ∂ℓ/∂x, and the element's modulating factor without α,
+    /// v = g·m(1 − p) + (1 − g)·m(p), with ∂v/∂x (the normalized form's M = Σ v,
+    /// `FocalLoss.evaluateNormalized`). From logits ∂m(1 − p)/∂z = −γ·m(1 − p)·p and
+    /// ∂m(p)/∂z = γ·m(p)·(1 − p) (γ → 0 where the reduced factor is 1); from probabilities
+    /// the derivatives of the clamped p (0 where clamped).
+    @inlinable @inline(always)
+    func evaluateWithFactor<S: SegScalar>(
+        _ x: S, _ g: S, fromLogits: Bool
+    ) -> (loss: S, grad: S, factor: S, factorGrad: S) {
         let wPos = S(alpha ?? 1), wNeg = S(alpha.map { 1 - $0 } ?? 1)
         let gm = S(gamma)
         let pos = wPos * g, neg = wNeg * (1 - g)
@@ -189,7 +202,9 @@ struct FocalTerms<P: FocalPower, R: StaticFlag>: PixelObjective {
             let loss = -(pos * qg * logP + neg * pg * logQ)
             let grad = pos * qg * (gq * s.p * logP - s.oneMinusP)
                 + neg * pg * (s.p - gp * s.oneMinusP * logQ)
-            return (loss, grad)
+            let factor = g * qg + (1 - g) * pg
+            let factorGrad = -g * gq * qg * s.p + (1 - g) * gp * pg * s.oneMinusP
+            return (loss, grad, factor, factorGrad)
         }
         // Probabilities: differentiate the clamped form directly.
         let cl = ClampedProbabilityLogs(x)
@@ -203,7 +218,9 @@ struct FocalTerms<P: FocalPower, R: StaticFlag>: PixelObjective {
         }
         let loss = -(pos * qg * cl.logP + neg * pg * cl.logQ)
         let grad = pos * (qg1 * cl.logP - qg * cl.dLogP) + neg * (-pg1 * cl.logQ - pg * cl.dLogQ)
-        return (loss, cl.unclamped ? grad : 0)
+        let factor = g * qg + (1 - g) * pg
+        let factorGrad = -g * qg1 + (1 - g) * pg1
+        return (loss, cl.unclamped ? grad : 0, factor, cl.unclamped ? factorGrad : 0)
     }
 }
 

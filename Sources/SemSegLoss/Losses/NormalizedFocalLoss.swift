@@ -21,6 +21,10 @@ extension FocalLoss {
         guard options.reduction != .none else {
             throw .option("reduction", "'none' is not available with normalized=True (each value would depend on the whole batch); use 'mean' or 'sum'")
         }
+        if options.mode != .multiclass && options.includeBackground {
+            return try evaluateNormalizedInOneSweep(
+                input: input, target: try target.requireDense("focal_loss"), options: options, outputs: outputs)
+        }
         var plain = self
         plain.normalized = false
         let multiclass = options.mode == .multiclass
@@ -43,8 +47,25 @@ extension FocalLoss {
     }
 
     /// M = Σ m_i over the elements (voxels) the loss sums over, and ∂M/∂x into `gradient`.
+    /// γ = 2 takes its powers as products (`SquarePower`), as the loss itself does.
     func modulationSum<S: SegScalar>(
         input: TensorView<S>, target: LossTarget<S>, options: LossOptions, gradient: UnsafeMutablePointer<S>?
+    ) throws(SegLossError) -> Double {
+        switch (gamma == 2, reducedThreshold != nil) {
+        case (true, false):
+            try modulationSum(SquarePower.self, Off.self, input: input, target: target, options: options, gradient: gradient)
+        case (false, false):
+            try modulationSum(RealPower.self, Off.self, input: input, target: target, options: options, gradient: gradient)
+        case (true, true):
+            try modulationSum(SquarePower.self, On.self, input: input, target: target, options: options, gradient: gradient)
+        case (false, true):
+            try modulationSum(RealPower.self, On.self, input: input, target: target, options: options, gradient: gradient)
+        }
+    }
+
+    private func modulationSum<S: SegScalar, P: FocalPower, R: StaticFlag>(
+        _: P.Type, _: R.Type, input: TensorView<S>, target: LossTarget<S>, options: LossOptions,
+        gradient: UnsafeMutablePointer<S>?
     ) throws(SegLossError) -> Double {
         var sum = options
         sum.reduction = .sum
@@ -52,21 +73,13 @@ extension FocalLoss {
         if options.mode == .multiclass {
             let ones = try CategoricalEvaluator.foldedWeights(
                 classes: input.shape.channels, weight: nil, alpha: nil, includeBackground: options.includeBackground)
-            func run<P: FocalPower, R: StaticFlag>(_: P.Type, _: R.Type) throws(SegLossError) -> Double {
-                try CategoricalEvaluator.evaluate(
-                    SoftmaxFocalModulation<P, R>(gamma: gamma, threshold: th), classWeights: ones, meanWeights: nil,
-                    input: input, target: target, options: sum, outputs: LossOutputs(gradient: gradient))
-            }
-            return reducedThreshold == nil ? try run(RealPower.self, Off.self) : try run(RealPower.self, On.self)
+            return try CategoricalEvaluator.evaluate(
+                SoftmaxFocalModulation<P, R>(gamma: gamma, threshold: th), classWeights: ones, meanWeights: nil,
+                input: input, target: target, options: sum, outputs: LossOutputs(gradient: gradient))
         }
-        let dense = try target.requireDense("focal_loss")
-        return reducedThreshold == nil
-            ? try PixelLossEvaluator.evaluate(
-                FocalModulation<RealPower, Off>(gamma: gamma, threshold: th), input: input, target: dense, options: sum,
-                outputs: LossOutputs(gradient: gradient))
-            : try PixelLossEvaluator.evaluate(
-                FocalModulation<RealPower, On>(gamma: gamma, threshold: th), input: input, target: dense, options: sum,
-                outputs: LossOutputs(gradient: gradient))
+        return try PixelLossEvaluator.evaluate(
+            FocalModulation<P, R>(gamma: gamma, threshold: th), input: input, target: try target.requireDense("focal_loss"),
+            options: sum, outputs: LossOutputs(gradient: gradient))
     }
 }
 
@@ -74,42 +87,21 @@ extension FocalLoss {
 ///
 ///     v = g·m(1 − p) + (1 − g)·m(p),   m(x) = x^γ  (reduced: c·x^γ where 1 − x ≥ th, else 1)
 ///
-/// From logits ∂m(1 − p)/∂z = −γ·m(1 − p)·p and ∂m(p)/∂z = γ·m(p)·(1 − p) (γ → 0 where the
-/// reduced factor is 1); from probabilities the derivative of the clamped p (0 where clamped).
+/// with ∂v/∂x (`FocalTerms.evaluateWithFactor`, whose loss arithmetic is dropped here).
 @usableFromInline
 struct FocalModulation<P: FocalPower, R: StaticFlag>: PixelObjective {
-    @usableFromInline var gamma: Double
-    @usableFromInline var reduced: ReducedFactor
+    @usableFromInline var terms: FocalTerms<P, R>
 
     @inlinable init(gamma: Double, threshold: Double) {
-        self.gamma = gamma
-        reduced = ReducedFactor(threshold: threshold, gamma: gamma)
+        terms = FocalTerms(alpha: nil, gamma: gamma, threshold: threshold)
     }
 
     @usableFromInline func validate() throws(SegLossError) {}
 
     @inlinable @inline(always)
     func evaluate<S: SegScalar>(_ x: S, _ g: S, fromLogits: Bool) -> (loss: S, grad: S) {
-        let gm = S(gamma)
-        if fromLogits {
-            let s = Sigmoid(logits: x)
-            let (logP, logQ) = s.logs(x)
-            var mq = P.power(s.oneMinusP, log: logQ, gm), mp = P.power(s.p, log: logP, gm)
-            var gq = gm, gp = gm
-            if R.isOn {
-                (mq, gq) = reduced.apply(mq, gm, pt: s.p, scaleDerivative: false)
-                (mp, gp) = reduced.apply(mp, gm, pt: s.oneMinusP, scaleDerivative: false)
-            }
-            return (g * mq + (1 - g) * mp, -g * gq * mq * s.p + (1 - g) * gp * mp * s.oneMinusP)
-        }
-        let cl = ClampedProbabilityLogs(x)
-        var mq = P.power(cl.q, log: cl.logQ, gm), mp = P.power(cl.p, log: cl.logP, gm)
-        var mq1 = P.slope(cl.q, value: mq, inverse: -cl.dLogQ, gm), mp1 = P.slope(cl.p, value: mp, inverse: cl.dLogP, gm)
-        if R.isOn {
-            (mq, mq1) = reduced.apply(mq, mq1, pt: cl.p, scaleDerivative: true)
-            (mp, mp1) = reduced.apply(mp, mp1, pt: cl.q, scaleDerivative: true)
-        }
-        return (g * mq + (1 - g) * mp, cl.unclamped ? -g * mq1 + (1 - g) * mp1 : 0)
+        let r = terms.evaluateWithFactor(x, g, fromLogits: fromLogits)
+        return (r.factor, r.factorGrad)
     }
 }
 

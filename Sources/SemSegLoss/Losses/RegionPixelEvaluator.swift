@@ -34,8 +34,8 @@ enum RegionPixelEvaluator {
         let perVoxel = S(options.reduction == .mean ? pixelWeight / Double(voxels) : pixelWeight)
 
         var blockSums = [Double](repeating: 0, count: shape.count / Blocks.size)
-        let (stats, scan) = blockSums.withUnsafeMutableBufferPointer { sums in
-            RegionPixelRowKernel.run(
+        let (stats, scan) = try blockSums.withUnsafeMutableBufferPointer { (sums) throws(SegLossError) in
+            try RegionPixelRowKernel.run(
                 pixel, input: input, target: target, gradient: gradient,
                 pixelWeight: { row in row % shape.channels >= first ? perVoxel : 0 }, blockSums: sums.baseAddress!
             ) { row, s in

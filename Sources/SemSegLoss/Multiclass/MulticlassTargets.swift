@@ -71,9 +71,9 @@ public struct MulticlassTargets<S: SegScalar>: @unchecked Sendable {
 
     /// Runs `body` with the whole dense target (the input's shape): the caller's tensor when
     /// it is dense without ignored voxels, else a pooled buffer filled in parallel.
-    public func withDense<R, E: Error>(_ body: (UnsafePointer<S>) throws(E) -> R) throws(E) -> R {
+    public func withDense<R>(_ body: (UnsafePointer<S>) throws(SegLossError) -> R) throws(SegLossError) -> R {
         if case .dense(let t, _) = source, ignoredVoxels == 0 { return try body(t) }
-        return try ScratchBuffers.withBuffer(of: S.self, count: shape.count) { (out) throws(E) -> R in
+        return try ScratchBuffers.withBuffer(of: S.self, count: shape.count) { (out) throws(SegLossError) -> R in
             let sp = shape.spatialCount, C = shape.channels
             Self.forEachBlock(shape) { n, lo, hi in
                 fill(n, lo, hi, into: out + n * C * sp + lo, stride: sp)
@@ -119,12 +119,15 @@ public struct MulticlassTargets<S: SegScalar>: @unchecked Sendable {
 
     /// Counts the labels equal to `ignore`; throws naming the first label outside [0, C).
     static func checkLabels(_ labels: LabelView, shape: TensorShape, ignore: Int64?) throws(SegLossError) -> Int {
+        // Without ignore_index no label is skipped, not even one equal to the kernels'
+        // placeholder `Int64.min` (it is then out of range like any negative label).
         let C = Int64(shape.channels), sp = shape.spatialCount, ig = ignore ?? .min
+        let ignoring = ElementChecks.bit(ignore != nil)
         let counts = countBlocks(shape) { n, lo, hi in
             let k = labels.image(n)
             var ignored: Int32 = 0, bad: Int32 = 0
             for i in lo..<hi {
-                let skip = ElementChecks.bit(k[i] == ig)
+                let skip = ignoring & ElementChecks.bit(k[i] == ig)
                 ignored &+= skip
                 bad &+= (1 &- skip) & (1 &- (ElementChecks.bit(k[i] >= 0) & ElementChecks.bit(k[i] < C)))
             }
@@ -133,7 +136,7 @@ public struct MulticlassTargets<S: SegScalar>: @unchecked Sendable {
         if counts.bad > 0 {
             for i in 0..<(shape.batch * sp) {
                 let k = labels.base[i]
-                if k != ig && !(k >= 0 && k < C) { throw LabelView.outOfRange(k, at: i, classes: shape.channels, ignore: ignore) }
+                if k != ignore && !(k >= 0 && k < C) { throw LabelView.outOfRange(k, at: i, classes: shape.channels, ignore: ignore) }
             }
         }
         return counts.ignored

@@ -17,9 +17,11 @@
 ///   default `smooth_factor=None` (smp #372); here the default is 0.
 /// - `include_background = false` drops the class-0 term −w_0 g′_0 log p_0 from every voxel
 ///   (the softmax still runs over all classes, so logit 0 still gets gradient): background
-///   voxels of a label map then contribute 0 but still count in the unweighted mean, and
-///   leave the weighted denominator. (MONAI's DiceCELoss ignores include_background for its
-///   CE part; pass True to match it.)
+///   voxels of a label map then contribute 0 but still count in the mean: the denominator
+///   is the valid voxels, or Σ_i w_{y_i} over them with the caller's w_0 (so `weight` of
+///   all ones gives the unweighted value; before 2026-12-06 the weighted denominator left
+///   the background voxels out). (MONAI's DiceCELoss ignores include_background for its CE
+///   part; pass True to match it.)
 /// - `from_logits = false`: the input holds probabilities; log p uses p clamped to
 ///   [ε, 1 − ε] (ε = 1e−7), with gradient 0 where clamped.
 /// - Binary / multilabel mode: the per-element binary cross-entropy (sigmoid per channel,
@@ -68,7 +70,7 @@ public struct CrossEntropyLoss: Sendable {
             classes: input.shape.channels, weight: weight, alpha: nil, includeBackground: options.includeBackground)
         return try CategoricalEvaluator.evaluate(
             CrossEntropyTerm(smoothing: labelSmoothing, classes: input.shape.channels),
-            classWeights: weights, meanWeights: weight == nil ? nil : weights,
+            classWeights: weights, meanWeights: weight,
             input: input, target: target, options: options, outputs: outputs, scale: scale, accumulate: accumulate)
     }
 

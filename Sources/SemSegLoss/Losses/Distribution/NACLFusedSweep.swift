@@ -38,6 +38,7 @@ extension NACLLoss {
         let hard = objective.hasHardTargetForm && HardTargetScan.all(target.base, count: shape.count, ignore: ignore)
         var ce = [Double](repeating: 0, count: planes), penalties = ce
         var scans = [InputScan](repeating: InputScan(), count: planes)
+        let failures = AllocationFailures()
         ce.withUnsafeMutableBufferPointer { cb in
             penalties.withUnsafeMutableBufferPointer { pb in
                 scans.withUnsafeMutableBufferPointer { sb in
@@ -46,11 +47,13 @@ extension NACLLoss {
                             nacl: self, input: input, target: target.base, ignore: ignore, mark: mark,
                             fromLogits: options.fromLogits, firstChannel: options.firstChannel,
                             ceWeight: S(ceWeight), scale: S(scale), gradient: outputs.gradient,
-                            ce: cb.baseAddress!, penalties: pb.baseAddress!, scans: sb.baseAddress!),
+                            ce: cb.baseAddress!, penalties: pb.baseAddress!, scans: sb.baseAddress!,
+                            failures: failures),
                         hardTargets: hard)
                 }
             }
         }
+        try failures.check()
         var scan = InputScan()
         for s in scans { scan.merge(s) }
         try scan.check(input: input, target: target, fromLogits: options.fromLogits, ignoreIndex: ignore)
@@ -70,6 +73,8 @@ struct NACLFusedSweep<S: SegScalar>: PixelObjectiveVisitor {
     let gradient: UnsafeMutablePointer<S>?
     let ce: UnsafeMutablePointer<Double>, penalties: UnsafeMutablePointer<Double>
     let scans: UnsafeMutablePointer<InputScan>
+    /// Where a plane that could not get its scratch records the failure.
+    let failures: AllocationFailures
 
     func visit<O: PixelObjective>(_ objective: O) {
         let shape = input.shape, plane = shape.spatialCount, C = shape.channels
@@ -84,7 +89,7 @@ struct NACLFusedSweep<S: SegScalar>: PixelObjectiveVisitor {
                 gradient?.advanced(by: base).update(repeating: 0, count: plane)
                 return
             }
-            ScratchBuffers.withBuffer(of: S.self, count: 2 * plane) { u in
+            ScratchBuffers.withBuffer(of: S.self, count: 2 * plane, failures: failures) { u in
                 nacl.smoothTarget(target + base, into: u, mark: mark, filter: filter, spatial: shape.spatial)
                 var ceSum = 0.0, penaltySum = 0.0, scan = InputScan(), s = 0
                 while s < plane {

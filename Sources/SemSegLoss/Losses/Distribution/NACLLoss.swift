@@ -101,10 +101,10 @@ public struct NACLLoss: Sendable {
             let ce = try CrossEntropyLoss().evaluate(
                 input: input, target: target, options: options, outputs: LossOutputs(gradient: outputs.gradient))
             let targets = try MulticlassTargets<S>(target, shape: input.shape, ignoreIndex: options.ignoreIndex)
-            return ce + targets.withDense { dense in
-                penalty(input: input, target: dense, mark: MulticlassTargets<S>.ignoredMark, options: options,
-                        gradient: outputs.gradient)
-            }
+            return ce + (try targets.withDense { (dense) throws(SegLossError) in
+                try penalty(input: input, target: dense, mark: MulticlassTargets<S>.ignoredMark, options: options,
+                            gradient: outputs.gradient)
+            })
         }
         let t = try target.requireDense("nacl_loss")
         if input.shape.batch * input.shape.channels >= Self.fusedFromPlanes {
@@ -112,18 +112,18 @@ public struct NACLLoss: Sendable {
         }
         let ce = try CrossEntropyLoss().evaluate(
             input: input, target: target, options: options, outputs: LossOutputs(gradient: outputs.gradient))
-        return ce + penalty(input: input, target: t.base, mark: options.ignoreIndex.map { S($0) } ?? .nan,
-                            options: options, gradient: outputs.gradient)
+        return ce + (try penalty(input: input, target: t.base, mark: options.ignoreIndex.map { S($0) } ?? .nan,
+                                 options: options, gradient: outputs.gradient))
     }
 
     /// α·(mean or sum) of d(x − u) over the kept elements, with its gradient added.
     private func penalty<S: SegScalar>(
         input: TensorView<S>, target: UnsafePointer<S>, mark: S, options: LossOptions,
         gradient: UnsafeMutablePointer<S>?
-    ) -> Double {
+    ) throws(SegLossError) -> Double {
         let count = keptCount(input.shape, target: target, mark: mark, firstChannel: options.firstChannel)
         let scale = options.reduction == .mean ? (count > 0 ? alpha / Double(count) : 0) : alpha
-        return scale * distanceSum(input: input, target: target, mark: mark, options: options, scale: S(scale), gradient: gradient)
+        return scale * (try distanceSum(input: input, target: target, mark: mark, options: options, scale: S(scale), gradient: gradient))
     }
 
     /// The elements of the kept channels whose target is not `mark` (all of them when
@@ -154,9 +154,10 @@ public struct NACLLoss: Sendable {
     private func distanceSum<S: SegScalar>(
         input: TensorView<S>, target: UnsafePointer<S>, mark: S, options: LossOptions, scale: S,
         gradient: UnsafeMutablePointer<S>?
-    ) -> Double {
+    ) throws(SegLossError) -> Double {
         let shape = input.shape
         let plane = shape.spatialCount, C = shape.channels, c0 = options.firstChannel
+        let failures = AllocationFailures()
         let planes = shape.batch * C
         let filter = SameSizeFilter<S>(taps: taps())
         let l1 = distance == .l1
@@ -165,7 +166,7 @@ public struct NACLLoss: Sendable {
             let sums = sb.baseAddress!
             Parallel.forEachChunk(planes, work: shape.count * (4 + filter.taps.count * shape.spatial.count)) { p in
                 guard p % C >= c0 else { return }
-                ScratchBuffers.withBuffer(of: S.self, count: 2 * plane) { u in
+                ScratchBuffers.withBuffer(of: S.self, count: 2 * plane, failures: failures) { u in
                     let g = target + p * plane, x = input.base + p * plane
                     smoothTarget(g, into: u, mark: mark, filter: filter, spatial: shape.spatial)
                     var total = 0.0, b = 0
@@ -180,6 +181,7 @@ public struct NACLLoss: Sendable {
                 }
             }
         }
+        try failures.check()
         return sums.reduce(0, +)
     }
 

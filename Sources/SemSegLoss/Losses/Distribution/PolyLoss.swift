@@ -56,7 +56,7 @@ public struct PolyLoss: Sendable {
             classes: input.shape.channels, weight: weight, alpha: nil, includeBackground: options.includeBackground)
         return try CategoricalEvaluator.evaluate(
             PolyCrossEntropyTerm(smoothing: crossEntropy.labelSmoothing, classes: input.shape.channels, epsilon: epsilon),
-            classWeights: weights, meanWeights: weight == nil ? nil : weights,
+            classWeights: weights, meanWeights: weight,
             input: input, target: target, options: options, outputs: outputs)
     }
 }

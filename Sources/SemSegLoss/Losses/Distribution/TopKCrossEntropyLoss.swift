@@ -52,7 +52,7 @@ public struct TopKCrossEntropyLoss: Sendable {
         let shape = input.shape
         let multiclass = options.mode == .multiclass
         let count = multiclass ? shape.batch * shape.spatialCount : shape.count
-        let scratch = ScratchBuffers.take(max(1, count) * MemoryLayout<S>.stride)
+        let scratch = try ScratchBuffers.take(try ScratchBuffers.byteCount(count, of: S.self))
         defer { ScratchBuffers.give(scratch) }
         let values = scratch.baseAddress!.bindMemory(to: S.self, capacity: max(1, count))
         // Invalid voxels (elements) get the value NaN, which the selection never takes.
@@ -68,7 +68,7 @@ public struct TopKCrossEntropyLoss: Sendable {
                 targets: targets, classWeights: weights, input: input, fromLogits: options.fromLogits,
                 weight: 1, outputs: perVoxel, accumulate: false)
             if targets.ignoredVoxels > 0 {
-                valid = targets.withDense { Self.markIgnoredVoxels(values, dense: $0, shape: shape) }
+                valid = try targets.withDense { Self.markIgnoredVoxels(values, dense: $0, shape: shape) }
             }
         } else {
             try crossEntropy.requireBinaryCompatible(mode: options.mode)

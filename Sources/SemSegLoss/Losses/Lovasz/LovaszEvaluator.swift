@@ -66,10 +66,11 @@ enum LovaszEvaluator {
         let ignore = options.ignoreIndex.map { S($0) }
         let capacity = largest.voxels
         let splitting = split ?? (entryCount < Parallel.workerCount && capacity >= splitVoxels)
+        let failures = AllocationFailures()
         results.withUnsafeMutableBufferPointer { rb in
             let out = rb.baseAddress!
             if splitting {
-                ScratchBuffers.withBuffer(of: UInt64.self, count: 2 * capacity) { buffer in
+                ScratchBuffers.withBuffer(of: UInt64.self, count: 2 * capacity, failures: failures) { buffer in
                     for e in 0..<entryCount {
                         out[e] = LovaszEntryKernel.run(
                             errors, input: input.base, target: target.base, gradient: outputs.gradient,
@@ -84,7 +85,7 @@ enum LovaszEvaluator {
             // takes ~0.2 ms); per-entry results do not depend on the grouping.
             let chunkCount = min(entryCount, 16 * Parallel.workerCount)
             Parallel.forEachChunk(chunkCount, work: shape.count &* 32) { chunk in
-                ScratchBuffers.withBuffer(of: UInt64.self, count: 2 * capacity) { buffer in
+                ScratchBuffers.withBuffer(of: UInt64.self, count: 2 * capacity, failures: failures) { buffer in
                     for e in (chunk * entryCount / chunkCount)..<((chunk + 1) * entryCount / chunkCount) {
                         out[e] = LovaszEntryKernel.run(
                             errors, input: input.base, target: target.base, gradient: outputs.gradient,
@@ -94,6 +95,7 @@ enum LovaszEvaluator {
                 }
             }
         }
+        try failures.check()
         var scan = InputScan()
         for r in results { scan.merge(r.scan) }
         if c0 > 0 {

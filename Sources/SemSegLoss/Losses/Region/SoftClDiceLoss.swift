@@ -136,18 +136,19 @@ public struct SoftClDiceLoss: Sendable {
         }
         // Pass 1: the sums (Σ S_p·g, Σ S_p, Σ S_g·p, Σ S_g, Σ p·g, Σ p, Σ g) per plane, in
         // order. The target's skeletons are kept for pass 2.
-        let kept = ScratchBuffers.take(max(1, planes.count * plane) * MemoryLayout<S>.stride)
+        let kept = try ScratchBuffers.take(try ScratchBuffers.byteCount(planes.count * plane, of: S.self))
         defer { ScratchBuffers.give(kept) }
         let targetSkeletons = kept.baseAddress!.bindMemory(to: S.self, capacity: max(1, planes.count * plane))
         var sums = [(Double, Double, Double, Double, Double, Double, Double)](repeating: (0, 0, 0, 0, 0, 0, 0), count: planes.count)
+        let failures = AllocationFailures()
         sums.withUnsafeMutableBufferPointer { sb in
             let out = sb.baseAddress!
             Parallel.forEachChunk(planes.count, work: planes.count * plane * 40 * (iterations + 1)) { k in
-                ScratchBuffers.withBuffer(of: S.self, count: 3 * plane) { buffer in
+                ScratchBuffers.withBuffer(of: S.self, count: 3 * plane, failures: failures) { buffer in
                     let (pp, gg) = masked(planes[k], buffer)
                     let sp = buffer + 2 * plane, sg = targetSkeletons + k * plane
-                    skeleton.skeleton(of: pp, into: sp)
-                    skeleton.skeleton(of: gg, into: sg)
+                    skeleton.skeleton(of: pp, into: sp, failures: failures)
+                    skeleton.skeleton(of: gg, into: sg, failures: failures)
                     var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, s4 = 0.0, s5 = 0.0, s6 = 0.0
                     for i in 0..<plane {
                         let a = Double(pp[i]), b = Double(gg[i]), x = Double(sp[i]), y = Double(sg[i])
@@ -157,6 +158,7 @@ public struct SoftClDiceLoss: Sendable {
                 }
             }
         }
+        try failures.check()
         let total = sums.reduce(into: [Double](repeating: 0, count: 7)) { acc, s in
             acc[0] += s.0; acc[1] += s.1; acc[2] += s.2; acc[3] += s.3; acc[4] += s.4; acc[5] += s.5; acc[6] += s.6
         }
@@ -178,11 +180,11 @@ public struct SoftClDiceLoss: Sendable {
         for q in 0..<(shape.batch * C) where q % C < c0 { (gradient + q * plane).update(repeating: 0, count: plane) }
         Parallel.forEachChunk(planes.count, work: planes.count * plane * 60 * (iterations + 1)) { k in
             let q = planes[k]
-            ScratchBuffers.withBuffer(of: S.self, count: 4 * plane) { buffer in
+            ScratchBuffers.withBuffer(of: S.self, count: 4 * plane, failures: failures) { buffer in
                 let (pp, gg) = masked(q, buffer)
                 let dSkeleton = buffer + 2 * plane, dp = buffer + 3 * plane
                 for i in 0..<plane { dSkeleton[i] = S(skelA * Double(gg[i]) + skelB) }
-                skeleton.gradient(of: pp, dSkeleton: dSkeleton, into: dp)
+                skeleton.gradient(of: pp, dSkeleton: dSkeleton, into: dp, failures: failures)
                 let sg = targetSkeletons + k * plane, gq = g.base + q * plane, out = gradient + q * plane
                 for i in 0..<plane {
                     let direct = sensA * Double(sg[i]) + diceA * Double(gg[i]) + diceB
@@ -190,6 +192,7 @@ public struct SoftClDiceLoss: Sendable {
                 }
             }
         }
+        try failures.check()
         return value
     }
 }

@@ -199,18 +199,22 @@ struct SoftSkeleton<S: SegScalar> {
 
     // MARK: With pooled buffers
 
-    /// The skeleton of `x` (count values) into `out`.
-    func skeleton(of x: UnsafePointer<S>, into out: UnsafeMutablePointer<S>) {
-        ScratchBuffers.withBuffer(of: S.self, count: workScalars) { work in
+    /// The skeleton of `x` (count values) into `out` (left unwritten, and the failure
+    /// recorded in `failures`, when the work buffers cannot be allocated).
+    func skeleton(of x: UnsafePointer<S>, into out: UnsafeMutablePointer<S>, failures: AllocationFailures) {
+        ScratchBuffers.withBuffer(of: S.self, count: workScalars, failures: failures) { work in
             forward(x, into: out, work: work, tape: nil, Off.self)
         }
     }
 
     /// ∂L/∂x of x into `dx` from ∂L/∂s_K in `dSkeleton` (overwritten): the forward pass of x
-    /// with its tape, then `backward`.
-    func gradient(of x: UnsafePointer<S>, dSkeleton: UnsafeMutablePointer<S>, into dx: UnsafeMutablePointer<S>) {
-        ScratchBuffers.withBuffer(of: S.self, count: tapeScalars + workScalars + count) { scalars in
-            ScratchBuffers.withBuffer(of: UInt8.self, count: tapeCodes) { codes in
+    /// with its tape, then `backward` (as `skeleton` when memory runs short).
+    func gradient(
+        of x: UnsafePointer<S>, dSkeleton: UnsafeMutablePointer<S>, into dx: UnsafeMutablePointer<S>,
+        failures: AllocationFailures
+    ) {
+        ScratchBuffers.withBuffer(of: S.self, count: tapeScalars + workScalars + count, failures: failures) { scalars in
+            ScratchBuffers.withBuffer(of: UInt8.self, count: tapeCodes, failures: failures) { codes in
                 let tape = Tape(differences: scalars, skeletons: scalars + (iterations + 1) * count, codes: codes)
                 let work = scalars + tapeScalars, skeleton = work + workScalars
                 forward(x, into: skeleton, work: work, tape: tape, On.self)

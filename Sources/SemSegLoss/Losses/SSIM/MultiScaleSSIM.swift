@@ -36,12 +36,12 @@ enum MultiScaleSSIM {
     static func plane<S: SegScalar>(
         _ windows: [SeparableWindow<S>], scaleWeights: [Double], x: UnsafePointer<S>, g: UnsafePointer<S>,
         gradient: UnsafeMutablePointer<S>?, fromLogits: Bool, c1: Double, c2: Double, weight: Double
-    ) -> (Double, InputScan) {
+    ) throws(SegLossError) -> (Double, InputScan) {
         let counts = windows.map(\.count)
         let levels = counts.reduce(0, +), n0 = counts[0]
         // p and g pyramids, the per-scale gradients, and 7 planes of the finest size for the
         // statistics (μp, μg, Epp, Egg, Epg, a product field, filter work).
-        return ScratchBuffers.withBuffer(of: S.self, count: 3 * levels + 7 * n0) { buffer in
+        return try ScratchBuffers.withBuffer(of: S.self, count: 3 * levels + 7 * n0) { buffer in
             var offsets = [0]
             for c in counts.dropLast() { offsets.append(offsets[offsets.count - 1] + c) }
             let p = buffer, gp = buffer + levels, dv = buffer + 2 * levels

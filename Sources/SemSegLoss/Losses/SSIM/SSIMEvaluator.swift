@@ -36,25 +36,31 @@ enum SSIMEvaluator {
 
         var losses = [Double](repeating: 0, count: entryCount)
         var scans = [InputScan](repeating: InputScan(), count: entryCount)
+        let failures = AllocationFailures()
         losses.withUnsafeMutableBufferPointer { lb in
             scans.withUnsafeMutableBufferPointer { sb in
                 let lossOut = lb.baseAddress!, scanOut = sb.baseAddress!
                 Parallel.forEachChunk(entryCount, work: shape.count &* 64) { e in
                     let row = (e / kept) * C + c0 + e % kept
-                    if let scaleWeights = loss.scaleWeights {
-                        (lossOut[e], scanOut[e]) = MultiScaleSSIM.plane(
-                            windows, scaleWeights: scaleWeights, x: input.row(row), g: target.row(row),
-                            gradient: outputs.gradient.map { $0 + row * spatial },
-                            fromLogits: options.fromLogits, c1: c1, c2: c2, weight: weights[e])
-                    } else {
-                        (lossOut[e], scanOut[e]) = plane(
-                            window, x: input.row(row), g: target.row(row),
-                            gradient: outputs.gradient.map { $0 + row * spatial },
-                            fromLogits: options.fromLogits, c1: c1, c2: c2, weight: weights[e])
+                    do throws(SegLossError) {
+                        if let scaleWeights = loss.scaleWeights {
+                            (lossOut[e], scanOut[e]) = try MultiScaleSSIM.plane(
+                                windows, scaleWeights: scaleWeights, x: input.row(row), g: target.row(row),
+                                gradient: outputs.gradient.map { $0 + row * spatial },
+                                fromLogits: options.fromLogits, c1: c1, c2: c2, weight: weights[e])
+                        } else {
+                            (lossOut[e], scanOut[e]) = try plane(
+                                window, x: input.row(row), g: target.row(row),
+                                gradient: outputs.gradient.map { $0 + row * spatial },
+                                fromLogits: options.fromLogits, c1: c1, c2: c2, weight: weights[e])
+                        }
+                    } catch {
+                        failures.record(error)
                     }
                 }
             }
         }
+        try failures.check()
         var scan = InputScan()
         for s in scans { scan.merge(s) }
         if c0 > 0 {
@@ -75,9 +81,9 @@ enum SSIMEvaluator {
     static func plane<S: SegScalar>(
         _ window: SeparableWindow<S>, x: UnsafePointer<S>, g: UnsafePointer<S>,
         gradient: UnsafeMutablePointer<S>?, fromLogits: Bool, c1: Double, c2: Double, weight: Double
-    ) -> (Double, InputScan) {
+    ) throws(SegLossError) -> (Double, InputScan) {
         // p, one input field, five statistics, filter work: 8 planes.
-        ScratchBuffers.withBuffer(of: S.self, count: 8 * window.count) { buffer in
+        try ScratchBuffers.withBuffer(of: S.self, count: 8 * window.count) { buffer in
             planeStatistics(
                 window, x: x, g: g, gradient: gradient, fromLogits: fromLogits, c1: c1, c2: c2, weight: weight,
                 buffer: buffer)
