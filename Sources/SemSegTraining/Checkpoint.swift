@@ -94,7 +94,7 @@ enum Checkpoint {
     /// Reads and checks magic, version and checksum; returns the reader after the header
     /// and the flags.
     static func open(_ path: String) throws(SegLossError) -> (ByteReader, UInt32) {
-        let bytes = try CheckpointFile.read(path)
+        let bytes = try CheckpointFile.read(path, magic: magic)
         var r = ByteReader(bytes: bytes, path: path)
         guard bytes.count >= magic.count + 16, Array(bytes[0..<magic.count]) == magic else { throw r.fail("bad magic") }
         let stored = bytes[(bytes.count - 8)...].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }

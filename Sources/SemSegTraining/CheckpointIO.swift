@@ -1,4 +1,5 @@
 import SemSegLoss
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -75,34 +76,83 @@ enum CheckpointFile {
         return SegLossError(.io, argument: "path", "\(path): \(what) (\(reason))")
     }
 
+    /// Numbers the temporary files of this process, so that concurrent saves never share one.
+    private static let saves = Atomic<Int>(0)
+
     /// Writes `bytes` to `path` atomically: a temporary file in the same directory is
-    /// written, flushed, `fsync`ed and renamed over `path`.
+    /// written, flushed, `fsync`ed and renamed over the file. The temporary name is short
+    /// and unique to the call (`.ssl-<pid>-<n>.tmp`: concurrent saves to one path each
+    /// rename a complete file, and a long file name leaves room for it). A symbolic link is
+    /// followed (the link stays, its target gets the new contents); an existing target that
+    /// is not a regular file (a directory, a device such as /dev/null) is refused, and an
+    /// existing file keeps its permission bits.
     static func writeAtomically(_ bytes: [UInt8], to path: String) throws(SegLossError) {
         guard !path.isEmpty else { throw SegLossError(.io, argument: "path", "must not be empty") }
-        let tmp = path + ".tmp-\(getpid())"
-        guard let f = fopen(tmp, "wb") else { throw ioError(tmp, "cannot open for writing") }
+        let target = try resolved(path)
+        var info = stat()
+        let exists = stat(target, &info) == 0
+        if exists && info.st_mode & S_IFMT != S_IFREG {
+            throw SegLossError(.io, argument: "path", "\(path): exists and is not a regular file (a directory or a device); refusing to replace it")
+        }
+        let slash = target.lastIndex(of: "/")
+        let directory = slash.map { String(target[...$0]) } ?? ""
+        let tmp = directory + ".ssl-\(getpid())-\(saves.add(1, ordering: .relaxed).newValue).tmp"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+        guard fd >= 0, let f = fdopen(fd, "wb") else {
+            let e = ioError(tmp, "cannot create a temporary file next to \(path)")
+            if fd >= 0 { close(fd); unlink(tmp) }
+            throw e
+        }
+        if exists { fchmod(fd, info.st_mode & 0o7777) }
         let written = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, f) }
-        let ok = written == bytes.count && fflush(f) == 0 && fsync(fileno(f)) == 0
+        let ok = written == bytes.count && fflush(f) == 0 && fsync(fd) == 0
         let closed = fclose(f) == 0
         guard ok, closed else {
             let e = ioError(tmp, "write failed")
             unlink(tmp)
             throw e
         }
-        guard rename(tmp, path) == 0 else {
+        guard rename(tmp, target) == 0 else {
             let e = ioError(path, "cannot rename \(tmp) to it")
             unlink(tmp)
             throw e
         }
     }
 
-    /// Reads a whole file (at most `limit` bytes).
-    static func read(_ path: String, limit: Int = 1 << 40) throws(SegLossError) -> [UInt8] {
-        guard let f = fopen(path, "rb") else { throw ioError(path, "cannot open for reading") }
+    /// `path`, or the file it links to when it is a symbolic link.
+    private static func resolved(_ path: String) throws(SegLossError) -> String {
+        var info = stat()
+        guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFLNK else { return path }
+        guard let real = realpath(path, nil) else { throw ioError(path, "is a symbolic link that cannot be followed") }
+        defer { free(real) }
+        return String(cString: real)
+    }
+
+    /// Reads a whole checkpoint: a regular file that starts with `magic` (checked before the
+    /// rest is read, so that a large file of another kind is refused at once), of at most
+    /// `limit` bytes. Memory that cannot be had is an `.allocation` error naming `path`,
+    /// not a trap.
+    static func read(_ path: String, magic: [UInt8], limit: Int = 1 << 40) throws(SegLossError) -> [UInt8] {
+        // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { throw ioError(path, "cannot open for reading") }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG, let f = fdopen(fd, "rb") else {
+            close(fd)
+            throw SegLossError(.io, argument: "path", "\(path): is not a regular file (a directory or a device)")
+        }
         defer { fclose(f) }
-        guard fseek(f, 0, SEEK_END) == 0 else { throw ioError(path, "cannot seek") }
-        let size = ftell(f)
-        guard size >= 0, size <= limit, fseek(f, 0, SEEK_SET) == 0 else { throw ioError(path, "cannot determine size") }
+        let size = Int(info.st_size)
+        var head = [UInt8](repeating: 0, count: magic.count)
+        let gotHead = head.withUnsafeMutableBytes { fread($0.baseAddress, 1, magic.count, f) }
+        guard gotHead == magic.count, head == magic else {
+            throw ByteReader(bytes: [], path: path).fail("bad magic")
+        }
+        guard size <= limit, fseek(f, 0, SEEK_SET) == 0 else { throw ioError(path, "cannot determine size") }
+        guard let probe = malloc(max(size, 1)) else {
+            throw SegLossError(.allocation, argument: "path", "\(path): out of memory reading \(size) bytes")
+        }
+        free(probe)
         var bytes = [UInt8](repeating: 0, count: size)
         let got = bytes.withUnsafeMutableBytes { fread($0.baseAddress, 1, size, f) }
         guard got == size else { throw ioError(path, "short read") }

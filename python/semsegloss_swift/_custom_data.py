@@ -20,6 +20,8 @@ exactly 0 or 1 (image files in folders: ``datasets.load_folders``).
 from __future__ import annotations
 
 import os
+import zipfile
+import zlib
 from typing import Optional, Tuple
 
 import numpy as np
@@ -38,7 +40,8 @@ def _as_nchw(a: np.ndarray, name: str, channels_allowed: bool) -> np.ndarray:
 
 def _scaled_images(a: np.ndarray) -> np.ndarray:
     """Integers by their type's largest value (uint8: 255); floats as they are when in [0, 1],
-    else min-max over the whole set."""
+    else min-max over the whole set (computed in float64: float16 or float32 extremes would
+    overflow)."""
     if a.dtype == np.bool_:
         return a.astype(np.float32)
     if np.issubdtype(a.dtype, np.integer):
@@ -53,11 +56,17 @@ def _scaled_images(a: np.ndarray) -> np.ndarray:
     lo, hi = float(a.min()), float(a.max())
     if lo >= 0.0 and hi <= 1.0:
         return a.astype(np.float32)
-    return ((a - lo) / (hi - lo if hi > lo else 1.0)).astype(np.float32)
+    scale = max(abs(lo), abs(hi))              # keeps hi - lo finite even for float64 extremes
+    b, lo, hi = a.astype(np.float64) / scale, lo / scale, hi / scale
+    return ((b - lo) / (hi - lo if hi > lo else 1.0)).astype(np.float32)
 
 
-def _binary_masks(a: np.ndarray) -> np.ndarray:
-    """0/1 or 0/255 integers (or booleans); floats in [0, 1] thresholded at 0.5."""
+_LABEL_MAP_HINT = "; for one class of a label map pass (masks == k)"
+
+
+def binary_masks(a: np.ndarray, name: str = "masks", hint: str = _LABEL_MAP_HINT) -> np.ndarray:
+    """0/1 or 0/255 integers (or booleans); floats in [0, 1] thresholded at 0.5. Other values
+    raise ValueError starting with `name` and ending with `hint`."""
     if a.dtype == np.bool_:
         return a.astype(np.float32)
     if np.issubdtype(a.dtype, np.integer):
@@ -65,14 +74,13 @@ def _binary_masks(a: np.ndarray) -> np.ndarray:
         for fg in (1, 255):
             if values <= {0, fg}:
                 return (a == fg).astype(np.float32)
-        raise ValueError(f"masks: expected binary masks (0/1 or 0/255), got values {sorted(values)[:8]}; "
-                         "for one class of a label map pass (masks == k)")
+        raise ValueError(f"{name}: expected binary masks (0/1 or 0/255), got values {sorted(values)[:8]}{hint}")
     if not np.issubdtype(a.dtype, np.floating):
-        raise TypeError(f"masks: expected a numeric or boolean array, got dtype {a.dtype}")
+        raise TypeError(f"{name}: expected a numeric or boolean array, got dtype {a.dtype}")
     if not np.isfinite(a).all():
-        raise ValueError("masks: contain NaN or infinity")
+        raise ValueError(f"{name}: contain NaN or infinity")
     if a.min() < 0 or a.max() > 1:
-        raise ValueError(f"masks: float masks must lie in [0, 1] (thresholded at 0.5), got [{a.min()}, {a.max()}]")
+        raise ValueError(f"{name}: float masks must lie in [0, 1] (thresholded at 0.5), got [{a.min()}, {a.max()}]")
     return (a > 0.5).astype(np.float32)
 
 
@@ -141,9 +149,13 @@ def from_arrays(images, masks, size: Optional[int] = None, classes: int = 1) -> 
     y = _as_nchw(np.asarray(masks), "masks", channels_allowed=False)
     if len(x) == 0:
         raise ValueError("images: the data set is empty")
+    if x.shape[1] == 0:
+        raise ValueError(f"images: need at least one channel, got shape {x.shape}")
+    if 0 in x.shape[2:]:
+        raise ValueError(f"images: height and width must be at least 1, got shape {x.shape}")
     if x.shape[0] != y.shape[0] or x.shape[2:] != y.shape[2:]:
         raise ValueError(f"masks: shape {y.shape} does not match images {x.shape} (same N, H, W)")
-    x, y = _scaled_images(x), (_label_maps(y, int(classes)) if classes >= 2 else _binary_masks(y))
+    x, y = _scaled_images(x), (_label_maps(y, int(classes)) if classes >= 2 else binary_masks(y))
     if size is not None:
         if not isinstance(size, (int, np.integer)) or size < 16:
             raise ValueError(f"size: expected an integer >= 16, got {size!r}")
@@ -153,14 +165,46 @@ def from_arrays(images, masks, size: Optional[int] = None, classes: int = 1) -> 
 
 def load_npz(path: str, size: Optional[int] = 256, classes: int = 1) -> Arrays:
     """An ``.npz`` file (``np.savez(path, images=..., masks=...)``; keys ``x`` and ``y`` also
-    work), converted by :func:`from_arrays` (binary masks, or label maps with `classes`)."""
-    path = os.path.expanduser(path)
+    work), converted by :func:`from_arrays` (binary masks, or label maps with `classes`).
+    A file that is not such an archive (empty, truncated, an ``.npy`` or text file renamed,
+    pickled objects) or whose arrays do not convert raises ValueError naming it."""
+    from ._training_args import check_path
+    path = os.path.expanduser(check_path("path", os.fsdecode(path) if isinstance(path, bytes) else path))
     if not os.path.isfile(path):
         raise FileNotFoundError(f"npz: file not found: {path}")
-    with np.load(path, allow_pickle=False) as f:
+    with _open_npz(path) as f:
         keys = set(f.files)
-        for xk, yk in (("images", "masks"), ("x", "y")):
-            if xk in keys and yk in keys:
-                return from_arrays(f[xk], f[yk], size, classes)
-    raise ValueError(f"npz: {path} needs arrays 'images' and 'masks' (or 'x' and 'y'), has {sorted(keys)}")
+        pair = next(((xk, yk) for xk, yk in (("images", "masks"), ("x", "y")) if xk in keys and yk in keys), None)
+        if pair is None:
+            raise ValueError(f"npz: {path} needs arrays 'images' and 'masks' (or 'x' and 'y'), has {sorted(keys)}")
+        try:
+            images, masks = f[pair[0]], f[pair[1]]
+        except MemoryError as e:
+            raise ValueError(f"npz: {path}: arrays {pair[0]!r} and {pair[1]!r} do not fit in memory ({e})") from None
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as e:
+            raise ValueError(f"npz: {path}: cannot read arrays {pair[0]!r} and {pair[1]!r} "
+                             f"({type(e).__name__}: {e})") from None
+    try:
+        return from_arrays(images, masks, size, classes)
+    except (ValueError, TypeError) as e:
+        raise type(e)(f"npz: {path}: {e}") from None
 
+
+def _open_npz(path: str):
+    """The opened archive of `path`, or ValueError naming it and what it is instead."""
+    with open(path, "rb") as f:
+        head = f.read(6)
+    if not head:
+        raise ValueError(f"npz: {path} is empty")
+    if head == b"\x93NUMPY":
+        raise ValueError(f"npz: {path} holds one array (an .npy file), not arrays 'images' and 'masks': "
+                         "save with np.savez(path, images=..., masks=...)")
+    if not head.startswith(b"PK"):
+        raise ValueError(f"npz: {path} is not an .npz file (a zip archive written by np.savez)")
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+        raise ValueError(f"npz: {path} is not a readable .npz file ({type(e).__name__}: {e})") from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):  # pragma: no cover - excluded by the header check
+        raise ValueError(f"npz: {path} is not an .npz file")
+    return archive

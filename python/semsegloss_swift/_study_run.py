@@ -5,7 +5,7 @@ import json
 import math
 import os
 import time
-from typing import TYPE_CHECKING, Any, Dict
+from typing import TYPE_CHECKING, Any, Dict, Optional
 
 import numpy as np
 
@@ -65,6 +65,8 @@ def run_one(cfg: "StudyConfig", loss: str, seed: int, splits, run_dir: str) -> D
                  base_channels=cfg.base_channels, depth=cfg.depth, seed=seed, batch_norm=cfg.batch_norm)
     trainer = Trainer(model, loss=library_loss, loss_options=options, lr=cfg.lr, batch_size=cfg.batch_size, seed=seed)
     best_path = os.path.join(run_dir, "best.model")
+    if os.path.exists(best_path):   # left by an interrupted run: it must not stand in for this one's
+        os.remove(best_path)
     t0 = time.time()
     history: Dict[str, list] = {}
     best = -1.0
@@ -96,3 +98,42 @@ def run_one(cfg: "StudyConfig", loss: str, seed: int, splits, run_dir: str) -> D
     with open(os.path.join(run_dir, "metrics.json"), "w") as f:   # written last: marks the run finished
         json.dump(result, f, indent=1)
     return result
+
+
+#: What the report reads from a finished run's metrics.json (besides "loss" and "seed").
+_RESULT_NUMBERS = ("iou", "dice", "accuracy", "hd95", "iou_per_image", "seconds")
+
+
+def finished_result(run_dir: str, loss: str, seed: int, epochs: int) -> Optional[Dict[str, Any]]:
+    """The metrics.json of a finished run in `run_dir` (None when there is none), checked:
+    unreadable JSON, missing numbers, or a run of another loss, seed or epoch count raise
+    ValueError naming the file (delete the run's folder to train it again). Its
+    history.json, read by the plots, must be readable too."""
+    path = os.path.join(run_dir, "metrics.json")
+    if not os.path.exists(path):
+        return None
+    fix = f"delete the folder {run_dir} to train that run again"
+    result = _json_object(path, fix)
+    missing = [k for k in _RESULT_NUMBERS
+               if isinstance(result.get(k), bool) or not isinstance(result.get(k), (int, float))]
+    if missing:
+        raise ValueError(f"out: {path} lacks the number(s) {', '.join(missing)}: {fix}")
+    found = (result.get("loss"), result.get("seed"), result.get("epochs", epochs))
+    if found != (loss, seed, epochs):
+        raise ValueError(f"out: {path} is a run of loss {found[0]!r}, seed {found[1]!r}, {found[2]!r} epochs, "
+                         f"not of {loss!r}, seed {seed}, {epochs} epochs: {fix}")
+    history = os.path.join(run_dir, "history.json")
+    if os.path.exists(history):
+        _json_object(history, fix)
+    return result
+
+
+def _json_object(path: str, fix: str) -> Dict[str, Any]:
+    try:
+        with open(path) as f:
+            value = json.load(f)
+    except (OSError, ValueError) as e:
+        raise ValueError(f"out: {path} is unreadable ({e}): {fix}") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"out: {path} holds a JSON {type(value).__name__}, not an object: {fix}")
+    return value

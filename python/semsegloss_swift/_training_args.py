@@ -46,9 +46,14 @@ def check_threads(value: Any) -> int:
 
 
 def check_path(name: str, value: Any) -> str:
+    """`value` as a path (str or os.PathLike); TypeError or ValueError naming `name` when it
+    is not one or holds a NUL byte (which the operating system cannot take)."""
     if not isinstance(value, (str, os.PathLike)):
         raise TypeError(f"{name}: expected a str or os.PathLike path, got {type(value).__name__}")
-    return os.fspath(value)
+    path = os.fspath(value)
+    if ("\0" if isinstance(path, str) else b"\0") in path:
+        raise ValueError(f"{name}: the path contains a NUL byte: {path!r}")
+    return path
 
 
 def as_float32(name: str, value: Any) -> np.ndarray:

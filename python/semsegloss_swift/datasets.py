@@ -12,12 +12,14 @@ images scaled to [0, 1], masks exactly 0 or 1.
 """
 from __future__ import annotations
 
+import numbers
 import os
-from typing import Iterable, List, Tuple
+from typing import Tuple
 
 import numpy as np
 
 from ._custom_data import from_arrays, load_npz
+from ._split import split
 from .datasets_folders import load_folders, load_lung_segmentation, load_montgomery, load_shenzhen
 
 __all__ = ["chest_xray_phantom", "imbalanced_lesion_phantom", "load_montgomery", "load_shenzhen",
@@ -28,11 +30,15 @@ Arrays = Tuple[np.ndarray, np.ndarray]
 
 # ----------------------------------------------------------------------------- helpers
 
-def _check_count_size(n: int, size: int) -> None:
-    if not isinstance(n, (int, np.integer)) or n < 1:
+def _check_count_size(n: int, size: int, seed: int) -> None:
+    def integer(value):
+        return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+    if not integer(n) or n < 1:
         raise ValueError(f"n: expected a positive integer, got {n!r}")
-    if not isinstance(size, (int, np.integer)) or size < 16:
+    if not integer(size) or size < 16:
         raise ValueError(f"size: expected an integer >= 16, got {size!r}")
+    if not integer(seed) or seed < 0:
+        raise ValueError(f"seed: expected a non-negative integer, got {seed!r}")
 
 
 def _blur(img: np.ndarray, radius: int) -> np.ndarray:
@@ -96,9 +102,10 @@ def chest_xray_phantom(n: int = 64, size: int = 128, seed: int = 0,
     >>> bool(((y == 0) | (y == 1)).all()), 0.1 < float(y.mean()) < 0.5
     (True, True)
     """
-    _check_count_size(n, size)
-    if not 0 <= opacity_probability <= 1:
-        raise ValueError(f"opacity_probability: expected a value in [0, 1], got {opacity_probability!r}")
+    _check_count_size(n, size, seed)
+    if (isinstance(opacity_probability, bool) or not isinstance(opacity_probability, numbers.Real)
+            or not 0 <= opacity_probability <= 1):
+        raise ValueError(f"opacity_probability: expected a number in [0, 1], got {opacity_probability!r}")
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float64) / size
     images = np.empty((n, 1, size, size), np.float32)
@@ -172,7 +179,7 @@ def imbalanced_lesion_phantom(n: int = 64, size: int = 128, seed: int = 0) -> Ar
     >>> 0.002 < float(y.mean()) < 0.03
     True
     """
-    _check_count_size(n, size)
+    _check_count_size(n, size, seed)
     rng = np.random.default_rng(seed + 7919)
     images, lungs = chest_xray_phantom(n, size, seed, opacity_probability=0.0)
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float64) / size
@@ -200,6 +207,8 @@ def load(spec: str, size: int = 128, n: int = 704, seed: int = 0, classes: int =
     ``n`` and ``seed`` apply to the synthetic ones (704 = the study's image count); every
     set is resized to ``size`` x ``size``. ``classes`` >= 2 (label maps) needs ``npz:``; the
     other sets have binary masks."""
+    if not isinstance(spec, str):
+        raise TypeError(f"data: expected a data specification (str) such as 'synthetic' or 'npz:FILE', got {spec!r}")
     kind, _, path = spec.partition(":")
     if classes != 1 and kind != "npz":
         raise ValueError(f"classes: {spec!r} has binary masks; label maps of {classes} classes come from "
@@ -220,21 +229,3 @@ def load(spec: str, size: int = 128, n: int = 704, seed: int = 0, classes: int =
         return loaders[kind](os.path.expanduser(path), size)
     raise ValueError("data: expected synthetic, imbalanced, montgomery:PATH, shenzhen:PATH, folder:PATH, "
                      f"npz:FILE or folders:IMAGES_DIR,MASKS_DIR, got {spec!r}")
-
-
-def split(x: np.ndarray, y: np.ndarray, fractions: Iterable[float] = (0.8, 0.1, 0.1),
-          seed: int = 0) -> List[Arrays]:
-    """Shuffles (seeded) and splits into parts of the given fractions (default 80/10/10,
-    as the study). Returns a list of (x, y) pairs; every part gets at least one image."""
-    fr = [float(f) for f in fractions]
-    if len(x) != len(y):
-        raise ValueError(f"y: has {len(y)} images but x has {len(x)}")
-    if any(f <= 0 for f in fr) or abs(sum(fr) - 1) > 1e-9:
-        raise ValueError(f"fractions: expected positive numbers summing to 1, got {fr}")
-    if len(x) < len(fr):
-        raise ValueError(f"x: {len(x)} images cannot be split into {len(fr)} parts")
-    order = np.random.default_rng(seed).permutation(len(x))
-    bounds = np.round(np.cumsum([0.0] + fr) * len(x)).astype(int)
-    bounds = np.maximum.accumulate(np.maximum(bounds, np.arange(len(bounds))))
-    bounds[-1] = len(x)
-    return [(x[order[a:b]], y[order[a:b]]) for a, b in zip(bounds[:-1], bounds[1:])]

@@ -3,28 +3,23 @@ layout) and your own image and mask folders, read with Pillow; re-exported by
 ``semsegloss_swift.datasets``.
 
 Every loader returns ``(images, masks)`` as float32 arrays of shape (N, 1, size, size):
-images scaled to [0, 1], masks exactly 0 or 1.
+images scaled to [0, 1], masks exactly 0 or 1. Mask files must be binary (grey levels 0/1
+or 0/255, as :func:`datasets.from_arrays`); what is accepted, and the errors naming an
+unreadable or non-binary file, are in ``_image_files``.
 """
 from __future__ import annotations
 
 import os
-from typing import List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
+
+from ._image_files import read_image, read_mask
 
 Arrays = Tuple[np.ndarray, np.ndarray]
 
 
 _IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
-
-
-def _pillow():
-    try:
-        from PIL import Image
-    except ImportError as e:  # pragma: no cover - depends on the environment
-        raise ImportError("reading image folders needs Pillow: pip install pillow "
-                          "(or pip install 'semsegloss-swift[plots]')") from e
-    return Image
 
 
 def _require_dir(path: str, what: str) -> str:
@@ -33,28 +28,26 @@ def _require_dir(path: str, what: str) -> str:
     return path
 
 
+def _folder_argument(name: str, value) -> str:
+    from ._training_args import check_path
+    return os.path.expanduser(check_path(name, os.fsdecode(value) if isinstance(value, bytes) else value))
+
+
 def _images_in(folder: str) -> List[str]:
     return sorted(f for f in os.listdir(folder) if f.lower().endswith(_IMAGE_EXTENSIONS)
                   and not f.startswith("."))
 
 
-def _read(path: str, size: int, is_mask: bool) -> np.ndarray:
-    Image = _pillow()
-    with Image.open(path) as im:
-        im = im.convert("L").resize((size, size), Image.NEAREST if is_mask else Image.BILINEAR)
-        a = np.asarray(im, dtype=np.float32)
-    return (a > 127).astype(np.float32) if is_mask else a / 255.0
-
-
-def _stack(pairs: Sequence[Tuple[str, Sequence[str]]], size: int) -> Arrays:
-    """Reads (image path, [mask paths]) pairs; several masks are merged (logical or)."""
+def _stack(pairs: Sequence[Tuple[str, Sequence[str]]], size: int, what: str) -> Arrays:
+    """Reads (image path, [mask paths]) pairs; several masks are merged (logical or).
+    Unreadable files and masks that are not binary raise errors naming the file."""
     if not isinstance(size, (int, np.integer)) or size < 16:
         raise ValueError(f"size: expected an integer >= 16, got {size!r}")
     x = np.empty((len(pairs), 1, size, size), np.float32)
     y = np.empty_like(x)
     for i, (image, mask_paths) in enumerate(pairs):
-        x[i, 0] = _read(image, size, False)
-        y[i, 0] = np.maximum.reduce([_read(m, size, True) for m in mask_paths])
+        x[i, 0] = read_image(image, size, what)
+        y[i, 0] = np.maximum.reduce([read_mask(m, size, what) for m in mask_paths])
     return x, y
 
 
@@ -70,6 +63,7 @@ def load_montgomery(path: str, size: int = 256) -> Arrays:
     Images are read as grayscale, resized to ``size`` x ``size`` (bilinear; masks nearest)
     and scaled to [0, 1].
     """
+    path = _folder_argument("path", path)
     images_dir = _require_dir(os.path.join(path, "CXR_png"), "montgomery")
     left_dir = _require_dir(os.path.join(path, "ManualMask", "leftMask"), "montgomery")
     right_dir = _require_dir(os.path.join(path, "ManualMask", "rightMask"), "montgomery")
@@ -84,7 +78,7 @@ def load_montgomery(path: str, size: int = 256) -> Arrays:
     if not images:
         raise ValueError(f"montgomery: no images in {images_dir}")
     return _stack([(os.path.join(images_dir, f), [os.path.join(left_dir, f), os.path.join(right_dir, f)])
-                   for f in images], size)
+                   for f in images], size, "montgomery")
 
 
 def _pair_by_stem(images_dir: str, masks_dir: str, what: str) -> List[Tuple[str, List[str]]]:
@@ -97,7 +91,12 @@ def _pair_by_stem(images_dir: str, masks_dir: str, what: str) -> List[Tuple[str,
         if key in masks:
             raise ValueError(f"{what}: two masks for image {key!r}: {masks[key]} and {m}")
         masks[key] = m
-    images = {_stem(f): f for f in _images_in(images_dir)}
+    images: Dict[str, str] = {}
+    for f in _images_in(images_dir):
+        if _stem(f) in images:
+            raise ValueError(f"{what}: two images named {_stem(f)!r} in {images_dir}: {images[_stem(f)]} and {f}; "
+                             "keep one")
+        images[_stem(f)] = f
     unmatched = sorted(set(masks) - set(images))
     if unmatched:
         raise ValueError(f"{what}: {len(unmatched)} mask(s) have no image in {images_dir}, e.g. "
@@ -113,26 +112,38 @@ def load_shenzhen(path: str, size: int = 256, masks: Optional[str] = None) -> Ar
     """Shenzhen set: ``path/CXR_png/CHNCXR_0001_0.png`` with masks named
     ``CHNCXR_0001_0_mask.png`` in ``masks`` (default: the first of ``path/mask``,
     ``path/masks`` that exists). Images without a mask are skipped."""
+    path = _folder_argument("path", path)
     images_dir = _require_dir(os.path.join(path, "CXR_png"), "shenzhen")
     if masks is None:
         candidates = [os.path.join(path, d) for d in ("mask", "masks")]
         masks = next((c for c in candidates if os.path.isdir(c)), None)
         if masks is None:
             raise FileNotFoundError(f"shenzhen: no mask folder found, looked for {candidates}")
-    return _stack(_pair_by_stem(images_dir, _require_dir(masks, "shenzhen"), "shenzhen"), size)
+    masks = _folder_argument("masks", masks)
+    return _stack(_pair_by_stem(images_dir, _require_dir(masks, "shenzhen"), "shenzhen"), size, "shenzhen")
 
 
 def load_lung_segmentation(path: str, size: int = 256) -> Arrays:
     """The combined "Lung Segmentation" layout (Montgomery + Shenzhen): ``path/CXR_png`` and
     ``path/masks``, masks named like the image or with a ``_mask`` suffix."""
+    path = _folder_argument("path", path)
     images_dir = _require_dir(os.path.join(path, "CXR_png"), "folder")
-    return _stack(_pair_by_stem(images_dir, _require_dir(os.path.join(path, "masks"), "folder"), "folder"), size)
+    masks_dir = _require_dir(os.path.join(path, "masks"), "folder")
+    return _stack(_pair_by_stem(images_dir, masks_dir, "folder"), size, "folder")
 
 
 def load_folders(images: str, masks: str, size: int = 256) -> Arrays:
     """Your own images in one folder and their masks in another, paired by name (``a.png``
     with ``a.png`` or ``a_mask.png``; images without a mask are left out, a mask without an
-    image is an error). Read as grayscale, resized (bilinear / nearest) to ``size`` and
-    scaled to [0, 1]; a mask pixel is foreground above 127."""
-    images, masks = os.path.expanduser(images), os.path.expanduser(masks)
-    return _stack(_pair_by_stem(_require_dir(images, "folders"), _require_dir(masks, "folders"), "folders"), size)
+    image is an error, and so are two images of one name such as ``a.png`` and ``a.jpg``).
+    Images are read as grayscale, resized (bilinear) to ``size`` and scaled to [0, 1]
+    (8-bit by 255, 16-bit by 65535). Masks are binary, as for :func:`from_arrays`: grey
+    levels 0/1 or 0/255 (JPEG masks: black and white, foreground above 127, see
+    ``_image_files``), resized nearest; other values raise ValueError naming the file."""
+    images, masks = _folder_argument("images", images), _folder_argument("masks", masks)
+    _require_dir(images, "folders")
+    _require_dir(masks, "folders")
+    if os.path.realpath(images) == os.path.realpath(masks):
+        raise ValueError(f"folders: the images and the masks are the same folder ({images}); "
+                         "expected folders:IMAGES_DIR,MASKS_DIR with the masks in a folder of their own")
+    return _stack(_pair_by_stem(images, masks, "folders"), size, "folders")

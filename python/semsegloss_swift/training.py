@@ -25,7 +25,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
 import numpy as np
 
-from . import _core, _dead_network
+from . import _core, _dead_network, _fit_checks
 from ._openblas_core import blas_kernels, warn_if_generic as _warn_if_generic_blas
 from ._option_hints import training_hints
 from ._progress import Progress
@@ -260,7 +260,14 @@ class Trainer:
                 raise TypeError("validation_data: expected a pair (x_val, y_val)")
             xv, yv = self._data(validation_data[0], validation_data[1], "validation_data[0]", "validation_data[1]")
         monitor, patience, min_delta = early_stopping_spec(early_stopping, xv is not None)
-        path = None if checkpoint is None else check_path("checkpoint", checkpoint)
+        path = None if checkpoint is None else _fit_checks.checkpoint_location(check_path("checkpoint", checkpoint))
+        # Everything that would stop the run is checked before the first step changes the model.
+        _fit_checks.require_finite("x", xs)
+        if xv is not None:
+            try:
+                _core.trainer_evaluate(self._handle, xv, yv, 0)
+            except ValueError as error:
+                raise _fit_checks.renamed(error, {"x": "validation_data[0]", "y": "validation_data[1]"}) from None
 
         history: Dict[str, List[float]] = {k: [] for k in _HISTORY_KEYS}
         progress = Progress(verbose, epochs, self.epoch)

@@ -62,6 +62,17 @@ def test_float_images_kept_in_unit_range_else_min_max_scaled():
     assert rgb.shape == (3, 3, 16, 16)
 
 
+def test_min_max_scaling_does_not_overflow_narrow_floats():
+    """float16 images spanning more than float16 can subtract (and float32 extremes) were
+    scaled in their own type: inf - inf gave NaN images."""
+    ramp = np.linspace(-60000, 60000, 64).reshape(1, 8, 8)
+    for images in (ramp.astype(np.float16), ramp.astype(np.float32) * 5e33):
+        xs, _ = D.from_arrays(images, np.zeros((1, 8, 8), np.uint8))
+        assert np.isfinite(xs).all() and xs.min() == 0.0 and abs(float(xs.max()) - 1.0) < 1e-6
+        wide = images.astype(np.float64)
+        np.testing.assert_allclose(xs[0, 0], (wide[0] - wide.min()) / (wide.max() - wide.min()), atol=1e-6)
+
+
 def test_resize_masks_nearest_images_bilinear():
     x, y = squares(n=2, size=40)
     xs, ys = D.from_arrays(x, y, size=32)
@@ -97,6 +108,9 @@ def test_resize_masks_nearest_images_bilinear():
     (np.zeros((0, 8, 8)), np.zeros((0, 8, 8)), None, ValueError, "images"),
     (np.full((2, 8, 8), -3, np.int16), np.zeros((2, 8, 8)), None, ValueError, "images"),
     (np.full((2, 8, 8), "a"), np.zeros((2, 8, 8)), None, TypeError, "images"),
+    (np.zeros((2, 0, 0), np.uint8), np.zeros((2, 0, 0), np.uint8), 32, ValueError, "images: height and width"),
+    (np.zeros((2, 0, 0), np.uint8), np.zeros((2, 0, 0), np.uint8), None, ValueError, "images: height and width"),
+    (np.zeros((2, 0, 8, 8)), np.zeros((2, 8, 8)), 32, ValueError, "images: need at least one channel"),
     (np.zeros((2, 8, 8)), np.zeros((2, 8, 8)), 8, ValueError, "size"),
     (np.zeros((2, 8, 8)), np.zeros((2, 8, 8)), 32.0, ValueError, "size"),
 ])

@@ -52,12 +52,17 @@ def test_imbalanced_variant_is_about_one_percent_foreground():
     assert best_threshold_iou(x, y) < 0.9
 
 
-@pytest.mark.parametrize("bad", [dict(n=0), dict(n=-2), dict(size=8), dict(size=64.5), dict(opacity_probability=2.0)])
+@pytest.mark.parametrize("bad", [dict(n=0), dict(n=-2), dict(n=True), dict(size=8), dict(size=64.5),
+                                 dict(opacity_probability=2.0), dict(opacity_probability="0.5"), dict(seed=-1),
+                                 dict(seed=1.0)])
 def test_phantom_rejects_bad_arguments(bad):
     kwargs = dict(n=2, size=32)
     kwargs.update(bad)
-    with pytest.raises(ValueError, match=next(iter(bad))):
+    with pytest.raises(ValueError, match="^" + next(iter(bad)) + ": "):
         D.chest_xray_phantom(**kwargs)
+    if "opacity_probability" not in bad:
+        with pytest.raises(ValueError, match="^" + next(iter(bad)) + ": "):
+            D.imbalanced_lesion_phantom(**kwargs)
 
 
 # ----------------------------------------------------------------------------- loaders
@@ -139,6 +144,12 @@ def test_load_rejects_bad_specs(spec):
         D.load(spec, size=32, n=2)
 
 
+@pytest.mark.parametrize("spec", [None, 3, b"synthetic"])
+def test_load_refuses_a_spec_that_is_not_a_str(spec):
+    with pytest.raises(TypeError, match="^data: expected a data specification"):
+        D.load(spec, size=32, n=2)
+
+
 def test_split_is_80_10_10_disjoint_and_seeded():
     x = np.arange(100, dtype=np.float32).reshape(100, 1, 1, 1)
     parts = D.split(x, x.copy(), seed=5)
@@ -152,3 +163,52 @@ def test_split_is_80_10_10_disjoint_and_seeded():
         D.split(x, x, fractions=(0.5, 0.6))
     with pytest.raises(ValueError, match="y"):
         D.split(x, x[:5])
+
+
+def split_sizes(n, fractions=(0.8, 0.1, 0.1), seed=0):
+    x = np.arange(n, dtype=np.float32).reshape(n, 1, 1, 1)
+    parts = D.split(x, x.copy(), fractions, seed=seed)
+    seen = sorted(np.concatenate([p[0].ravel() for p in parts]).tolist())
+    assert seen == list(range(n))                                  # disjoint, nothing lost
+    return [len(p[0]) for p in parts]
+
+
+def test_split_gives_every_part_an_image_for_few_images():
+    """n = 3..7 used to leave the validation or test part empty (n = 3: 2/1/0, n = 5: 4/0/1)."""
+    for n in range(3, 40):
+        sizes = split_sizes(n)
+        assert min(sizes) >= 1 and sum(sizes) == n, (n, sizes)
+    for n in range(4, 30):
+        sizes = split_sizes(n, (0.25, 0.25, 0.25, 0.25))
+        assert min(sizes) >= 1, (n, sizes)
+    assert split_sizes(3) == [1, 1, 1]
+
+
+def test_split_sizes_of_the_study_are_unchanged():
+    """The sizes the study had before the fix (README: 704 -> 563 / 71 / 70), so that finished
+    runs of an existing --out were trained on the same split."""
+    assert split_sizes(704) == [563, 71, 70]
+    assert split_sizes(256) == [205, 25, 26]
+    assert split_sizes(20) == [16, 2, 2]
+    assert split_sizes(100) == [80, 10, 10]
+
+
+def test_split_parts_of_fraction_zero_stay_empty():
+    assert split_sizes(10, (0.9, 0.1, 0.0)) == [9, 1, 0]
+    assert split_sizes(2, (0.5, 0.0, 0.5)) == [1, 0, 1]
+    assert split_sizes(5, (0.0, 1.0)) == [0, 5]
+
+
+@pytest.mark.parametrize("fractions", [(float("nan"), 0.5, 0.5), (1.5, -0.5), (float("inf"), 0.0), (), "abc",
+                                       (0.5, 0.6), (0.5, None, 0.5)])
+def test_split_refuses_bad_fractions(fractions):
+    x = np.zeros((10, 1, 2, 2), np.float32)
+    with pytest.raises(ValueError, match="^fractions: "):
+        D.split(x, x, fractions)
+
+
+def test_split_refuses_fewer_images_than_non_empty_parts():
+    x = np.zeros((2, 1, 2, 2), np.float32)
+    with pytest.raises(ValueError, match="^x: 2 images cannot be split into 3 non-empty parts"):
+        D.split(x, x)
+    assert [len(p[0]) for p in D.split(x, x, (0.5, 0.5, 0.0))] == [1, 1, 0]

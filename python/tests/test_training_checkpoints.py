@@ -2,7 +2,10 @@
 predictions, and a run resumed from a checkpoint is identical to an uninterrupted one."""
 from __future__ import annotations
 
+import os
+import stat
 import struct
+import threading
 
 import numpy as np
 import pytest
@@ -108,3 +111,82 @@ def test_crafted_checkpoints_are_refused_not_trapped(tmp_path):
     # the untouched file, resealed, still loads and trains
     (tmp_path / "same.ckpt").write_bytes(_reseal(bytearray(good)))
     ss.Trainer.load(tmp_path / "same.ckpt").fit(x, y, epochs=1, verbose=False)
+
+
+def test_saving_follows_links_and_never_replaces_special_files(tmp_path):
+    """Saves write a temporary file and rename it over the path: that used to replace a
+    symbolic link by a file, a device (/dev/null, as root) or a FIFO by a regular file, and
+    reset a file's permissions. Now a link's target is written, special files and
+    directories are refused (on save and on load, without waiting on a FIFO), and an
+    existing file keeps its mode."""
+    m, other = ss.UNet(seed=1, **TINY), ss.UNet(seed=2, **TINY)
+    (tmp_path / "real").mkdir()
+    target = tmp_path / "real" / "target.model"
+    m.save(target)
+    link = tmp_path / "link.model"
+    link.symlink_to(target)
+    other.save(link)
+    assert link.is_symlink()
+    assert np.array_equal(ss.UNet.load(target).get_parameters(), other.get_parameters())
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for special in (folder, fifo):
+        with pytest.raises(OSError, match="not a regular file"):
+            m.save(special)
+        with pytest.raises(OSError, match="not a regular file"):
+            ss.UNet.load(special)
+    assert folder.is_dir() and stat.S_ISFIFO(os.stat(fifo).st_mode)
+    os.chmod(target, 0o600)
+    m.save(target)
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
+    long_name = tmp_path / ("m" * 250)  # the temporary name does not grow with the file's
+    m.save(long_name)
+    assert np.array_equal(ss.UNet.load(long_name).get_parameters(), m.get_parameters())
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["real", "link.model", "folder", "fifo", "m" * 250])
+
+
+def test_a_large_file_that_is_not_a_checkpoint_is_refused_from_its_first_bytes(tmp_path):
+    """Loading read the whole file before looking at it: a 100 GB file aborted the
+    interpreter (a failed allocation). A sparse 64 GB file is refused at once now."""
+    big = tmp_path / "big.bin"
+    with open(big, "wb") as f:
+        f.truncate(64 << 30)
+    with pytest.raises(OSError, match="bad magic"):
+        ss.UNet.load(big)
+    with pytest.raises(OSError, match="bad magic"):
+        ss.Trainer.load(big)
+
+
+def test_concurrent_saves_to_one_path_are_each_atomic(tmp_path):
+    """Every thread of a process used the same temporary name: saves tore each other's
+    files and failed to rename. Two threads saving and one loading must all succeed."""
+    path = tmp_path / "shared.model"
+    models = [ss.UNet(seed=s, **TINY) for s in (1, 2)]
+    models[0].save(path)
+    expected = [m.get_parameters() for m in models]
+    errors = []
+
+    def save(m):
+        try:
+            for _ in range(30):
+                m.save(path)
+        except Exception as e:  # noqa: BLE001 - collected and asserted below
+            errors.append(e)
+
+    def load():
+        try:
+            for _ in range(60):
+                p = ss.UNet.load(path).get_parameters()
+                assert any(np.array_equal(p, e) for e in expected)
+        except Exception as e:  # noqa: BLE001
+            errors.append(e)
+
+    threads = [threading.Thread(target=save, args=(m,)) for m in models] + [threading.Thread(target=load)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert [p.name for p in tmp_path.iterdir()] == ["shared.model"]  # no temporary file left

@@ -222,7 +222,37 @@ def test_file_errors(tmp_path):
 
 def test_bad_validation_targets_fail_before_the_epoch_counts(trainer):
     x, y = data()
-    raises(ValueError, trainer.fit, x, y, validation_data=(x, y * 3), verbose=False, names=["y"])
+    raises(ValueError, trainer.fit, x, y, validation_data=(x, y * 3), verbose=False, names=["validation_data[1]"])
     s = trainer.state
     assert s["epoch"] == 0 and s["history_length"] == 0 and not s["epoch_in_progress"]
     assert trainer.fit(x, y, epochs=1, validation_data=(x, y), verbose=False)["epoch"] == [1]
+
+
+def test_a_fit_that_will_fail_fails_before_its_first_step(tmp_path):
+    """Bad validation data was found at the end of the first epoch, a non-finite image in
+    the last batch after the Adam steps of the batches before it, and a checkpoint path in
+    a missing folder after the first epoch: each call then failed having changed the model.
+    Now each fails before any step, naming the argument, and the trainer is untouched."""
+    rng = np.random.default_rng(3)
+    x = rng.random((8, 1, 16, 16)).astype(np.float32)
+    y = (x > 0.5).astype(np.float32)
+    t = ss.Trainer(ss.UNet(**TINY), batch_size=4)
+    before = t.model.get_parameters()
+    last_inf = x.copy()
+    last_inf[-1, 0, 3, 3] = np.inf
+    nan_val = np.where(x > 0.9, np.nan, x)
+    cases = [
+        (ValueError, dict(x=last_inf), ["x: values must be finite", "sample 7"]),
+        (ValueError, dict(validation_data=(nan_val, y)), ["validation_data[0]: values must be finite"]),
+        (ValueError, dict(validation_data=(x, y * 5)), ["validation_data[1]: values must lie in [0, 1]"]),
+        (OSError, dict(checkpoint=tmp_path / "missing" / "c.ckpt"), ["checkpoint", "does not exist"]),
+        (OSError, dict(checkpoint=tmp_path), ["checkpoint", "not a regular file"]),
+        (ValueError, dict(checkpoint=str(tmp_path / "a\0b")), ["checkpoint", "NUL"]),
+    ]
+    for exc, kwargs, names in cases:
+        data = kwargs.pop("x", x)
+        raises(exc, t.fit, data, y, epochs=1, verbose=False, names=names, **kwargs)
+        assert t.step == 0 and t.epoch == 0, kwargs
+    assert np.array_equal(t.model.get_parameters(), before)
+    t.fit(x, y, epochs=1, validation_data=(x, y), checkpoint=tmp_path / "ok.ckpt", verbose=False)
+    assert t.epoch == 1 and (tmp_path / "ok.ckpt").is_file()
