@@ -53,6 +53,14 @@ struct DecodedTensor {
             dims.append(n)
         }
         type = try ElementType(code: d.dtype, argument: argument)
+        // The bytes described must be countable (the kernels size their work from them);
+        // dimensions ≤ 0 are refused later, with the shape.
+        var bytes = type.alignment  // the element size
+        for n in dims where n > 0 {
+            let (product, overflow) = bytes.multipliedReportingOverflow(by: n)
+            guard !overflow else { throw .shape(argument, "shape \(TensorShape.format(dims)) describes more than \(Int.max) bytes") }
+            bytes = product
+        }
         guard Int(bitPattern: data) % type.alignment == 0 else {
             throw .value(argument, "data pointer is not aligned for \(type.name)")
         }
@@ -102,6 +110,16 @@ struct DecodedTarget {
 func decodeName(_ p: UnsafePointer<CChar>?, argument: String) throws(SegLossError) -> String {
     guard let p else { throw .value(argument, "must not be NULL") }
     return String(cString: p)
+}
+
+/// Reads a file path: UTF-8 (a path in another encoding would otherwise be read with
+/// replacement characters, naming another file).
+func decodePath(_ p: UnsafePointer<CChar>?, argument: String = "path") throws(SegLossError) -> String {
+    guard let p else { throw .value(argument, "must not be NULL") }
+    guard let path = String(validatingCString: p) else {
+        throw SegLossError(.io, argument: argument, "is not valid UTF-8; paths in other encodings are not supported")
+    }
+    return path
 }
 
 /// Reads the option list into (name, value) pairs.

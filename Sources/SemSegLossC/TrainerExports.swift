@@ -164,7 +164,7 @@ public func semseg_trainer_end_epoch(
         guard (valX == nil) == (valY == nil) else { throw .value("val_y", "val_x and val_y must both be given or both be NULL") }
         let validation = valX == nil ? nil : try decodeData(valX, valY, xName: "val_x", yName: "val_y", finite: true).0
         let es = try earlyStopping(monitor: monitor, patience: patience, minDelta: minDelta)
-        let path = checkpointPath.map { String(cString: $0) }
+        let path = try checkpointPath.map { (p) throws(SegLossError) in try decodePath(p, argument: "checkpoint") }
         let (r, s) = try trainerBox(trainer).locked { b throws(SegLossError) in
             guard let run = b.run else { throw .value("trainer", "no epoch in progress; call semseg_trainer_begin_epoch first") }
             guard run.isComplete else {
@@ -250,7 +250,7 @@ public func semseg_trainer_save(
     guard let trainer else { return nullPointer("trainer", err, errLen) }
     guard let path else { return nullPointer("path", err, errLen) }
     return reportingStatus(err, errLen) { () throws(SegLossError) in
-        let p = String(cString: path)
+        let p = try decodePath(path)
         try trainerBox(trainer).locked { b throws(SegLossError) in
             try requireNoEpoch(b, "saving (a checkpoint holds whole epochs)")
             try b.trainer.save(to: p)
@@ -271,7 +271,7 @@ public func semseg_trainer_load(
         let pairs = try decodeOptions(options, nOptions)
         _ = try LossCatalog.make(name, options: pairs)  // unknown names and options fail before reading
         let t = try nonNegativeInt(threads, "threads")
-        let trainer = try Trainer.load(from: String(cString: path), threads: t == 0 ? nil : t)
+        let trainer = try Trainer.load(from: try decodePath(path), threads: t == 0 ? nil : t)
         trainer.objective = try CatalogObjective(name, options: pairs, outChannels: trainer.model.configuration.outChannels)
         out.pointee = retainedHandle(TrainerBox(trainer, modelBox: ModelBox(trainer.model)))
     }

@@ -120,7 +120,7 @@ public func semseg_unet_save(
     guard let path else { return nullPointer("path", err, errLen) }
     return reportingStatus(err, errLen) { () throws(SegLossError) in
         let box = try unbox(model, as: ModelBox.self, argument: "model", kind: "U-Net")
-        let p = String(cString: path)
+        let p = try decodePath(path)
         try box.locked { m throws(SegLossError) in try m.save(to: p) }
     }
 }
@@ -133,7 +133,7 @@ public func semseg_unet_load(
     guard let path else { return nullPointer("path", err, errLen) }
     guard let out else { return nullPointer("out", err, errLen) }
     return reportingStatus(err, errLen) { () throws(SegLossError) in
-        let model = try UNet.load(from: String(cString: path), threads: try nonNegativeInt(threads, "threads"))
+        let model = try UNet.load(from: try decodePath(path), threads: try nonNegativeInt(threads, "threads"))
         out.pointee = retainedHandle(ModelBox(model))
     }
 }

@@ -96,6 +96,10 @@ struct ABITests {
         #expect(callLoss(shape: [1, 1, 2, 2, 1, 1, 1, 1, 1]).status == SEMSEG_ERR_SHAPE)
         #expect(callLoss(targetShape: [1, 1, 4, 1]).status == SEMSEG_ERR_SHAPE)
         #expect(callLoss(shape: [1, 2, 1, 2]).status == SEMSEG_ERR_SHAPE)  // binary with 2 channels
+        // Counts that fit Int64 but whose bytes do not (a trap in the kernels' work arrays
+        // before the check on bytes, found by an ABI audit on 2026-12-06).
+        let r = callLoss(shape: [Int64.max, 1, 1, 1])
+        #expect(r.status == SEMSEG_ERR_SHAPE && r.message.contains("bytes"))
     }
 
     @Test("unknown names, options and codes")
@@ -107,6 +111,10 @@ struct ABITests {
         #expect(callLoss(options: [("mode", 9)]).status == SEMSEG_ERR_OPTION)
         #expect(callLoss(options: [("smooth_nr", .nan)]).status == SEMSEG_ERR_VALUE)
         #expect(callLoss(options: [("smooth_nr", -.infinity)]).status == SEMSEG_ERR_VALUE)
+        // A list index of Int64.max overflowed when the list's length was counted (a trap).
+        for index in ["9223372036854775807", "1048576", "-1", "x"] {
+            #expect(callLoss(name: "generalized_dice_loss", options: [("weight." + index, 1)]).status == SEMSEG_ERR_OPTION, "\(index)")
+        }
     }
 
     @Test("dtypes and alignment")

@@ -46,6 +46,11 @@ extension TrainingABITests {
             #expect(dir.status == SEMSEG_ERR_IO && dir.message.hasPrefix("path:"))
             #expect(semseg_trainer_save(t, "/nonexistent-dir/trainer.ckpt", nil, 0) == SEMSEG_ERR_IO)
             #expect(semseg_unet_save(m, "", nil, 0) == SEMSEG_ERR_IO)
+            // a path that is not UTF-8 (it used to be read with U+FFFD, naming another file)
+            let latin1: [CChar] = Array("/tmp/lat".utf8CString.dropLast()) + [CChar(bitPattern: 0xE9)] + Array(".ckpt".utf8CString)
+            let notUTF8 = latin1.withUnsafeBufferPointer { p in withError { semseg_unet_save(m, p.baseAddress, $0, $1) } }
+            #expect(notUTF8.status == SEMSEG_ERR_IO && notUTF8.message.contains("UTF-8"))
+            #expect(latin1.withUnsafeBufferPointer { p in semseg_trainer_save(t, p.baseAddress, nil, 0) } == SEMSEG_ERR_IO)
             // missing, model-only, corrupt, truncated and foreign files
             var h: OpaquePointer?
             #expect(semseg_unet_load("/nonexistent-dir/model.ckpt", 0, &h, nil, 0) == SEMSEG_ERR_IO)

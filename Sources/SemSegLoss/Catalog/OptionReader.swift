@@ -72,15 +72,19 @@ public struct OptionReader: Sendable {
         return x == 1
     }
 
+    /// Most entries of a list option (far more than any class count or scale list).
+    static let longestList = 1 << 20
+
     /// A list option (e.g. class weights), passed as `name.0`, `name.1`, … (the Python
     /// layer expands sequences that way); nil when absent. Indices must be 0..<count
     /// without gaps; NaN is rejected.
     public mutating func doubles(_ name: String) throws(SegLossError) -> [Double]? {
+        // (`longestList` bounds the indices, so that counting past the largest cannot overflow.)
         accepted.append(name)
         let prefix = name + "."
         var items: [Int: Double] = [:]
         for (i, k) in names.enumerated() where k.hasPrefix(prefix) {
-            guard let index = Int(k.dropFirst(prefix.count)), index >= 0 else {
+            guard let index = Int(k.dropFirst(prefix.count)), index >= 0, index < Self.longestList else {
                 throw .option(name, "list entries are passed as \(name).0, \(name).1, ...; got '\(k)'")
             }
             guard !numbers[i].isNaN else { throw .value(name, "must hold numbers, got NaN at index \(index)") }
