@@ -116,21 +116,6 @@ def loss_options(name: str, options: Optional[Mapping[str, Any]]) -> Dict[str, A
     return encode(full, sequences=sequence_options(name))
 
 
-def check_mode_fits(options: Optional[Mapping[str, Any]], out_channels: int, argument: str = "loss_options") -> None:
-    """A ``mode`` given in the loss options that the model's output cannot take is a
-    ValueError naming `argument` and ``mode`` (the library would report it on its internal
-    probe batch, as ``logits`` of shape (1, C, 1, 1))."""
-    mode = options.get("mode") if isinstance(options, Mapping) else None
-    if mode == "binary" and out_channels != 1:
-        raise ValueError(f"{argument}: mode='binary' needs a model with out_channels=1 (one sigmoid channel), "
-                         f"but the model has out_channels={out_channels}; use mode='multilabel' (independent "
-                         "channels) or mode='multiclass' (exclusive classes)")
-    if mode == "multiclass" and out_channels < 2:
-        raise ValueError(f"{argument}: mode='multiclass' needs a model with out_channels >= 2 (a softmax over the "
-                         f"classes), but the model has out_channels={out_channels}; use mode='binary' for one "
-                         "channel, or a UNet with one output channel per class")
-
-
 def early_stopping(spec: Optional[Mapping[str, Any]], has_validation: bool) -> Tuple[int, int, float]:
     """``Trainer.fit``'s ``early_stopping`` dict as (monitor code, patience, min_delta);
     monitor -1 when there is none."""

@@ -29,8 +29,8 @@ from . import _core, _dead_network, _fit_checks
 from ._openblas_core import blas_kernels, warn_if_generic as _warn_if_generic_blas
 from ._option_hints import training_hints
 from ._progress import Progress
-from ._training_args import (PathLike, as_float32, check_int, check_mode_fits, check_path, check_real, check_seed,
-                             check_threads, early_stopping as early_stopping_spec, loss_and_options,
+from ._training_args import (PathLike, as_float32, check_int, check_path, check_real, check_seed, check_threads,
+                             early_stopping as early_stopping_spec, loss_and_options,
                              loss_options as encode_loss_options)
 from .unet import UNet
 
@@ -83,10 +83,8 @@ class Trainer:
                  threshold: float = 0.5) -> None:
         if not isinstance(model, UNet):
             raise TypeError(f"model: expected a semsegloss_swift.UNet, got {type(model).__name__}")
-        given_options = loss_options is not None
         self.loss, loss_options = loss_and_options(loss, loss_options)
         self.loss_options: Dict[str, Any] = dict(loss_options or {})
-        check_mode_fits(loss_options, model.out_channels, "loss_options" if given_options else "loss")
         handle = _core.trainer_create(
             model._handle, self.loss, encode_loss_options(self.loss, loss_options), check_real("lr", lr),
             check_int("batch_size", batch_size), check_seed(seed), check_real("weight_decay", weight_decay),
@@ -122,13 +120,11 @@ class Trainer:
         >>> t.epoch, t.loss_options
         (3, {'lambda_boundary': 0.03})
         """
-        given_options = loss_options is not None
         name, loss_options = (self.loss, loss_options) if loss is None else loss_and_options(loss, loss_options)
         if loss_options is not None:
             options: Dict[str, Any] = dict(loss_options)
         else:
             options = dict(self.loss_options) if name == self.loss else {}
-        check_mode_fits(options, self.model.out_channels, "loss_options" if given_options else "loss")
         _core.trainer_set_loss(self._handle, name, encode_loss_options(name, options))
         self.loss, self.loss_options = name, options
 

@@ -96,18 +96,19 @@ def test_model_must_be_a_unet():
     raises(TypeError, ss.Trainer, object(), names=["model"])
 
 
-def test_a_mode_the_model_cannot_take_names_loss_options(tmp_path):
-    """The library finds it on an internal probe batch and named ``logits`` of shape
-    (1, C, 1, 1); the message names loss_options (or loss), the mode and out_channels."""
+def test_a_mode_the_model_cannot_take_names_mode_and_out_channels(tmp_path):
+    """The library found it on an internal probe batch and named ``logits`` of shape
+    (1, C, 1, 1); the message now names the mode and the model's out_channels (checked in
+    Swift, for every way a loss reaches a trainer)."""
     one, three = ss.UNet(**TINY), ss.UNet(out_channels=3, **TINY)
     for model, mode in [(one, "multiclass"), (three, "binary")]:
         for loss in ("dice_bce", "dice", "focal"):
             msg = raises(ValueError, ss.Trainer, model, loss=loss, loss_options={"mode": mode},
-                         names=["loss_options", f"mode={mode!r}", f"out_channels={model.out_channels}"])
+                         names=[f"mode: mode={mode!r}", f"out_channels={model.out_channels}"])
             assert "logits" not in msg and "(1, " not in msg
-    raises(ValueError, ss.Trainer, one, loss=ss.DiceLoss(mode="multiclass"), names=["loss: mode='multiclass'"])
+    raises(ValueError, ss.Trainer, one, loss=ss.DiceLoss(mode="multiclass"), names=["mode: mode='multiclass'"])
     t = ss.Trainer(one, loss="dice")
-    raises(ValueError, t.set_loss, loss_options={"mode": "multiclass"}, names=["loss_options", "mode"])
+    raises(ValueError, t.set_loss, loss_options={"mode": "multiclass"}, names=["mode: mode='multiclass'"])
     assert (t.loss, t.loss_options) == ("dice_loss", {})
     t.save(tmp_path / "t.ckpt")
     raises(ValueError, ss.Trainer.load, tmp_path / "t.ckpt", loss="dice", loss_options={"mode": "multiclass"},
