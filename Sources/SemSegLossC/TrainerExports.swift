@@ -138,9 +138,7 @@ public func semseg_trainer_train_batches(
         let (data, xs) = try decodeData(x, y, finite: false)
         let run = try trainerBox(trainer).locked { b throws(SegLossError) in
             guard var run = b.run else { throw .value("trainer", "no epoch in progress; call semseg_trainer_begin_epoch first") }
-            guard data.count == run.sampleCount else {
-                throw .shape("x", "the epoch began with \(run.sampleCount) samples, got \(data.count)")
-            }
+            try Trainer.requireSameData(data, as: run)
             let end = min(run.sampleCount, run.position + min(count, run.batchCount) * run.batchSize)
             try xs.requireFinite(samples: run.order[run.position..<end], imageSize: data.imageSize, argument: "x")
             defer { b.run = run }

@@ -171,6 +171,11 @@ extension Trainer {
         }
         let batchSize = try r.i64(), seed = try r.u64(), savedThreads = try r.i64()
         let threshold = try r.f64()
+        // A saved count is one a ComputeContext accepted (1...4096); anything else is damage,
+        // reported as such rather than as a bad `threads` argument.
+        guard threads != nil || (1...4096).contains(savedThreads) else {
+            throw r.fail("saved thread count \(savedThreads) out of range")
+        }
         let model = try section.makeModel(threads: threads ?? savedThreads)
         let trainer: Trainer
         do {
@@ -183,6 +188,9 @@ extension Trainer {
         guard (0...Checkpoint.largestCounter).contains(trainer.epoch) else { throw r.fail("epoch \(trainer.epoch) out of range") }
         trainer.rng = Xoshiro256(state: (try r.u64(), try r.u64(), try r.u64(), try r.u64()))
         let hasBest = try r.u8(), best = try r.f64()
+        guard hasBest <= 1, hasBest == 0 || best.isFinite else {
+            throw r.fail("the best validation loss is NaN or infinite")
+        }
         trainer.best = hasBest != 0 ? best : nil
         trainer.epochsWithoutImprovement = try r.i64()
         guard (0...Checkpoint.largestCounter).contains(trainer.epochsWithoutImprovement) else {

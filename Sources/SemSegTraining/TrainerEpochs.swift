@@ -12,6 +12,9 @@ public struct EpochRun: Sendable, Equatable {
     public let order: [Int]
     /// Batch size of the trainer that began the run.
     public let batchSize: Int
+    /// Shapes of the data the run began with (every call of `trainBatches` must pass the same).
+    public let xShape: [Int]
+    public let yShape: [Int]
     /// Samples trained so far (a multiple of `batchSize`, or all of them).
     public internal(set) var position = 0
     /// Batches trained so far.
@@ -33,16 +36,17 @@ extension Trainer {
         try checkData(data, argument: "x")
         var order = Array(0..<data.count)
         rng.shuffle(&order)
-        return EpochRun(order: order, batchSize: batchSize)
+        return EpochRun(order: order, batchSize: batchSize, xShape: data.xShape, yShape: data.yShape)
     }
 
     /// Trains the next `count` batches of `run` (fewer if the epoch ends first) on `data`,
     /// which must be the data the run began with (same sample count and shapes).
     public func trainBatches(_ data: SegmentationData, run: inout EpochRun, count: Int) throws(SegLossError) {
         guard count >= 0 else { throw .value("n_batches", "must be >= 0, got \(count)") }
-        guard data.count == run.sampleCount, run.batchSize == batchSize else {
-            throw .shape("x", "the epoch began with \(run.sampleCount) samples, got \(data.count)")
+        guard run.batchSize == batchSize else {
+            throw .value("run", "began by a trainer with batch size \(run.batchSize), this one has \(batchSize)")
         }
+        try Trainer.requireSameData(data, as: run)
         try checkData(data, argument: "x")
         var left = count
         while left > 0 && run.position < run.order.count {
@@ -52,6 +56,16 @@ extension Trainer {
             run.position = end
             run.batchesDone += 1
             left -= 1
+        }
+    }
+
+    /// Throws unless `data` has the shapes the run began with.
+    public static func requireSameData(_ data: SegmentationData, as run: EpochRun) throws(SegLossError) {
+        guard data.xShape == run.xShape else {
+            throw .shape("x", "the epoch began with x of shape \(run.xShape), got \(data.xShape)")
+        }
+        guard data.yShape == run.yShape else {
+            throw .shape("y", "the epoch began with y of shape \(run.yShape), got \(data.yShape)")
         }
     }
 
@@ -85,7 +99,8 @@ extension Trainer {
     public var epochsSinceImprovement: Int { epochsWithoutImprovement }
 
     /// What `fit` does after each epoch: scores `validation`, appends the record to
-    /// `history`, updates the early-stopping state and saves the checkpoint.
+    /// `history`, updates the early-stopping state and saves the checkpoint. If the save
+    /// fails the epoch stays recorded (its training happened) and the error says so.
     public func recordEpoch(
         loss: Double, validation: SegmentationData?, earlyStopping: EarlyStopping?, checkpointPath: String?
     ) throws(SegLossError) -> EpochRecord {
@@ -109,7 +124,14 @@ extension Trainer {
                 epochsWithoutImprovement = 0
             }
         }
-        if let checkpointPath { try save(to: checkpointPath) }
+        if let checkpointPath {
+            // The epoch has changed the weights, so it stays counted and recorded; only the
+            // file is missing, and the message says how to write it.
+            do { try save(to: checkpointPath) } catch {
+                throw SegLossError(error.kind, argument: error.argument, error.message
+                    + " (epoch \(epoch) was trained and recorded but not saved; call save again once the path is writable)")
+            }
+        }
         return record
     }
 }

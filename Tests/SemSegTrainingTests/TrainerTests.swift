@@ -182,4 +182,42 @@ func writeBytes(_ bytes: [UInt8], _ path: String) {
         #expect(throws: SegLossError.self) { try t3.fit(data, epochs: 1) }
         #expect(try t.fit(data, epochs: 1).count == 1)
     }
+
+    /// An epoch run takes only the data it began with: before 2026-12-06 same-count data of
+    /// another image size was trained on within the run.
+    @Test func epochRunRefusesDataOfAnotherShape() throws {
+        let t = try Trainer(model: try UNet(baseChannels: 2, depth: 2, threads: 1), batchSize: 2)
+        let x = [Float](repeating: 0.5, count: 4 * 256)
+        let square = try SegmentationData(x: x, xShape: [4, 1, 16, 16], y: x, yShape: [4, 1, 16, 16])
+        let wide = try SegmentationData(x: x, xShape: [4, 1, 8, 32], y: x, yShape: [4, 1, 8, 32])
+        var run = try t.beginEpoch(square)
+        do {
+            try t.trainBatches(wide, run: &run, count: 1)
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.argument == "x" && error.message.contains("[4, 1, 16, 16]"))
+        }
+        #expect(run.position == 0)
+        try t.trainBatches(square, run: &run, count: 2)
+        #expect(run.isComplete)
+    }
+
+    /// A checkpoint that cannot be written fails `recordEpoch` with a message saying the
+    /// epoch was trained and recorded (the weights changed; the file did not).
+    @Test func failedCheckpointSaveSaysTheEpochIsRecorded() throws {
+        let t = try Trainer(model: try UNet(baseChannels: 2, depth: 2, threads: 1), batchSize: 2)
+        let data = try diskData(2, seed: 4)
+        let run = try t.beginEpoch(data)
+        var done = run
+        try t.trainBatches(data, run: &done, count: 1)
+        let loss = try t.endEpoch(done)
+        do {
+            _ = try t.recordEpoch(loss: loss, scores: nil, earlyStopping: nil,
+                                  checkpointPath: "/nonexistent-semseg-dir/\(getpid())/x.ckpt")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.kind == .io && error.message.contains("epoch 1 was trained and recorded but not saved"))
+        }
+        #expect(t.epoch == 1 && t.history.count == 1)
+    }
 }

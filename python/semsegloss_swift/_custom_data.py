@@ -29,6 +29,25 @@ import numpy as np
 Arrays = Tuple[np.ndarray, np.ndarray]
 
 
+
+# Generated or resized data sets stay below 4 GiB per float32 array (images, masks).
+MAX_IMAGE_SIZE = 16384
+MAX_PIXELS = 1 << 30
+
+
+def check_image_size(size, count: int = 1, argument: str = "size") -> int:
+    """`size` as an int: an integer in [16, MAX_IMAGE_SIZE] (not a bool) whose `count`
+    images of size x size hold at most MAX_PIXELS pixels; else ValueError naming `size`,
+    or `argument` for too many pixels (e.g. "n and size" where the count is an argument too)."""
+    if not isinstance(size, (int, np.integer)) or isinstance(size, (bool, np.bool_)) or size < 16:
+        raise ValueError(f"size: expected an integer >= 16, got {size!r}")
+    if size > MAX_IMAGE_SIZE:
+        raise ValueError(f"size: expected at most {MAX_IMAGE_SIZE}, got {size!r}")
+    if int(count) * int(size) ** 2 > MAX_PIXELS:
+        raise ValueError(f"{argument}: {count} images of {size}x{size} are {int(count) * int(size) ** 2} pixels, "
+                         f"more than the {MAX_PIXELS} (2**30) a data set may hold")
+    return int(size)
+
 def _as_nchw(a: np.ndarray, name: str, channels_allowed: bool) -> np.ndarray:
     if a.ndim == 3:
         return a[:, None]
@@ -157,9 +176,8 @@ def from_arrays(images, masks, size: Optional[int] = None, classes: int = 1) -> 
         raise ValueError(f"masks: shape {y.shape} does not match images {x.shape} (same N, H, W)")
     x, y = _scaled_images(x), (_label_maps(y, int(classes)) if classes >= 2 else binary_masks(y))
     if size is not None:
-        if not isinstance(size, (int, np.integer)) or size < 16:
-            raise ValueError(f"size: expected an integer >= 16, got {size!r}")
-        x, y = resize(x, int(size), is_mask=False), resize(y, int(size), is_mask=True)
+        size = check_image_size(size, len(x))
+        x, y = resize(x, size, is_mask=False), resize(y, size, is_mask=True)
     return np.ascontiguousarray(x), np.ascontiguousarray(y)
 
 

@@ -18,7 +18,7 @@ from typing import Tuple
 
 import numpy as np
 
-from ._custom_data import from_arrays, load_npz
+from ._custom_data import check_image_size, from_arrays, load_npz
 from ._split import split
 from .datasets_folders import load_folders, load_lung_segmentation, load_montgomery, load_shenzhen
 
@@ -35,8 +35,7 @@ def _check_count_size(n: int, size: int, seed: int) -> None:
         return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
     if not integer(n) or n < 1:
         raise ValueError(f"n: expected a positive integer, got {n!r}")
-    if not integer(size) or size < 16:
-        raise ValueError(f"size: expected an integer >= 16, got {size!r}")
+    check_image_size(size, n, argument="n and size")
     if not integer(seed) or seed < 0:
         raise ValueError(f"seed: expected a non-negative integer, got {seed!r}")
 

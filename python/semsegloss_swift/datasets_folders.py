@@ -14,6 +14,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ._custom_data import check_image_size
 from ._image_files import read_image, read_mask
 
 Arrays = Tuple[np.ndarray, np.ndarray]
@@ -41,8 +42,7 @@ def _images_in(folder: str) -> List[str]:
 def _stack(pairs: Sequence[Tuple[str, Sequence[str]]], size: int, what: str) -> Arrays:
     """Reads (image path, [mask paths]) pairs; several masks are merged (logical or).
     Unreadable files and masks that are not binary raise errors naming the file."""
-    if not isinstance(size, (int, np.integer)) or size < 16:
-        raise ValueError(f"size: expected an integer >= 16, got {size!r}")
+    size = check_image_size(size, len(pairs))
     x = np.empty((len(pairs), 1, size, size), np.float32)
     y = np.empty_like(x)
     for i, (image, mask_paths) in enumerate(pairs):

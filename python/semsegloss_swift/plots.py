@@ -27,10 +27,13 @@ def learning_curves(out: str, losses: List[str], seeds: List[int]) -> str:
             with open(path) as f:
                 h = json.load(f)
             label = loss if seed == seeds[0] else None
-            epochs = np.arange(1, len(h.get("loss", [])) + 1)
-            line = axes[0].plot(epochs, h.get("loss", []), label=label)[0]
-            if h.get("val_iou"):
-                axes[1].plot(epochs, h["val_iou"], color=line.get_color(), label=label)
+            # each series against its own epochs: a run stopped mid-way or a history
+            # written by hand may hold fewer validation scores than training losses
+            loss_values = h.get("loss") or []
+            line = axes[0].plot(np.arange(1, len(loss_values) + 1), loss_values, label=label)[0]
+            iou = h.get("val_iou") or []
+            if iou:
+                axes[1].plot(np.arange(1, len(iou) + 1), iou, color=line.get_color(), label=label)
     axes[0].set(title="training loss", xlabel="epoch", yscale="log")
     axes[1].set(title="validation IoU", xlabel="epoch")
     axes[1].legend(fontsize=8)

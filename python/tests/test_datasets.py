@@ -52,9 +52,18 @@ def test_imbalanced_variant_is_about_one_percent_foreground():
     assert best_threshold_iou(x, y) < 0.9
 
 
+def test_phantom_refuses_more_pixels_than_a_data_set_may_hold():
+    """Before 2026-12-06 size=2**40 reached NumPy (an error from inside np.mgrid) and a
+    count times size squared above memory was only stopped by the allocation."""
+    with pytest.raises(ValueError, match=r"^n and size: 1048576 images of 64x64 are 4294967296 pixels"):
+        D.chest_xray_phantom(n=2**20, size=64)
+    with pytest.raises(ValueError, match="^size: expected at most 16384"):
+        D.from_arrays(np.zeros((1, 1, 4, 4)), np.zeros((1, 1, 4, 4)), size=16385)
+
+
 @pytest.mark.parametrize("bad", [dict(n=0), dict(n=-2), dict(n=True), dict(size=8), dict(size=64.5),
                                  dict(opacity_probability=2.0), dict(opacity_probability="0.5"), dict(seed=-1),
-                                 dict(seed=1.0)])
+                                 dict(seed=1.0), dict(size=2**40), dict(size=True)])
 def test_phantom_rejects_bad_arguments(bad):
     kwargs = dict(n=2, size=32)
     kwargs.update(bad)

@@ -151,3 +151,14 @@ def test_a_run_records_whether_it_predicted_one_class(tmp_path):
     study.run_study(tiny(tmp_path, seeds=[0], losses=["dice_bce"], epochs=1))
     metrics = json.loads((tmp_path / "runs" / "dice_bce-seed0" / "metrics.json").read_text())
     assert isinstance(metrics["one_class"], bool)
+
+
+def test_learning_curves_take_histories_of_unequal_lengths(tmp_path):
+    """A history with fewer validation scores than training losses (a run stopped between
+    the two, or written by hand) is plotted; before 2026-12-06 matplotlib raised on it."""
+    from semsegloss_swift import plots
+    run = tmp_path / "runs" / "dice-seed0"
+    run.mkdir(parents=True)
+    (run / "history.json").write_text(json.dumps({"loss": [1.0, 0.5, 0.4], "val_iou": [0.2, 0.3]}))
+    path = plots.learning_curves(str(tmp_path), ["dice"], [0])
+    assert os.path.getsize(path) > 1000

@@ -76,7 +76,8 @@ def _reseal(data: bytearray) -> bytes:
 
 def test_crafted_checkpoints_are_refused_not_trapped(tmp_path):
     """A file with a valid checksum but values no training can produce (counters near
-    Int64.max, NaN weights or moments) raises OSError at load; before 2026-12-06 an epoch
+    Int64.max, NaN weights or moments, a saved thread count outside 1..4096, a NaN best
+    validation score) raises OSError at load; before 2026-12-06 an epoch
     or Adam step of 2**63 - 1 loaded and the next fit trapped (killing the interpreter)."""
     x, y = disks(4, seed=2)
     t = ss.Trainer(ss.UNet(seed=3, **TINY), batch_size=4)
@@ -94,15 +95,27 @@ def test_crafted_checkpoints_are_refused_not_trapped(tmp_path):
     epoch = step + 8 + 8 * p + 32
     assert struct.unpack_from("<q", good, step)[0] == t.step == 1
     assert struct.unpack_from("<q", good, epoch)[0] == t.epoch == 1
-    cases = {"step": (step, "<q", 2**63 - 1), "epoch": (epoch, "<q", 2**63 - 1),
-             "nan parameter": (params, "<f", float("nan")), "negative moment": (moments_v, "<f", -1.0)}
-    for name, (offset, fmt, value) in cases.items():
+    threads, has_best = epoch - 16, epoch + 8 + 32
+    assert 1 <= struct.unpack_from("<q", good, threads)[0] <= 4096
+    assert good[has_best] == 0
+    cases = {"step": [(step, "<q", 2**63 - 1)], "epoch": [(epoch, "<q", 2**63 - 1)],
+             "nan parameter": [(params, "<f", float("nan"))], "negative moment": [(moments_v, "<f", -1.0)],
+             "thread count": [(threads, "<q", 5000)], "no thread count": [(threads, "<q", 0)],
+             "nan best": [(has_best, "<B", 1), (has_best + 1, "<d", float("nan"))],
+             "best flag": [(has_best, "<B", 7)]}
+    for name, fields in cases.items():
         bad = bytearray(good)
-        struct.pack_into(fmt, bad, offset, value)
+        for offset, fmt, value in fields:
+            struct.pack_into(fmt, bad, offset, value)
         crafted = tmp_path / f"{name.replace(' ', '_')}.ckpt"
         crafted.write_bytes(_reseal(bad))
-        with pytest.raises(OSError):
+        with pytest.raises(OSError, match="not a valid SemSegLoss U-Net checkpoint"):
             ss.Trainer.load(crafted)
+    # a thread count given to load replaces the saved one, so it is not read
+    bad = bytearray(good)
+    struct.pack_into("<q", bad, threads, 5000)
+    (tmp_path / "threads_given.ckpt").write_bytes(_reseal(bad))
+    assert ss.Trainer.load(tmp_path / "threads_given.ckpt", threads=1).epoch == 1
     bad = bytearray(good)
     struct.pack_into("<f", bad, params, float("inf"))
     (tmp_path / "inf.ckpt").write_bytes(_reseal(bad))
