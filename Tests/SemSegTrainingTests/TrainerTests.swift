@@ -9,6 +9,12 @@ import Glibc
 
 /// Bright disks (radius 4–9) on uniform noise, `n` images of 32×32, with their masks.
 func diskData(_ n: Int, seed: UInt64) throws -> SegmentationData {
+    let (x, y) = diskArrays(n, seed: seed)
+    return try SegmentationData(x: x, xShape: [n, 1, 32, 32], y: y, yShape: [n, 1, 32, 32])
+}
+
+/// The images and masks of `diskData`, (n, 1, 32, 32) each, as arrays.
+func diskArrays(_ n: Int, seed: UInt64) -> (x: [Float], y: [Float]) {
     var rng = Xoshiro256(seed: seed)
     let s = 32
     var x = [Float](repeating: 0, count: n * s * s), y = x
@@ -23,7 +29,7 @@ func diskData(_ n: Int, seed: UInt64) throws -> SegmentationData {
             }
         }
     }
-    return try SegmentationData(x: x, xShape: [n, 1, s, s], y: y, yShape: [n, 1, s, s])
+    return (x, y)
 }
 
 func tempPath(_ name: String) -> String { "/tmp/semseg-training-test-\(getpid())-\(name).ckpt" }
