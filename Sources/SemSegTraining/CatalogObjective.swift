@@ -97,6 +97,22 @@ public struct CatalogObjective: TrainingObjective, Sendable {
         }
     }
 
+    /// Label maps (multiclass, `(N, H, W)`): integer classes in [0, out_channels) or
+    /// ignore_index; dense targets: values in [0, 1] or ignore_index (what every catalogue
+    /// loss accepts; a loss's own further conditions are still checked batch by batch).
+    public func validateTargets(
+        _ y: UnsafePointer<Float>, yShape: [Int], outChannels: Int, argument: String
+    ) throws(SegLossError) {
+        let count = yShape.reduce(1, *), perSample = count / max(1, yShape[0])
+        let ignore = loss.options.ignoreIndex
+        if loss.options.mode == .multiclass && yShape.count == 3 {
+            try TargetValues.requireClassLabels(y, count: count, perSample: perSample, classes: outChannels,
+                                                ignore: ignore, argument: argument)
+        } else if yShape.count == 4 {
+            try TargetValues.requireUnitInterval(y, count: count, perSample: perSample, ignore: ignore, argument: argument)
+        }
+    }
+
     public var scoring: ScoringRule {
         ScoringRule(exclusiveClasses: loss.options.mode == .multiclass, ignoreLabel: loss.options.ignoreIndex)
     }

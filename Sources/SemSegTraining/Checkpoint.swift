@@ -17,6 +17,8 @@ import SemSegLoss
 ///             i64 batch_size, u64 seed, i64 threads, f64 threshold, i64 epoch
 ///             u64[4] xoshiro256** state
 ///             u8 has_best, f64 best, i64 epochs_without_improvement
+///                 (has_best: 0 none; 2 + k the best value of monitor k, `EarlyStopping.Metric`
+///                 raw value; 1 a best of an unrecorded monitor, as files before 2026-12-06)
 ///             i64 H, then H records: i64 epoch, f64 loss, u8 has_validation,
 ///                 f64 val_loss, f64 iou, f64 dice, f64 accuracy
 ///     u64     FNV-1a 64 of every preceding byte
@@ -26,6 +28,16 @@ import SemSegLoss
 enum Checkpoint {
     static let magic: [UInt8] = Array("SSLUNET".utf8) + [0]
     static let version: UInt32 = 1
+
+    /// Refuses to save a model whose parameters or BatchNorm statistics are not all finite
+    /// (`load` would refuse the file as damaged).
+    static func requireFinite(_ m: UNet) throws(SegLossError) {
+        let p = UnsafeBufferPointer(start: m.parameters.pointer, count: m.parameterCount)
+        let s = UnsafeBufferPointer(start: m.statistics.pointer, count: m.statisticsCount)
+        guard p.allSatisfy(\.isFinite), s.allSatisfy(\.isFinite) else {
+            throw .value("model", "has NaN or infinite parameters or BatchNorm statistics (a diverged run?); not saved, since such a checkpoint could not be loaded")
+        }
+    }
 
     static func writeModel(_ m: UNet, _ w: inout ByteWriter) {
         let c = m.configuration
@@ -113,6 +125,7 @@ enum Checkpoint {
 extension UNetModel where Scalar == Float {
     /// Saves configuration, parameters and BatchNorm statistics (no optimiser state).
     public func save(to path: String) throws(SegLossError) {
+        try Checkpoint.requireFinite(self)
         var w = Checkpoint.header(flags: 0)
         Checkpoint.writeModel(self, &w)
         try Checkpoint.finish(&w, path: path)
@@ -132,6 +145,7 @@ extension Trainer {
     /// shuffle generator, early-stopping state, history), so that `load` + `fit` continues
     /// bitwise-identically to an uninterrupted run with the same thread count.
     public func save(to path: String) throws(SegLossError) {
+        try Checkpoint.requireFinite(model)
         var w = Checkpoint.header(flags: 1)
         Checkpoint.writeModel(model, &w)
         let a = optimizer.configuration
@@ -142,7 +156,8 @@ extension Trainer {
         w.i64(batchSize); w.u64(seed); w.i64(model.context.threads); w.f64(threshold); w.i64(epoch)
         let s = rng.state
         w.u64(s.0); w.u64(s.1); w.u64(s.2); w.u64(s.3)
-        w.u8(best == nil ? 0 : 1); w.f64(best ?? 0); w.i64(epochsWithoutImprovement)
+        w.u8(best == nil ? 0 : bestMonitor.map { UInt8(2 + $0.rawValue) } ?? 1)
+        w.f64(best ?? 0); w.i64(epochsWithoutImprovement)
         w.i64(history.count)
         for h in history {
             w.i64(h.epoch); w.f64(h.loss); w.u8(h.validation == nil ? 0 : 1)
@@ -188,10 +203,11 @@ extension Trainer {
         guard (0...Checkpoint.largestCounter).contains(trainer.epoch) else { throw r.fail("epoch \(trainer.epoch) out of range") }
         trainer.rng = Xoshiro256(state: (try r.u64(), try r.u64(), try r.u64(), try r.u64()))
         let hasBest = try r.u8(), best = try r.f64()
-        guard hasBest <= 1, hasBest == 0 || best.isFinite else {
-            throw r.fail("the best validation loss is NaN or infinite")
-        }
+        let monitor = hasBest >= 2 ? EarlyStopping.Metric(rawValue: Int(hasBest) - 2) : nil
+        guard hasBest <= 1 || monitor != nil else { throw r.fail("unknown early-stopping monitor \(hasBest)") }
+        guard hasBest == 0 || best.isFinite else { throw r.fail("the best validation score is NaN or infinite") }
         trainer.best = hasBest != 0 ? best : nil
+        trainer.bestMonitor = monitor
         trainer.epochsWithoutImprovement = try r.i64()
         guard (0...Checkpoint.largestCounter).contains(trainer.epochsWithoutImprovement) else {
             throw r.fail("epochs without improvement \(trainer.epochsWithoutImprovement) out of range")

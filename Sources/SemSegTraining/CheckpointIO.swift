@@ -119,13 +119,30 @@ enum CheckpointFile {
         }
     }
 
-    /// `path`, or the file it links to when it is a symbolic link.
+    /// `path`, or the file it links to when it is a symbolic link, link after link (a
+    /// relative target is relative to its link's folder). The file need not exist: a link
+    /// to a file not yet written is followed too, so that saving through it creates the
+    /// file. A loop (more than 40 links) or a target that is not UTF-8 is an error.
     private static func resolved(_ path: String) throws(SegLossError) -> String {
-        var info = stat()
-        guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFLNK else { return path }
-        guard let real = realpath(path, nil) else { throw ioError(path, "is a symbolic link that cannot be followed") }
-        defer { free(real) }
-        return String(cString: real)
+        var current = path
+        for _ in 0..<40 {
+            var info = stat()
+            guard lstat(current, &info) == 0, info.st_mode & S_IFMT == S_IFLNK else { return current }
+            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            let n = readlink(current, &buffer, buffer.count - 1)
+            guard n > 0 else { throw ioError(path, "is a symbolic link that cannot be followed") }
+            guard let target = String(validatingCString: Array(buffer[0..<n]) + [0]) else {
+                throw SegLossError(.io, argument: "path", "\(path): is a symbolic link to a path that is not UTF-8")
+            }
+            if target.hasPrefix("/") {
+                current = target
+            } else if let slash = current.lastIndex(of: "/") {
+                current = String(current[...slash]) + target
+            } else {
+                current = target
+            }
+        }
+        throw SegLossError(.io, argument: "path", "\(path): is a symbolic link that cannot be followed (a loop, or more than 40 links)")
     }
 
     /// Reads a whole checkpoint: a regular file that starts with `magic` (checked before the

@@ -27,10 +27,48 @@ public protocol TrainingObjective {
     /// How the validation scores read targets of the logits' shape: thresholded channels
     /// (the default), or exclusive classes (argmax) for a softmax objective.
     var scoring: ScoringRule { get }
+
+    /// Checks the values of a whole data set's targets (`y`, shape `yShape`, for a model
+    /// of `outChannels` outputs) before training or scoring starts, so that a bad target
+    /// fails before any Adam step, with its index in `y` rather than in a shuffled batch.
+    /// `argument` names `y` in errors. Default: no check (`lossAndGradient` checks each batch).
+    func validateTargets(
+        _ y: UnsafePointer<Float>, yShape: [Int], outChannels: Int, argument: String
+    ) throws(SegLossError)
 }
 
 extension TrainingObjective {
     public var scoring: ScoringRule { ScoringRule() }
+
+    public func validateTargets(
+        _ y: UnsafePointer<Float>, yShape: [Int], outChannels: Int, argument: String
+    ) throws(SegLossError) {}
+}
+
+/// Target checks shared by the objectives' `validateTargets`.
+public enum TargetValues {
+    /// Every value in [0, 1] (soft or hard masks), or equal to `ignore`.
+    public static func requireUnitInterval(
+        _ y: UnsafePointer<Float>, count: Int, perSample: Int, ignore: Double?, argument: String
+    ) throws(SegLossError) {
+        let ig = ignore.map { Float($0) }
+        for i in 0..<count where !(y[i] >= 0 && y[i] <= 1) && y[i] != ig {
+            throw .value(argument, "values must lie in [0, 1]\(ignore == nil ? "" : " or equal ignore_index"), got \(y[i]) at flat index \(i) (sample \(i / max(1, perSample)))")
+        }
+    }
+
+    /// Every value a class index in [0, classes), or equal to `ignore`.
+    public static func requireClassLabels(
+        _ y: UnsafePointer<Float>, count: Int, perSample: Int, classes: Int, ignore: Double?, argument: String
+    ) throws(SegLossError) {
+        let ig = ignore.map { Float($0) }
+        for i in 0..<count where y[i] != ig {
+            let v = y[i]
+            guard v.isFinite, v == v.rounded(), v >= 0, v < Float(classes) else {
+                throw .value(argument, "class labels must be integers in [0, \(classes))\(ignore == nil ? "" : " or equal ignore_index"), got \(v) at flat index \(i) (sample \(i / max(1, perSample)))")
+            }
+        }
+    }
 }
 
 /// How `SegmentationScores` reads predictions and targets.
@@ -67,6 +105,14 @@ public struct ClosureObjective: TrainingObjective {
 /// divided by the element count. Targets must have the logits' shape and lie in [0, 1].
 public struct BCEWithLogitsObjective: TrainingObjective {
     public init() {}
+
+    public func validateTargets(
+        _ y: UnsafePointer<Float>, yShape: [Int], outChannels: Int, argument: String
+    ) throws(SegLossError) {
+        let count = yShape.reduce(1, *)
+        try TargetValues.requireUnitInterval(y, count: count, perSample: count / max(1, yShape[0]), ignore: nil,
+                                             argument: argument)
+    }
 
     public func lossAndGradient(
         logits: UnsafePointer<Float>, shape: TensorShape, target: UnsafePointer<Float>, targetShape: [Int],

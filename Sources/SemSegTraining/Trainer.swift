@@ -58,8 +58,11 @@ public final class Trainer {
     public internal(set) var history: [EpochRecord] = []
 
     var rng: Xoshiro256
-    /// Early-stopping state: best monitored value and epochs since.
+    /// Early-stopping state: best monitored value, the monitor it is a value of (nil for a
+    /// best loaded from a checkpoint that did not record it: the next monitor adopts it),
+    /// and epochs since.
     var best: Double? = nil
+    var bestMonitor: EarlyStopping.Metric? = nil
     var epochsWithoutImprovement = 0
     /// Per-batch staging (targets, NCHW logits and gradients), reused between steps.
     var staging: (targets: Buffer<Float>, logits: Buffer<Float>, gradient: Buffer<Float>)?
@@ -104,7 +107,11 @@ public final class Trainer {
         guard epochs >= 0 else { throw .value("epochs", "must be >= 0, got \(epochs)") }
         try checkFitOptions(earlyStopping, hasValidation: validation != nil)
         try checkData(data, argument: "x")
-        if let validation { try checkData(validation, argument: "validation_data") }
+        try checkTargets(data, argument: "y")
+        if let validation {
+            try checkData(validation, argument: "validation_data")
+            try checkTargets(validation, argument: "validation_data")
+        }
         var records: [EpochRecord] = []
         for _ in 0..<epochs {
             if shouldStop(earlyStopping) { break }
@@ -124,5 +131,14 @@ public final class Trainer {
 
     func checkData(_ data: SegmentationData, argument: String) throws(SegLossError) {
         _ = try model.configuration.geometry(forInput: data.xShape, argument: argument)
+    }
+
+    /// The objective's check of every target value (`TrainingObjective.validateTargets`),
+    /// once per epoch or evaluation rather than per batch.
+    func checkTargets(_ data: SegmentationData, argument: String) throws(SegLossError) {
+        let outChannels = model.configuration.outChannels
+        try data.withPointers { (_, y) throws(SegLossError) in
+            try objective.validateTargets(y, yShape: data.yShape, outChannels: outChannels, argument: argument)
+        }
     }
 }

@@ -34,6 +34,7 @@ extension Trainer {
     /// Checks `data` and draws the epoch's sample order from the trainer's generator.
     public func beginEpoch(_ data: SegmentationData) throws(SegLossError) -> EpochRun {
         try checkData(data, argument: "x")
+        try checkTargets(data, argument: "y")
         var order = Array(0..<data.count)
         rng.shuffle(&order)
         return EpochRun(order: order, batchSize: batchSize, xShape: data.xShape, yShape: data.yShape)
@@ -92,7 +93,15 @@ extension Trainer {
     /// not improved for `patience` epochs). Always false without early stopping.
     public func shouldStop(_ earlyStopping: EarlyStopping?) -> Bool {
         guard let es = earlyStopping else { return false }
-        return epochsWithoutImprovement >= es.patience
+        return stoppingState(for: es).waited >= es.patience
+    }
+
+    /// The best value and the epochs since it, for monitor `es.metric`: a best of another
+    /// monitor (a `fit` that monitored something else) does not count, so a new monitor
+    /// starts afresh.
+    func stoppingState(for es: EarlyStopping) -> (best: Double?, waited: Int) {
+        guard best == nil || bestMonitor == nil || bestMonitor == es.metric else { return (nil, 0) }
+        return (best, epochsWithoutImprovement)
     }
 
     /// Epochs since the monitored score last improved (early-stopping state).
@@ -116,12 +125,15 @@ extension Trainer {
         let record = EpochRecord(epoch: epoch, loss: loss, validation: scores)
         history.append(record)
         if let es = earlyStopping, let scores {
-            let v = es.value(scores)
-            if let b = best, !(v > b + es.minDelta) {
-                epochsWithoutImprovement += 1
-            } else {
+            let v = es.value(scores), (b, waited) = stoppingState(for: es)
+            if let b, !(v > b + es.minDelta) {
+                epochsWithoutImprovement = waited + 1
+            } else if v.isFinite {
                 best = v
                 epochsWithoutImprovement = 0
+                bestMonitor = es.metric
+            } else {  // a NaN score is no improvement, and never a best (checkpoints refuse it)
+                epochsWithoutImprovement = waited + 1
             }
         }
         if let checkpointPath {

@@ -89,7 +89,7 @@ extension Trainer {
         }
         let r = try forwardBatch(data, indices: indices, training: true, withGradient: true)
         try model.backwardPass(r.geometry)
-        optimizer.update(model.parameters.pointer, gradient: model.context.gradient, context: model.context)
+        try optimizer.update(model.parameters.pointer, gradient: model.context.gradient, context: model.context)
         return r.loss
     }
 
@@ -97,6 +97,7 @@ extension Trainer {
     /// `batchSize` (default: the trainer's).
     public func evaluate(_ data: SegmentationData, batchSize: Int? = nil) throws(SegLossError) -> SegmentationScores {
         try checkData(data, argument: "x")
+        try checkTargets(data, argument: "y")
         let b = batchSize ?? self.batchSize
         guard b >= 1 else { throw .value("batch_size", "must be at least 1, got \(b)") }
         var counts = ScoreCounts()

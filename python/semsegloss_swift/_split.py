@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import math
-from typing import Iterable, List, Tuple
+import numbers
+from typing import Any, Iterable, List, Tuple
 
 import numpy as np
 
@@ -14,7 +15,14 @@ def split(x: np.ndarray, y: np.ndarray, fractions: Iterable[float] = (0.8, 0.1, 
     """Shuffles (seeded) and splits into parts of the given fractions (default 80/10/10,
     as the study). Returns a list of (x, y) pairs; every part of a non-zero fraction gets at
     least one image (ValueError when there are fewer images than such parts), a part of
-    fraction 0 none. Fractions must be finite, >= 0 and sum to 1."""
+    fraction 0 none. Fractions must be finite, >= 0 and sum to 1; `seed` is an integer
+    >= 0."""
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"seed: expected an integer >= 0, got {seed!r}")
+    if seed < 0:
+        raise ValueError(f"seed: expected an integer >= 0, got {int(seed)}")
+    _require_samples("x", x)
+    _require_samples("y", y)
     try:
         fr = [float(f) for f in fractions]
     except (TypeError, ValueError):
@@ -26,8 +34,15 @@ def split(x: np.ndarray, y: np.ndarray, fractions: Iterable[float] = (0.8, 0.1, 
     needed = sum(f > 0 for f in fr)
     if len(x) < needed:
         raise ValueError(f"x: {len(x)} images cannot be split into {needed} non-empty parts (fractions {fr})")
-    order = np.random.default_rng(seed).permutation(len(x))
+    order = np.random.default_rng(int(seed)).permutation(len(x))
     return [(x[order[a:b]], y[order[a:b]]) for a, b in zip(*_bounds(fr, len(x)))]
+
+
+def _require_samples(name: str, a: Any) -> None:
+    """TypeError naming `name` unless `a` has a first axis to split (a scalar has none)."""
+    if not hasattr(a, "__len__") or getattr(a, "ndim", 1) == 0:
+        raise TypeError(f"{name}: expected an array of samples (N, ...) to split, got "
+                        f"{type(a).__name__}{' of shape ()' if getattr(a, 'ndim', 1) == 0 else ''}")
 
 
 def _bounds(fr: List[float], n: int) -> Tuple[List[int], List[int]]:

@@ -9,6 +9,7 @@ from typing import Any, Dict, Mapping, Optional, Tuple, Union
 import numpy as np
 
 from . import _core
+from ._masked_arrays import refuse_masked_array
 from ._options import check_in_range, encode
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -60,11 +61,17 @@ def as_float32(name: str, value: Any) -> np.ndarray:
     """`value` as a C-contiguous float32 array (real dtypes only)."""
     if value is None:
         raise TypeError(f"{name}: expected an array, got None")
-    arr = np.asarray(value)
+    refuse_masked_array(name, value)
+    try:
+        arr = np.asarray(value)
+    except ValueError as e:  # a ragged nested list
+        raise ValueError(f"{name}: cannot be read as an array: its nested sequences do not all have the same "
+                         f"shape ({e})") from None
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{name}: dtype {arr.dtype} is not supported; use a real numeric dtype")
     with np.errstate(over="ignore", invalid="ignore"):  # out-of-range values become inf: reported
-        return np.ascontiguousarray(arr, dtype=np.float32)
+        # (not np.ascontiguousarray, which makes a 0-d input 1-d: its shape would be misreported)
+        return np.asarray(arr, dtype=np.float32, order="C")
 
 
 def resolve_loss(loss: Any) -> str:
@@ -84,6 +91,8 @@ def loss_and_options(loss: Any, options: Optional[Mapping[str, Any]]) -> Tuple[s
     """(catalogue name, options) from a loss name and ``loss_options``, or from a configured
     loss object (``ss.DiceLoss(batch=True)``, ``ss.presets.preset(...)``) and no options."""
     from ._loss_api import Loss
+    if options is not None and not isinstance(options, Mapping):
+        raise TypeError(f"loss_options: expected a dict of loss options, got {type(options).__name__}")
     if isinstance(loss, Loss):
         if options is not None:
             raise TypeError(f"loss_options: given next to a configured {type(loss).__name__}; "
@@ -114,27 +123,3 @@ def loss_options(name: str, options: Optional[Mapping[str, Any]]) -> Dict[str, A
     if "mode" not in options:
         full.pop("mode", None)
     return encode(full, sequences=sequence_options(name))
-
-
-def early_stopping(spec: Optional[Mapping[str, Any]], has_validation: bool) -> Tuple[int, int, float]:
-    """``Trainer.fit``'s ``early_stopping`` dict as (monitor code, patience, min_delta);
-    monitor -1 when there is none."""
-    if spec is None:
-        return -1, 1, 0.0
-    if not isinstance(spec, Mapping):
-        raise TypeError(f"early_stopping: expected None or a dict like {{'monitor': 'val_iou', "
-                        f"'patience': 5}}, got {type(spec).__name__}")
-    unknown = sorted(set(spec) - {"monitor", "patience", "min_delta"})
-    if unknown:
-        raise ValueError(f"early_stopping: unknown key {unknown[0]!r}; accepted: monitor, patience, min_delta")
-    if not has_validation:
-        raise ValueError("early_stopping: needs validation_data")
-    monitor = spec.get("monitor", "val_loss")
-    if not isinstance(monitor, str) or monitor not in CODES["monitor"]:
-        raise ValueError(f"early_stopping: monitor must be one of {', '.join(map(repr, CODES['monitor']))}, "
-                         f"got {monitor!r}")
-    patience = check_int("patience", spec.get("patience", 5))
-    if patience < 1:
-        raise ValueError(f"early_stopping: patience must be >= 1, got {patience}")
-    min_delta = check_real("min_delta", spec.get("min_delta", 0.0))
-    return CODES["monitor"][monitor], patience, min_delta

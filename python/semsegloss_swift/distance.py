@@ -12,6 +12,7 @@ from typing import Any, Optional, Sequence, Union
 import numpy as np
 
 from . import _core
+from ._masked_arrays import refuse_masked_array
 from ._options import choice, flat_values
 
 __all__ = ["distance_transform_edt", "signed_distance"]
@@ -24,7 +25,9 @@ Sampling = Optional[Union[float, Sequence[float]]]
 
 
 def _as_mask(mask: Any) -> np.ndarray:
-    """Any real array -> bool (non-zero is True); NaN, object, str and complex rejected."""
+    """Any real array -> bool (non-zero is True); NaN, object, str, complex and numpy.ma
+    masked arrays (whose mask np.asarray would drop) rejected."""
+    refuse_masked_array("mask", mask)
     if isinstance(mask, np.ndarray) and mask.dtype in (np.bool_, np.uint8):
         arr = mask
     else:

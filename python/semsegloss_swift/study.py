@@ -59,7 +59,8 @@ def _make_out(out: str) -> None:
 
 
 def run_study(cfg: StudyConfig, arrays: Optional[Tuple[Any, Any]] = None) -> str:
-    """Runs the study of `cfg` and returns the results table (Markdown); files go to
+    """Runs the study of `cfg` (a :class:`StudyConfig`; TypeError naming it for anything
+    else, a dict of its fields included) and returns the results table (Markdown); files go to
     ``cfg.out``. `arrays` = (images, masks) studies your own arrays instead of ``cfg.data``
     (converted and resized to ``cfg.size`` by :func:`datasets.from_arrays`; ``cfg.data`` is
     then only the name shown in the report).
@@ -74,6 +75,9 @@ def run_study(cfg: StudyConfig, arrays: Optional[Tuple[Any, Any]] = None) -> str
     >>> print(study.run_study(cfg, arrays=(x, y)).splitlines()[0])
     # Loss study: my squares, 32x32, 1 epochs, seeds [0]
     """
+    if not isinstance(cfg, StudyConfig):
+        raise TypeError(f"cfg: expected a study.StudyConfig, got {type(cfg).__name__}; "
+                        "for a dict of its fields pass StudyConfig(**fields)")
     cfg.validate()
     if arrays is not None and (not isinstance(arrays, (tuple, list)) or len(arrays) != 2):
         raise TypeError(f"arrays: expected a pair (images, masks), got {type(arrays).__name__}"

@@ -54,11 +54,24 @@ _COMPUTED_AS_GIVEN = (_torch.float32, _torch.float64)
 
 # MARK: - tensors to arrays
 
+def _require_dense_data(t: Any, argument: str) -> None:
+    """TypeError naming `argument` for tensors whose values cannot be read as one strided
+    array: sparse layouts, nested tensors and 'meta' tensors (shape without data)."""
+    if getattr(t, "is_nested", False):
+        raise TypeError(f"{argument}: nested tensors are not supported; pass a dense (strided) tensor")
+    if t.layout != _torch.strided:
+        raise TypeError(f"{argument}: expected a dense (strided) tensor, got layout {t.layout}; "
+                        f"use {argument}.to_dense()")
+    if t.device.type == "meta":
+        raise TypeError(f"{argument}: a 'meta' tensor has no values to compute with")
+
+
 def _input_array(input: Any):
     """The NumPy view (CPU, float32/float64) of the input tensor; TypeError naming
     ``input`` for anything else."""
     if not isinstance(input, _torch.Tensor):
         raise TypeError(f"input: expected a torch.Tensor, got {type(input).__name__}")
+    _require_dense_data(input, "input")
     if not input.is_floating_point():
         raise TypeError(f"input: expected a floating-point tensor, got dtype {input.dtype}")
     x = input.detach()
@@ -74,6 +87,7 @@ def _other_array(value: Any, argument: str):
     else goes to the library as it is, which checks it."""
     if not isinstance(value, _torch.Tensor):
         return value
+    _require_dense_data(value, argument)
     t = value.detach()
     if t.device.type != "cpu":
         t = t.cpu()

@@ -19,7 +19,10 @@ upstream gradient. Training is bitwise deterministic for a given seed and thread
 """
 from __future__ import annotations
 
+import copy
 import math
+import os
+import tempfile
 import time
 from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
@@ -30,8 +33,7 @@ from ._openblas_core import blas_kernels, warn_if_generic as _warn_if_generic_bl
 from ._option_hints import training_hints
 from ._progress import Progress
 from ._training_args import (PathLike, as_float32, check_int, check_path, check_real, check_seed, check_threads,
-                             early_stopping as early_stopping_spec, loss_and_options,
-                             loss_options as encode_loss_options)
+                             loss_and_options, loss_options as encode_loss_options)
 from .unet import UNet
 
 __all__ = ["UNet", "Trainer", "blas_kernels"]
@@ -120,7 +122,7 @@ class Trainer:
         >>> t.epoch, t.loss_options
         (3, {'lambda_boundary': 0.03})
         """
-        name, loss_options = (self.loss, loss_options) if loss is None else loss_and_options(loss, loss_options)
+        name, loss_options = loss_and_options(self.loss if loss is None else loss, loss_options)
         if loss_options is not None:
             options: Dict[str, Any] = dict(loss_options)
         else:
@@ -219,7 +221,8 @@ class Trainer:
             :meth:`load`.
         verbose : bool or int, default True
             True/1: a progress bar per epoch (tqdm when installed, else one line per
-            epoch); 2: one line per epoch; False/0: silent.
+            epoch); 2: one line per epoch; False/0: silent. Other values are refused
+            (TypeError or ValueError).
 
         Returns
         -------
@@ -236,6 +239,19 @@ class Trainer:
             training images), i.e. every ReLU before the head is off and no gradient
             reaches the weights. Costs one prediction of those images per epoch.
 
+        Notes
+        -----
+        The arguments, the images, every target value (its flat index in `y` is named),
+        the validation data and the checkpoint path are checked before the first step, so
+        a call that fails on them leaves the trainer as it was. A step that would make a
+        weight NaN or infinite (a diverging run) is refused before it is applied
+        (ValueError naming ``lr``), so the model keeps finite weights that can be saved.
+        An epoch interrupted by an exception (such as the KeyboardInterrupt of Ctrl-C) is
+        neither counted nor recorded, but the Adam steps of its finished mini-batches stay
+        applied to the model; to resume exactly, load the last checkpoint (:meth:`load`).
+        Early stopping counts the epochs of the monitor it is given: a `fit` with another
+        ``monitor`` than the previous one starts its count afresh.
+
         Examples
         --------
         >>> import numpy as np, semsegloss_swift as ss
@@ -249,13 +265,14 @@ class Trainer:
         epochs = check_int("epochs", epochs)
         if epochs < 0:
             raise ValueError(f"epochs: must be >= 0, got {epochs}")
+        _fit_checks.check_verbose(verbose)
         xs, ys = self._data(x, y, "x", "y")
         xv = yv = None
         if validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
                 raise TypeError("validation_data: expected a pair (x_val, y_val)")
             xv, yv = self._data(validation_data[0], validation_data[1], "validation_data[0]", "validation_data[1]")
-        monitor, patience, min_delta = early_stopping_spec(early_stopping, xv is not None)
+        monitor, patience, min_delta = _fit_checks.early_stopping(early_stopping, xv is not None)
         path = None if checkpoint is None else _fit_checks.checkpoint_location(check_path("checkpoint", checkpoint))
         # Everything that would stop the run is checked before the first step changes the model.
         _fit_checks.require_finite("x", xs)
@@ -334,6 +351,25 @@ class Trainer:
         generator, early-stopping state, history) atomically. The loss is not stored:
         pass the same one to :meth:`load`."""
         _core.trainer_save(self._handle, check_path("path", path))
+
+    def __deepcopy__(self, memo: Dict[int, Any]) -> "Trainer":
+        """An exact copy through :meth:`save` and :meth:`load` (in a temporary folder):
+        the copy trains a copy of the model (``copy.model``) with the same loss, optimizer
+        state, shuffling, early-stopping state and history."""
+        if id(self.model) in memo:
+            raise TypeError("Trainer: copy.deepcopy copied its model before it, and the copied trainer "
+                            "brings its own copy of the model: copy the trainer first (or alone) and use "
+                            "its .model")
+        with tempfile.TemporaryDirectory(prefix="semsegloss-copy-") as folder:
+            path = os.path.join(folder, "trainer.ckpt")
+            self.save(path)
+            other = type(self).load(path, loss=self.loss, loss_options=copy.deepcopy(self.loss_options, memo),
+                                    threads=self.model.threads)
+        other._times = dict(self._times)
+        other._dead_warned = self._dead_warned
+        memo[id(self)] = other
+        memo[id(self.model)] = other.model
+        return other
 
     @classmethod
     def load(cls, path: PathLike, loss: Any = "dice_bce", loss_options: Optional[Mapping[str, Any]] = None,

@@ -6,13 +6,16 @@ producing logits. Trained by :class:`semsegloss_swift.Trainer` (``training.py``)
 """
 from __future__ import annotations
 
+import os
+import tempfile
 from typing import Any, Dict, Optional
 
 import numpy as np
 
 from . import _core
 from ._option_hints import training_hints
-from ._training_args import CODES, PathLike, as_float32, check_int, check_path, check_real, check_seed, check_threads
+from ._training_args import (CODES, PathLike, as_float32, check_int, check_path, check_real, check_seed,
+                             check_threads)
 
 __all__ = ["UNet"]
 
@@ -172,6 +175,16 @@ class UNet:
         True
         """
         _core.unet_save(self._handle, check_path("path", path))
+
+    def __deepcopy__(self, memo: Dict[int, Any]) -> "UNet":
+        """An exact copy (weights, BatchNorm statistics, thread count) with its own
+        handle, through :meth:`save` and :meth:`load` in a temporary folder."""
+        with tempfile.TemporaryDirectory(prefix="semsegloss-copy-") as folder:
+            path = os.path.join(folder, "model.ckpt")
+            self.save(path)
+            other = type(self).load(path, threads=self.threads)
+        memo[id(self)] = other
+        return other
 
     @classmethod
     def load(cls, path: PathLike, threads: Optional[int] = None) -> "UNet":

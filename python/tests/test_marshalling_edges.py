@@ -82,19 +82,20 @@ OUT_OF_MEMORY = textwrap.dedent("""
     import resource, sys
     import numpy as np, semsegloss_swift as ss
     name, mode = sys.argv[1], sys.argv[2]
+    fn = getattr(ss.metrics, name[8:]) if name.startswith("metrics.") else ss.LOSSES[name]
     rng = np.random.default_rng(0)
     shape = (1, 4, 1024, 2048) if mode == "multiclass" else (4, 1, 1024, 2048)
     x = rng.random(shape, dtype=np.float32)
     t = rng.integers(0, 4, (1, 1024, 2048)) if mode == "multiclass" else (x > 0.5).astype(np.float32)
     options = {"mode": mode}
-    ss.LOSSES[name](x[..., :64, :64], t[..., :64, :64], **options)  # worker threads started
+    fn(x[..., :64, :64], t[..., :64, :64], **options)  # worker threads started
     ss.release_scratch_memory()
     with open("/proc/self/status") as status:
         used = next(int(l.split()[1]) * 1024 for l in status if l.startswith("VmSize:"))
     # room for a few MB more, not for a buffer the size of the input (32 MB)
     resource.setrlimit(resource.RLIMIT_AS, (used + (16 << 20), resource.RLIM_INFINITY))
     try:
-        ss.LOSSES[name](x, t, **options)
+        fn(x, t, **options)
     except MemoryError as e:
         print("MemoryError", e)
     else:
@@ -115,3 +116,14 @@ def test_scratch_memory_that_cannot_be_had_is_a_memory_error(name, mode):
                           timeout=300)
     assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
     assert done.stdout.startswith("MemoryError input: out of memory"), done.stdout
+
+
+@pytest.mark.parametrize("name", ["metrics.confusion_counts", "metrics.iou", "metrics.hausdorff_distance"])
+def test_multiclass_metrics_without_memory_for_their_class_maps_raise_memory_error(name):
+    """The multiclass metrics keep a predicted and a true class per voxel (16 MB each here);
+    before 2026-12-06 those came from Swift arrays and the interpreter aborted when memory
+    ran out. Set-up as above."""
+    done = subprocess.run([sys.executable, "-c", OUT_OF_MEMORY, name, "multiclass"], capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
+    assert done.stdout.startswith("MemoryError input: "), done.stdout

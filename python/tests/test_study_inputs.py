@@ -151,6 +151,16 @@ def test_broken_files_of_a_finished_run_are_named(tmp_path):
         assert str(e.value).endswith(f"delete the folder {run} to train that run again")
 
 
+@pytest.mark.parametrize("cfg", [{"data": "synthetic"}, "synthetic", None])
+def test_run_study_names_a_config_that_is_not_a_study_config(cfg, tmp_path):
+    """Before 2026-12-06 a dict raised AttributeError ("'dict' object has no attribute
+    'validate'"); the docstring asks for a StudyConfig, and the message says how to make one."""
+    with pytest.raises(TypeError, match=r"^cfg: expected a study.StudyConfig, got (dict|str|NoneType); "
+                                        r"for a dict of its fields pass StudyConfig\(\*\*fields\)$"):
+        study.run_study(cfg)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_check_path_names_the_argument_for_a_nul_byte():
     for name in ("path", "checkpoint", "out"):
         with pytest.raises(ValueError, match=f"^{name}: the path contains a NUL byte"):

@@ -87,7 +87,7 @@ def test_multiclass_label_map_errors_name_y():
     multi = ss.Trainer(ss.UNet(out_channels=3, seed=2, **TINY), loss="dice_ce", loss_options={"mode": "multiclass"})
     with pytest.raises(ValueError, match="y: class labels must be integers"):
         multi.fit(x, labels + 0.5, verbose=False)
-    with pytest.raises(ValueError, match="y: labels must lie in"):
+    with pytest.raises(ValueError, match=r"y: class labels must be integers in \[0, 3\)"):
         multi.fit(x, labels + 3, verbose=False)
     with pytest.raises(ValueError, match="y: expected shape"):
         multi.fit(x, labels[:, :8], verbose=False)

@@ -18,12 +18,14 @@ public struct MulticlassClasses: Sendable {
     public static let ignored: Int32 = -1
 
     /// Predicted class per voxel, image-major (`N · spatialCount`).
-    public let predicted: [Int32]
+    public var predicted: UnsafeBufferPointer<Int32> { UnsafeBufferPointer(start: maps.predicted, count: maps.count) }
     /// True class per voxel, or `ignored`.
-    public let truth: [Int32]
+    public var truth: UnsafeBufferPointer<Int32> { UnsafeBufferPointer(start: maps.truth, count: maps.count) }
     public let classes: Int
     public let batch: Int
     public let spatialCount: Int
+    /// The memory of both maps (the buffers above live as long as this value).
+    private let maps: ClassMaps
 
     /// Validates and reduces `input` (N, C, *spatial) and `target` to class maps.
     public init<S: SegScalar>(input: TensorView<S>, target: LossTarget<S>, options: LossOptions) throws(SegLossError) {
@@ -31,21 +33,17 @@ public struct MulticlassClasses: Sendable {
         classes = C
         batch = shape.batch
         spatialCount = sc
-        var predicted = [Int32](repeating: 0, count: shape.batch * sc)
-        var truth = [Int32](repeating: 0, count: shape.batch * sc)
         try Self.checkInput(input, fromLogits: options.fromLogits)
-        predicted.withUnsafeMutableBufferPointer { Self.argmax(input.base, shape: shape, into: $0.baseAddress!) }
+        maps = try ClassMaps(count: shape.batch * sc)
+        let predicted = maps.predicted, truth = maps.truth
+        try Self.argmax(input.base, shape: shape, into: predicted)
         switch target {
         case .labels(let labels):
-            try truth.withUnsafeMutableBufferPointer { (tb) throws(SegLossError) in
-                try Self.labelClasses(labels, classes: C, count: shape.batch * sc, ignoreIndex: options.ignoreIndex, into: tb.baseAddress!)
-            }
+            try Self.labelClasses(labels, classes: C, count: shape.batch * sc, ignoreIndex: options.ignoreIndex, into: truth)
         case .dense(let t):
-            guard t.shape == shape else {
-                throw .shape("target", "must have the input's shape \(shape) (one-hot or soft) or be an integer label map \(TensorShape.format([shape.batch] + Array(shape.spatial))), got \(t.shape)")
-            }
+            guard t.shape == shape else { throw SegLossError.multiclassTargetShape(t.shape, input: shape) }
             try Self.checkDenseTarget(t, ignore: options.ignoreIndex.map { S($0) })
-            truth.withUnsafeMutableBufferPointer { Self.argmax(t.base, shape: shape, into: $0.baseAddress!) }
+            try Self.argmax(t.base, shape: shape, into: truth)
             if let ig = options.ignoreIndex.map({ S($0) }) {
                 for n in 0..<shape.batch {
                     let img = t.base + n * C * sc
@@ -55,31 +53,32 @@ public struct MulticlassClasses: Sendable {
                 }
             }
         }
-        for i in 0..<truth.count where truth[i] == Self.ignored { predicted[i] = Self.ignored }
-        self.predicted = predicted
-        self.truth = truth
+        for i in 0..<maps.count where truth[i] == Self.ignored { predicted[i] = Self.ignored }
     }
 
     /// Argmax over channels of every voxel (first maximum), image by image; the channel
     /// loop is outside so that the voxel loop runs over contiguous memory.
-    static func argmax<S: SegScalar>(_ x: UnsafePointer<S>, shape: TensorShape, into out: UnsafeMutablePointer<Int32>) {
+    static func argmax<S: SegScalar>(
+        _ x: UnsafePointer<S>, shape: TensorShape, into out: UnsafeMutablePointer<Int32>
+    ) throws(SegLossError) {
         let C = shape.channels, sc = shape.spatialCount
+        let failures = AllocationFailures()
         Parallel.forEachChunk(shape.batch, work: shape.count) { n in
-            let img = x + n * C * sc, o = out + n * sc
-            var best = [S](unsafeUninitializedCapacity: sc) { b, count in
-                b.baseAddress!.initialize(from: img, count: sc)
-                count = sc
-            }
-            for i in 0..<sc { o[i] = 0 }
-            for c in 1..<max(1, C) {
-                let row = img + c * sc
-                for i in 0..<sc {
-                    let v = row[i], better = v > best[i]
-                    best[i] = better ? v : best[i]
-                    o[i] = better ? Int32(c) : o[i]
+            ScratchBuffers.withBuffer(of: S.self, count: sc, failures: failures) { best in
+                let img = x + n * C * sc, o = out + n * sc
+                best.update(from: img, count: sc)
+                for i in 0..<sc { o[i] = 0 }
+                for c in 1..<max(1, C) {
+                    let row = img + c * sc
+                    for i in 0..<sc {
+                        let v = row[i], better = v > best[i]
+                        best[i] = better ? v : best[i]
+                        o[i] = better ? Int32(c) : o[i]
+                    }
                 }
             }
         }
+        try failures.check()
     }
 
     static func checkInput<S: SegScalar>(_ input: TensorView<S>, fromLogits: Bool) throws(SegLossError) {
@@ -117,5 +116,32 @@ public struct MulticlassClasses: Sendable {
                 throw LabelView.outOfRange(k, at: i, classes: C, ignore: ig)
             }
         }
+    }
+}
+
+/// The two class maps of a `MulticlassClasses`, from `malloc`: a batch whose maps do not fit
+/// in memory throws `.allocation` (Python `MemoryError`) instead of trapping in Swift's
+/// array allocator.
+private final class ClassMaps: @unchecked Sendable {
+    let count: Int
+    let predicted: UnsafeMutablePointer<Int32>
+    let truth: UnsafeMutablePointer<Int32>
+
+    init(count: Int) throws(SegLossError) {
+        guard let p = DistanceScratch.allocate(Int32.self, count: count) else {
+            throw DistanceScratch.failure("input", count: count, of: "class index")
+        }
+        guard let t = DistanceScratch.allocate(Int32.self, count: count) else {
+            DistanceScratch.release(p)
+            throw DistanceScratch.failure("input", count: count, of: "class index")
+        }
+        self.count = count
+        predicted = p
+        truth = t
+    }
+
+    deinit {
+        DistanceScratch.release(predicted)
+        DistanceScratch.release(truth)
     }
 }

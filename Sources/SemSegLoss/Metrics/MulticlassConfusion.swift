@@ -14,24 +14,22 @@ extension ConfusionKernel {
         let C = m.classes, sc = m.spatialCount
         // Per image: matches, predicted and true voxels of each class, and valid voxels.
         var tallies = [Int64](repeating: 0, count: m.batch * (3 * C + 1))
-        m.predicted.withUnsafeBufferPointer { pb in
-            m.truth.withUnsafeBufferPointer { tb in
-                tallies.withUnsafeMutableBufferPointer { ob in
-                    let p = pb.baseAddress!, t = tb.baseAddress!, o = ob.baseAddress!
-                    Parallel.forEachChunk(m.batch, work: m.batch * sc * 4) { n in
-                        let match = o + n * (3 * C + 1), pred = match + C, truth = pred + C
-                        var valid: Int64 = 0
-                        for i in (n * sc)..<((n + 1) * sc) {
-                            let k = Int(t[i])
-                            guard k >= 0 else { continue }
-                            let q = Int(p[i])
-                            valid += 1
-                            pred[q] += 1
-                            truth[k] += 1
-                            if q == k { match[k] += 1 }
-                        }
-                        truth[C] = valid
+        withExtendedLifetime(m) {
+            tallies.withUnsafeMutableBufferPointer { ob in
+                let p = m.predicted.baseAddress!, t = m.truth.baseAddress!, o = ob.baseAddress!
+                Parallel.forEachChunk(m.batch, work: m.batch * sc * 4) { n in
+                    let match = o + n * (3 * C + 1), pred = match + C, truth = pred + C
+                    var valid: Int64 = 0
+                    for i in (n * sc)..<((n + 1) * sc) {
+                        let k = Int(t[i])
+                        guard k >= 0 else { continue }
+                        let q = Int(p[i])
+                        valid += 1
+                        pred[q] += 1
+                        truth[k] += 1
+                        if q == k { match[k] += 1 }
                     }
+                    truth[C] = valid
                 }
             }
         }

@@ -129,9 +129,12 @@ public struct ConfiguredSurfaceMetric: Sendable {
     /// voxel's class is `MulticlassClasses.ignored`, so it is in neither).
     func classMasks(_ m: MulticlassClasses, image b: Int, class c: Int, into masks: UnsafeMutablePointer<UInt8>) {
         let n = m.spatialCount, k = Int32(c), lo = b * n
-        for i in 0..<n {
-            masks[i] = m.predicted[lo + i] == k ? 1 : 0
-            masks[n + i] = m.truth[lo + i] == k ? 1 : 0
+        withExtendedLifetime(m) {
+            let predicted = m.predicted, truth = m.truth
+            for i in 0..<n {
+                masks[i] = predicted[lo + i] == k ? 1 : 0
+                masks[n + i] = truth[lo + i] == k ? 1 : 0
+            }
         }
     }
 

@@ -39,9 +39,7 @@ public struct MulticlassTargets<S: SegScalar>: @unchecked Sendable {
             source = .labels(labels, ignore: ig ?? .min)
             ignoredVoxels = try Self.checkLabels(labels, shape: shape, ignore: ig)
         case .dense(let t):
-            guard t.shape == shape else {
-                throw .shape("target", "must have the input's shape \(shape) (one-hot or soft) or be an integer label map \(TensorShape.format([shape.batch] + Array(shape.spatial))), got \(t.shape)")
-            }
+            guard t.shape == shape else { throw SegLossError.multiclassTargetShape(t.shape, input: shape) }
             let ig: S? = ignoreIndex.map { S($0) }
             source = .dense(t.base, ignore: ig)
             ignoredVoxels = try Self.checkDense(t, ignore: ig, ignoreIndex: ignoreIndex)
@@ -208,5 +206,18 @@ public struct MulticlassTargets<S: SegScalar>: @unchecked Sendable {
             }
         }
         return counts.reduce((0, 0)) { ($0.0 + $1.0, $0.1 + $1.1) }
+    }
+}
+
+extension SegLossError {
+    /// A multiclass dense target whose shape is not the input's. A target with the shape of
+    /// a label map (N, *spatial) is a label map of a floating-point or bool dtype: the
+    /// message says that the dtype, not the shape, is what to change.
+    static func multiclassTargetShape(_ got: TensorShape, input shape: TensorShape) -> SegLossError {
+        let labelShape = [shape.batch] + Array(shape.spatial)
+        if got.dims == labelShape {
+            return .shape("target", "has the shape of a label map \(TensorShape.format(labelShape)) but not an integer dtype; label maps must hold integers (in Python, target.astype(np.int64); in Swift, LossTarget.labels), or give one-hot / soft labels of the input's shape \(shape)")
+        }
+        return .shape("target", "must have the input's shape \(shape) (one-hot or soft) or be an integer label map \(TensorShape.format(labelShape)), got \(got)")
     }
 }
