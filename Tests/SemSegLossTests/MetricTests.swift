@@ -23,6 +23,36 @@ struct MetricTests {
         #expect(try metric("iou", [], [0, 0], [0, 0], [1, 1, 2]).value.isNaN)
     }
 
+    /// Two images of two channels (1×4 each): image 0 has Dice 1 and an empty/empty
+    /// channel (NaN), image 1 Dice 0.5 twice. Entries weigh alike: (1 + 0.5 + 0.5)/3;
+    /// `image_mean` (MONAI's mean): (1 + 0.5)/2.
+    @Test("image_mean averages each image first (MONAI's mean)")
+    func imageMean() throws {
+        var x = [Double](repeating: 0, count: 16), g = x
+        for i in 0..<2 { x[i] = 1; g[i] = 1 }                 // image 0, channel 0
+        for c in 0..<2 { x[8 + 4 * c] = 1; for i in 0..<3 { g[8 + 4 * c + i] = 1 } }  // image 1
+        let dims = [2, 2, 1, 4], multilabel = ("mode", 1.0)
+        let flat = try metric("dice_score", [multilabel], x, g, dims)
+        #expect(flat.values[1].isNaN && flat.values[2] == 0.5)
+        #expect(abs(flat.value - 2.0 / 3) < 1e-15)
+        #expect(try metric("dice_score", [multilabel, ("image_mean", 1)], x, g, dims).value == 0.75)
+        // an image whose entries are all NaN leaves the image mean; all NaN gives NaN
+        #expect(try metric("dice_score", [("image_mean", 1)], [0, 0, 1, 1], [0, 0, 1, 1], [2, 1, 2]).value == 1)
+        #expect(try metric("dice_score", [("image_mean", 1)], [0, 0], [0, 0], [1, 1, 2]).value.isNaN)
+        let surface = try SurfaceMetricCatalog.make("normalized_surface_dice", options: [multilabel, ("tolerance", 0.5), ("image_mean", 1)])
+        let nsd = try x.withTensorView(shape: try TensorShape(dims), argument: "input") { xv throws(SegLossError) in
+            try g.withTensorView(shape: try TensorShape(dims), argument: "target") { gv throws(SegLossError) in
+                try surface.evaluate(input: xv, target: gv)
+            }
+        }
+        #expect(nsd.value == (nsd.values[0] + (nsd.values[2] + nsd.values[3]) / 2) / 2 && nsd.values[1].isNaN)
+        expectError(.option, "image_mean") { _ = try MetricCatalog.make("iou", options: [("image_mean", 1), ("batch", 1)]) }
+        expectError(.option, "image_mean") { _ = try MetricCatalog.make("iou", options: [("image_mean", 1), ("reduction", 1)]) }
+        expectError(.option, "image_mean") {
+            _ = try SurfaceMetricCatalog.make("hausdorff_distance", options: [("image_mean", 1), ("reduction", 2)])
+        }
+    }
+
     @Test("logit threshold equals probability threshold")
     func logits() throws {
         var rng = TestRandom(seed: 4)

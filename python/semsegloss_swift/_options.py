@@ -18,7 +18,8 @@ EMPTY_METRIC = {"nan": _core.METRIC_EMPTY_NAN, "one": _core.METRIC_EMPTY_ONE,
 #: String options and their codes; loss families add theirs (e.g. ``weight_type``).
 CHOICES: Dict[str, Mapping[str, int]] = {"mode": MODES, "reduction": REDUCTIONS}
 #: Options that take True/False; loss families add theirs.
-BOOLEANS = {"from_logits", "include_background", "batch", "squared_pred", "alpha_weighting", "normalized"}
+BOOLEANS = {"from_logits", "include_background", "batch", "squared_pred", "alpha_weighting", "normalized",
+            "image_mean"}
 
 
 def choice(name: str, value: Any, table: Mapping[str, int]) -> int:

@@ -49,7 +49,12 @@ _PARAMS = """
     reduction : {"mean", "sum", "none"}
         ``"none"`` returns an array (N, C) or (C,) with ``batch=True``.
     empty : {"nan", "one", "zero"}, default "nan"
-        Value of a 0/0 ratio."""
+        Value of a 0/0 ratio.
+    image_mean : bool, default False
+        With ``reduction="mean"``: average each image's non-NaN entries first, then the
+        images that have one (MONAI's ``reduction="mean"``, which gives 0 where everything
+        is NaN; here that is NaN). The default weighs every non-NaN (image, class) entry
+        alike; the two differ only when NaN entries are spread unevenly over the images."""
 
 
 def _metric(name, input, target, options):
@@ -61,10 +66,11 @@ def _define(name: str, formula: str, example: str, extra_params: str = ""):
     def metric(input: Any, target: Any, *, mode: str = "binary", threshold: float = 0.5,
                from_logits: bool = False, ignore_index: Optional[float] = None,
                include_background: bool = True, batch: bool = False, reduction: str = "mean",
-               empty: str = "nan"):
+               empty: str = "nan", image_mean: bool = False):
         return _metric(name, input, target, dict(
             mode=mode, threshold=threshold, from_logits=from_logits, ignore_index=ignore_index,
-            include_background=include_background, batch=batch, reduction=reduction, empty=empty))
+            include_background=include_background, batch=batch, reduction=reduction, empty=empty,
+            image_mean=image_mean))
     metric.__name__ = metric.__qualname__ = name
     metric.__doc__ = f"{formula}\n{_PARAMS}{extra_params}\n\n    Examples\n    --------\n{example}"
     return metric
@@ -93,7 +99,7 @@ mcc = _define("mcc", "Matthews correlation coefficient, (TP TN - FP FN) / sqrt((
 def f_beta(input: Any, target: Any, *, beta: float = 1.0, mode: str = "binary",
            threshold: float = 0.5, from_logits: bool = False, ignore_index: Optional[float] = None,
            include_background: bool = True, batch: bool = False, reduction: str = "mean",
-           empty: str = "nan"):
+           empty: str = "nan", image_mean: bool = False):
     """F-beta score, (1 + b^2) TP / ((1 + b^2) TP + b^2 FN + FP); beta > 1 favours recall.
     {params}
     beta : float, default 1
@@ -110,7 +116,7 @@ def f_beta(input: Any, target: Any, *, beta: float = 1.0, mode: str = "binary",
     return _metric("f_beta", input, target, dict(
         beta=beta, mode=mode, threshold=threshold, from_logits=from_logits,
         ignore_index=ignore_index, include_background=include_background, batch=batch,
-        reduction=reduction, empty=empty))
+        reduction=reduction, empty=empty, image_mean=image_mean))
 
 
 f_beta.__doc__ = f_beta.__doc__.replace("    {params}", _PARAMS)

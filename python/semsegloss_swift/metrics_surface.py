@@ -40,7 +40,11 @@ _SURFACE_PARAMS = """
         Dice gives 0 when exactly one mask is empty). A pair sets the result when both are
         empty and when exactly one is, each ``"nan"``, ``"inf"``, ``"image_diagonal"`` (the
         physical image diagonal, a worst-case distance as medpy / boundary-loss use;
-        distances only) or a number."""
+        distances only) or a number.
+    image_mean : bool, default False
+        With ``reduction="mean"``: average each image's non-NaN entries first, then the
+        images that have one (MONAI's ``reduction="mean"``, which gives 0 where everything
+        is NaN; here NaN). The default weighs every non-NaN entry alike."""
 
 _SURFACE_NOTES = """
     Notes
@@ -104,7 +108,8 @@ def hausdorff_distance(input: Any, target: Any, *, percentile: Optional[float] =
                        directed: bool = False, spacing: Any = None, threshold: float = 0.5,
                        from_logits: bool = False, mode: str = "binary",
                        ignore_index: Optional[float] = None, include_background: bool = True,
-                       reduction: str = "mean", empty: Any = "nan", percentile_mode: str = "pooled"):
+                       reduction: str = "mean", empty: Any = "nan", percentile_mode: str = "pooled",
+                       image_mean: bool = False):
     """Hausdorff distance between the surfaces of prediction and target, per (image, channel).
 
     With ``A->B`` the distances from each surface voxel of A to the surface of B:
@@ -134,13 +139,14 @@ def hausdorff_distance(input: Any, target: Any, *, percentile: Optional[float] =
     return _surface("hausdorff_distance", input, target, spacing, empty, dict(
         percentile=percentile, directed=directed, threshold=threshold, from_logits=from_logits,
         mode=mode, ignore_index=ignore_index, include_background=include_background,
-        reduction=reduction, percentile_mode=percentile_mode == "max_of_directed"))
+        reduction=reduction, percentile_mode=percentile_mode == "max_of_directed",
+        image_mean=image_mean))
 
 
 def average_surface_distance(input: Any, target: Any, *, directed: bool = False, spacing: Any = None,
                              threshold: float = 0.5, from_logits: bool = False, mode: str = "binary",
                              ignore_index: Optional[float] = None, include_background: bool = True,
-                             reduction: str = "mean", empty: Any = "nan"):
+                             reduction: str = "mean", empty: Any = "nan", image_mean: bool = False):
     """Average surface distance, symmetric by default (ASSD), per (image, channel).
 
     Symmetric: ``(sum P->T + sum T->P) / (|dP| + |dT|)``, the mean of both directions
@@ -161,13 +167,14 @@ def average_surface_distance(input: Any, target: Any, *, directed: bool = False,
     """
     return _surface("average_surface_distance", input, target, spacing, empty, dict(
         directed=directed, threshold=threshold, from_logits=from_logits, mode=mode,
-        ignore_index=ignore_index, include_background=include_background, reduction=reduction))
+        ignore_index=ignore_index, include_background=include_background, reduction=reduction,
+        image_mean=image_mean))
 
 
 def normalized_surface_dice(input: Any, target: Any, *, tolerance: float, spacing: Any = None,
                             threshold: float = 0.5, from_logits: bool = False, mode: str = "binary",
                             ignore_index: Optional[float] = None, include_background: bool = True,
-                            reduction: str = "mean", empty: Any = "nan"):
+                            reduction: str = "mean", empty: Any = "nan", image_mean: bool = False):
     """Normalized surface Dice at ``tolerance`` (Nikolov et al. 2021), per (image, channel).
 
     ``(|{p in dP: d(p, dT) <= tau}| + |{t in dT: d(t, dP) <= tau}|) / (|dP| + |dT|)``,
@@ -187,7 +194,8 @@ def normalized_surface_dice(input: Any, target: Any, *, tolerance: float, spacin
     """
     return _surface("normalized_surface_dice", input, target, spacing, empty, dict(
         tolerance=tolerance, threshold=threshold, from_logits=from_logits, mode=mode,
-        ignore_index=ignore_index, include_background=include_background, reduction=reduction))
+        ignore_index=ignore_index, include_background=include_background, reduction=reduction,
+        image_mean=image_mean))
 
 
 for _f in (hausdorff_distance, average_surface_distance, normalized_surface_dice):

@@ -49,13 +49,33 @@ public enum OverlapMetric: String, Sendable, CaseIterable {
         return num / den
     }
 
-    /// Evaluates the metric per entry and reduces it (NaN entries are skipped by mean/sum).
-    public static func reduce(_ values: [Double], _ reduction: Reduction) -> Double {
+    /// Reduces per-entry values (NaN entries are skipped by mean and sum; a reduction of
+    /// only NaN entries is NaN). `mean` weighs every entry alike; with `imageMean` and
+    /// `entriesPerImage` k (values row-major (N, k)), each image's non-NaN entries are
+    /// averaged first and then the images that have one (MONAI's `reduction="mean"`, except
+    /// that MONAI gives 0 where every entry is NaN).
+    public static func reduce(_ values: [Double], _ reduction: Reduction, imageMean: Bool = false,
+                              entriesPerImage k: Int = 0) -> Double {
+        if imageMean, reduction == .mean, k > 0 {
+            let images = stride(from: 0, to: values.count, by: k).map { reduce(Array(values[$0..<($0 + k)]), .mean) }
+            return reduce(images, .mean)
+        }
         let kept = values.filter { !$0.isNaN }
         switch reduction {
         case .mean: return kept.isEmpty ? .nan : kept.reduce(0, +) / Double(kept.count)
         case .sum, .none: return kept.isEmpty ? .nan : kept.reduce(0, +)
         }
+    }
+
+    /// Reads the `image_mean` option: only with reduction `mean` over per-image entries.
+    static func readImageMean(_ r: inout OptionReader, reduction: Reduction, batch: Bool) throws(SegLossError) -> Bool {
+        let on = try r.bool("image_mean", default: false)
+        guard on else { return false }
+        guard reduction == .mean else {
+            throw .option("image_mean", "averages images with reduction='mean'; got reduction='\(reduction)'")
+        }
+        guard !batch else { throw .option("image_mean", "needs per-image entries; batch=True pools the images") }
+        return true
     }
 }
 
@@ -65,6 +85,8 @@ public struct ConfiguredMetric: Sendable {
     public var options: MetricOptions
     public var beta: Double
     public var empty: EmptyMetricPolicy
+    /// `reduction = mean` averages each image's entries first (`OverlapMetric.reduce`).
+    public var imageMean = false
 
     /// Shape of the per-entry values with `reduction = none`, else `[]`.
     public func outputShape(input: TensorShape) -> [Int] {
@@ -89,7 +111,9 @@ public struct ConfiguredMetric: Sendable {
     public func evaluate<S: SegScalar>(input: TensorView<S>, target: LossTarget<S>) throws(SegLossError) -> (value: Double, values: [Double]) {
         let counts = try ConfusionKernel.counts(input: input, target: target, metric: options)
         let values = counts.map { metric.value($0, beta: beta, empty: empty) }
-        return (OverlapMetric.reduce(values, options.options.reduction), values)
+        let perImage = options.batch ? 0 : input.shape.channels - options.options.firstChannel
+        return (OverlapMetric.reduce(values, options.options.reduction, imageMean: imageMean, entriesPerImage: perImage),
+                values)
     }
 }
 
@@ -119,9 +143,12 @@ public enum MetricCatalog {
                 guard beta.isFinite, beta > 0 else { throw .value("beta", "must be a finite number > 0, got \(beta)") }
             }
         }
+        let imageMean = countsOnly ? false : try OverlapMetric.readImageMean(&r, reduction: common.reduction, batch: batch)
         try r.finish()
-        return ConfiguredMetric(
+        var configured = ConfiguredMetric(
             metric: metric, options: MetricOptions(threshold: threshold, options: common, batch: batch),
             beta: beta, empty: empty)
+        configured.imageMean = imageMean
+        return configured
     }
 }

@@ -38,6 +38,8 @@ public struct ConfiguredSurfaceMetric: Sendable {
     /// NSD tolerance τ (physical units, ≥ 0).
     public var tolerance = 0.0
     public var empty: EmptyMaskPolicy
+    /// `reduction = mean` averages each image's entries first (`OverlapMetric.reduce`).
+    public var imageMean = false
 
     public init(kind: SurfaceMetricKind, options: LossOptions = LossOptions(fromLogits: false),
                 empty: EmptyMaskPolicy? = nil) {
@@ -110,7 +112,7 @@ public struct ConfiguredSurfaceMetric: Sendable {
                 values[b * kept + (c - c0)] = try value(d)
             }
         }
-        return (OverlapMetric.reduce(values, options.reduction), values)
+        return (OverlapMetric.reduce(values, options.reduction, imageMean: imageMean, entriesPerImage: kept), values)
     }
 
     /// Prediction `p ≥ threshold` into `masks[0..<n]`, target `g ≥ 0.5` into `masks[n..<2n]`;
@@ -190,6 +192,7 @@ public enum SurfaceMetricCatalog {
             includeBackground: try r.bool("include_background", default: true))
         var m = ConfiguredSurfaceMetric(kind: kind, options: common)
         m.threshold = try r.double("threshold", default: 0.5)
+        m.imageMean = try OverlapMetric.readImageMean(&r, reduction: common.reduction, batch: false)
         m.spacing = spacing
         switch kind {
         case .hausdorffDistance:
