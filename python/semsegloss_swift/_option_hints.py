@@ -68,6 +68,24 @@ METRIC_PEER_OPTIONS = {
     "distance_metric": (("spacing",), "only the Euclidean distance is computed here (spacing scales the axes)"),
 }
 
+#: MONAI's metric reductions that have no code here: how to get them (README, Metrics).
+MONAI_METRIC_REDUCTIONS = {
+    "mean_batch": "per class over the images: np.nanmean(values, axis=0) (or batch=True to pool the counts)",
+    "sum_batch": "per class over the images: np.nansum(values, axis=0)",
+    "mean_channel": "per image over the classes: np.nanmean(values, axis=1)",
+    "sum_channel": "per image over the classes: np.nansum(values, axis=1)",
+}
+
+
+def check_metric_reduction(value: Any) -> None:
+    """ValueError naming ``reduction`` that explains a MONAI reduction name; other values
+    are left to the library's own check."""
+    if isinstance(value, str) and value in MONAI_METRIC_REDUCTIONS:
+        raise ValueError(f"reduction: MONAI's reduction={value!r} is, with values = the metric with "
+                         f"reduction='none' (entries (N, C), NaN where undefined), "
+                         f"{MONAI_METRIC_REDUCTIONS[value]}; MONAI's 'mean' is image_mean=True")
+
+
 #: UNet, Trainer and Trainer.fit: Keras' and PyTorch's names (the SemSegLoss study was Keras).
 TRAINING_PEER_OPTIONS = {
     "learning_rate": (("lr",), "Keras' learning_rate is lr here"),

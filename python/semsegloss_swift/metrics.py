@@ -19,6 +19,7 @@ from typing import Any, Optional
 import numpy as np
 
 from . import _core
+from ._option_hints import check_metric_reduction
 from ._options import EMPTY_METRIC, encode
 
 __all__ = ["confusion_counts", "iou", "dice_score", "precision", "recall", "specificity",
@@ -58,6 +59,7 @@ _PARAMS = """
 
 
 def _metric(name, input, target, options):
+    check_metric_reduction(options.get("reduction"))
     value, values = _core.metric(name, input, target, encode(options, empty_table=EMPTY_METRIC))
     return values if options.get("reduction") == "none" else value
 

@@ -9,6 +9,7 @@ from typing import Any, Optional
 import numpy as np
 
 from . import _core
+from ._option_hints import check_metric_reduction
 from ._options import check_in_range, encode, flag, flat_values
 
 _SURFACE_PARAMS = """
@@ -96,6 +97,7 @@ def _spacing(spacing, input):
 
 
 def _surface(name, input, target, spacing, empty, options):
+    check_metric_reduction(options.get("reduction"))
     for key in ("directed", "percentile_mode"):
         if key in options:
             options[key] = int(flag(key, options[key]))

@@ -91,3 +91,13 @@ def test_image_mean_equals_monai_reduction_mean(seed):
     flat = ss.metrics.dice_score(scores, labels, mode="multiclass", include_background=False)
     values = ss.metrics.dice_score(scores, labels, mode="multiclass", include_background=False, reduction="none")
     assert flat == pytest.approx(np.nanmean(values), abs=1e-15)
+
+
+@pytest.mark.parametrize("reduction, axis", [("mean_batch", 0), ("sum_channel", 1)])
+def test_monai_reduction_names_are_explained(reduction, axis):
+    p, g = two_images()
+    for call in (lambda: ss.metrics.iou(p, g, mode="multilabel", reduction=reduction),
+                 lambda: ss.metrics.hausdorff_distance(p, g, mode="multilabel", reduction=reduction)):
+        with pytest.raises(ValueError, match=rf"^reduction: MONAI's reduction='{reduction}' is.*axis={axis}.*"
+                                             r"MONAI's 'mean' is image_mean=True"):
+            call()
