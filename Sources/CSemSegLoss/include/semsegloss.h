@@ -447,17 +447,23 @@ semseg_status_t semseg_trainer_train_epoch(
     double *loss, char *err, size_t err_len);
 
 /**
- * The same epoch in pieces, for progress reporting: begin_epoch checks (x, y) and shuffles
- * (*n_batches receives the batch count); train_batches trains the next n_batches batches
- * (x and y must be the same data each call; the library keeps no pointer to them) and
- * writes the batches done so far and their mean loss; end_epoch, once every batch is
+ * The same epoch in pieces, for progress reporting: begin_epoch checks (x, y), every
+ * target value included (an error names its flat index in y), and shuffles (*n_batches
+ * receives the batch count); train_batches trains the next n_batches batches (x and y
+ * must be the same data each call, of the shapes begin_epoch saw, else SEMSEG_ERR_SHAPE;
+ * the library keeps no pointer to them) and writes the batches done so far and their
+ * mean loss; an Adam step that would make a weight NaN or infinite fails with
+ * SEMSEG_ERR_VALUE (argument "lr") before it is applied. end_epoch, once every batch is
  * trained, counts the epoch, scores the validation data (val_x, val_y: both NULL or
  * both given), appends to the history, updates early stopping (monitor SEMSEG_MONITOR_*,
- * patience >= 1, min_delta >= 0; needs validation data), saves a trainer checkpoint to
- * checkpoint_path when non-NULL, and fills *record and *stop (1: early stopping says stop).
- * Invalid validation data fails before the epoch is counted. batches_done, mean_loss,
- * record and stop may be NULL. abort_epoch drops an unfinished epoch (batches already
- * trained stay trained). Results are bitwise those of semseg_trainer_train_epoch.
+ * patience >= 1, min_delta >= 0; needs validation data; a best score counts only for the
+ * monitor it was recorded with), saves a trainer checkpoint to checkpoint_path when
+ * non-NULL, and fills *record and *stop (1: early stopping says stop). Invalid validation
+ * data fails before the epoch is counted; a checkpoint that cannot be written fails after
+ * it (the epoch stays counted and recorded, as its training happened; the message says
+ * so). batches_done, mean_loss, record and stop may be NULL. abort_epoch drops an
+ * unfinished epoch (batches already trained stay trained). Results are bitwise those of
+ * semseg_trainer_train_epoch.
  */
 semseg_status_t semseg_trainer_begin_epoch(
     semseg_trainer_t *trainer, const semseg_tensor_t *x, const semseg_tensor_t *y,
