@@ -94,15 +94,7 @@ struct Float32Array {
     /// Throws unless every value of the images `samples` (each `imageSize` values) is finite.
     func requireFinite<S: Sequence<Int>>(samples: S, imageSize: Int, argument: String) throws(SegLossError) {
         guard let base = buffer.baseAddress else { return }
-        for s in samples {
-            let p = base + s * imageSize
-            var bad = Float(0)
-            for i in 0..<imageSize { bad += p[i] - p[i] }  // NaN iff some value is NaN or ±inf
-            if bad.isNaN {
-                let i = (0..<imageSize).first { !p[$0].isFinite } ?? 0
-                throw .value(argument, "values must be finite, got \(p[i]) in sample \(s) (flat index \(s * imageSize + i))")
-            }
-        }
+        try FiniteValues.require(base, samples: samples, imageSize: imageSize, argument: argument)
     }
 }
 

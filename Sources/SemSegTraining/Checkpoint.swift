@@ -168,7 +168,9 @@ extension Trainer {
     }
 
     /// Restores a trainer saved by `save(to:)`. `threads` defaults to the saved count
-    /// (needed for bitwise-identical continuation).
+    /// (needed for bitwise-identical continuation). The loss is not saved: pass the
+    /// objective the trainer was trained with (the default is binary cross-entropy, which
+    /// would silently change the loss of a resumed run).
     public static func load(
         from path: String, objective: any TrainingObjective = BCEWithLogitsObjective(), threads: Int? = nil
     ) throws(SegLossError) -> Trainer {

@@ -86,8 +86,34 @@ enum CheckpointFile {
     /// followed (the link stays, its target gets the new contents); an existing target that
     /// is not a regular file (a directory, a device such as /dev/null) is refused, and an
     /// existing file keeps its permission bits.
+    /// Refuses a path that C calls would cut short at a NUL byte (they would write or read
+    /// another file).
+    static func requireNoNUL(_ path: String, argument: String = "path") throws(SegLossError) {
+        guard !path.utf8.contains(0) else { throw .value(argument, "contains a NUL byte") }
+    }
+
+    /// Checks, before training, that `save` could write `path`: not empty, no NUL byte, a
+    /// symbolic link that can be followed, not a directory or device, its folder an
+    /// existing writable directory (`Trainer.fit`; the save itself checks again).
+    static func requireWritable(_ path: String, argument: String = "checkpoint") throws(SegLossError) {
+        guard !path.isEmpty else { throw SegLossError(.io, argument: argument, "must not be empty") }
+        try requireNoNUL(path, argument: argument)
+        let target: String
+        do { target = try resolved(path) } catch { throw SegLossError(.io, argument: argument, error.message) }
+        var info = stat()
+        if stat(target, &info) == 0 && info.st_mode & S_IFMT != S_IFREG {
+            throw SegLossError(.io, argument: argument, "\(path): exists and is not a regular file (a directory or a device)")
+        }
+        let slash = target.lastIndex(of: "/")
+        let folder = slash.map { String(target[...$0]) } ?? "."
+        guard stat(folder, &info) == 0, info.st_mode & S_IFMT == S_IFDIR, access(folder, W_OK) == 0 else {
+            throw SegLossError(.io, argument: argument, "\(path): the folder \(folder) does not exist, is not a folder or is not writable")
+        }
+    }
+
     static func writeAtomically(_ bytes: [UInt8], to path: String) throws(SegLossError) {
         guard !path.isEmpty else { throw SegLossError(.io, argument: "path", "must not be empty") }
+        try requireNoNUL(path)
         let target = try resolved(path)
         var info = stat()
         let exists = stat(target, &info) == 0
@@ -150,6 +176,7 @@ enum CheckpointFile {
     /// `limit` bytes. Memory that cannot be had is an `.allocation` error naming `path`,
     /// not a trap.
     static func read(_ path: String, magic: [UInt8], limit: Int = 1 << 40) throws(SegLossError) -> [UInt8] {
+        try requireNoNUL(path)
         // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
         let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { throw ioError(path, "cannot open for reading") }

@@ -107,11 +107,14 @@ public final class Trainer {
         guard epochs >= 0 else { throw .value("epochs", "must be >= 0, got \(epochs)") }
         try checkFitOptions(earlyStopping, hasValidation: validation != nil)
         try checkData(data, argument: "x")
+        try checkFinite(data, argument: "x")
         try checkTargets(data, argument: "y")
         if let validation {
             try checkData(validation, argument: "validation_data")
+            try checkFinite(validation, argument: "validation_data")
             try checkTargets(validation, argument: "validation_data")
         }
+        if let checkpointPath { try CheckpointFile.requireWritable(checkpointPath) }
         var records: [EpochRecord] = []
         for _ in 0..<epochs {
             if shouldStop(earlyStopping) { break }
@@ -131,6 +134,13 @@ public final class Trainer {
 
     func checkData(_ data: SegmentationData, argument: String) throws(SegLossError) {
         _ = try model.configuration.geometry(forInput: data.xShape, argument: argument)
+    }
+
+    /// Every image value finite (`FiniteValues`), before the first step.
+    func checkFinite(_ data: SegmentationData, argument: String) throws(SegLossError) {
+        try data.withPointers { (x, _) throws(SegLossError) in
+            try FiniteValues.require(x, samples: 0..<data.count, imageSize: data.imageSize, argument: argument)
+        }
     }
 
     /// The objective's check of every target value (`TrainingObjective.validateTargets`),

@@ -64,6 +64,7 @@ extension UNetModel {
             throw .shape("output", "has \(output.count) elements, expected \(outCount)")
         }
         if case .mask(let t) = kind { try SegLossError.requireInRange(t, 0, 1, "threshold") }
+        try FiniteValues.require(xBase, samples: 0..<full.batch, imageSize: configuration.inChannels * plane, argument: "x")
         let cin = configuration.inChannels, cout = configuration.outChannels
         var start = 0
         while start < full.batch {

@@ -40,6 +40,9 @@ struct DeepSupervisionTests {
         #expect(try DeepSupervisionLoss(loss: dice, weightMode: .exp).levelWeights(6) == [1, 0.5, 0.25, 0.125, 0.0625, 0.0625])
         #expect(try DeepSupervisionLoss(loss: dice, weightMode: .same).levelWeights(3) == [1, 1, 1])
         #expect(try DeepSupervisionLoss(loss: dice, weightMode: .two).levelWeights(3) == [1, 0.5, 0.5])
+        // a negative or zero level count is an error, not a trap (audit of 2026-12-06)
+        expectError(.value, "inputs") { _ = try DeepSupervisionLoss(loss: dice).levelWeights(-1) }
+        expectError(.value, "inputs") { _ = try DeepSupervisionLoss(loss: dice).levelWeights(0) }
         #expect(try DeepSupervisionLoss(loss: dice, weights: [2, 0]).levelWeights(2) == [2, 0])
         for bad in [[1.0], [1, -1], [1, .nan]] {
             let e = thrownError { _ = try DeepSupervisionLoss(loss: dice, weights: bad).levelWeights(2) }

@@ -46,6 +46,8 @@ struct MetricTests {
             }
         }
         #expect(nsd.value == (nsd.values[0] + (nsd.values[2] + nsd.values[3]) / 2) / 2 && nsd.values[1].isNaN)
+        // a count that is not a multiple of the entries per image: the last partial image counts as one
+        #expect(OverlapMetric.reduce([1, .nan, 0.5], .mean, imageMean: true, entriesPerImage: 2) == 0.75)
         expectError(.option, "image_mean") { _ = try MetricCatalog.make("iou", options: [("image_mean", 1), ("batch", 1)]) }
         expectError(.option, "image_mean") { _ = try MetricCatalog.make("iou", options: [("image_mean", 1), ("reduction", 1)]) }
         expectError(.option, "image_mean") {

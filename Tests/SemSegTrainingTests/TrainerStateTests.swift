@@ -113,3 +113,48 @@ import Glibc
         #expect(try Trainer.load(from: path).epochsSinceImprovement == 1)
     }
 }
+
+/// Findings of an audit of the Swift API (2026-12-06): `fit` trained an epoch before a bad
+/// checkpoint path failed, NaN images failed an Adam step with advice about the learning
+/// rate, `predict` turned NaN images into finite probabilities, and a path with a NUL byte
+/// was cut short (saving to another file).
+@Suite(.serialized) struct SwiftCallerChecksTests {
+    @Test func fitChecksTheCheckpointPathAndTheImagesBeforeTheFirstStep() throws {
+        let t = try Trainer(model: try UNet(baseChannels: 2, depth: 2, seed: 1, threads: 1), batchSize: 2)
+        let data = try diskData(2, seed: 9)
+        for bad in ["/nonexistent-semseg-folder/x.ckpt", "/tmp", ""] {
+            do {
+                _ = try t.fit(data, epochs: 1, checkpointPath: bad)
+                Issue.record("expected an error for \(bad)")
+            } catch {
+                #expect(error.kind == .io && error.argument == "checkpoint")
+            }
+        }
+        var (x, y) = diskArrays(2, seed: 9)
+        x[1500] = .nan
+        let nanData = try SegmentationData(x: x, xShape: [2, 1, 32, 32], y: y, yShape: [2, 1, 32, 32])
+        do {
+            _ = try t.fit(nanData, epochs: 1)
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.argument == "x" && error.message.contains("in sample 1 (flat index 1500)"))
+        }
+        #expect(t.optimizer.step == 0 && t.epoch == 0)
+        #expect(throws: SegLossError.self) { try t.model.predict(x, shape: [2, 1, 32, 32]) }
+    }
+
+    @Test func pathsWithANULByteAreRefused() throws {
+        let t = try Trainer(model: try UNet(baseChannels: 2, depth: 2, seed: 1, threads: 1))
+        let path = tempPath("nul")
+        defer { unlink(path) }
+        do {
+            try t.model.save(to: path + "\0.ckpt")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.kind == .value && error.argument == "path")
+        }
+        #expect(access(path, F_OK) != 0)
+        try t.model.save(to: path)
+        #expect(throws: SegLossError.self) { try UNet.load(from: path + "\0x") }
+    }
+}

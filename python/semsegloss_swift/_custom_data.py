@@ -64,7 +64,21 @@ def _as_nchw(a: np.ndarray, name: str, channels_allowed: bool) -> np.ndarray:
     if a.ndim == 4 and (channels_allowed or a.shape[1] == 1):
         return a
     expected = "(N, H, W) or (N, C, H, W)" if channels_allowed else "(N, H, W) or (N, 1, H, W)"
+    if a.ndim == 4 and a.shape[-1] == 1:
+        raise ValueError(f"{name}: expected shape {expected}, got {a.shape}, which looks channels-last "
+                         f"(N, H, W, 1): pass {name}[..., 0]")
     raise ValueError(f"{name}: expected shape {expected}, got {a.shape}")
+
+
+#: Channel counts that make a last axis look like channels (grey, RGB, RGBA).
+_CHANNELS = (1, 3, 4)
+
+
+def _channels_last(images: np.ndarray, masks: np.ndarray) -> bool:
+    """Whether (N, C, H, W)-read `images` that do not match `masks` (N, 1, H, W) are
+    unambiguously channels-last: (N, H, W, C) with C 1, 3 or 4 and H, W those of the masks."""
+    return (images.ndim == 4 and images.shape[-1] in _CHANNELS and images.shape[0] == masks.shape[0]
+            and images.shape[1:3] == masks.shape[2:])
 
 
 def _scaled_images(a: np.ndarray) -> np.ndarray:
@@ -173,7 +187,8 @@ def from_arrays(images, masks, size: Optional[int] = None, classes: int = 1) -> 
     Parameters
     ----------
     images : array_like, (N, H, W) or (N, C, H, W)
-        Integers are divided by their type's largest value (uint8: 255); floats in [0, 1]
+        Channels first: channels-last images (N, H, W, C) are refused with a hint
+        (``np.moveaxis(images, -1, 1)``) when the masks make that unambiguous. Integers are divided by their type's largest value (uint8: 255); floats in [0, 1]
         are kept, other floats min-max scaled over the whole set. NaN/inf are refused.
     masks : array_like, (N, H, W) or (N, 1, H, W)
         Binary: booleans, integers 0/1 or 0/255, or floats in [0, 1] (thresholded at 0.5).
@@ -198,6 +213,10 @@ def from_arrays(images, masks, size: Optional[int] = None, classes: int = 1) -> 
     if 0 in x.shape[2:]:
         raise ValueError(f"images: height and width must be at least 1, got shape {x.shape}")
     if x.shape[0] != y.shape[0] or x.shape[2:] != y.shape[2:]:
+        if _channels_last(x, y):
+            raise ValueError(f"images: shape {x.shape} looks channels-last (N, H, W, C with C = {x.shape[-1]}; the "
+                             f"masks are {y.shape[2]}x{y.shape[3]}); expected (N, H, W) or (N, C, H, W): "
+                             "pass np.moveaxis(images, -1, 1)")
         raise ValueError(f"masks: shape {y.shape} does not match images {x.shape} (same N, H, W)")
     x, y = _scaled_images(x), (_label_maps(y, int(classes)) if classes >= 2 else binary_masks(y))
     if size is not None:

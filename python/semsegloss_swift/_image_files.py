@@ -7,14 +7,15 @@ kept when in [0, 1]. Masks follow :func:`datasets.from_arrays`: grey levels 0/1 
 (a colour mask must be grey: its channels equal; alpha, if any, opaque). JPEG masks are
 lossy, so they get a tolerance: a pixel is foreground above 127, and the file is refused if
 more than 1 % of its pixels are mid-grey (64-191) or if it has no pixel above 127 but some
-above 0 (a 0/1 or label mask, which JPEG cannot keep apart from noise).
+above 0 (a 0/1 or label mask, which JPEG cannot keep apart from noise). Both readers also
+return the file's size, which the loaders compare: a mask must have its image's size.
 """
 from __future__ import annotations
 
 import contextlib
 import struct
 import zlib
-from typing import Iterator
+from typing import Iterator, Tuple
 
 import numpy as np
 
@@ -55,17 +56,17 @@ def _reading(path: str, what: str, kind: str) -> Iterator[None]:
         raise ValueError(f"{what}: {kind} {path} is not a readable image ({type(e).__name__}: {e})") from None
 
 
-def read_image(path: str, size: int, what: str) -> np.ndarray:
-    """(size, size) float32 in [0, 1], resized bilinearly."""
+def read_image(path: str, size: int, what: str) -> Tuple[np.ndarray, Tuple[int, int]]:
+    """(size, size) float32 in [0, 1], resized bilinearly, and the file's (width, height)."""
     Image = pillow()
     with _reading(path, what, "image"):
         with Image.open(path) as im:
-            mode = im.mode
+            mode, original = im.mode, im.size
             if mode in _SIXTEEN_BIT or mode == "F":
                 raw = np.asarray(im).astype(np.float64)
             else:      # 8-bit grey, colour, palette, 1-bit: luminance, as always
                 small = np.asarray(im.convert("L").resize((size, size), Image.BILINEAR), dtype=np.float32)
-                return small / 255.0
+                return small / 255.0, original
     if not np.isfinite(raw).all():
         raise ValueError(f"{what}: image {path} contains NaN or infinity")
     lo, hi = float(raw.min()), float(raw.max())
@@ -80,7 +81,7 @@ def read_image(path: str, size: int, what: str) -> np.ndarray:
                              "8-bit (0-255) or 16-bit (0-65535)")
         scaled = raw / 65535.0
     resized = Image.fromarray(scaled.astype(np.float32)).resize((size, size), Image.BILINEAR)
-    return np.clip(np.asarray(resized, dtype=np.float32), 0.0, 1.0)
+    return np.clip(np.asarray(resized, dtype=np.float32), 0.0, 1.0), original
 
 
 def _grey(a: np.ndarray, mode: str, path: str, what: str) -> np.ndarray:
@@ -98,12 +99,13 @@ def _grey(a: np.ndarray, mode: str, path: str, what: str) -> np.ndarray:
     return a[..., 0]
 
 
-def read_mask(path: str, size: int, what: str) -> np.ndarray:
-    """(size, size) float32 of 0 and 1, resized nearest; other values raise ValueError
-    naming the file (module docstring)."""
+def read_mask(path: str, size: int, what: str) -> Tuple[np.ndarray, Tuple[int, int]]:
+    """(size, size) float32 of 0 and 1, resized nearest, and the file's (width, height);
+    other values raise ValueError naming the file (module docstring)."""
     Image = pillow()
     with _reading(path, what, "mask"):
         with Image.open(path) as im:
+            original = im.size
             lossy = im.format in _LOSSY
             if lossy:
                 im = im.convert("L")
@@ -118,7 +120,7 @@ def read_mask(path: str, size: int, what: str) -> np.ndarray:
         hint = "; save it with 0 for background and 1 or 255 for foreground"
         foreground = binary_masks(_grey(a, mode, path, what), f"{what}: mask {path}", hint) > 0.5
     small = Image.fromarray(foreground.astype(np.uint8) * 255).resize((size, size), Image.NEAREST)
-    return (np.asarray(small) > 127).astype(np.float32)
+    return (np.asarray(small) > 127).astype(np.float32), original
 
 
 def _lossy_foreground(a: np.ndarray, path: str, what: str) -> np.ndarray:

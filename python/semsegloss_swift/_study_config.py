@@ -56,7 +56,10 @@ class StudyConfig:
         self.losses = _distinct("losses", self.losses, str, "a list of loss names such as ['dice_bce', 'focal']")
         unknown = [l for l in self.losses if l not in STUDY_LOSSES and l not in _library_losses()]
         if unknown:
-            raise ValueError(f"losses: unknown {unknown}; study names: {', '.join(STUDY_LOSSES)} "
+            hints = [f"did you mean {' or '.join(close)} for {name}?" for name in unknown
+                     for close in [_close_names(name)] if close]
+            raise ValueError(f"losses: unknown {unknown}; " + (" ".join(hints) + " " if hints else "")
+                             + f"study names: {', '.join(STUDY_LOSSES)} "
                              f"(or any library loss: {', '.join(sorted(_library_losses()))})")
         self.seeds = _distinct("seeds", self.seeds, numbers.Integral, "a list of ints such as [0, 1, 2]")
         for seed in self.seeds:
@@ -83,9 +86,8 @@ class StudyConfig:
         if not isinstance(self.classes, (int, np.integer)) or isinstance(self.classes, bool) or self.classes < 1:
             raise ValueError(f"classes: expected 1 (binary masks) or the number of classes K >= 2, got {self.classes!r}")
         self.classes = int(self.classes)
-        if self.classes >= 2:
-            for loss in self.losses:
-                _check_multiclass(loss, self.classes)
+        for loss in self.losses:
+            _check_trainable(loss, self.classes)
 
 
 def _distinct(name: str, values: Any, kind: type, example: str) -> list:
@@ -105,17 +107,51 @@ def _distinct(name: str, values: Any, kind: type, example: str) -> list:
     return [str(v) if kind is str else int(v) for v in values]
 
 
-def _check_multiclass(loss: str, classes: int) -> None:
-    """Raises ValueError naming `loss` when it has no multiclass mode (tried on a tiny batch)."""
-    from . import losses as L
+def _check_trainable(loss: str, classes: int) -> None:
+    """Builds the trainer of `loss` in the study's mode on a tiny U-Net (cheap: no training),
+    so that a loss that cannot train in that mode is refused before any run (ValueError
+    naming --losses, and --classes where that is the fix)."""
+    from .training import Trainer, UNet
     name, options = resolve_loss(loss, classes)
-    x = np.zeros((1, classes, 16, 16), np.float32)
-    labels = np.zeros((1, 16, 16), np.int64)
-    labels[:, 4:12, 4:12] = classes - 1
+    model = UNet(out_channels=classes if classes >= 2 else 1, base_channels=2, depth=1, seed=0)
     try:
-        L.LOSSES[name](x, labels, **options)
+        Trainer(model, loss=name, loss_options=options)
     except (ValueError, TypeError) as e:
-        raise ValueError(f"losses: {loss} cannot train on {classes} exclusive classes ({e})") from None
+        reason = str(e)
+        reason = reason[len("mode: "):] if reason.startswith("mode: ") else reason
+        if classes >= 2:
+            reason = reason.replace("Use mode='multilabel' with one-hot targets (sigmoid per class)",
+                                    "The study has no multilabel mode")
+            raise ValueError(f"losses: {loss} cannot train on {classes} exclusive classes ({reason}); "
+                             "drop it from --losses") from None
+        reason = reason.replace("; use mode='multiclass'", "")
+        raise ValueError(f"losses: {loss} cannot train on binary masks (--classes 1): {reason}; for label maps "
+                         "of K classes use --classes K (K >= 2), or drop it from --losses") from None
+
+
+def _close_names(name: str) -> List[str]:
+    """Study or catalogue names close to the unknown `name` (difflib), the catalogue name
+    with the "_loss" suffix first."""
+    import difflib
+    names = list(STUDY_LOSSES) + sorted(_library_losses())
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+    suffixed = f"{name}_loss"
+    return [suffixed] + [c for c in close if c != suffixed] if suffixed in names else close
+
+
+def definitions(losses: List[str], classes: int = 1) -> Dict[str, Dict[str, Any]]:
+    """Each loss name of the study -> its catalogue loss and options, as trained (for
+    config.json and the report): a study name is SemSegLoss's definition, a catalogue
+    name the library's defaults."""
+    return {loss: dict(zip(("loss", "options"), resolve_loss(loss, classes))) for loss in losses}
+
+
+def describe(loss: str, classes: int = 1) -> str:
+    """``tversky = tversky_loss(alpha=0.3, ...), SemSegLoss's definition`` or
+    ``tversky_loss = tversky_loss(), the library's defaults``."""
+    name, options = resolve_loss(loss, classes)
+    call = f"{name}({', '.join(f'{k}={v!r}' for k, v in options.items())})"
+    return f"{loss} = {call}, " + ("SemSegLoss's definition" if loss in STUDY_LOSSES else "the library's defaults")
 
 
 def _library_losses():

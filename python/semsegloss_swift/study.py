@@ -9,10 +9,14 @@
 
 Protocol (defaults reproduce the chest X-ray study): 80/10/10 split, U-Net with
 base_channels 16 and depth 4, batch 16, Adam lr 2e-4, 50 epochs, the five losses Dice-BCE,
-Jaccard, focal, Tversky and focal Tversky. The model of the epoch with the best validation
-IoU is evaluated on the test set: IoU, Dice and binary accuracy over all test pixels, and
-the mean HD95 over test images (when the surface metrics are available). ``--quick``: 64x64
-images, 256 of them, 20 epochs, a U-Net with base_channels 8, depth 3 and BatchNorm, lr 1e-3.
+Jaccard, focal, Tversky and focal Tversky (SemSegLoss's definitions; ``--list-losses`` prints
+them and the catalogue names). The model of the epoch with the best validation IoU (the
+lowest validation loss when the validation split has no foreground pixel) is evaluated on
+the test set: IoU, Dice and binary accuracy over all test pixels, and the mean HD95 (pixels at
+--size) over the test images where it is defined (the report counts the others).
+``--quick``: 64x64 images, 256 of them, 20 epochs, a U-Net with base_channels 8, depth 3 and
+BatchNorm, lr 1e-3. A run that diverges is recorded as such (‡, metrics n/a) and the study
+goes on.
 
 Output in --out (default ``study-out``): ``results.csv`` (one row per run),
 ``results.md`` (mean ± std over seeds), ``runs/<loss>-seed<k>/history.json`` and
@@ -20,24 +24,26 @@ Output in --out (default ``study-out``): ``results.csv`` (one row per run),
 (those with a metrics.json) are skipped when the command is run again with the same setup
 (``config.json``: data and its SHA-1, classes, size, epochs, training settings); another
 setup in the same --out is refused, and so are finished runs next to a missing or unreadable
-config.json. Ctrl-C ends the command with one line (exit 130); run it again to resume.
+config.json. Ctrl-C ends the command with one line (exit 130); run it again to resume. A
+closed output (``| head``) stops it likewise (exit 141). JSON files hold null for NaN.
 """
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
+import warnings
 from typing import Any, List, Optional, Tuple
 
 from . import datasets
-from ._study_config import (DEFAULT_LOSSES, QUICK, STUDY_LOSSES, StudyConfig, fingerprint as _fingerprint,
-                            require_same_setup as _require_same_setup, resolve_loss)
-from ._study_report import COLLAPSED, machine as _machine, summarize, write_reports
-from ._study_run import finished_result, one_class_everywhere, run_one, test_metrics
+from ._study_config import (DEFAULT_LOSSES, QUICK, STUDY_LOSSES, StudyConfig, definitions, describe,
+                            fingerprint as _fingerprint, require_same_setup as _require_same_setup, resolve_loss)
+from ._study_report import COLLAPSED, DEAD, machine as _machine, summarize, write_reports
+from ._study_run import (StudyWarning, finished_result, has_foreground, one_class_everywhere, run_one, test_metrics,
+                         warn, write_json)
 
 __all__ = ["StudyConfig", "STUDY_LOSSES", "DEFAULT_LOSSES", "QUICK", "resolve_loss", "run_study", "main",
-           "summarize", "write_reports", "test_metrics", "one_class_everywhere", "COLLAPSED"]
+           "summarize", "write_reports", "test_metrics", "one_class_everywhere", "COLLAPSED", "StudyWarning"]
 
 
 # ----------------------------------------------------------------------------- driver
@@ -73,7 +79,7 @@ def run_study(cfg: StudyConfig, arrays: Optional[Tuple[Any, Any]] = None) -> str
     ...                         batch_size=4, base_channels=4, depth=2, lr=1e-3,
     ...                         out=tempfile.mkdtemp(), verbose=False)
     >>> print(study.run_study(cfg, arrays=(x, y)).splitlines()[0])
-    # Loss study: my squares, 32x32, 1 epochs, seeds [0]
+    # Loss study: my squares, 32x32, 1 epoch, seeds [0]
     """
     if not isinstance(cfg, StudyConfig):
         raise TypeError(f"cfg: expected a study.StudyConfig, got {type(cfg).__name__}; "
@@ -93,12 +99,19 @@ def run_study(cfg: StudyConfig, arrays: Optional[Tuple[Any, Any]] = None) -> str
         raise ValueError(f"data: {cfg.data} has {len(x)} image(s); the 80/10/10 split needs at least 3 "
                          "(one each for training, validation and test)")
     splits = datasets.split(x, y, (0.8, 0.1, 0.1), seed=cfg.data_seed)
+    train = len(splits[0][0])
+    split = dict(train=train, val_foreground=has_foreground(splits[1][1]), test_foreground=has_foreground(splits[2][1]))
     _log(cfg, f"study: {_machine()}")
-    _log(cfg, f"study: {len(x)} images -> train {len(splits[0][0])}, val {len(splits[1][0])}, test {len(splits[2][0])}")
-    config = dict(cfg.__dict__, data_sha1=_fingerprint(x, y))
+    _log(cfg, f"study: {len(x)} images -> train {train}, val {len(splits[1][0])}, test {len(splits[2][0])}")
+    config = dict(cfg.__dict__, data_sha1=_fingerprint(x, y), loss_definitions=definitions(cfg.losses, cfg.classes))
     _require_same_setup(cfg.out, config)
-    with open(os.path.join(cfg.out, "config.json"), "w") as f:
-        json.dump(config, f, indent=1)
+    write_json(os.path.join(cfg.out, "config.json"), config)
+    if cfg.batch_size > train:
+        warn(f"--batch-size {cfg.batch_size} is larger than the training split ({train} images): "
+             f"each epoch is one batch of {train}")
+    if not split["val_foreground"]:
+        warn("the validation split has no foreground pixel, so validation IoU cannot choose the epoch (an "
+             "all-background prediction scores 1.0): each run keeps the epoch of the lowest validation loss")
     rows = []
     total = len(cfg.losses) * len(cfg.seeds)
     k = 0
@@ -109,19 +122,33 @@ def run_study(cfg: StudyConfig, arrays: Optional[Tuple[Any, Any]] = None) -> str
             done = finished_result(run_dir, loss, seed, cfg.epochs)
             if done is not None:
                 rows.append(done)
-                _log(cfg, f"[{k}/{total}] {loss} seed {seed}: finished earlier, skipped")
+                _log(cfg, f"[{k}/{total}] {loss} seed {seed}: finished earlier"
+                          + (" (diverged; delete its folder to train it again)" if done.get("diverged") else "")
+                          + ", skipped")
                 continue
             os.makedirs(run_dir, exist_ok=True)
-            _log(cfg, f"[{k}/{total}] {loss} seed {seed}: training {cfg.epochs} epochs")
+            _log(cfg, f"[{k}/{total}] {loss} seed {seed}: training {cfg.epochs} epoch{'s' if cfg.epochs != 1 else ''}")
             r = run_one(cfg, loss, seed, splits, run_dir)
             rows.append(r)
+            if r["diverged"]:
+                _log(cfg, f"[{k}/{total}] {loss} seed {seed}: {r['error'].split(':')[0]}, recorded as diverged "
+                          "(metrics n/a); the study goes on")
+                continue
             _log(cfg, f"[{k}/{total}] {loss} seed {seed}: test IoU {r['iou']:.4f}, accuracy {r['accuracy']:.4f}, "
-                      f"Dice {r['dice']:.4f} ({r['seconds']:.0f} s)"
-                      + (f"; {COLLAPSED}" if r["one_class"] else ""))
-    text = write_reports(cfg, rows, images=len(x))
+                      f"Dice {r['dice']:.4f} ({r['seconds']:.0f} s), epoch {r['best_epoch']} kept (best "
+                      f"{'validation IoU' if r['selected_by'] == 'val_iou' else 'validation loss'})"
+                      + ((f"; every test pixel got the same class: {DEAD}" if r["dead_epoch"] is not None else f"; {COLLAPSED}")
+                         if r["one_class"] else ""))
+    text = write_reports(cfg, rows, images=len(x), split=split)
+    diverged = sum(bool(r.get("diverged")) for r in rows)
+    if diverged:
+        warn(f"{diverged} of {total} runs diverged (‡ in the table): their metrics are n/a; try a lower --lr")
     try:
         from . import plots
-        plots.make_all(cfg, rows, splits)
+        with warnings.catch_warnings():   # NaN metrics (numpy) and crowded figures (matplotlib)
+            warnings.simplefilter("ignore", RuntimeWarning)
+            warnings.filterwarnings("ignore", message="Tight layout not applied")
+            plots.make_all(cfg, rows, splits)
     except ImportError as e:
         _log(cfg, f"study: plots skipped ({e}); pip install matplotlib")
     return text
@@ -133,14 +160,20 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--data", default="synthetic",
                     help="synthetic | imbalanced | montgomery:PATH | shenzhen:PATH | folder:PATH | "
                          "npz:FILE (arrays images, masks) | folders:IMAGES_DIR,MASKS_DIR")
-    ap.add_argument("--losses", default=",".join(DEFAULT_LOSSES), help="comma-separated (default: the study's five)")
+    ap.add_argument("--losses", default=",".join(DEFAULT_LOSSES),
+                    help=f"comma-separated loss names (default: {','.join(DEFAULT_LOSSES)}): the study's names "
+                         "(SemSegLoss's definitions) or any catalogue name of the library, ending in _loss "
+                         "(semsegloss_swift.LOSSES, with its defaults); --list-losses prints them all with their "
+                         "options, and results.md records each one's definition")
+    ap.add_argument("--list-losses", action="store_true", help="print the loss names and their definitions, and exit")
     ap.add_argument("--classes", type=int, default=1,
                     help="1: binary masks (default); K >= 2: label maps 0..K-1 (npz data), multiclass losses")
     ap.add_argument("--epochs", type=int, default=None, help="default 50 (20 with --quick)")
     ap.add_argument("--size", type=int, default=None, help="image size (default 128; 64 with --quick)")
     ap.add_argument("--n", type=int, default=None, help="synthetic images (default 704; 256 with --quick)")
     ap.add_argument("--seeds", default="0", help="comma-separated training seeds (default 0)")
-    ap.add_argument("--batch-size", type=int, default=16)
+    ap.add_argument("--batch-size", type=int, default=16,
+                    help="default 16; larger than the training split: one batch per epoch (said in the log and report)")
     ap.add_argument("--lr", type=float, default=None, help="Adam learning rate (default 2e-4; 1e-3 with --quick)")
     ap.add_argument("--base-channels", type=int, default=None, help="default 16 (8 with --quick)")
     ap.add_argument("--depth", type=int, default=None, help="default 4 (3 with --quick)")
@@ -148,18 +181,36 @@ def main(argv: Optional[List[str]] = None) -> int:
                     help="BatchNorm after every convolution (default off; on with --quick)")
     ap.add_argument("--out", default="study-out")
     ap.add_argument("--quick", action="store_true", help="small preset that finishes in a few minutes on 2 cores")
-    ap.add_argument("--quiet", action="store_true")
+    ap.add_argument("--quiet", action="store_true",
+                    help="print only the results table (warnings that the report repeats are left out)")
     a = ap.parse_args(argv)
-    preset = QUICK if a.quick else {}
-    pick = lambda value, key, default: value if value is not None else preset.get(key, default)
     try:
-        cfg = StudyConfig(
-            data=a.data, losses=[s.strip() for s in a.losses.split(",") if s.strip()],
-            epochs=pick(a.epochs, "epochs", 50), size=pick(a.size, "size", 128), n=pick(a.n, "n", 704),
-            seeds=_seed_list(a.seeds), batch_size=a.batch_size, lr=pick(a.lr, "lr", 2e-4),
-            base_channels=pick(a.base_channels, "base_channels", 16), depth=pick(a.depth, "depth", 4),
-            batch_norm=pick(a.batch_norm, "batch_norm", False), out=a.out, verbose=not a.quiet, classes=a.classes)
-        text = run_study(cfg)
+        if a.list_losses:
+            _list_losses(a.classes)
+            return 0
+        preset = QUICK if a.quick else {}
+        pick = lambda value, key, default: value if value is not None else preset.get(key, default)
+        with _cli_warnings(quiet=a.quiet):
+            cfg = StudyConfig(
+                data=a.data, losses=[s.strip() for s in a.losses.split(",") if s.strip()],
+                epochs=pick(a.epochs, "epochs", 50), size=pick(a.size, "size", 128), n=pick(a.n, "n", 704),
+                seeds=_seed_list(a.seeds), batch_size=a.batch_size, lr=pick(a.lr, "lr", 2e-4),
+                base_channels=pick(a.base_channels, "base_channels", 16), depth=pick(a.depth, "depth", 4),
+                batch_norm=pick(a.batch_norm, "batch_norm", False), out=a.out, verbose=not a.quiet,
+                classes=a.classes)
+            text = run_study(cfg)
+        print()
+        print(text)
+        print(f"(results in {os.path.abspath(cfg.out)})")
+    except BrokenPipeError:
+        # stdout closed (`| head`, quitting `less`): stop, as command-line tools do on SIGPIPE.
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # no second error at exit
+            print("semsegloss-swift study: stopped: the output was closed (finished runs are kept; rerun the same "
+                  "command to resume)", file=sys.stderr)
+        except (OSError, ValueError):
+            pass
+        return 141
     except (ValueError, TypeError, OSError) as e:
         print(f"semsegloss-swift study: error: {e}", file=sys.stderr)
         return 2
@@ -167,10 +218,47 @@ def main(argv: Optional[List[str]] = None) -> int:
         print("\nsemsegloss-swift study: interrupted; rerun the same command to resume (finished runs are kept)",
               file=sys.stderr)
         return 130
-    print()
-    print(text)
-    print(f"(results in {os.path.abspath(cfg.out)})")
     return 0
+
+
+def _list_losses(classes: int) -> None:
+    from .losses import LOSSES
+    print("Study names (SemSegLoss's definitions):")
+    for loss in STUDY_LOSSES:
+        print(f"  {describe(loss, classes)}")
+    print("Catalogue names (the library's defaults; semsegloss_swift.LOSSES):")
+    print("  " + ", ".join(sorted(LOSSES)))
+
+
+class _cli_warnings:
+    """Warnings during the CLI as one line each on stderr (no source line): the study's own
+    (:class:`StudyWarning`, repeated by the report) not at all with --quiet, others once;
+    with --quiet at the end."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet, self.seen, self.pending = quiet, set(), []
+
+    def show(self, message, category, filename, lineno, file=None, line=None) -> None:
+        text = " ".join(str(message).split())
+        if text in self.seen or (self.quiet and issubclass(category, StudyWarning)):
+            return
+        self.seen.add(text)
+        line = f"semsegloss-swift study: warning: {text}"
+        if self.quiet:
+            self.pending.append(line)
+        else:
+            print(line, file=sys.stderr, flush=True)
+
+    def __enter__(self):
+        self.saved = warnings.catch_warnings()
+        self.saved.__enter__()
+        warnings.showwarning = self.show
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.saved.__exit__(*exc)
+        for line in self.pending:
+            print(line, file=sys.stderr)
 
 
 def _seed_list(text: str) -> List[int]:

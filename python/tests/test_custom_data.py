@@ -147,7 +147,10 @@ def write_pngs(folder, arrays, suffix=""):
 def test_image_and_mask_folders(tmp_path):
     x, y = squares(n=5)
     write_pngs(tmp_path / "img", x)
-    write_pngs(tmp_path / "lbl", y[:4], suffix="_mask")   # case04 has no mask: left out
+    write_pngs(tmp_path / "lbl", y[:4], suffix="_mask")   # case04 has no mask: an error, or left out
+    with pytest.raises(ValueError, match="case04.png"):
+        D.load_folders(str(tmp_path / "img"), str(tmp_path / "lbl"), size=40)
+    (tmp_path / "img" / "case04.png").rename(tmp_path / "case04.png")
     xs, ys = D.load_folders(str(tmp_path / "img"), str(tmp_path / "lbl"), size=40)
     assert xs.shape == ys.shape == (4, 1, 40, 40)
     assert np.array_equal(ys[:, 0], (y[:4] > 127).astype(np.float32))

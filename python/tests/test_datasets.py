@@ -125,7 +125,8 @@ def test_shenzhen_layout_with_mask_suffix_skips_unlabelled(tmp_path):
         write_png(tmp_path / "CXR_png" / f"CHNCXR_000{k}_0.png", img)
         if k < 2:
             write_png(tmp_path / "mask" / f"CHNCXR_000{k}_0_mask.png", np.maximum(left, right))
-    x, y = D.load_shenzhen(str(tmp_path), size=24)
+    with pytest.warns(UserWarning, match="skipped 1 of 3 image"):
+        x, y = D.load_shenzhen(str(tmp_path), size=24)
     assert x.shape == (2, 1, 24, 24)
     write_png(tmp_path / "mask" / "CHNCXR_0099_0_mask.png", np.zeros((40, 40)))
     with pytest.raises(ValueError, match="have no image"):

@@ -31,7 +31,7 @@ FAST = {
     "loss_schedule": [("range(50)", "range(2)")],
     "multiclass_unet": [("ss.UNet(out_channels=3)", "ss.UNet(out_channels=3, base_channels=4, depth=2)"),
                         ("epochs=50", "epochs=1")],
-    "study": [("size=128", "size=32"), ("epochs=30", "epochs=1, base_channels=4, depth=2")],
+    "study": [("size=128", "size=32"), ("epochs=30", "epochs=1, base_channels=4, depth=2, batch_size=4")],
 }
 
 SIZE = 32  # side of the images made here for names README leaves to the reader

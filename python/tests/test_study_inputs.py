@@ -77,7 +77,8 @@ def test_arrays_must_be_a_pair_and_hold_three_images(tmp_path):
     with pytest.raises(ValueError, match="^data: squares has 2 image.*needs at least 3"):
         study.run_study(tiny(tmp_path / "b"), arrays=(x[:2], y[:2]))
     assert os.listdir(tmp_path / "b" / "runs") == []          # reported before any training
-    study.run_study(tiny(tmp_path / "c", verbose=True), arrays=(x[:4], y[:4]))  # 4 images: 2 / 1 / 1, a test image
+    with pytest.warns(study.StudyWarning, match="larger than the training split"):
+        study.run_study(tiny(tmp_path / "c", verbose=True), arrays=(x[:4], y[:4]))  # 4 images: 2 / 1 / 1, a test image
     metrics = json.loads((tmp_path / "c" / "runs" / "jaccard-seed0" / "metrics.json").read_text())
     assert not np.isnan(metrics["accuracy"])
 

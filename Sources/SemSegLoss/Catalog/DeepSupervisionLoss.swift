@@ -37,6 +37,7 @@ public struct DeepSupervisionLoss: Sendable {
 
     /// The weight of each of `levels` levels.
     public func levelWeights(_ levels: Int) throws(SegLossError) -> [Double] {
+        guard levels >= 1 else { throw .value("inputs", "needs at least one level, got \(levels)") }
         if let weights {
             guard weights.count == levels else {
                 throw .value("weights", "needs one weight per level: \(levels) levels, got \(weights.count) weights")

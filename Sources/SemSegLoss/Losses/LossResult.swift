@@ -23,7 +23,8 @@ public struct LossOutputs<Scalar>: @unchecked Sendable {
 
 /// Result of a convenience evaluation on Swift arrays.
 public struct LossResult<Scalar: SegScalar>: Sendable {
-    /// The reduced loss (for `reduction = none`: the sum of `values`, weighted by `gradOutput`).
+    /// The reduced loss (for `reduction = none`: the plain sum of `values`; `gradOutput`
+    /// weighs only the gradient).
     public var value: Double
     /// d(loss)/d(input), input shape.
     public var gradient: [Scalar]

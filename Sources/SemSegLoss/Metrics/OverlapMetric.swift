@@ -56,8 +56,10 @@ public enum OverlapMetric: String, Sendable, CaseIterable {
     /// that MONAI gives 0 where every entry is NaN).
     public static func reduce(_ values: [Double], _ reduction: Reduction, imageMean: Bool = false,
                               entriesPerImage k: Int = 0) -> Double {
-        if imageMean, reduction == .mean, k > 0 {
-            let images = stride(from: 0, to: values.count, by: k).map { reduce(Array(values[$0..<($0 + k)]), .mean) }
+        if imageMean, reduction == .mean, k > 0 {  // a last partial image (count not a multiple of k) counts as one
+            let images = stride(from: 0, to: values.count, by: k).map {
+                reduce(Array(values[$0..<Swift.min($0 + k, values.count)]), .mean)
+            }
             return reduce(images, .mean)
         }
         let kept = values.filter { !$0.isNaN }
