@@ -51,8 +51,9 @@ public final class Trainer {
     public let optimizer: Adam
     public let batchSize: Int
     public let seed: UInt64
-    /// Probability threshold for validation IoU / Dice / accuracy.
-    public var threshold: Double
+    /// Probability threshold for validation IoU / Dice / accuracy (checked by `init`, in
+    /// [0, 1]; a constant, so that it cannot be set to NaN afterwards).
+    public let threshold: Double
     /// Completed epochs (over resumes).
     public internal(set) var epoch: Int = 0
     public internal(set) var history: [EpochRecord] = []

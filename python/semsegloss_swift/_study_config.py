@@ -203,7 +203,8 @@ def require_same_setup(out: str, config: Dict[str, Any]) -> None:
     """Finished runs in `out` are reused (skipped), so `out` must hold runs of this setup: a
     config.json there that differs in `_SETUP_KEYS` raises ValueError (keys it lacks, from
     older versions, take their value of then, `_SETUP_DEFAULTS`, or are not compared), and
-    so do finished runs next to a config.json that is missing or unreadable."""
+    so do finished runs next to a config.json that is missing or unreadable. `data` and `n`
+    are not compared when the SHA-1 of the data as studied is the same."""
     path = os.path.join(out, "config.json")
     try:
         with open(path) as f:
@@ -219,7 +220,11 @@ def require_same_setup(out: str, config: Dict[str, Any]) -> None:
                              "choose another --out, or delete that folder") from None
         return
     old = dict(_SETUP_DEFAULTS, **old)
-    changed = [f"{k} {old[k]!r} -> {config[k]!r}" for k in _SETUP_KEYS if k in old and old[k] != config[k]]
+    # The images as studied decide: another spelling of the same file's path, or an --n that
+    # a file's data ignores, leaves the SHA-1 of the data as studied, and the runs, unchanged.
+    same_data = old.get("data_sha1") is not None and old.get("data_sha1") == config.get("data_sha1")
+    keys = [k for k in _SETUP_KEYS if not (same_data and k in ("data", "n"))]
+    changed = [f"{k} {old[k]!r} -> {config[k]!r}" for k in keys if k in old and old[k] != config[k]]
     if changed:
         raise ValueError(f"out: {out} holds runs of another setup ({'; '.join(changed)}), which would be reused "
                          "as finished: choose another --out, or delete that folder")

@@ -191,3 +191,19 @@ def test_ctrl_c_ends_the_study_with_one_line_and_exit_130(tmp_path):
     assert "Traceback" not in err
     assert err.strip() == ("semsegloss-swift study: interrupted; rerun the same command to resume "
                            "(finished runs are kept)")
+
+
+def test_a_rerun_on_the_same_file_spelt_otherwise_or_with_another_n_is_accepted(tmp_path, monkeypatch):
+    """The data's SHA-1 decides whether a rerun studies the same images: before 2026-12-06
+    the same .npz under another spelling of its path (./data/x.npz), or an --n that a file's
+    data ignores, was refused as another setup."""
+    x, y = squares()
+    (tmp_path / "data").mkdir()
+    np.savez(tmp_path / "data" / "x.npz", images=x, masks=y)
+    monkeypatch.chdir(tmp_path)
+    out = ["--out", str(tmp_path / "o"), "--losses", "jaccard"] + TINY_CLI
+    assert cli(["study", "--data", "npz:data/x.npz"] + out) == 0
+    assert cli(["study", "--data", "npz:./data/x.npz"] + out + ["--n", "7"]) == 0
+    # other images are still refused
+    np.savez(tmp_path / "data" / "x.npz", images=x[::-1], masks=y[::-1])
+    assert cli(["study", "--data", "npz:data/x.npz"] + out) == 2
