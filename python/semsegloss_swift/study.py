@@ -212,13 +212,26 @@ def main(argv: Optional[List[str]] = None) -> int:
             pass
         return 141
     except (ValueError, TypeError, OSError) as e:
-        print(f"semsegloss-swift study: error: {e}", file=sys.stderr)
+        print(f"semsegloss-swift study: error: {_cli_names(str(e))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("\nsemsegloss-swift study: interrupted; rerun the same command to resume (finished runs are kept)",
-              file=sys.stderr)
+        print("\nsemsegloss-swift study: interrupted; rerun the same command to resume (finished runs are kept; "
+              "the interrupted run starts again from its first epoch)", file=sys.stderr)
         return 130
     return 0
+
+
+#: StudyConfig fields -> the CLI options that set them (errors name what the user typed).
+_CLI_OPTIONS = {"batch_size": "--batch-size", "base_channels": "--base-channels", "lr": "--lr", "epochs": "--epochs",
+                "size": "--size", "n": "--n", "seeds": "--seeds", "depth": "--depth", "classes": "--classes",
+                "losses": "--losses", "data": "--data", "out": "--out"}
+
+
+def _cli_names(message: str) -> str:
+    """`message` with a leading StudyConfig field name (``batch_size: ...``) replaced by its
+    CLI option (``--batch-size: ...``)."""
+    field, colon, rest = message.partition(":")
+    return f"{_CLI_OPTIONS[field]}:{rest}" if colon and field in _CLI_OPTIONS else message
 
 
 def _list_losses(classes: int) -> None:

@@ -25,7 +25,7 @@ def test_an_unknown_loss_gets_did_you_mean(tmp_path, capsys):
     """Before 2026-12-06 `--losses lovasz_hinge` got a list of 53 names and no suggestion."""
     assert cli(["study", *TINY_CLI, "--losses", "dice_bce,lovasz_hinge", "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("semsegloss-swift study: error: losses: unknown ['lovasz_hinge']; did you mean "
+    assert err.startswith("semsegloss-swift study: error: --losses: unknown ['lovasz_hinge']; did you mean "
                           "lovasz_hinge_loss for lovasz_hinge?") and err.count("\n") == 1, err
     with pytest.raises(ValueError, match=r"did you mean tversky or tversky_loss"):
         tiny(tmp_path / "p", losses=["tversk"]).validate()

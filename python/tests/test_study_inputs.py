@@ -84,11 +84,11 @@ def test_arrays_must_be_a_pair_and_hold_three_images(tmp_path):
 
 
 def test_cli_list_options_name_themselves(tmp_path, capsys):
-    cases = [(["--losses", ","], "losses: give at least one loss (got an empty list)"),
-             (["--losses", "dice_bce,dice_bce"], "losses: ['dice_bce'] given more than once"),
-             (["--seeds", "0,0"], "seeds: [0] given more than once"),
-             (["--seeds", "a"], "seeds: expected comma-separated integers such as 0,1,2, got 'a'"),
-             (["--seeds", ""], "seeds: give at least one seed (got an empty list)")]
+    cases = [(["--losses", ","], "--losses: give at least one loss (got an empty list)"),
+             (["--losses", "dice_bce,dice_bce"], "--losses: ['dice_bce'] given more than once"),
+             (["--seeds", "0,0"], "--seeds: [0] given more than once"),
+             (["--seeds", "a"], "--seeds: expected comma-separated integers such as 0,1,2, got 'a'"),
+             (["--seeds", ""], "--seeds: give at least one seed (got an empty list)")]
     for options, message in cases:
         assert cli(["study", *TINY_CLI, "--out", str(tmp_path / "out"), *options]) == 2, options
         err = capsys.readouterr().err
@@ -99,10 +99,10 @@ def test_cli_list_options_name_themselves(tmp_path, capsys):
 def test_cli_out_that_is_not_a_folder(tmp_path, capsys):
     (tmp_path / "file").write_text("not a folder")
     assert cli(["study", *TINY_CLI, "--out", str(tmp_path / "file")]) == 2
-    assert capsys.readouterr().err == f"semsegloss-swift study: error: out: {tmp_path / 'file'} is a file, not a folder\n"
+    assert capsys.readouterr().err == f"semsegloss-swift study: error: --out: {tmp_path / 'file'} is a file, not a folder\n"
     assert cli(["study", *TINY_CLI, "--out", str(tmp_path / "file" / "below")]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"semsegloss-swift study: error: out: cannot create the folder {tmp_path / 'file'}")
+    assert err.startswith(f"semsegloss-swift study: error: --out: cannot create the folder {tmp_path / 'file'}")
     assert (tmp_path / "file").read_text() == "not a folder"
 
 
@@ -190,7 +190,7 @@ def test_ctrl_c_ends_the_study_with_one_line_and_exit_130(tmp_path):
     assert p.returncode == 130
     assert "Traceback" not in err
     assert err.strip() == ("semsegloss-swift study: interrupted; rerun the same command to resume "
-                           "(finished runs are kept)")
+                           "(finished runs are kept; the interrupted run starts again from its first epoch)")
 
 
 def test_a_rerun_on_the_same_file_spelt_otherwise_or_with_another_n_is_accepted(tmp_path, monkeypatch):
@@ -207,3 +207,14 @@ def test_a_rerun_on_the_same_file_spelt_otherwise_or_with_another_n_is_accepted(
     # other images are still refused
     np.savez(tmp_path / "data" / "x.npz", images=x[::-1], masks=y[::-1])
     assert cli(["study", "--data", "npz:data/x.npz"] + out) == 2
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--batch-size", "0"], "--batch-size: must be positive"),
+    (["--lr", "-1"], "--lr: must be a positive number"),
+    (["--base-channels", "0"], "--base-channels: "),
+])
+def test_cli_errors_name_the_option_typed(tmp_path, capsys, args, message):
+    """Before 2026-12-06 the CLI's errors named the StudyConfig field (batch_size:)."""
+    assert cli(["study", "--out", str(tmp_path / "o")] + TINY_CLI + args) == 2
+    assert capsys.readouterr().err.startswith("semsegloss-swift study: error: " + message)

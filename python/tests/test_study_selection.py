@@ -56,7 +56,7 @@ def test_a_loss_that_cannot_train_in_binary_mode_is_refused_before_training(tmp_
     out = tmp_path / "out"
     assert cli(["study", *TINY_CLI, "--losses", "dice_bce,generalized_wasserstein_dice_loss", "--out", str(out)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("semsegloss-swift study: error: losses: generalized_wasserstein_dice_loss cannot train "
+    assert err.startswith("semsegloss-swift study: error: --losses: generalized_wasserstein_dice_loss cannot train "
                           "on binary masks") and err.count("\n") == 1, err
     assert "--classes K" in err and "--losses" in err and "mode=" not in err
     assert not out.exists()                                                    # nothing trained
