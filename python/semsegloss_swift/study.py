@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 import warnings
 from typing import Any, List, Optional, Tuple
 
@@ -115,6 +116,7 @@ def run_study(cfg: StudyConfig, arrays: Optional[Tuple[Any, Any]] = None) -> str
     rows = []
     total = len(cfg.losses) * len(cfg.seeds)
     k = 0
+    started, trained = time.perf_counter(), []   # for the elapsed / left figures of the log
     for seed in cfg.seeds:
         for loss in cfg.losses:
             k += 1
@@ -128,7 +130,9 @@ def run_study(cfg: StudyConfig, arrays: Optional[Tuple[Any, Any]] = None) -> str
                 continue
             os.makedirs(run_dir, exist_ok=True)
             _log(cfg, f"[{k}/{total}] {loss} seed {seed}: training {cfg.epochs} epoch{'s' if cfg.epochs != 1 else ''}")
+            t0 = time.perf_counter()
             r = run_one(cfg, loss, seed, splits, run_dir)
+            trained.append(time.perf_counter() - t0)
             rows.append(r)
             if r["diverged"]:
                 _log(cfg, f"[{k}/{total}] {loss} seed {seed}: {r['error'].split(':')[0]}, recorded as diverged "
@@ -139,6 +143,7 @@ def run_study(cfg: StudyConfig, arrays: Optional[Tuple[Any, Any]] = None) -> str
                       f"{'validation IoU' if r['selected_by'] == 'val_iou' else 'validation loss'})"
                       + ((f"; every test pixel got the same class: {DEAD}" if r["dead_epoch"] is not None else f"; {COLLAPSED}")
                          if r["one_class"] else ""))
+            _log(cfg, "  " + _progress(time.perf_counter() - started, trained, total - k))
     text = write_reports(cfg, rows, images=len(x), split=split)
     diverged = sum(bool(r.get("diverged")) for r in rows)
     if diverged:
@@ -232,6 +237,21 @@ def _cli_names(message: str) -> str:
     CLI option (``--batch-size: ...``)."""
     field, colon, rest = message.partition(":")
     return f"{_CLI_OPTIONS[field]}:{rest}" if colon and field in _CLI_OPTIONS else message
+
+
+def _duration(seconds: float) -> str:
+    m, s = divmod(int(round(seconds)), 60)
+    return f"{m // 60} h {m % 60:02d} min" if m >= 60 else f"{m} min {s:02d} s" if m else f"{s} s"
+
+
+def _progress(elapsed: float, trained: List[float], left: int) -> str:
+    """The study's elapsed time and, from the mean time of the runs trained so far, the
+    time the `left` runs still to do would take (runs finished earlier are skipped, so this
+    is an upper bound on a resumed study)."""
+    if left == 0:
+        return f"study: {_duration(elapsed)} elapsed, all runs done"
+    eta = left * sum(trained) / len(trained)
+    return f"study: {_duration(elapsed)} elapsed; {left} run{'s' if left != 1 else ''} left, about {_duration(eta)}"
 
 
 def _list_losses(classes: int) -> None:

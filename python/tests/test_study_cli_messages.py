@@ -96,3 +96,12 @@ def test_a_batch_larger_than_the_training_split_is_said_and_one_epoch_is_singula
         text = study.run_study(tiny(tmp_path, batch_size=64))
     assert "batch 16 (--batch-size 64 is larger than the 16 training images: one batch per epoch)" in text
     assert text.startswith("# Loss study: synthetic, 32x32, 1 epoch, seeds [0]")
+
+
+def test_the_log_says_the_elapsed_time_and_the_time_left():
+    """Before 2026-12-06 the log had no elapsed or remaining time for the whole study."""
+    from semsegloss_swift.study import _duration, _progress
+    assert _duration(5.4) == "5 s" and _duration(100) == "1 min 40 s" and _duration(3725) == "1 h 02 min"
+    assert _progress(40, [18.0, 22.0], 3) == "study: 40 s elapsed; 3 runs left, about 1 min 00 s"
+    assert _progress(40, [20.0], 1) == "study: 40 s elapsed; 1 run left, about 20 s"
+    assert _progress(95, [20.0], 0) == "study: 1 min 35 s elapsed, all runs done"
