@@ -108,8 +108,7 @@ public final class Trainer {
         guard epochs >= 0 else { throw .value("epochs", "must be >= 0, got \(epochs)") }
         try checkFitOptions(earlyStopping, hasValidation: validation != nil)
         try checkData(data, argument: "x")
-        try checkFinite(data, argument: "x")
-        try checkTargets(data, argument: "y")
+        try checkTargets(data, argument: "y")   // images: by beginEpoch, before the first step
         if let validation {
             try checkData(validation, argument: "validation_data")
             try checkFinite(validation, argument: "validation_data")

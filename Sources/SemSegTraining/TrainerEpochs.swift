@@ -31,9 +31,11 @@ public struct EpochRun: Sendable, Equatable {
 }
 
 extension Trainer {
-    /// Checks `data` and draws the epoch's sample order from the trainer's generator.
+    /// Checks `data` (shapes, every image value finite, every target value) and draws the
+    /// epoch's sample order from the trainer's generator.
     public func beginEpoch(_ data: SegmentationData) throws(SegLossError) -> EpochRun {
         try checkData(data, argument: "x")
+        try checkFinite(data, argument: "x")
         try checkTargets(data, argument: "y")
         var order = Array(0..<data.count)
         rng.shuffle(&order)

@@ -98,16 +98,6 @@ def _path_limit(folder: str, name: str, default: int) -> int:
     return limit if limit and limit > 0 else default
 
 
-def require_finite(name: str, x: np.ndarray) -> None:
-    """ValueError naming `name` and the first non-finite value (a NaN in the last image of
-    the training set used to stop `fit` after the Adam steps of the batches before it)."""
-    if not np.isfinite(x).all():
-        i = int(np.flatnonzero(~np.isfinite(x.ravel()))[0])
-        per_image = x[0].size
-        raise ValueError(f"{name}: values must be finite, got {x.ravel()[i]} in sample {i // per_image} "
-                         f"(flat index {i})")
-
-
 def renamed(error: ValueError, names: Dict[str, str]) -> ValueError:
     """`error` with its leading argument name replaced (``y: ...`` -> ``validation_data[1]: ...``)."""
     message = str(error)

@@ -274,8 +274,8 @@ class Trainer:
             xv, yv = self._data(validation_data[0], validation_data[1], "validation_data[0]", "validation_data[1]")
         monitor, patience, min_delta = _fit_checks.early_stopping(early_stopping, xv is not None)
         path = None if checkpoint is None else _fit_checks.checkpoint_location(check_path("checkpoint", checkpoint))
-        # Everything that would stop the run is checked before the first step changes the model.
-        _fit_checks.require_finite("x", xs)
+        # Everything that would stop the run is checked before the first step changes the model
+        # (the images' and targets' values by the library's begin_epoch).
         if xv is not None:
             try:
                 _core.trainer_evaluate(self._handle, xv, yv, 0)

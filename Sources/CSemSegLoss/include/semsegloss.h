@@ -447,8 +447,8 @@ semseg_status_t semseg_trainer_train_epoch(
     double *loss, char *err, size_t err_len);
 
 /**
- * The same epoch in pieces, for progress reporting: begin_epoch checks (x, y), every
- * target value included (an error names its flat index in y), and shuffles (*n_batches
+ * The same epoch in pieces, for progress reporting: begin_epoch checks (x, y), every image
+ * and target value included (an error names its flat index), and shuffles (*n_batches
  * receives the batch count); train_batches trains the next n_batches batches (x and y
  * must be the same data each call, of the shapes begin_epoch saw, else SEMSEG_ERR_SHAPE;
  * the library keeps no pointer to them) and writes the batches done so far and their
