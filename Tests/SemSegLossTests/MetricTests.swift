@@ -55,6 +55,26 @@ struct MetricTests {
         }
     }
 
+    /// Swift arrays straight in (an audit of the Swift API, 2026-12-06, found every metric
+    /// call needing nested `withTensorView` closures): the same values as `evaluate`.
+    @Test("metrics on Swift arrays, dense targets and label maps")
+    func arrayConveniences() throws {
+        let x: [Double] = [0.9, 0.1, 0.8, 0.3, 0.1, 0.9, 0.2, 0.7], g: [Double] = [1, 0, 0, 1, 0, 1, 1, 0]
+        let iou = try MetricCatalog.make("iou", options: [("reduction", 2)])
+        let viaViews = try metric("iou", [("reduction", 2)], x, g, [2, 1, 4])
+        let viaArrays = try iou(x, g, shape: [2, 1, 4])
+        #expect(viaArrays.value == viaViews.value && viaArrays.values == viaViews.values)
+        // multiclass: two classes of one image of 4 pixels, labels against their one-hot form
+        let scores: [Float] = [0.9, 0.2, 0.6, 0.1, 0.1, 0.8, 0.4, 0.9], labels: [Int64] = [0, 1, 1, 1]
+        let oneHot: [Float] = [1, 0, 0, 0, 0, 1, 1, 1]
+        let dice = try MetricCatalog.make("dice_score", options: [("mode", 2), ("reduction", 2)])
+        #expect(try dice(scores, labels: labels, shape: [1, 2, 4]).values == (try dice(scores, oneHot, shape: [1, 2, 4])).values)
+        let hd = try SurfaceMetricCatalog.make("hausdorff_distance", options: [("mode", 2), ("reduction", 2)])
+        #expect(try hd(scores, labels: labels, shape: [1, 2, 4]).values == (try hd(scores, oneHot, shape: [1, 2, 4])).values)
+        expectError(.shape, "target") { _ = try dice(scores, labels: [0, 1], shape: [1, 2, 4]) }
+        expectError(.shape, "input") { _ = try iou(x, g, shape: [2, 1, 3]) }
+    }
+
     @Test("logit threshold equals probability threshold")
     func logits() throws {
         var rng = TestRandom(seed: 4)
