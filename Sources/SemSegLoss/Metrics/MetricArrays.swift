@@ -4,7 +4,16 @@
 /// input and a dense target of `shape` (binary, multilabel, or multiclass one-hot / soft),
 /// or of an input and an integer label map `(N, *spatial)` (multiclass), without the
 /// nested `withTensorView` closures. Same values and errors as `evaluate`.
-extension ConfiguredMetric {
+/// A metric evaluated per (image, class) entry: `ConfiguredMetric` and
+/// `ConfiguredSurfaceMetric`, which share the array conveniences below.
+public protocol EntryMetric {
+    func evaluate<S: SegScalar>(input: TensorView<S>, target: LossTarget<S>) throws(SegLossError) -> (value: Double, values: [Double])
+}
+
+extension ConfiguredMetric: EntryMetric {}
+extension ConfiguredSurfaceMetric: EntryMetric {}
+
+extension EntryMetric {
     /// (reduced value, per-entry values (N, C′) row-major, or (C′) with `batch`).
     public func callAsFunction<S: SegScalar>(
         _ input: [S], _ target: [S], shape dims: [Int]
@@ -12,31 +21,7 @@ extension ConfiguredMetric {
         let shape = try TensorShape(dims)
         return try input.withTensorView(shape: shape, argument: "input") { x throws(SegLossError) in
             try target.withTensorView(shape: shape, argument: "target") { t throws(SegLossError) in
-                try evaluate(input: x, target: t)
-            }
-        }
-    }
-
-    /// The metric against an integer label map of shape (N, *spatial) (multiclass).
-    public func callAsFunction<S: SegScalar>(
-        _ input: [S], labels: [Int64], shape dims: [Int]
-    ) throws(SegLossError) -> (value: Double, values: [Double]) {
-        let shape = try TensorShape(dims)
-        return try MetricArrays.withLabels(labels, input: input, shape: shape) { x, l throws(SegLossError) in
-            try evaluate(input: x, target: .labels(l))
-        }
-    }
-}
-
-extension ConfiguredSurfaceMetric {
-    /// (reduced value, per-entry values (N, C′) row-major).
-    public func callAsFunction<S: SegScalar>(
-        _ input: [S], _ target: [S], shape dims: [Int]
-    ) throws(SegLossError) -> (value: Double, values: [Double]) {
-        let shape = try TensorShape(dims)
-        return try input.withTensorView(shape: shape, argument: "input") { x throws(SegLossError) in
-            try target.withTensorView(shape: shape, argument: "target") { t throws(SegLossError) in
-                try evaluate(input: x, target: t)
+                try evaluate(input: x, target: .dense(t))
             }
         }
     }
