@@ -137,11 +137,12 @@ extension DistributionFamily {
                 SoftmaxFocalTerm<P, R>(gamma: focal.gamma, threshold: focal.reducedThreshold ?? 1),
                 classWeights: weights, meanWeights: nil, input: input, target: target, options: options, outputs: outputs)
         }
-        switch (focal.gamma == 2, focal.reducedThreshold != nil) {
-        case (true, false): return try run(SquarePower.self, Off.self)
-        case (false, false): return try run(RealPower.self, Off.self)
-        case (true, true): return try run(SquarePower.self, On.self)
-        case (false, true): return try run(RealPower.self, On.self)
+        switch (FocalPowerKind(gamma: focal.gamma), focal.reducedThreshold != nil) {
+        case (.square, false): return try run(SquarePower.self, Off.self)
+        case (.half, false): return try run(HalfPower.self, Off.self)
+        case (.real, false): return try run(RealPower.self, Off.self)
+        case (.square, true): return try run(SquarePower.self, On.self)
+        case (.half, true), (.real, true): return try run(RealPower.self, On.self)
         }
     }
 

@@ -64,73 +64,21 @@ public struct FocalLoss: PixelObjective {
             : terms(RealPower.self, On.self).evaluate(x, g, fromLogits: fromLogits)
     }
 
-    /// γ = 2 (the default) gets its powers as products; other γ pay an exp per power from
-    /// logits, a log and an exp from probabilities (`RealPower`). One specialisation per
-    /// case keeps the library small.
+    /// γ = 2 (the default) gets its powers as products, γ = 0.5 as square roots
+    /// (`FocalPowerKind`); other γ pay an exp per power from logits, a log and an exp from
+    /// probabilities (`RealPower`). One specialisation per case keeps the library small.
     public func specialize<V: PixelObjectiveVisitor>(_ visitor: V) -> V.Result {
-        switch (gamma == 2, reducedThreshold != nil) {
-        case (true, false): visitor.visit(terms(SquarePower.self, Off.self))
-        case (false, false): visitor.visit(terms(RealPower.self, Off.self))
-        case (true, true): visitor.visit(terms(SquarePower.self, On.self))
-        case (false, true): visitor.visit(terms(RealPower.self, On.self))
+        switch (FocalPowerKind(gamma: gamma), reducedThreshold != nil) {
+        case (.square, false): visitor.visit(terms(SquarePower.self, Off.self))
+        case (.half, false): visitor.visit(terms(HalfPower.self, Off.self))
+        case (.real, false): visitor.visit(terms(RealPower.self, Off.self))
+        case (.square, true): visitor.visit(terms(SquarePower.self, On.self))
+        case (.half, true), (.real, true): visitor.visit(terms(RealPower.self, On.self))
         }
     }
 }
 
-// MARK: - The formula, with the power as a type
-
-/// x^γ and γ·x^(γ−1) for x ∈ [0, 1] (0^0 = 1; 0^γ = 0 for γ > 0; γ·x^(γ−1) = 0 at x = 0
-/// for γ < 1 and for γ = 0).
-@usableFromInline
-protocol FocalPower {
-    static func power<S: SegScalar>(_ x: S, _ gamma: S) -> (value: S, derivative: S)
-    /// x^γ for x ∈ (0, 1] given l = log x (the logits path has log p and log(1 − p) in
-    /// closed form, so a real power costs one exp instead of a log and an exp).
-    static func power<S: SegScalar>(_ x: S, log l: S, _ gamma: S) -> S
-    /// γ·x^(γ−1) for x ∈ (0, 1] given v = x^γ and r = 1/x (the clamped probabilities'
-    /// d log p / dp; r may be 0 where the clamp is active, whose gradient is 0 anyway).
-    static func slope<S: SegScalar>(_ x: S, value v: S, inverse r: S, _ gamma: S) -> S
-}
-
-@usableFromInline enum SquarePower: FocalPower {
-    @inlinable @inline(always)
-    static func power<S: SegScalar>(_ x: S, _ gamma: S) -> (value: S, derivative: S) { (x * x, 2 * x) }
-
-    @inlinable @inline(always)
-    static func power<S: SegScalar>(_ x: S, log l: S, _ gamma: S) -> S { x * x }
-
-    @inlinable @inline(always)
-    static func slope<S: SegScalar>(_ x: S, value v: S, inverse r: S, _ gamma: S) -> S { 2 * x }
-}
-
-/// x^γ = e^(γ·log x) for any real γ. Where log x is at hand (from logits in closed form,
-/// from probabilities clamped to [ε, 1 − ε] by `ClampedProbabilityLogs`) there is no test of
-/// γ or of x = 0 in the element loop: selects on γ = 0, 1, 2 there (giving those γ exact
-/// values) made the vectorised binary focal loops twice as slow from logits (16x1x256x256,
-/// γ = 0.5: focal 3.18 → 1.55 ms, unified focal 2.61 → 1.58 ms) and several times slower
-/// from probabilities (benchmarks/HISTORY.md). γ = 2 gets `SquarePower` from the callers'
-/// dispatch; γ = 0 stays exact (e^0 = 1); γ = 1 is within a few ulp of x.
-@usableFromInline enum RealPower: FocalPower {
-    /// x^γ and γ·x^(γ−1) for x ∈ [0, 1] that may be 0 (1 − p of a softmax) through
-    /// `SegScalar.spow` (a log and an exp each; exact for γ ∈ {0, 1, 2}). Branch-free forms
-    /// of the x = 0 limits measured 1.15–1.2x *slower* in the multiclass focal loop.
-    @inlinable @inline(always)
-    static func power<S: SegScalar>(_ x: S, _ gamma: S) -> (value: S, derivative: S) {
-        (S.spow(x, gamma), gamma == 0 ? 0 : gamma * S.spow(x, gamma - 1))
-    }
-
-    /// e^(γ·l): one exp.
-    @inlinable @inline(always)
-    static func power<S: SegScalar>(_ x: S, log l: S, _ gamma: S) -> S {
-        S.sexp(l * gamma)
-    }
-
-    /// γ·x^γ·(1/x): no exp of its own.
-    @inlinable @inline(always)
-    static func slope<S: SegScalar>(_ x: S, value v: S, inverse r: S, _ gamma: S) -> S {
-        gamma * v * r
-    }
-}
+// MARK: - The formula (the power laws are in FocalPowers.swift)
 
 /// smp's reduced modulating factor (`FocalLoss.reducedThreshold`, used by the focal terms
 /// when their `R` flag is on): m becomes c·m, c = th^(−γ), where p_t ≥ th, and 1 with zero

@@ -66,16 +66,15 @@ public struct YeungFocalLoss: PixelObjective {
         }
     }
 
-    /// γ = 2 gets its powers as products (as `FocalLoss`); other γ pay an exp per power
-    /// from logits, a log and an exp from probabilities (`RealPower`). (A square-root
-    /// specialisation for γ = 0.5 measured 4–6× slower than `RealPower`:
-    /// `Float.squareRoot()` compiles to a call of glibc's `sqrtf` here — 35 call sites in
-    /// the library, no `vsqrtps` — and the call stops the loop vectoriser.)
+    /// γ = 2 gets its powers as products (as `FocalLoss`), γ = 0.5 (the default) square
+    /// roots where they vectorise (`FocalPowerKind`); other γ pay an exp per power from
+    /// logits, a log and an exp from probabilities (`RealPower`).
     public func specialize<V: PixelObjectiveVisitor>(_ visitor: V) -> V.Result {
-        switch (variant, gamma) {
+        switch (variant, FocalPowerKind(gamma: gamma)) {
         case (.symmetric, _): symmetricFocal.specialize(visitor)
-        case (.asymmetric, 2): visitor.visit(AsymmetricFocalTerms<SquarePower>(delta: delta, gamma: gamma))
-        case (.asymmetric, _): visitor.visit(AsymmetricFocalTerms<RealPower>(delta: delta, gamma: gamma))
+        case (.asymmetric, .square): visitor.visit(AsymmetricFocalTerms<SquarePower>(delta: delta, gamma: gamma))
+        case (.asymmetric, .half): visitor.visit(AsymmetricFocalTerms<HalfPower>(delta: delta, gamma: gamma))
+        case (.asymmetric, .real): visitor.visit(AsymmetricFocalTerms<RealPower>(delta: delta, gamma: gamma))
         }
     }
 }
@@ -145,11 +144,13 @@ extension YeungFocalLoss {
                 term, classWeights: w, meanWeights: nil, input: input, target: target, options: options,
                 outputs: outputs, scale: scale, accumulate: accumulate)
         }
-        switch (variant, gamma == 2) {
-        case (.symmetric, true): return try sweep(SoftmaxFocalTerm<SquarePower, Off>(gamma: gamma))
-        case (.symmetric, false): return try sweep(SoftmaxFocalTerm<RealPower, Off>(gamma: gamma))
-        case (.asymmetric, true): return try sweep(AsymmetricSoftmaxFocalTerm<SquarePower>(gamma: gamma))
-        case (.asymmetric, false): return try sweep(AsymmetricSoftmaxFocalTerm<RealPower>(gamma: gamma))
+        switch (variant, FocalPowerKind(gamma: gamma)) {
+        case (.symmetric, .square): return try sweep(SoftmaxFocalTerm<SquarePower, Off>(gamma: gamma))
+        case (.symmetric, .half): return try sweep(SoftmaxFocalTerm<HalfPower, Off>(gamma: gamma))
+        case (.symmetric, .real): return try sweep(SoftmaxFocalTerm<RealPower, Off>(gamma: gamma))
+        case (.asymmetric, .square): return try sweep(AsymmetricSoftmaxFocalTerm<SquarePower>(gamma: gamma))
+        case (.asymmetric, .half): return try sweep(AsymmetricSoftmaxFocalTerm<HalfPower>(gamma: gamma))
+        case (.asymmetric, .real): return try sweep(AsymmetricSoftmaxFocalTerm<RealPower>(gamma: gamma))
         }
     }
 }
