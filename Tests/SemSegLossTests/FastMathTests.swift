@@ -65,6 +65,23 @@ struct FastMathTests {
         #expect(Float.log1pUnit(.nan).isNaN)
     }
 
+    @Test("the log of a clamped probability equals log on [1e-7, 1] and keeps NaN")
+    func logOfProbability() {
+        var x: Float = 1e-7
+        var count = 0
+        while x <= 1 {
+            #expect(Float.slogProbability(x) == Float.slog(x), "x = \(x)")
+            x = x.nextUp * 1.0007
+            count += 1
+        }
+        #expect(count > 20_000)
+        #expect(Float.slogProbability(1) == 0)
+        #expect(Float.slogProbability(1 - 1e-7) == Float.slog(1 - 1e-7))
+        #expect(Float.slogProbability(.nan).isNaN)
+        #expect(Double.slogProbability(0.25) == Foundation.log(0.25))
+        #expect(Double.slogProbability(.nan).isNaN)
+    }
+
     @Test("log1p keeps precision for tiny arguments")
     func log1p() {
         let v = Float.vlog1p(SIMD8(repeating: 1e-10))[0]
