@@ -65,21 +65,25 @@ struct FastMathTests {
         #expect(Float.log1pUnit(.nan).isNaN)
     }
 
-    @Test("the log of a clamped probability equals log on [1e-7, 1] and keeps NaN")
-    func logOfProbability() {
+    @Test("the log of a normal x equals log on [1e-7, 1] and [1, 64], and keeps NaN")
+    func logOfNormal() {
         var x: Float = 1e-7
         var count = 0
         while x <= 1 {
-            #expect(Float.slogProbability(x) == Float.slog(x), "x = \(x)")
+            #expect(Float.slogNormal(x) == Float.slog(x), "x = \(x)")
             x = x.nextUp * 1.0007
             count += 1
         }
         #expect(count > 20_000)
-        #expect(Float.slogProbability(1) == 0)
-        #expect(Float.slogProbability(1 - 1e-7) == Float.slog(1 - 1e-7))
-        #expect(Float.slogProbability(.nan).isNaN)
-        #expect(Double.slogProbability(0.25) == Foundation.log(0.25))
-        #expect(Double.slogProbability(.nan).isNaN)
+        for k in 1...64 {  // softmax denominators
+            let y = Float(k) + 0.37
+            #expect(Float.slogNormal(y) == Float.slog(y), "x = \(y)")
+        }
+        #expect(Float.slogNormal(1) == 0)
+        #expect(Float.slogNormal(1 - 1e-7) == Float.slog(1 - 1e-7))
+        #expect(Float.slogNormal(.nan).isNaN)
+        #expect(Double.slogNormal(0.25) == Foundation.log(0.25))
+        #expect(Double.slogNormal(.nan).isNaN)
     }
 
     @Test("log1p keeps precision for tiny arguments")

@@ -116,12 +116,13 @@ public enum FastMath {
         return mulAdd(x, q * x, x)
     }
 
-    /// log x for x in [1e−7, 1] (a clamped probability) or NaN (NaN stays NaN): `log`
-    /// without its clamps to the finite normal range, which such an x never leaves. The
-    /// probability paths take two logs per element; dropping the clamps made BCE, focal and
-    /// unified focal from probabilities 1.15–1.18× faster (benchmarks/HISTORY.md).
+    /// log x for a positive, normal, finite x or NaN (NaN stays NaN): `log` without its
+    /// clamps to that range, for callers whose x never leaves it (a probability clamped to
+    /// [1e−7, 1 − 1e−7], a softmax denominator in [1, C]). The probability paths take two
+    /// logs per element; dropping the clamps made BCE, focal and unified focal from
+    /// probabilities 1.14–1.18× faster (benchmarks/HISTORY.md).
     @inlinable @inline(always)
-    public static func logOfProbability(_ x: Float) -> Float {
+    public static func logOfNormal(_ x: Float) -> Float {
         let y = logNormal(x)
         return x != x ? x : y
     }

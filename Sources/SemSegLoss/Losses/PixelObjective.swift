@@ -58,8 +58,8 @@ struct ClampedProbabilityLogs<S: SegScalar> {
         let eps = S.probabilityEpsilon
         p = S.sclamp(pIn, eps, 1 - eps)
         q = 1 - p
-        logP = S.slogProbability(p)
-        logQ = S.slogProbability(q)
+        logP = S.slogNormal(p)
+        logQ = S.slogNormal(q)
         unclamped = ElementChecks.both(pIn > eps, pIn < 1 - eps)
         dLogP = unclamped ? 1 / p : 0
         dLogQ = unclamped ? -1 / q : 0

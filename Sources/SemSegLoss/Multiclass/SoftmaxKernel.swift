@@ -123,7 +123,7 @@ public enum SoftmaxKernel {
         }
         // sum ∈ [1, C]: its logarithm and reciprocal are safe.
         if let logp {
-            for i in 0..<m { mx[i] += S.slog(sum[i]) }  // log Σ_k exp z_k
+            for i in 0..<m { mx[i] += S.slogNormal(sum[i]) }  // log Σ_k exp z_k
             for c in 0..<C {
                 let zc = z0 + c * S_, lc = logp + c * stride
                 for i in 0..<m { lc[i] = zc[i] - mx[i] }

@@ -14,7 +14,7 @@ extension Double: SegScalar {
     @inlinable @inline(always) public static func unitBits(_ x: Double) -> UInt64 { x.bitPattern }
     @inlinable @inline(always) public static func sexp(_ x: Double) -> Double { Glibc.exp(x) }
     @inlinable @inline(always) public static func slog(_ x: Double) -> Double { Glibc.log(x) }
-    @inlinable @inline(always) public static func slogProbability(_ x: Double) -> Double { Glibc.log(x) }
+    @inlinable @inline(always) public static func slogNormal(_ x: Double) -> Double { Glibc.log(x) }
     @inlinable @inline(always) public static func expNegativeMagnitude(_ x: Double) -> Double { Glibc.exp(-Swift.abs(x)) }
     @inlinable @inline(always) public static func log1pUnit(_ x: Double) -> Double { Glibc.log1p(x) }
 

@@ -9,8 +9,8 @@ extension Float: SegScalar {
     @inlinable @inline(always) public static func unitBits(_ x: Float) -> UInt32 { x.bitPattern }
     @inlinable @inline(always) public static func sexp(_ x: Float) -> Float { FastMath.exp(x) }
     @inlinable @inline(always) public static func slog(_ x: Float) -> Float { FastMath.log(x) }
-    @inlinable @inline(always) public static func slogProbability(_ x: Float) -> Float {
-        FastMath.logOfProbability(x)
+    @inlinable @inline(always) public static func slogNormal(_ x: Float) -> Float {
+        FastMath.logOfNormal(x)
     }
     @inlinable @inline(always) public static func expNegativeMagnitude(_ x: Float) -> Float {
         FastMath.expNegativeMagnitude(x)

@@ -17,9 +17,10 @@ where Self.SIMD8Storage: Sendable {
     static func sexp(_ x: Self) -> Self
     /// Natural logarithm for x > 0 (Float: log 0 = −87.3, see `FastMath.log`).
     static func slog(_ x: Self) -> Self
-    /// Natural logarithm for x ∈ [1e−7, 1] or NaN (a probability clamped to
-    /// [`probabilityEpsilon`, 1 − `probabilityEpsilon`]); Float skips `slog`'s clamps.
-    static func slogProbability(_ x: Self) -> Self
+    /// Natural logarithm for a positive, normal, finite x or NaN (a probability clamped to
+    /// [`probabilityEpsilon`, 1 − `probabilityEpsilon`], a softmax denominator in [1, C]);
+    /// Float skips `slog`'s clamps to that range (`FastMath.logOfNormal`).
+    static func slogNormal(_ x: Self) -> Self
     /// e^(−|x|) ∈ (0, 1], the one exponential of the stable sigmoid; same values as
     /// `sexp(-abs(x))`.
     static func expNegativeMagnitude(_ x: Self) -> Self

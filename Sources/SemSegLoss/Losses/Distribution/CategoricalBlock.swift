@@ -42,7 +42,7 @@ extension CategoricalEvaluator {
                         b &+= ElementChecks.badInput(v, logits: false)
                         let clamped = S.sclamp(v, eps, 1 - eps)
                         pc[i] = clamped
-                        lc[i] = S.slogProbability(clamped)
+                        lc[i] = S.slogNormal(clamped)
                     }
                 }
                 bad = Int(b)

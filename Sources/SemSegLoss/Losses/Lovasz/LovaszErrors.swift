@@ -45,7 +45,7 @@ struct HingeOnProbabilities<S: SegScalar>: LovaszErrorFunction {
     @inline(__always)
     func error(_ p: S, _ g: S) -> S {
         let q = S.sclamp(p, S.probabilityEpsilon, 1 - S.probabilityEpsilon)
-        let z = S.slogProbability(q) - S.slogProbability(1 - q)
+        let z = S.slogNormal(q) - S.slogNormal(1 - q)
         return 1 - z * (2 * g - 1)
     }
 
