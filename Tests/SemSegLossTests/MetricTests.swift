@@ -75,6 +75,33 @@ struct MetricTests {
         expectError(.shape, "input") { _ = try iou(x, g, shape: [2, 1, 3]) }
     }
 
+    /// `ConfiguredMetric` built directly (an audit of the Swift API, 2026-12-06: it had no
+    /// public initialiser) equals the catalogue's, and checks its values when evaluated.
+    @Test("a metric built directly equals the catalogue's; bad beta and image_mean are refused")
+    func directInitialiser() throws {
+        let x: [Double] = [0.9, 0.1, 0.8, 0.3, 0.1, 0.9, 0.2, 0.7], g: [Double] = [1, 0, 0, 1, 0, 1, 1, 0]
+        let byName = try MetricCatalog.make("f_beta", options: [("beta", 2), ("reduction", 2), ("threshold", 0.4)])
+        let direct = ConfiguredMetric(
+            metric: .fBeta, options: MetricOptions(threshold: 0.4, options: LossOptions(fromLogits: false, reduction: .none)),
+            beta: 2)
+        let a = try byName(x, g, shape: [2, 1, 4]), b = try direct(x, g, shape: [2, 1, 4])
+        #expect(a.values == b.values && a.values.count == 2)
+        #expect(ConfiguredMetric(metric: .iou).options == MetricOptions())
+        var bad = direct
+        bad.beta = 0
+        expectError(.value, "beta") { _ = try bad(x, g, shape: [2, 1, 4]) }
+        bad.beta = .nan
+        expectError(.value, "beta") { _ = try bad(x, g, shape: [2, 1, 4]) }
+        expectError(.value, "beta") { _ = try MetricCatalog.make("f_beta", options: [("beta", -1)]) }
+        let summed = ConfiguredMetric(metric: .iou, options: MetricOptions(options: LossOptions(fromLogits: false, reduction: .sum)),
+                                      imageMean: true)
+        expectError(.option, "image_mean") { _ = try summed(x, g, shape: [2, 1, 4]) }
+        let pooled = ConfiguredMetric(metric: .iou, options: MetricOptions(batch: true), imageMean: true)
+        expectError(.option, "image_mean") { _ = try pooled(x, g, shape: [2, 1, 4]) }
+        let perImage = ConfiguredMetric(metric: .iou, imageMean: true)
+        #expect(try perImage(x, g, shape: [2, 1, 4]).value == (try MetricCatalog.make("iou", options: [("image_mean", 1)])(x, g, shape: [2, 1, 4])).value)
+    }
+
     @Test("logit threshold equals probability threshold")
     func logits() throws {
         var rng = TestRandom(seed: 4)

@@ -72,23 +72,53 @@ public enum OverlapMetric: String, Sendable, CaseIterable {
     /// Reads the `image_mean` option: only with reduction `mean` over per-image entries.
     static func readImageMean(_ r: inout OptionReader, reduction: Reduction, batch: Bool) throws(SegLossError) -> Bool {
         let on = try r.bool("image_mean", default: false)
-        guard on else { return false }
+        if on { try checkImageMean(reduction: reduction, batch: batch) }
+        return on
+    }
+
+    /// Throws unless `image_mean` applies: reduction `mean` over per-image entries.
+    static func checkImageMean(reduction: Reduction, batch: Bool) throws(SegLossError) {
         guard reduction == .mean else {
             throw .option("image_mean", "averages images with reduction='mean'; got reduction='\(reduction)'")
         }
         guard !batch else { throw .option("image_mean", "needs per-image entries; batch=True pools the images") }
-        return true
     }
 }
 
-/// A metric with its options, built by name (`MetricCatalog.make`).
+/// A metric with its options, built by name (`MetricCatalog.make`) or directly:
+///
+///     let dice = ConfiguredMetric(metric: .diceScore, options: MetricOptions(threshold: 0.5))
+///
+/// The values are checked when it is evaluated (threshold in (0, 1), β > 0 for `f_beta`,
+/// `imageMean` only with reduction `mean` over per-image entries).
 public struct ConfiguredMetric: Sendable {
     public var metric: OverlapMetric
     public var options: MetricOptions
+    /// β of `f_beta` (> 0; recall weighs β times precision).
     public var beta: Double
     public var empty: EmptyMetricPolicy
     /// `reduction = mean` averages each image's entries first (`OverlapMetric.reduce`).
     public var imageMean = false
+
+    public init(
+        metric: OverlapMetric, options: MetricOptions = MetricOptions(), beta: Double = 1,
+        empty: EmptyMetricPolicy = .nan, imageMean: Bool = false
+    ) {
+        self.metric = metric
+        self.options = options
+        self.beta = beta
+        self.empty = empty
+        self.imageMean = imageMean
+    }
+
+    /// Throws on a β or an `imageMean` that does not apply (the threshold and the tensors
+    /// are checked by `ConfusionKernel.counts`).
+    public func validate() throws(SegLossError) {
+        if metric == .fBeta {
+            guard beta.isFinite, beta > 0 else { throw .value("beta", "must be a finite number > 0, got \(beta)") }
+        }
+        if imageMean { try OverlapMetric.checkImageMean(reduction: options.options.reduction, batch: options.batch) }
+    }
 
     /// Shape of the per-entry values with `reduction = none`, else `[]`.
     public func outputShape(input: TensorShape) -> [Int] {
@@ -111,6 +141,7 @@ public struct ConfiguredMetric: Sendable {
     @_specialize(exported: true, where S == Float)
     @_specialize(exported: true, where S == Double)
     public func evaluate<S: SegScalar>(input: TensorView<S>, target: LossTarget<S>) throws(SegLossError) -> (value: Double, values: [Double]) {
+        try validate()
         let counts = try ConfusionKernel.counts(input: input, target: target, metric: options)
         let values = counts.map { metric.value($0, beta: beta, empty: empty) }
         let perImage = options.batch ? 0 : input.shape.channels - options.options.firstChannel
@@ -140,17 +171,14 @@ public enum MetricCatalog {
         var beta = 1.0, empty = EmptyMetricPolicy.nan
         if !countsOnly {
             empty = try r.code("empty", default: EmptyMetricPolicy.nan, names: { "\($0)" })
-            if metric == .fBeta {
-                beta = try r.double("beta", default: 1)
-                guard beta.isFinite, beta > 0 else { throw .value("beta", "must be a finite number > 0, got \(beta)") }
-            }
+            if metric == .fBeta { beta = try r.double("beta", default: 1) }
         }
         let imageMean = countsOnly ? false : try OverlapMetric.readImageMean(&r, reduction: common.reduction, batch: batch)
         try r.finish()
-        var configured = ConfiguredMetric(
+        let configured = ConfiguredMetric(
             metric: metric, options: MetricOptions(threshold: threshold, options: common, batch: batch),
-            beta: beta, empty: empty)
-        configured.imageMean = imageMean
+            beta: beta, empty: empty, imageMean: imageMean)
+        try configured.validate()
         return configured
     }
 }
