@@ -189,7 +189,8 @@ public enum LossCatalog {
 
     /// Builds loss `name` from named options (see each loss's documentation for the names;
     /// `mode`, `reduction` and `empty` take the numeric codes of `semsegloss.h`).
-    /// Unknown names and options are errors.
+    /// Unknown names and options are errors, and so are parameter values out of their range
+    /// (`LossFunction.validate(options:)`); checks that need the tensors wait for evaluation.
     public static func make(_ name: String, options pairs: [(String, Double)] = []) throws(SegLossError) -> ConfiguredLoss {
         var r = try OptionReader(owner: name, pairs: pairs)
         let common = try r.lossOptions()
@@ -248,6 +249,7 @@ public enum LossCatalog {
             throw .option("loss", "unknown loss '\(name)'; available: \(names.joined(separator: ", "))")
         }
         try r.finish()
+        try function.validate(options: common)  // the loss's parameters, where they were given
         return ConfiguredLoss(name: name, function: function, options: common)
     }
 }

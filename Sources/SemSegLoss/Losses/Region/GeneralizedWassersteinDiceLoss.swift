@@ -71,9 +71,9 @@ public struct GeneralizedWassersteinDiceLoss: Sendable {
         return d.map { $0 / top }
     }
 
-    public func evaluate<S: SegScalar>(
-        input: TensorView<S>, target: LossTarget<S>, options: LossOptions, outputs: LossOutputs<S>
-    ) throws(SegLossError) -> Double {
+    /// The mode, `include_background` and the smoothing (the distance matrix needs the
+    /// class count: `matrix(classes:)`).
+    public func validate(_ options: LossOptions) throws(SegLossError) {
         guard options.mode == .multiclass else {
             throw .option("mode", "generalized_wasserstein_dice_loss compares exclusive classes (softmax); use mode='multiclass'")
         }
@@ -83,6 +83,12 @@ public struct GeneralizedWassersteinDiceLoss: Sendable {
         for (x, name) in [(smoothNumerator, "smooth_nr"), (smoothDenominator, "smooth_dr")] {
             try SegLossError.requireAtLeast(x, 0, name)
         }
+    }
+
+    public func evaluate<S: SegScalar>(
+        input: TensorView<S>, target: LossTarget<S>, options: LossOptions, outputs: LossOutputs<S>
+    ) throws(SegLossError) -> Double {
+        try validate(options)
         let m = try matrix(classes: input.shape.channels)
         if options.fromLogits {
             return try evaluateSoftmax(input: input, target: target, matrix: m, options: options, outputs: outputs)

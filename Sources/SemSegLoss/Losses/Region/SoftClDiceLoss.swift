@@ -39,16 +39,25 @@ public struct SoftClDiceLoss: Sendable {
         let loss = SoftClDiceLoss(
             iterations: Int(k), smooth: try r.double("smooth", default: 1),
             diceWeight: dice ? try r.double("alpha", default: 0.5) : nil)
-        guard loss.smooth.isFinite, loss.smooth > 0 else {
-            throw .value("smooth", "must be a finite number > 0 (it keeps the ratios of empty skeletons defined), got \(loss.smooth)")
-        }
-        if let a = loss.diceWeight { try SegLossError.requireInRange(a, 0, 1, "alpha") }
+        try loss.validate()
         return loss
+    }
+
+    /// Iterations in 0...1000, smooth > 0, the Dice form's α in [0, 1].
+    public func validate() throws(SegLossError) {
+        guard (0...1000).contains(iterations) else {
+            throw .value("iterations", "must be an integer in [0, 1000], got \(iterations)")
+        }
+        guard smooth.isFinite, smooth > 0 else {
+            throw .value("smooth", "must be a finite number > 0 (it keeps the ratios of empty skeletons defined), got \(smooth)")
+        }
+        if let a = diceWeight { try SegLossError.requireInRange(a, 0, 1, "alpha") }
     }
 
     public func evaluate<S: SegScalar>(
         input: TensorView<S>, target: LossTarget<S>, options: LossOptions, outputs: LossOutputs<S>
     ) throws(SegLossError) -> Double {
+        try validate()
         try CompoundParts.requireReduced(options, name, parts: "pooled")
         if options.mode == .multiclass {
             return try MulticlassAdapter.evaluate(input: input, target: target, options: options, outputs: outputs) {
