@@ -58,6 +58,20 @@ public struct ConfiguredSurfaceMetric: Sendable {
         try evaluate(input: input, target: .dense(target))
     }
 
+    /// Throws on a threshold, percentile, tolerance, empty policy or `imageMean` that does
+    /// not apply (checks that need no tensor; `SurfaceMetricCatalog.make` runs them too).
+    public func validate() throws(SegLossError) {
+        guard threshold.isFinite, threshold > 0, threshold < 1 else {
+            throw .value("threshold", "must lie strictly between 0 and 1, got \(threshold)")
+        }
+        if let percentile { try LinearPercentile.validate(percentile) }
+        if kind == .normalizedSurfaceDice { try SegLossError.requireAtLeast(tolerance, 0, "tolerance") }
+        if kind == .normalizedSurfaceDice, empty.bothEmpty == .imageDiagonal || empty.oneEmpty == .imageDiagonal {
+            throw .option("empty", "image_diagonal applies to distance metrics, not to the normalized surface Dice")
+        }
+        if imageMean { try OverlapMetric.checkImageMean(reduction: options.reduction, batch: false) }
+    }
+
     /// Per-entry values (N·C′, row-major) and their reduction (NaN entries skipped; a mean
     /// of only NaN entries is NaN). Binary and multilabel: thresholded masks per channel
     /// (dense target). Multiclass: the masks of class c are `predicted = c` and
@@ -68,17 +82,10 @@ public struct ConfiguredSurfaceMetric: Sendable {
     public func evaluate<S: SegScalar>(input: TensorView<S>, target: LossTarget<S>) throws(SegLossError) -> (value: Double, values: [Double]) {
         let shape = input.shape
         try options.validate(for: shape)
-        guard threshold.isFinite, threshold > 0, threshold < 1 else {
-            throw .value("threshold", "must lie strictly between 0 and 1, got \(threshold)")
-        }
-        if let percentile { try LinearPercentile.validate(percentile) }
-        if kind == .normalizedSurfaceDice { try SegLossError.requireAtLeast(tolerance, 0, "tolerance") }
+        try validate()
         let geometry = try DistanceGeometry(
             batch: 1, spatial: Array(shape.spatial), spacing: spacing,
             maskArgument: "input", spacingArgument: "spacing")
-        if kind == .normalizedSurfaceDice, empty.bothEmpty == .imageDiagonal || empty.oneEmpty == .imageDiagonal {
-            throw .option("empty", "image_diagonal applies to distance metrics, not to the normalized surface Dice")
-        }
         let classes: MulticlassClasses?
         var dense: TensorView<S>?
         if options.mode == .multiclass {
@@ -214,6 +221,7 @@ public enum SurfaceMetricCatalog {
             m.empty.oneEmpty = try emptyResult(code: code, value: try r.optional("empty_one_value"), "empty_one")
         } else { _ = try r.optional("empty_one_value") }
         try r.finish()
+        try m.validate()
         return m
     }
 }
