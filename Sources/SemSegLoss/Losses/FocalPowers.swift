@@ -86,7 +86,8 @@ protocol FocalPower {
 /// values) made the vectorised binary focal loops twice as slow from logits (16x1x256x256,
 /// γ = 0.5: focal 3.18 → 1.55 ms, unified focal 2.61 → 1.58 ms) and several times slower
 /// from probabilities (benchmarks/HISTORY.md). γ = 2 and 0.5 get `SquarePower` and
-/// `HalfPower` from the callers' dispatch (`FocalPowerKind`); γ = 0 stays exact (e^0 = 1); γ = 1 is within a few ulp of x.
+/// `HalfPower` from the callers' dispatch (`FocalPowerKind`); γ = 0 stays exact (e^0 = 1);
+/// γ = 1 is within a few ulp of x.
 @usableFromInline enum RealPower: FocalPower {
     /// x^γ and γ·x^(γ−1) for x ∈ [0, 1] that may be 0 (1 − p of a softmax) through
     /// `SegScalar.spow` (a log and an exp each; exact for γ ∈ {0, 1, 2}). Branch-free forms

@@ -35,6 +35,13 @@ public struct MetricOptions: Sendable, Equatable {
         self.options = options
         self.batch = batch
     }
+
+    /// Throws unless 0 < threshold < 1 (the thresholded and the surface metrics).
+    static func checkThreshold(_ threshold: Double) throws(SegLossError) {
+        guard threshold.isFinite, threshold > 0, threshold < 1 else {
+            throw .value("threshold", "must lie strictly between 0 and 1, got \(threshold)")
+        }
+    }
 }
 
 /// Counts TP, FP, FN, TN per row (image, channel), ignoring voxels whose target equals
@@ -60,9 +67,7 @@ public enum ConfusionKernel {
     ) throws(SegLossError) -> [ConfusionCounts] {
         let shape = input.shape, options = metric.options
         try options.validate(for: shape)
-        guard metric.threshold.isFinite, metric.threshold > 0, metric.threshold < 1 else {
-            throw .value("threshold", "must lie strictly between 0 and 1, got \(metric.threshold)")
-        }
+        try MetricOptions.checkThreshold(metric.threshold)
         if options.mode == .multiclass {
             let classes = try MulticlassClasses(input: input, target: target, options: options)
             return counts(classes, firstClass: options.firstChannel, pooled: metric.batch)

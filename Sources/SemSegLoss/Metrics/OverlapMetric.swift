@@ -114,9 +114,7 @@ public struct ConfiguredMetric: Sendable {
     /// Throws on a threshold, β or `imageMean` that does not apply (checks that need no
     /// tensor; `MetricCatalog.make` runs them too).
     public func validate() throws(SegLossError) {
-        guard options.threshold.isFinite, options.threshold > 0, options.threshold < 1 else {
-            throw .value("threshold", "must lie strictly between 0 and 1, got \(options.threshold)")
-        }
+        try MetricOptions.checkThreshold(options.threshold)
         if metric == .fBeta {
             guard beta.isFinite, beta > 0 else { throw .value("beta", "must be a finite number > 0, got \(beta)") }
         }

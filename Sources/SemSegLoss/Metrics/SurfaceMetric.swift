@@ -61,9 +61,7 @@ public struct ConfiguredSurfaceMetric: Sendable {
     /// Throws on a threshold, percentile, tolerance, empty policy or `imageMean` that does
     /// not apply (checks that need no tensor; `SurfaceMetricCatalog.make` runs them too).
     public func validate() throws(SegLossError) {
-        guard threshold.isFinite, threshold > 0, threshold < 1 else {
-            throw .value("threshold", "must lie strictly between 0 and 1, got \(threshold)")
-        }
+        try MetricOptions.checkThreshold(threshold)
         if let percentile { try LinearPercentile.validate(percentile) }
         if kind == .normalizedSurfaceDice { try SegLossError.requireAtLeast(tolerance, 0, "tolerance") }
         if kind == .normalizedSurfaceDice, empty.bothEmpty == .imageDiagonal || empty.oneEmpty == .imageDiagonal {
