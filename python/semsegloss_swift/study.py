@@ -24,7 +24,9 @@ Output in --out (default ``study-out``): ``results.csv`` (one row per run),
 (those with a metrics.json) are skipped when the command is run again with the same setup
 (``config.json``: data and its SHA-1, classes, size, epochs, training settings); another
 setup in the same --out is refused, and so are finished runs next to a missing or unreadable
-config.json. Ctrl-C ends the command with one line (exit 130); run it again to resume. A
+config.json. The reports cover the losses and seeds of the command that writes them (a rerun
+with fewer warns, naming the finished runs it leaves out). Ctrl-C ends the command with one
+line (exit 130); run it again to resume. A
 closed output (``| head``) stops it likewise (exit 141). JSON files hold null for NaN.
 """
 from __future__ import annotations
@@ -37,7 +39,7 @@ import warnings
 from typing import Any, List, Optional, Tuple
 
 from . import datasets
-from ._study_config import (DEFAULT_LOSSES, QUICK, STUDY_LOSSES, StudyConfig, definitions, describe,
+from ._study_config import (DEFAULT_LOSSES, QUICK, STUDY_LOSSES, StudyConfig, definitions, describe, finished_runs,
                             fingerprint as _fingerprint, require_same_setup as _require_same_setup, resolve_loss)
 from ._study_report import COLLAPSED, DEAD, machine as _machine, summarize, write_reports
 from ._study_run import (StudyWarning, finished_result, has_foreground, one_class_everywhere, run_one, test_metrics,
@@ -145,6 +147,11 @@ def run_study(cfg: StudyConfig, arrays: Optional[Tuple[Any, Any]] = None) -> str
                          if r["one_class"] else ""))
             _log(cfg, "  " + _progress(time.perf_counter() - started, trained, total - k))
     text = write_reports(cfg, rows, images=len(x), split=split)
+    left_out = _runs_left_out(cfg)
+    if left_out:
+        shown = ", ".join(left_out[:4]) + (f" and {len(left_out) - 4} more" if len(left_out) > 4 else "")
+        warn(f"{cfg.out} also holds {len(left_out)} finished run(s) that this report leaves out ({shown}): the "
+             "reports cover the --losses and --seeds given; name those too to include them (they are not retrained)")
     diverged = sum(bool(r.get("diverged")) for r in rows)
     if diverged:
         warn(f"{diverged} of {total} runs diverged (‡ in the table): their metrics are n/a; try a lower --lr")
@@ -230,6 +237,13 @@ def main(argv: Optional[List[str]] = None) -> int:
 _CLI_OPTIONS = {"batch_size": "--batch-size", "base_channels": "--base-channels", "lr": "--lr", "epochs": "--epochs",
                 "size": "--size", "n": "--n", "seeds": "--seeds", "depth": "--depth", "classes": "--classes",
                 "losses": "--losses", "data": "--data", "out": "--out"}
+
+
+def _runs_left_out(cfg: StudyConfig) -> List[str]:
+    """The finished runs in ``cfg.out`` (``<loss>-seed<k>``) outside this command's losses and
+    seeds, which its reports (rewritten for the runs asked for) do not show."""
+    asked = {f"{loss}-seed{seed}" for loss in cfg.losses for seed in cfg.seeds}
+    return [run for run in finished_runs(cfg.out) if run not in asked]
 
 
 def _cli_names(message: str) -> str:

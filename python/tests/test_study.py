@@ -49,6 +49,20 @@ def test_rerun_skips_finished_runs(tmp_path, capsys):
     assert "finished earlier, skipped" in capsys.readouterr().out
 
 
+def test_a_rerun_with_fewer_losses_or_seeds_names_the_runs_its_report_leaves_out(tmp_path):
+    study.run_study(tiny(tmp_path, epochs=1, seeds=[0, 1], losses=["jaccard", "focal"]))
+    with pytest.warns(study.StudyWarning, match=r"3 finished run\(s\) that this report leaves out "
+                                                 r"\(focal-seed0, focal-seed1, jaccard-seed1\)"):
+        text = study.run_study(tiny(tmp_path, epochs=1, seeds=[0], losses=["jaccard"]))
+    assert "| jaccard" in text and "| focal" not in text
+    with open(tmp_path / "results.csv") as f:
+        assert [r["loss"] for r in csv.DictReader(f)] == ["jaccard"]
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", study.StudyWarning)   # all four asked for: nothing left out
+        study.run_study(tiny(tmp_path, epochs=1, seeds=[0, 1], losses=["jaccard", "focal"]))
+
+
 def test_cli_quick_options_and_errors(tmp_path, capsys):
     assert cli(["study", "--losses", "nope", "--out", str(tmp_path)]) == 2
     assert "losses" in capsys.readouterr().err
