@@ -22,7 +22,7 @@ import numpy as np
 from scipy import ndimage
 
 import semsegloss_swift as ss
-from bench_training import cpu_name
+from machine import cpu_description
 
 
 LAST_MIN = {}
@@ -145,7 +145,7 @@ def main():
     if args.json:
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
         with open(args.json, "w") as f:
-            json.dump(dict(machine=cpu_name(), cores=os.cpu_count(), repeat=args.repeat, rows=rows), f,
+            json.dump(dict(machine=cpu_description(), cores=os.cpu_count(), repeat=args.repeat, rows=rows), f,
                       indent=2)
 
 

@@ -32,6 +32,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python", "tests"))
 import numpy_reference as ref  # noqa: E402
+from machine import machine_description  # noqa: E402
 
 import semsegloss_swift as ss  # noqa: E402
 
@@ -213,17 +214,6 @@ def wrapper_table(repeat, seed=0, shape=(16, 1, 256, 256), block=5):
         rows.append({"call": name, "ms": ms, "vs_dice": ms / dice_ms})
         print(f"| {name} | {ms:.3f} | {ms / dice_ms:.2f} |")
     return rows
-
-
-def machine_description():
-    """CPU model and core count (ratios differ between CPUs: record where they were measured)."""
-    model = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), model)
-    except OSError:
-        pass
-    return f"{model}, {os.cpu_count()} cores"
 
 
 def numpy_baselines():

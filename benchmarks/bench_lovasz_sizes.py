@@ -29,7 +29,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "python", "tests"))
 import oracles_lovasz as lov  # noqa: E402
-from bench_losses import interleaved_medians, machine_description  # noqa: E402
+from bench_losses import interleaved_medians  # noqa: E402
+from machine import machine_description  # noqa: E402
 
 import semsegloss_swift as ss  # noqa: E402
 

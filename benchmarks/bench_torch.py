@@ -22,14 +22,14 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_losses import interleaved_medians, machine_description  # noqa: E402
+from bench_losses import interleaved_medians  # noqa: E402
+from machine import machine_description  # noqa: E402
 
 import semsegloss_swift as ss  # noqa: E402
 from semsegloss_swift.presets import preset  # noqa: E402
 
 try:
     import torch
-    import torch.nn.functional as F
     import semsegloss_swift.torch as sst
 except ImportError:  # pragma: no cover
     raise SystemExit("bench_torch.py needs torch (bash scripts/setup.sh installs it)")

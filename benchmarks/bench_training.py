@@ -32,6 +32,8 @@ import numpy as np
 import semsegloss_swift as ss
 from semsegloss_swift import _core
 
+from machine import cpu_description
+
 
 # ---------------------------------------------------------------- FLOPs
 
@@ -156,17 +158,6 @@ def time_torch(x, y, args):
 
 # ---------------------------------------------------------------- main
 
-def cpu_name():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[128, 256])
@@ -179,7 +170,7 @@ def main():
     ap.add_argument("--json", help="also write the results to this file")
     args = ap.parse_args()
 
-    print(f"# machine: {cpu_name()}, {os.cpu_count()} cores; python {platform.python_version()}, "
+    print(f"# machine: {cpu_description()}, {os.cpu_count()} cores; python {platform.python_version()}, "
           f"semsegloss_swift {ss.__version__}; threads {args.threads}")
     print(f"# U-Net w={args.base}, depth {args.depth}, batch {args.batch}; median of {args.repeat} steps "
           f"after {args.warmup} warm-up steps")
@@ -211,7 +202,7 @@ def main():
     if args.json:
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
         with open(args.json, "w") as f:
-            json.dump({"machine": cpu_name(), "cores": os.cpu_count(), "load_average": os.getloadavg(),
+            json.dump({"machine": cpu_description(), "cores": os.cpu_count(), "load_average": os.getloadavg(),
                        "results": results}, f, indent=2)
 
 
