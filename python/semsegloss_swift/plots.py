@@ -176,8 +176,9 @@ def _boundary(ax, mask: np.ndarray, colour: str, shade: bool = False) -> None:
     ax.set_ylim(h - 0.5, -0.5)
 
 
-def overlays(out: str, losses: List[str], seed: int, x_test: np.ndarray, y_test: np.ndarray, count: int = 3) -> str:
-    """``overlays.png``: the first `count` test images with the ground truth (green outline)
+def overlays(out: str, losses: List[str], seed: int, x_test: np.ndarray, y_test: np.ndarray, count: int = 3,
+             name: str = "overlays.png") -> str:
+    """`name` in `out`: the first `count` test images with the ground truth (green outline)
     and each loss's prediction of seed `seed` (red outline and tint, p = 0.5)."""
     plt = _plt()
     count = min(count, len(x_test))
@@ -199,7 +200,7 @@ def overlays(out: str, losses: List[str], seed: int, x_test: np.ndarray, y_test:
     for ax in axes.ravel():
         ax.axis("off")
     fig.suptitle(f"green: ground truth, red: prediction (p = 0.5) of seed {seed}", fontsize=9)
-    path = os.path.join(out, "overlays.png")
+    path = os.path.join(out, name)
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
@@ -210,6 +211,8 @@ def make_all(cfg, rows, splits) -> List[str]:
     multiclass = cfg.classes >= 2
     if multiclass:  # overlays of the foreground (every class but 0), as the saved predictions
         y_te = (y_te > 0).astype(np.float32)
-    return [learning_curves(cfg.out, cfg.losses, cfg.seeds),
-            metric_bars(cfg.out, rows, cfg.losses, multiclass),
-            overlays(cfg.out, cfg.losses, cfg.seeds[0], x_te, y_te)]
+    # The first seed's overlays in overlays.png, each further seed's in overlays-seed<k>.png.
+    names = ["overlays.png"] + [f"overlays-seed{seed}.png" for seed in cfg.seeds[1:]]
+    return ([learning_curves(cfg.out, cfg.losses, cfg.seeds),
+             metric_bars(cfg.out, rows, cfg.losses, multiclass)]
+            + [overlays(cfg.out, cfg.losses, seed, x_te, y_te, name=name) for seed, name in zip(cfg.seeds, names)])

@@ -20,7 +20,8 @@ goes on.
 
 Output in --out (default ``study-out``): ``results.csv`` (one row per run),
 ``results.md`` (mean ± std over seeds), ``runs/<loss>-seed<k>/history.json`` and
-``metrics.json``, and PNG plots (learning curves, bar chart, overlays). Finished runs
+``metrics.json``, and PNG plots (learning curves, bar chart, and the overlays of the
+first seed in ``overlays.png``, of each further seed k in ``overlays-seed<k>.png``). Finished runs
 (those with a metrics.json) are skipped when the command is run again with the same setup
 (``config.json``: data and its SHA-1, classes, size, epochs, training settings); another
 setup in the same --out is refused, and so are finished runs next to a missing or unreadable

@@ -31,8 +31,11 @@ def test_tiny_study_writes_reports_and_plots(tmp_path):
             assert 0.0 <= float(r[key]) <= 1.0
     md = (tmp_path / "results.md").read_text()
     assert "IoU" in md and "±" in md
-    for name in ("learning_curves.png", "test_metrics.png", "overlays.png"):
+    for name in ("learning_curves.png", "test_metrics.png", "overlays.png", "overlays-seed1.png"):
         assert (tmp_path / name).stat().st_size > 1000
+    # seed 1's overlays are their own figure (its predictions, its title), not a copy of seed 0's
+    assert (tmp_path / "overlays-seed1.png").read_bytes() != (tmp_path / "overlays.png").read_bytes()
+    assert not (tmp_path / "overlays-seed0.png").exists()
     with open(tmp_path / "runs" / "dice_bce-seed0" / "history.json") as f:
         history = json.load(f)
     assert len(history["loss"]) == 2 and len(history["val_iou"]) == 2
